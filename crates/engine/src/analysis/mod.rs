@@ -1,0 +1,3 @@
+//! Semantic engines that rules call. Each is the one place its semantics live.
+
+pub mod pss;

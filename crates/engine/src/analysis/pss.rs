@@ -1,0 +1,1 @@
+//! Pod Security Standards (being written).
