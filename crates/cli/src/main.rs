@@ -1,3 +1,270 @@
-fn main() {
-    println!("Hello, world!");
+//! The `kubeharden` command line.
+
+mod inputs;
+mod text;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use kubeharden_engine::analysis::pss::{self, Level, Version};
+use kubeharden_engine::finding::Severity;
+use kubeharden_engine::inventory::PodTemplate;
+use kubeharden_engine::rules;
+use kubeharden_engine::scan;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Audit and enforce Kubernetes production hardening.
+#[derive(Parser)]
+#[command(name = "kubeharden", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan manifests (files, directories, or `-` for stdin) against the hardening rules.
+    Scan {
+        /// Files or directories; `-` reads stdin (e.g. `helm template … | kubeharden scan -`).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Exit with 1 when a finding at or above this severity is reported.
+        #[arg(long, default_value = "low", value_parser = parse_severity)]
+        fail_on: Severity,
+        /// Scan the raw files of kustomization directories instead of rendering them.
+        #[arg(long)]
+        no_kustomize: bool,
+        /// Only run these rules (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        rules: Vec<String>,
+        /// Skip these rules (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        skip_rules: Vec<String>,
+    },
+    /// Evaluate pod templates against a Pod Security Standard, exactly as the admission plugin does.
+    Pss {
+        #[arg(long, default_value = "restricted")]
+        level: String,
+        /// `latest` or `v1.N`.
+        #[arg(long, default_value = "latest")]
+        version: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List the rules.
+    Rules {
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
+    },
+    /// Explain one rule: rationale, remedy, references.
+    Explain { id: String },
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Scan {
+            paths,
+            format,
+            fail_on,
+            no_kustomize,
+            rules: only,
+            skip_rules,
+        } => {
+            let selected = select_rules(&only, &skip_rules)?;
+            let (inputs, diagnostics) = inputs::gather(&paths, !no_kustomize)?;
+            let mut report = scan::scan(&inputs, &selected);
+            report.diagnostics.splice(0..0, diagnostics);
+            let mut out = anstream::stdout().lock();
+            match format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+                Format::Text => text::render(&mut out, &report, fail_on)?,
+            }
+            out.flush()?;
+            if report.has_input_errors() {
+                Ok(ExitCode::from(2))
+            } else if report.findings.iter().any(|f| f.severity >= fail_on) {
+                Ok(ExitCode::from(1))
+            } else {
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+        Command::Pss {
+            level,
+            version,
+            format,
+            paths,
+        } => pss_command(&level, &version, format, &paths),
+        Command::Rules { format } => {
+            let mut out = anstream::stdout().lock();
+            match format {
+                RulesFormat::Json => serde_json::to_writer_pretty(&mut out, rules::all())?,
+                RulesFormat::Markdown => write!(out, "{}", text::rules_markdown())?,
+                RulesFormat::Text => text::rules_table(&mut out)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { id } => {
+            let rule = rules::find(&id)
+                .with_context(|| format!("no rule `{id}`; `kubeharden rules` lists them"))?;
+            let mut out = anstream::stdout().lock();
+            text::explain(&mut out, rule)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn select_rules(only: &[String], skip: &[String]) -> Result<Vec<&'static rules::Rule>> {
+    for id in only.iter().chain(skip) {
+        if rules::find(id).is_none() {
+            bail!("no rule `{id}`; `kubeharden rules` lists them");
+        }
+    }
+    Ok(rules::all()
+        .iter()
+        .copied()
+        .filter(|r| only.is_empty() || only.iter().any(|id| id == r.id))
+        .filter(|r| !skip.iter().any(|id| id == r.id))
+        .collect())
+}
+
+#[derive(serde::Serialize)]
+struct PssResult {
+    origin: String,
+    line: u32,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+    policy: String,
+    allowed: bool,
+    violations: Vec<PssViolation>,
+    message: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct PssViolation {
+    check: &'static str,
+    reason: String,
+    detail: String,
+}
+
+fn pss_command(level: &str, version: &str, format: Format, paths: &[PathBuf]) -> Result<ExitCode> {
+    let level: Level = level.parse().map_err(|e| anyhow::anyhow!("--level: {e}"))?;
+    let version: Version = version
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--version: {e}"))?;
+    let (inputs, mut diagnostics) = inputs::gather(paths, true)?;
+    let mut results = Vec::new();
+    for input in &inputs {
+        let loaded = input.load();
+        diagnostics.extend(loaded.diagnostics);
+        for object in &loaded.objects {
+            let Some(t) = PodTemplate::of(object) else {
+                continue;
+            };
+            let checks = pss::evaluate(level, version, t.metadata, t.spec);
+            let policy = format!("{}:{}", level.as_str(), version);
+            let message = (!checks.is_empty()).then(|| {
+                let subject = if object.kind == "Pod" {
+                    format!("pods \"{}\" is forbidden: violates", object.name)
+                } else {
+                    "would violate".to_owned()
+                };
+                format!(
+                    "{subject} PodSecurity \"{policy}\": {}",
+                    pss::aggregate(&checks)
+                )
+            });
+            results.push(PssResult {
+                origin: object.source.name.clone(),
+                line: object.root.pos.line,
+                kind: object.kind.clone(),
+                namespace: object.namespace.clone(),
+                name: object.name.clone(),
+                policy,
+                allowed: checks.is_empty(),
+                violations: checks
+                    .into_iter()
+                    .map(|c| PssViolation {
+                        check: c.id,
+                        reason: c.reason,
+                        detail: c.detail,
+                    })
+                    .collect(),
+                message,
+            });
+        }
+    }
+    let mut out = anstream::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({ "results": results, "diagnostics": diagnostics }),
+            )?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            for r in &results {
+                let id = match &r.namespace {
+                    Some(ns) => format!("{}/{}/{}", r.kind, ns, r.name),
+                    None => format!("{}/{}", r.kind, r.name),
+                };
+                match &r.message {
+                    None => writeln!(
+                        out,
+                        "{}:{}: {id}: allowed by PodSecurity \"{}\"",
+                        r.origin, r.line, r.policy
+                    )?,
+                    Some(m) => writeln!(out, "{}:{}: {id}: {m}", r.origin, r.line)?,
+                }
+            }
+            text::diagnostics(&mut out, &diagnostics)?;
+        }
+    }
+    let errors = diagnostics
+        .iter()
+        .any(|d| d.level == kubeharden_engine::source::DiagLevel::Error);
+    Ok(if errors {
+        ExitCode::from(2)
+    } else if results.iter().any(|r| !r.allowed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

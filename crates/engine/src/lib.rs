@@ -1,4 +1,10 @@
 //! kubeharden engine: sources → inventory → analysis → rules → findings. No async, no network.
+//! See `docs/architecture.md` for the layers and the anatomy of a rule.
 
 pub mod analysis;
+pub mod finding;
+pub mod inventory;
+pub mod rules;
+pub mod scan;
+pub mod source;
 pub mod yaml;

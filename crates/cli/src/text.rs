@@ -1,0 +1,267 @@
+//! Human output: rustc/ruff-style diagnostics, the scorecard, rule listings.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use kubeharden_engine::finding::{Finding, Severity};
+use kubeharden_engine::rules::{self, Rule};
+use kubeharden_engine::scan::{Report, Status};
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
+use std::io::{self, Write};
+
+fn level(severity: Severity) -> Level<'static> {
+    let base = match severity {
+        Severity::Critical | Severity::High => Level::ERROR,
+        Severity::Medium | Severity::Low => Level::WARNING,
+        Severity::Info => Level::NOTE,
+    };
+    base.with_name(Some(severity.as_str()))
+}
+
+fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<()> {
+    let path = match &f.location.helm_source {
+        Some(tpl) => format!("{} (from {tpl})", f.location.origin),
+        None => f.location.origin.clone(),
+    };
+    let subject = match (&f.subject.namespace, &f.subject.container) {
+        (Some(ns), _) => format!("{}/{}/{}", f.subject.kind, ns, f.subject.name),
+        (None, _) => format!("{}/{}", f.subject.kind, f.subject.name),
+    };
+    let title = level(f.severity).primary_title(&f.message).id(f.rule);
+    let notes = [
+        Level::NOTE
+            .with_name(Some("rule"))
+            .message(format!("{} — {}", f.seed, f.seed.title())),
+        Level::HELP.message(f.remedy),
+    ];
+    let group = if f.snippet.is_empty() {
+        title.element(
+            annotate_snippets::Origin::path(&path)
+                .line(f.location.line as usize)
+                .char_column(f.location.column as usize),
+        )
+    } else {
+        let source: String = f
+            .snippet
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let marked = f
+            .snippet
+            .iter()
+            .position(|l| l.line == f.location.line)
+            .unwrap_or(f.snippet.len() - 1);
+        let line_start: usize = f.snippet[..marked].iter().map(|l| l.text.len() + 1).sum();
+        let line_text = &f.snippet[marked].text;
+        let col = line_text
+            .char_indices()
+            .nth(f.location.column.saturating_sub(1) as usize)
+            .map_or(0, |(i, _)| i);
+        let start = (line_start + col).min(line_start + line_text.len());
+        let end = (line_start + line_text.trim_end().len()).max(start);
+        title.element(
+            Snippet::source(source)
+                .line_start(f.snippet[0].line as usize)
+                .path(path)
+                .annotation(AnnotationKind::Primary.span(start..end).label(subject)),
+        )
+    };
+    let report: [Group; 1] = [group.elements(notes)];
+    writeln!(out, "{}\n", renderer.render(&report))
+}
+
+pub fn render(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Result<()> {
+    let renderer = Renderer::styled();
+    for f in &report.findings {
+        finding(out, &renderer, f)?;
+    }
+    diagnostics(out, &report.diagnostics)?;
+    scorecard(out, report)?;
+    summary(out, report, fail_on)
+}
+
+pub fn diagnostics(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> {
+    for d in diags {
+        let (name, colour) = match d.level {
+            DiagLevel::Error => ("input error", "\x1b[1;31m"),
+            DiagLevel::Warning => ("input warning", "\x1b[1;33m"),
+            DiagLevel::Note => ("note", "\x1b[1;36m"),
+        };
+        let loc = match (d.line, d.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", d.origin),
+            (Some(l), None) => format!("{}:{l}", d.origin),
+            _ => d.origin.clone(),
+        };
+        writeln!(out, "{colour}{name}\x1b[0m: {loc}: {}", d.message)?;
+    }
+    if !diags.is_empty() {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn scorecard(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    writeln!(out, "\x1b[1mScorecard: the 15 hardening rules\x1b[0m")?;
+    for s in &report.scorecard {
+        let colour = match s.status {
+            Status::Pass => "\x1b[32m",
+            Status::Fail => "\x1b[31m",
+            Status::Partial => "\x1b[33m",
+            Status::NotAssessed => "\x1b[2m",
+        };
+        let count = if s.findings > 0 {
+            format!(" ({} findings)", s.findings)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  {:>7}  {colour}{:<12}\x1b[0m {}{count}",
+            s.seed.to_string(),
+            s.status.as_str(),
+            s.title
+        )?;
+        for m in &s.missing {
+            writeln!(out, "  {:>7}  {:<12} \x1b[2m↳ {m}\x1b[0m", "", "")?;
+        }
+    }
+    writeln!(out)
+}
+
+fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Result<()> {
+    let by_sev: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = report.count(*s);
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    let errors = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == DiagLevel::Error)
+        .count();
+    let s = &report.summary;
+    write!(
+        out,
+        "{} finding{}{} in {} objects ({} pod templates) from {} input{}",
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" },
+        if by_sev.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_sev.join(", "))
+        },
+        s.objects,
+        s.pod_templates,
+        s.inputs,
+        if s.inputs == 1 { "" } else { "s" },
+    )?;
+    if report.suppressed > 0 {
+        write!(out, "; {} suppressed by annotation", report.suppressed)?;
+    }
+    if errors > 0 {
+        write!(
+            out,
+            "; \x1b[1;31m{errors} input error{}\x1b[0m (the scan is incomplete)",
+            if errors == 1 { "" } else { "s" }
+        )?;
+    }
+    let failing = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= fail_on)
+        .count();
+    writeln!(out, "; {failing} at or above --fail-on {fail_on}")
+}
+
+pub fn rules_table(out: &mut dyn Write) -> io::Result<()> {
+    for r in rules::all() {
+        writeln!(
+            out,
+            "{:<42} {:>7}  {:<8}  {}",
+            r.id,
+            r.seed.to_string(),
+            r.severity.as_str(),
+            r.summary
+        )?;
+    }
+    Ok(())
+}
+
+pub fn explain(out: &mut dyn Write, r: &Rule) -> io::Result<()> {
+    writeln!(
+        out,
+        "\x1b[1m{}\x1b[0m ({}, rule {}: {})\n",
+        r.id,
+        r.severity,
+        r.seed,
+        r.seed.title()
+    )?;
+    writeln!(out, "{}\n", r.summary)?;
+    writeln!(out, "\x1b[1mWhy\x1b[0m\n{}\n", wrap(r.rationale))?;
+    writeln!(out, "\x1b[1mFix\x1b[0m\n{}\n", wrap(r.remedy))?;
+    let refs = references(r);
+    if !refs.is_empty() {
+        writeln!(out, "\x1b[1mReferences\x1b[0m")?;
+        for (name, ids) in refs {
+            writeln!(out, "  {name}: {ids}")?;
+        }
+    }
+    Ok(())
+}
+
+fn wrap(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn references(r: &Rule) -> Vec<(&'static str, String)> {
+    let x = &r.references;
+    [
+        ("Pod Security Standards", x.pss),
+        ("CIS Kubernetes Benchmark", x.cis),
+        ("Trivy", x.trivy),
+        ("Checkov", x.checkov),
+        ("kube-linter", x.kube_linter),
+        ("Polaris", x.polaris),
+        ("kubescape", x.kubescape),
+        ("Docs", x.docs),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| !ids.is_empty())
+    .map(|(n, ids)| (n, ids.join(", ")))
+    .collect()
+}
+
+/// `docs/rules.md`, generated from the rule metadata (a test keeps the file in sync).
+pub fn rules_markdown() -> String {
+    let mut s = String::from(
+        "# kubeharden rules\n\n<!-- Generated by `kubeharden rules --format markdown`; do not edit. -->\n\n\
+         | id | seed rule | severity | summary |\n|---|---|---|---|\n",
+    );
+    for r in rules::all() {
+        s.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} | {2} | {3} |\n",
+            r.id, r.seed, r.severity, r.summary
+        ));
+    }
+    for r in rules::all() {
+        s.push_str(&format!(
+            "\n## {}\n\n**Seed rule {}** ({}) · **severity {}**\n\n{}\n\n**Why.** {}\n\n**Fix.** {}\n",
+            r.id,
+            r.seed,
+            r.seed.title(),
+            r.severity,
+            r.summary,
+            wrap(r.rationale),
+            wrap(r.remedy)
+        ));
+        let refs = references(r);
+        if !refs.is_empty() {
+            s.push_str("\n**References.**\n\n");
+            for (name, ids) in refs {
+                s.push_str(&format!("- {name}: {ids}\n"));
+            }
+        }
+    }
+    s
+}

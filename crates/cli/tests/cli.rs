@@ -1,0 +1,215 @@
+//! The binary end to end: exit codes, formats, stdin, examples, docs in sync.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kh() -> Command {
+    let mut c = Command::cargo_bin("kubeharden").unwrap();
+    c.current_dir(root());
+    c
+}
+
+#[test]
+fn hardened_example_is_clean_and_insecure_example_fails() {
+    kh().args(["scan", "examples/hardened-app"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 findings"));
+    kh().args(["scan", "examples/insecure-app"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("critical[container-privileged]"))
+        .stdout(predicate::str::contains(
+            "examples/insecure-app/app.yaml:28:11",
+        ))
+        .stdout(predicate::str::contains("privileged: yes"));
+}
+
+#[test]
+fn fail_on_threshold() {
+    // The insecure example has a critical finding: fails at every threshold.
+    kh().args(["scan", "--fail-on", "critical", "examples/insecure-app"])
+        .assert()
+        .code(1);
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: a\n    image: i\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+    // Only a medium finding (writable root filesystem): passes at high, fails at medium.
+    kh().args(["scan", "--fail-on", "high", "-"])
+        .write_stdin(pod)
+        .assert()
+        .code(0);
+    kh().args(["scan", "--fail-on", "medium", "-"])
+        .write_stdin(pod)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("<stdin>:9:5"));
+}
+
+#[test]
+fn json_output_is_versioned() {
+    let out = kh()
+        .args(["scan", "--format", "json", "examples/insecure-app"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["scorecard"].as_array().unwrap().len(), 16);
+    let f = &v["findings"][0];
+    for key in [
+        "rule",
+        "seed",
+        "severity",
+        "subject",
+        "location",
+        "message",
+        "remedy",
+        "fingerprint",
+    ] {
+        assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+    }
+}
+
+#[test]
+fn bad_input_is_an_input_error_and_the_rest_is_scanned() {
+    let stream = "a: [\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: i, securityContext: {privileged: true}}]\n";
+    kh().args(["scan", "-"])
+        .write_stdin(stream)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("input error"))
+        .stdout(predicate::str::contains("<stdin>:2:1").or(predicate::str::contains("<stdin>:1:")))
+        .stdout(predicate::str::contains("container-privileged"));
+    kh().args(["scan", "does/not/exist.yaml"]).assert().code(2);
+    kh().args(["scan", "--fail-on", "severe", "examples"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn helm_output_names_the_template() {
+    let helm = "---\n# Source: app/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: a, image: i}]\n";
+    kh().args(["scan", "-"])
+        .write_stdin(helm)
+        .assert()
+        .stdout(predicate::str::contains(
+            "<stdin> (from app/templates/pod.yaml):7:3",
+        ));
+}
+
+#[test]
+fn pss_command_matches_admission_messages() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: app, image: i}]\n";
+    kh().args(["pss", "--level", "restricted", "-"])
+        .write_stdin(pod)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "pods \"web\" is forbidden: violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"app\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container \"app\" must set securityContext.capabilities.drop=[\"ALL\"]), runAsNonRoot != true (pod or container \"app\" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container \"app\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")",
+        ));
+    kh().args(["pss", "--level", "baseline", "--version", "v1.30", "-"])
+        .write_stdin(pod)
+        .assert()
+        .code(0);
+    kh().args(["pss", "--version", "1.30", "-"])
+        .write_stdin(pod)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn explain_and_rules() {
+    kh().args(["explain", "container-privileged"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("CKV_K8S_16"))
+        .stdout(predicate::str::contains("KSV017"));
+    kh().args(["explain", "nope"]).assert().code(2);
+    kh().args(["rules"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "container-root-filesystem-writable",
+        ));
+}
+
+#[test]
+fn docs_rules_md_is_in_sync() {
+    let out = kh()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let path = root().join("docs/rules.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if std::env::var_os("KUBEHARDEN_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    assert!(
+        committed == generated,
+        "docs/rules.md is out of date: run `KUBEHARDEN_BLESS=1 cargo test -p kubeharden --test cli docs_rules_md_is_in_sync`"
+    );
+}
+
+#[test]
+fn kustomization_is_rendered_and_attributed_to_its_files() {
+    if std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: kubectl not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [pod.yaml, dep.yaml]\ncommonLabels: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostPID: true\n  containers: [{name: a, image: i}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dep.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      hostIPC: true\n      containers: [{name: a, image: i}]\n",
+    )
+    .unwrap();
+    let out = kh()
+        .args(["scan", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hostns: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "pod-host-namespaces")
+        .collect();
+    assert_eq!(hostns.len(), 2, "{}", v["diagnostics"]);
+    let origins: Vec<&str> = hostns
+        .iter()
+        .map(|f| f["location"]["origin"].as_str().unwrap())
+        .collect();
+    assert!(
+        origins.iter().any(|o| o.ends_with("pod.yaml")),
+        "{origins:?}"
+    );
+    assert!(
+        origins.iter().any(|o| o.ends_with("dep.yaml")),
+        "{origins:?}"
+    );
+    // --no-kustomize scans the same files raw.
+    kh().args(["scan", "--no-kustomize"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+}

@@ -1,0 +1,225 @@
+//! Findings: what a rule reports, where, and a fingerprint stable across line shifts and reordering.
+
+use crate::inventory::{Container, Object};
+use crate::rules::{Rule, Seed};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => {
+                return Err(format!(
+                    "unknown severity `{s}` (critical, high, medium, low, info)"
+                ));
+            }
+        })
+    }
+}
+
+/// A source line shown with a finding.
+#[derive(Clone, Debug, Serialize)]
+pub struct SnippetLine {
+    pub line: u32,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Location {
+    /// The input: a file path as given, `<stdin>`, `cluster:…`.
+    pub origin: String,
+    pub line: u32,
+    pub column: u32,
+    /// JSON pointer of the offending field inside the object (or where it belongs, when missing).
+    pub pointer: String,
+    /// The Helm template the object came from (`# Source:` comment of `helm template` output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helm_source: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Subject {
+    pub kind: String,
+    pub api_version: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub seed: Seed,
+    pub severity: Severity,
+    pub subject: Subject,
+    pub location: Location,
+    pub message: String,
+    pub remedy: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snippet: Vec<SnippetLine>,
+    pub fingerprint: String,
+}
+
+/// Collects the findings of one rule; builds locations, snippets and fingerprints.
+pub struct Emitter<'r> {
+    rule: &'r Rule,
+    pub findings: Vec<Finding>,
+    pub suppressed: usize,
+}
+
+impl<'r> Emitter<'r> {
+    pub fn new(rule: &'r Rule) -> Self {
+        Emitter {
+            rule,
+            findings: Vec::new(),
+            suppressed: 0,
+        }
+    }
+
+    /// A finding about an object, at `pointer` (relative to the object; missing fields resolve to
+    /// their nearest existing parent).
+    pub fn object(&mut self, object: &Object, pointer: &str, message: impl Into<String>) {
+        self.push(object, None, pointer, message.into());
+    }
+
+    /// A finding about one container of a pod template.
+    pub fn container(
+        &mut self,
+        object: &Object,
+        container: &Container<'_>,
+        pointer: &str,
+        message: impl Into<String>,
+    ) {
+        self.push(object, Some(container), pointer, message.into());
+    }
+
+    fn push(
+        &mut self,
+        object: &Object,
+        container: Option<&Container<'_>>,
+        pointer: &str,
+        message: String,
+    ) {
+        if is_suppressed(object, self.rule.id) {
+            self.suppressed += 1;
+            return;
+        }
+        let pos = object.locate(pointer);
+        let full_pointer = format!("{}{}", object.base, pointer);
+        // Fingerprint: rule + identity + pointer with container indices replaced by names, so it
+        // survives line shifts, document reordering and container reordering.
+        let stable_pointer = match container {
+            Some(c) => pointer.replacen(&c.ptr, &format!("{}[{}]", c.kind.field(), c.name), 1),
+            None => pointer.to_owned(),
+        };
+        let fingerprint = fingerprint(&[self.rule.id, &object.identity(), &stable_pointer]);
+        let snippet = snippet(object, pos.line);
+        self.findings.push(Finding {
+            rule: self.rule.id,
+            seed: self.rule.seed,
+            severity: self.rule.severity,
+            subject: Subject {
+                kind: object.kind.clone(),
+                api_version: object.api_version.clone(),
+                name: object.name.clone(),
+                namespace: object.effective_namespace().map(str::to_owned),
+                container: container.map(|c| c.name.to_owned()),
+            },
+            location: Location {
+                origin: object.source.name.clone(),
+                line: pos.line,
+                column: pos.col,
+                pointer: full_pointer,
+                helm_source: object.helm_source.as_deref().map(str::to_owned),
+            },
+            message,
+            remedy: self.rule.remedy,
+            snippet,
+            fingerprint,
+        });
+    }
+}
+
+/// `kubeharden.io/ignore: "rule-a,rule-b"` (or `all`) on the object's or its pod template's
+/// annotations. A reason goes in `kubeharden.io/ignore-reason`.
+pub const IGNORE_ANNOTATION: &str = "kubeharden.io/ignore";
+
+fn is_suppressed(object: &Object, rule: &str) -> bool {
+    let mut lists = vec![object.annotation(IGNORE_ANNOTATION)];
+    if let Some(t) = crate::inventory::PodTemplate::of(object) {
+        lists.push(t.annotation(IGNORE_ANNOTATION));
+    }
+    lists.into_iter().flatten().any(|list| {
+        list.split(',')
+            .map(str::trim)
+            .any(|id| id == rule || id == "all")
+    })
+}
+
+/// Up to two lines of context before the marked line.
+fn snippet(object: &Object, line: u32) -> Vec<SnippetLine> {
+    let first = line.saturating_sub(2).max(1);
+    (first..=line)
+        .filter_map(|l| {
+            object.source.line(l).map(|t| SnippetLine {
+                line: l,
+                text: t.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// FNV-1a 64 over the parts (separated), as 16 hex digits. Stable across versions and platforms.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0u8)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}

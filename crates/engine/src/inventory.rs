@@ -1,0 +1,316 @@
+//! Inventory: Kubernetes objects with their spanned trees, and derived views (pod templates,
+//! containers, namespaces). Rules read objects only through these views.
+
+use crate::source::Source;
+use crate::yaml::{Node, Pos};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One Kubernetes object read from an input.
+#[derive(Debug)]
+pub struct Object {
+    pub kind: String,
+    pub api_version: String,
+    pub name: String,
+    /// `metadata.namespace` as written (None for cluster-scoped or unset).
+    pub namespace: Option<String>,
+    pub root: Node,
+    pub source: Arc<Source>,
+    /// Index of the YAML document in its source.
+    pub doc_index: usize,
+    /// JSON pointer of this object inside its document (`/items/3` for List members, else empty).
+    pub base: String,
+    /// The Helm template this object was rendered from (`# Source:` comment), if any.
+    pub helm_source: Option<Arc<str>>,
+}
+
+impl Object {
+    pub fn new(
+        kind: String,
+        api_version: String,
+        root: Node,
+        source: Arc<Source>,
+        doc_index: usize,
+        base: String,
+        helm_source: Option<Arc<str>>,
+    ) -> Object {
+        let meta = root.get("metadata");
+        let name = meta
+            .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+            .and_then(Node::text)
+            .unwrap_or("")
+            .to_owned();
+        let namespace = meta
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::text)
+            .map(str::to_owned);
+        Object {
+            kind,
+            api_version,
+            name,
+            namespace,
+            root,
+            source,
+            doc_index,
+            base,
+            helm_source,
+        }
+    }
+
+    /// The API group (empty for core).
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    /// Namespace the object lives in: its own, or `default` for namespaced kinds without one.
+    pub fn effective_namespace(&self) -> Option<&str> {
+        if is_cluster_scoped(&self.kind) {
+            None
+        } else {
+            Some(self.namespace.as_deref().unwrap_or("default"))
+        }
+    }
+
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        string_map(self.root.pointer("/metadata/labels"))
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.root.pointer("/metadata/labels")?.get(key)?.text()
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.root.pointer("/metadata/annotations")?.get(key)?.text()
+    }
+
+    /// Position of a pointer (relative to the object root); missing fields resolve to the parent.
+    pub fn locate(&self, pointer: &str) -> Pos {
+        self.root.locate(pointer)
+    }
+
+    /// `Kind/namespace/name` (or `Kind/name`), the identity used in messages and fingerprints.
+    pub fn identity(&self) -> String {
+        match self.effective_namespace() {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// Reads a map of strings (labels, annotations); non-string scalars by their text.
+pub fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.map(|n| {
+        n.effective_entries()
+            .filter_map(|e| e.value.text().map(|v| (e.key.clone(), v.to_owned())))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Kinds that have no namespace (the common built-ins and well-known cluster-scoped CRDs).
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "StorageClass"
+            | "PriorityClass"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "MutatingAdmissionPolicy"
+            | "MutatingAdmissionPolicyBinding"
+            | "APIService"
+            | "CertificateSigningRequest"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "CSIDriver"
+            | "CSINode"
+            | "VolumeAttachment"
+            | "PodSecurityPolicy"
+            | "ClusterIssuer"
+            | "ClusterPolicy"
+            | "ClusterImagePolicy"
+            | "ConstraintTemplate"
+            | "GlobalNetworkPolicy"
+            | "CiliumClusterwideNetworkPolicy"
+            | "AdminNetworkPolicy"
+            | "BaselineAdminNetworkPolicy"
+            | "ClusterPolicyReport"
+    )
+}
+
+/// Where the pod template lives in each workload kind.
+fn template_paths(object: &Object) -> Option<(&'static str, &'static str)> {
+    Some(match (object.kind.as_str(), object.group()) {
+        ("Pod", "") => ("/metadata", "/spec"),
+        ("PodTemplate", "") => ("/template/metadata", "/template/spec"),
+        ("ReplicationController", "") => ("/spec/template/metadata", "/spec/template/spec"),
+        (
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet",
+            "apps" | "extensions" | "apps.openshift.io",
+        ) => ("/spec/template/metadata", "/spec/template/spec"),
+        ("DeploymentConfig", "apps.openshift.io") => {
+            ("/spec/template/metadata", "/spec/template/spec")
+        }
+        ("Job", "batch") => ("/spec/template/metadata", "/spec/template/spec"),
+        ("CronJob", "batch") => (
+            "/spec/jobTemplate/spec/template/metadata",
+            "/spec/jobTemplate/spec/template/spec",
+        ),
+        // Known CRDs that embed a full pod template.
+        ("Rollout", "argoproj.io") => ("/spec/template/metadata", "/spec/template/spec"),
+        ("CloneSet" | "AdvancedStatefulSet", "apps.kruise.io") => {
+            ("/spec/template/metadata", "/spec/template/spec")
+        }
+        _ => return None,
+    })
+}
+
+/// A pod template of any workload kind: the pod spec and its metadata, with their pointers.
+#[derive(Clone, Copy, Debug)]
+pub struct PodTemplate<'a> {
+    pub object: &'a Object,
+    pub spec: &'a Node,
+    pub spec_ptr: &'static str,
+    pub metadata: Option<&'a Node>,
+    pub metadata_ptr: &'static str,
+}
+
+impl<'a> PodTemplate<'a> {
+    /// The pod template of a workload object, if it is one and has a spec mapping.
+    pub fn of(object: &'a Object) -> Option<PodTemplate<'a>> {
+        let (metadata_ptr, spec_ptr) = template_paths(object)?;
+        let spec = object.root.pointer(spec_ptr).filter(|s| s.is_map())?;
+        Some(PodTemplate {
+            object,
+            spec,
+            spec_ptr,
+            metadata: object.root.pointer(metadata_ptr),
+            metadata_ptr,
+        })
+    }
+
+    /// Init, regular and ephemeral containers in the order Kubernetes visits them.
+    pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + '_ {
+        ContainerKind::ALL.into_iter().flat_map(move |kind| {
+            self.spec
+                .get(kind.field())
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .map(move |(index, node)| Container {
+                    kind,
+                    index,
+                    name: node.get("name").and_then(Node::text).unwrap_or(""),
+                    node,
+                    ptr: format!("{}/{}/{}", self.spec_ptr, kind.field(), index),
+                })
+        })
+    }
+
+    /// Pod-level field, e.g. `securityContext/runAsNonRoot`.
+    pub fn pod_field(&self, rel: &str) -> Option<&'a Node> {
+        self.spec.pointer(&format!("/{rel}"))
+    }
+
+    pub fn ptr(&self, rel: &str) -> String {
+        format!("{}/{rel}", self.spec_ptr)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.metadata?.get("annotations")?.get(key)?.text()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
+impl ContainerKind {
+    pub const ALL: [ContainerKind; 3] = [
+        ContainerKind::Init,
+        ContainerKind::Regular,
+        ContainerKind::Ephemeral,
+    ];
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Regular => "containers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        }
+    }
+    pub fn noun(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "init container",
+            ContainerKind::Regular => "container",
+            ContainerKind::Ephemeral => "ephemeral container",
+        }
+    }
+}
+
+/// One container of a pod template.
+#[derive(Clone, Debug)]
+pub struct Container<'a> {
+    pub kind: ContainerKind,
+    pub index: usize,
+    pub name: &'a str,
+    pub node: &'a Node,
+    /// Pointer of the container within the object.
+    pub ptr: String,
+}
+
+impl<'a> Container<'a> {
+    pub fn field(&self, rel: &str) -> Option<&'a Node> {
+        self.node.pointer(&format!("/{rel}"))
+    }
+    pub fn ptr(&self, rel: &str) -> String {
+        format!("{}/{rel}", self.ptr)
+    }
+    /// `container "app"`, `init container "setup"`.
+    pub fn describe(&self) -> String {
+        format!("{} \"{}\"", self.kind.noun(), self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::load_bytes;
+
+    #[test]
+    fn cronjob_template_and_container_order() {
+        let l = load_bytes(
+            "c.yaml",
+            b"apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: n}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: main}]\n          initContainers: [{name: init}]\n".to_vec(),
+        );
+        let o = &l.objects[0];
+        let t = PodTemplate::of(o).unwrap();
+        let names: Vec<_> = t.containers().map(|c| c.name).collect();
+        assert_eq!(names, ["init", "main"]);
+        assert_eq!(
+            t.containers().next().unwrap().ptr,
+            "/spec/jobTemplate/spec/template/spec/initContainers/0"
+        );
+        assert_eq!(o.identity(), "CronJob/n/c");
+    }
+
+    #[test]
+    fn non_workloads_have_no_template() {
+        let l = load_bytes(
+            "s.yaml",
+            b"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {}\n".to_vec(),
+        );
+        assert!(PodTemplate::of(&l.objects[0]).is_none());
+        assert_eq!(l.objects[0].effective_namespace(), Some("default"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Rules: one small file each, grouped by the sections of the 15 hardening rules.
+//! `access/` (rules 1-5), `pods/` (6-10), `network/` (11-12), `supply_chain/` (13-15), `runtime/`.
+
+use crate::finding::{Emitter, Severity};
+use crate::inventory::{Object, PodTemplate};
+use crate::scan::{Context, Facts};
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+pub mod pods;
+
+/// The seed rule (1-15 of the mission) a check belongs to, or the runtime-monitoring section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Seed {
+    Rule(u8),
+    Runtime,
+}
+
+impl Seed {
+    /// Every section of the scorecard, in order.
+    pub fn all() -> impl Iterator<Item = Seed> {
+        (1..=15)
+            .map(Seed::Rule)
+            .chain(std::iter::once(Seed::Runtime))
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Seed::Rule(1) => "API server reachable only privately",
+            Seed::Rule(2) => "RBAC least privilege for service accounts",
+            Seed::Rule(3) => "No cluster-admin for humans; one break-glass account",
+            Seed::Rule(4) => "Audit logging of sensitive operations, shipped off-cluster",
+            Seed::Rule(5) => "Anonymous and unauthenticated access disabled",
+            Seed::Rule(6) => "Pod Security Standards `restricted` enforced by namespace labels",
+            Seed::Rule(7) => "Pods never run as root",
+            Seed::Rule(8) => "All capabilities dropped",
+            Seed::Rule(9) => "No privileged, hostNetwork, hostPID, hostIPC",
+            Seed::Rule(10) => "Read-only root filesystem",
+            Seed::Rule(11) => "Default-deny NetworkPolicy in every namespace",
+            Seed::Rule(12) => "Egress limited to approved endpoints",
+            Seed::Rule(13) => "Only signed, scanned images",
+            Seed::Rule(14) => "Secrets encrypted at rest and never in git",
+            Seed::Rule(15) => "Secrets rotated; short-lived tokens",
+            Seed::Rule(_) => "unknown",
+            Seed::Runtime => "Runtime detection and monitoring (Falco, Prometheus, CIS)",
+        }
+    }
+}
+
+impl fmt::Display for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Seed::Rule(n) => write!(f, "{n}"),
+            Seed::Runtime => f.write_str("runtime"),
+        }
+    }
+}
+
+impl Serialize for Seed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Seed::Rule(n) => s.serialize_u8(*n),
+            Seed::Runtime => s.serialize_str("runtime"),
+        }
+    }
+}
+
+/// The evidence a rule needs; when absent from the input, the rule is "not assessed".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// Pods or workloads with a pod template.
+    PodTemplates,
+    /// Namespace objects (their labels).
+    Namespaces,
+}
+
+impl Evidence {
+    /// What the input lacked, and what would settle it.
+    pub fn missing(self) -> &'static str {
+        match self {
+            Evidence::PodTemplates => {
+                "no Pods or workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob…) in the input; scan the workload manifests or the cluster"
+            }
+            Evidence::Namespaces => {
+                "no Namespace objects in the input, so their Pod Security labels are unknown; scan the Namespace manifests or run `kubeharden cluster`"
+            }
+        }
+    }
+}
+
+/// Equivalent checks elsewhere, so users can map and migrate.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct References {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub pss: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub cis: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub trivy: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub checkov: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub kube_linter: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub polaris: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub kubescape: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub docs: &'static [&'static str],
+}
+
+impl References {
+    pub const NONE: References = References {
+        pss: &[],
+        cis: &[],
+        trivy: &[],
+        checkov: &[],
+        kube_linter: &[],
+        polaris: &[],
+        kubescape: &[],
+        docs: &[],
+    };
+}
+
+/// What a rule looks at.
+pub enum Check {
+    /// Every object of the input.
+    Object(fn(&Context, &Object, &mut Emitter)),
+    /// Every pod template (Pods and workload kinds).
+    PodTemplate(fn(&Context, &PodTemplate, &mut Emitter)),
+    /// The inventory as a whole (cross-object rules), after all inputs are read.
+    Inventory(fn(&Context, &Facts, &mut Emitter)),
+}
+
+/// A rule: metadata a user reads with `kubeharden explain`, and its check.
+#[derive(Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub seed: Seed,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub rationale: &'static str,
+    pub remedy: &'static str,
+    pub references: References,
+    pub evidence: &'static [Evidence],
+    #[serde(skip)]
+    pub check: Check,
+}
+
+/// Every built-in rule, in seed order.
+pub fn all() -> &'static [&'static Rule] {
+    pods::RULES
+}
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    all().iter().copied().find(|r| r.id == id)
+}

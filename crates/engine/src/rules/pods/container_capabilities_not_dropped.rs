@@ -1,0 +1,66 @@
+//! A container keeps the runtime's default capabilities.
+
+use crate::analysis::security_context::{self, normalize_capability};
+use crate::finding::{Emitter, Severity};
+use crate::inventory::PodTemplate;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::Context;
+
+pub static RULE: Rule = Rule {
+    id: "container-capabilities-not-dropped",
+    seed: Seed::Rule(8),
+    severity: Severity::Medium,
+    summary: "Container does not drop ALL capabilities",
+    rationale: "Container runtimes grant a default set of capabilities (CHOWN, DAC_OVERRIDE, FOWNER, \
+        SETUID, SETGID, NET_RAW, …). NET_RAW alone allows ARP and DNS spoofing of neighbouring pods; \
+        DAC_OVERRIDE and SETUID help every privilege-escalation chain. Few applications need any.",
+    remedy: "Set `securityContext.capabilities.drop: [\"ALL\"]` on every container and add back only \
+        what is needed (usually nothing, at most `NET_BIND_SERVICE`).",
+    references: References {
+        pss: &["capabilities_restricted"],
+        cis: &["5.2.9"],
+        trivy: &["KSV003"],
+        checkov: &["CKV_K8S_37", "CKV_K8S_28"],
+        kube_linter: &["drop-net-raw-capability"],
+        polaris: &["insecureCapabilities"],
+        kubescape: &["C-0046"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::PodTemplates],
+    check: Check::PodTemplate(check),
+};
+
+fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
+    if security_context::is_windows(t) {
+        return;
+    }
+    for c in t.containers() {
+        let caps = security_context::capabilities(&c);
+        if caps.drop.iter().any(|(name, _)| *name == "ALL") {
+            continue;
+        }
+        let message = match caps
+            .drop
+            .iter()
+            .find(|(name, _)| normalize_capability(name) == "ALL")
+        {
+            Some((name, _)) => format!(
+                "{} drops `{name}`; Pod Security and most runtimes only recognise the exact spelling `ALL`",
+                c.describe()
+            ),
+            None if caps.drop.is_empty() => {
+                format!("{} does not drop any capabilities", c.describe())
+            }
+            None => format!(
+                "{} drops only {}; the runtime's other default capabilities remain",
+                c.describe(),
+                caps.drop
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        emit.container(t.object, &c, &caps.drop_ptr, message);
+    }
+}

@@ -1,0 +1,45 @@
+//! A container runs privileged: it has every capability and all host devices.
+
+use crate::analysis::security_context;
+use crate::finding::{Emitter, Severity};
+use crate::inventory::PodTemplate;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::Context;
+
+pub static RULE: Rule = Rule {
+    id: "container-privileged",
+    seed: Seed::Rule(9),
+    severity: Severity::Critical,
+    summary: "Container runs in privileged mode",
+    rationale: "A privileged container has all Linux capabilities and access to every host device; \
+        it can mount the host filesystem, load kernel modules and escape to the node in one command \
+        (e.g. `nsenter -t 1 -a`). One compromised privileged pod is a compromised node.",
+    remedy: "Remove `privileged: true`, or set `securityContext.privileged: false`. Grant only the \
+        specific capability the workload needs.",
+    references: References {
+        pss: &["privileged"],
+        cis: &["5.2.2"],
+        trivy: &["KSV017"],
+        checkov: &["CKV_K8S_16"],
+        kube_linter: &["privileged-container"],
+        polaris: &["runAsPrivileged"],
+        kubescape: &["C-0057"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::PodTemplates],
+    check: Check::PodTemplate(check),
+};
+
+fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
+    for c in t.containers() {
+        let setting = security_context::privileged(&c);
+        if setting.value == Some(true) {
+            emit.container(
+                t.object,
+                &c,
+                &setting.pointer,
+                format!("{} sets `privileged: true`", c.describe()),
+            );
+        }
+    }
+}

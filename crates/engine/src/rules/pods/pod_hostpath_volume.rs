@@ -1,0 +1,68 @@
+//! A hostPath volume mounts part of the node's filesystem into the pod.
+
+use crate::finding::{Emitter, Severity};
+use crate::inventory::PodTemplate;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::Context;
+use crate::yaml::Node;
+
+pub static RULE: Rule = Rule {
+    id: "pod-hostpath-volume",
+    seed: Seed::Rule(9),
+    severity: Severity::High,
+    summary: "Pod mounts a hostPath volume",
+    rationale: "A hostPath volume exposes the node's filesystem: `/` gives full node takeover, \
+        `/var/run/docker.sock` or the containerd socket give control of every container, \
+        `/var/lib/kubelet` exposes other pods' secrets, `/etc` lets an attacker add users or cron \
+        jobs. Even read-only mounts leak credentials.",
+    remedy: "Use `emptyDir`, a ConfigMap/Secret, a `persistentVolumeClaim` or a CSI volume instead \
+        of `hostPath`. Node agents that need host files belong in an exempted system namespace.",
+    references: References {
+        pss: &["hostPathVolumes", "restrictedVolumes"],
+        cis: &["5.2.12"],
+        trivy: &["KSV023"],
+        kube_linter: &["sensitive-host-mounts", "docker-sock"],
+        polaris: &["hostPathSet"],
+        kubescape: &["C-0048"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::PodTemplates],
+    check: Check::PodTemplate(check),
+};
+
+/// Host paths that hand over the node outright.
+const CRITICAL_PATHS: &[&str] = &[
+    "/",
+    "/etc",
+    "/root",
+    "/var/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/crio/crio.sock",
+    "/var/lib/kubelet",
+    "/proc",
+    "/dev",
+];
+
+fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
+    let Some(volumes) = t.spec.get("volumes") else {
+        return;
+    };
+    for (i, v) in volumes.items().iter().enumerate() {
+        let Some(host_path) = v.get("hostPath") else {
+            continue;
+        };
+        let name = v.get("name").and_then(Node::text).unwrap_or("");
+        let path = host_path.get("path").and_then(Node::text).unwrap_or("");
+        let normalized = path.trim_end_matches('/');
+        let note = if CRITICAL_PATHS.contains(&normalized) || path == "/" {
+            " — this path gives control of the node"
+        } else {
+            ""
+        };
+        emit.object(
+            t.object,
+            &t.ptr(&format!("volumes/{i}/hostPath")),
+            format!("volume \"{name}\" mounts host path `{path}`{note}"),
+        );
+    }
+}

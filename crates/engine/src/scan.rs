@@ -1,0 +1,475 @@
+//! The scan pipeline, in three phases so that memory follows the largest file, not the input:
+//!
+//! 0. **namespaces**: inputs that mention `Namespace` are read for Namespace objects (their Pod
+//!    Security labels), which per-object rules need to judge a workload against its namespace.
+//! 1. **objects** (parallel, per input): parse, run per-object and per-pod-template rules, keep
+//!    only the compact facts the cross-object rules need; the trees of the input are then dropped.
+//! 2. **inventory**: cross-object rules over the facts.
+
+use crate::analysis::security_context;
+use crate::finding::{Emitter, Finding, Severity};
+use crate::inventory::{Object, PodTemplate};
+use crate::rules::{self, Check, Evidence, Rule, Seed};
+use crate::source::{self, DiagLevel, Diagnostic, Loaded};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One input of a scan.
+#[derive(Clone, Debug)]
+pub enum Input {
+    File(PathBuf),
+    /// Bytes already in memory: stdin (`<stdin>`), an admission request.
+    Bytes {
+        name: String,
+        bytes: Arc<[u8]>,
+    },
+    /// The output of a renderer (`kustomize build`) and the files it was rendered from: each
+    /// rendered object that appears unchanged in one of the files is attributed to that file.
+    Rendered {
+        name: String,
+        bytes: Arc<[u8]>,
+        sources: Vec<PathBuf>,
+    },
+}
+
+impl Input {
+    pub fn load(&self) -> Loaded {
+        match self {
+            Input::File(p) => source::load_file(p),
+            Input::Bytes { name, bytes } => source::load_bytes(name, bytes.to_vec()),
+            Input::Rendered {
+                name,
+                bytes,
+                sources,
+            } => source::load_rendered(name, bytes.to_vec(), sources),
+        }
+    }
+
+    fn mentions(&self, needle: &[u8]) -> bool {
+        let contains = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        match self {
+            Input::File(p) => std::fs::read(p).map(|b| contains(&b)).unwrap_or(false),
+            Input::Bytes { bytes, .. } | Input::Rendered { bytes, .. } => contains(bytes),
+        }
+    }
+}
+
+/// A Namespace declared in the input.
+#[derive(Clone, Debug, Default)]
+pub struct NamespaceInfo {
+    pub labels: BTreeMap<String, String>,
+    pub origin: String,
+    pub line: u32,
+}
+
+/// What every rule may consult besides the object it checks.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Namespaces declared in the input, by name.
+    pub namespaces: BTreeMap<String, NamespaceInfo>,
+}
+
+/// A workload, summarised for cross-object rules.
+#[derive(Clone, Debug, Serialize)]
+pub struct Workload {
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub origin: String,
+    pub line: u32,
+    pub pod_labels: BTreeMap<String, String>,
+    pub service_account: String,
+}
+
+/// What survives phase 1: small objects that cross-object rules read whole, and summaries.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Objects of the kinds cross-object rules read (see [`retained_kind`]).
+    pub objects: Vec<Object>,
+    pub workloads: Vec<Workload>,
+    /// Object count per kind.
+    pub kinds: BTreeMap<String, usize>,
+    /// Namespaces referenced by namespaced objects (declared or not).
+    pub namespaces_referenced: BTreeSet<String>,
+}
+
+/// Kinds kept whole for cross-object rules. Small and few in real inputs.
+pub fn retained_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "NetworkPolicy"
+            | "Role"
+            | "ClusterRole"
+            | "RoleBinding"
+            | "ClusterRoleBinding"
+            | "ServiceAccount"
+            | "CiliumNetworkPolicy"
+            | "CiliumClusterwideNetworkPolicy"
+            | "GlobalNetworkPolicy"
+            | "AdminNetworkPolicy"
+            | "BaselineAdminNetworkPolicy"
+    )
+}
+
+/// Counts of what was read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InputSummary {
+    pub inputs: usize,
+    pub bytes: u64,
+    pub objects: usize,
+    pub pod_templates: usize,
+    pub kinds: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// No findings, but some of the section's checks lacked evidence.
+    Partial,
+    NotAssessed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Partial => "partial",
+            Status::NotAssessed => "not assessed",
+        }
+    }
+}
+
+/// One line of the 15-rule scorecard.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedScore {
+    pub seed: Seed,
+    pub title: &'static str,
+    pub status: Status,
+    pub findings: usize,
+    /// Rules of this section that ran on sufficient evidence.
+    pub assessed: Vec<&'static str>,
+    /// What evidence was missing, and what would settle it.
+    pub missing: Vec<String>,
+}
+
+/// The result of a scan: what every report format renders.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Version of this JSON document's shape.
+    pub schema_version: u32,
+    pub tool: &'static str,
+    pub tool_version: &'static str,
+    pub summary: InputSummary,
+    pub findings: Vec<Finding>,
+    pub suppressed: usize,
+    pub scorecard: Vec<SeedScore>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+    pub fn has_input_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.level == DiagLevel::Error)
+    }
+}
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Scans the inputs with the given rules.
+pub fn scan(inputs: &[Input], rules: &[&'static Rule]) -> Report {
+    // Phase 0: namespaces.
+    let mut ctx = Context::default();
+    let ns_objects: Vec<(String, NamespaceInfo)> = inputs
+        .par_iter()
+        .filter(|i| i.mentions(b"Namespace"))
+        .flat_map_iter(|i| {
+            i.load()
+                .objects
+                .into_iter()
+                .filter(|o| o.kind == "Namespace" && o.group().is_empty())
+                .map(|o| {
+                    let info = NamespaceInfo {
+                        labels: o.labels(),
+                        origin: o.source.name.clone(),
+                        line: o.root.pos.line,
+                    };
+                    (o.name, info)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    ctx.namespaces.extend(ns_objects);
+
+    // Phase 1: per input, in parallel.
+    let object_rules: Vec<&Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.check, Check::Object(_)))
+        .collect();
+    let template_rules: Vec<&Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.check, Check::PodTemplate(_)))
+        .collect();
+    let outcomes: Vec<Outcome> = inputs
+        .par_iter()
+        .map(|input| scan_input(&ctx, input, &object_rules, &template_rules))
+        .collect();
+
+    let mut facts = Facts::default();
+    let mut findings = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut suppressed = 0;
+    let mut summary = InputSummary {
+        inputs: inputs.len(),
+        ..InputSummary::default()
+    };
+    for o in outcomes {
+        findings.extend(o.findings);
+        diagnostics.extend(o.diagnostics);
+        suppressed += o.suppressed;
+        summary.bytes += o.bytes;
+        summary.objects += o.objects;
+        summary.pod_templates += o.workloads.len();
+        facts.objects.extend(o.retained);
+        facts.workloads.extend(o.workloads);
+        facts.namespaces_referenced.extend(o.namespaces);
+        for (k, n) in o.kinds {
+            *facts.kinds.entry(k).or_default() += n;
+        }
+    }
+    summary.kinds = facts.kinds.clone();
+
+    // Phase 2: cross-object rules.
+    for rule in rules {
+        if let Check::Inventory(check) = rule.check {
+            let mut emit = Emitter::new(rule);
+            check(&ctx, &facts, &mut emit);
+            suppressed += emit.suppressed;
+            findings.extend(emit.findings);
+        }
+    }
+
+    findings.sort_by(|a, b| {
+        (
+            &a.location.origin,
+            a.location.line,
+            a.location.column,
+            a.rule,
+        )
+            .cmp(&(
+                &b.location.origin,
+                b.location.line,
+                b.location.column,
+                b.rule,
+            ))
+    });
+    diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
+    let scorecard = scorecard(rules, &findings, &ctx, &facts, &summary);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: "kubeharden",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        summary,
+        findings,
+        suppressed,
+        scorecard,
+        diagnostics,
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    findings: Vec<Finding>,
+    diagnostics: Vec<Diagnostic>,
+    suppressed: usize,
+    bytes: u64,
+    objects: usize,
+    retained: Vec<Object>,
+    workloads: Vec<Workload>,
+    namespaces: BTreeSet<String>,
+    kinds: BTreeMap<String, usize>,
+}
+
+fn scan_input(
+    ctx: &Context,
+    input: &Input,
+    object_rules: &[&Rule],
+    template_rules: &[&Rule],
+) -> Outcome {
+    let loaded = input.load();
+    let mut out = Outcome {
+        diagnostics: loaded.diagnostics,
+        bytes: loaded.bytes,
+        ..Outcome::default()
+    };
+    out.objects = loaded.objects.len();
+    for object in loaded.objects {
+        *out.kinds.entry(object.kind.clone()).or_default() += 1;
+        if let Some(ns) = object.effective_namespace() {
+            out.namespaces.insert(ns.to_owned());
+        }
+        for rule in object_rules {
+            if let Check::Object(check) = rule.check {
+                let mut emit = Emitter::new(rule);
+                check(ctx, &object, &mut emit);
+                out.suppressed += emit.suppressed;
+                out.findings.extend(emit.findings);
+            }
+        }
+        if let Some(template) = PodTemplate::of(&object) {
+            for (pointer, message) in security_context::type_errors(&template) {
+                out.diagnostics.push(Diagnostic::new(
+                    DiagLevel::Warning,
+                    &object.source.name,
+                    Some(object.locate(&pointer)),
+                    format!("{}: {message}", object.identity()),
+                ));
+            }
+            for rule in template_rules {
+                if let Check::PodTemplate(check) = rule.check {
+                    let mut emit = Emitter::new(rule);
+                    check(ctx, &template, &mut emit);
+                    out.suppressed += emit.suppressed;
+                    out.findings.extend(emit.findings);
+                }
+            }
+            out.workloads.push(Workload {
+                kind: object.kind.clone(),
+                name: object.name.clone(),
+                namespace: object.effective_namespace().unwrap_or("default").to_owned(),
+                origin: object.source.name.clone(),
+                line: object.root.pos.line,
+                pod_labels: crate::inventory::string_map(
+                    template.metadata.and_then(|m| m.get("labels")),
+                ),
+                service_account: template
+                    .spec
+                    .get("serviceAccountName")
+                    .or_else(|| template.spec.get("serviceAccount"))
+                    .and_then(|n| n.text())
+                    .unwrap_or("default")
+                    .to_owned(),
+            });
+        }
+        if retained_kind(&object.kind) {
+            out.retained.push(object);
+        }
+    }
+    out
+}
+
+/// Does the input hold the evidence a rule needs?
+fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bool {
+    match evidence {
+        Evidence::PodTemplates => summary.pod_templates > 0,
+        Evidence::Namespaces => !ctx.namespaces.is_empty(),
+    }
+}
+
+/// What no built-in rule checks yet, per section: said plainly rather than passed silently.
+fn unchecked(seed: Seed) -> Option<&'static str> {
+    match seed {
+        Seed::Rule(1) => Some(
+            "API server exposure is not checked by this version (needs API server flags or the cluster endpoint)",
+        ),
+        Seed::Rule(2) => Some(
+            "RBAC permissions of service accounts are not checked by this version (needs Roles, ClusterRoles and bindings)",
+        ),
+        Seed::Rule(3) => Some(
+            "cluster-admin bindings of humans are not checked by this version (needs ClusterRoleBindings)",
+        ),
+        Seed::Rule(4) => Some(
+            "audit logging is not checked by this version (needs API server flags and the audit Policy)",
+        ),
+        Seed::Rule(5) => Some(
+            "anonymous access is not checked by this version (needs API server and kubelet configuration, RBAC bindings)",
+        ),
+        Seed::Rule(11) => Some(
+            "default-deny NetworkPolicies are not checked by this version (needs NetworkPolicies and namespaces)",
+        ),
+        Seed::Rule(12) => {
+            Some("egress restrictions are not checked by this version (needs NetworkPolicies)")
+        }
+        Seed::Rule(13) => Some(
+            "image signing and pinning are not checked by this version (needs workloads and admission policies)",
+        ),
+        Seed::Rule(14) => Some(
+            "encryption at rest and secrets in git are not checked by this version (needs EncryptionConfiguration, Secret manifests)",
+        ),
+        Seed::Rule(15) => {
+            Some("secret rotation and token lifetimes are not checked by this version")
+        }
+        Seed::Runtime => {
+            Some("runtime monitoring (Falco, Prometheus, CIS) is not checked by this version")
+        }
+        _ => None,
+    }
+}
+
+fn scorecard(
+    rules: &[&'static Rule],
+    findings: &[Finding],
+    ctx: &Context,
+    _facts: &Facts,
+    summary: &InputSummary,
+) -> Vec<SeedScore> {
+    Seed::all()
+        .map(|seed| {
+            let section: Vec<&Rule> = rules.iter().copied().filter(|r| r.seed == seed).collect();
+            let count = findings.iter().filter(|f| f.seed == seed).count();
+            let mut assessed = Vec::new();
+            let mut missing: BTreeSet<String> = BTreeSet::new();
+            for rule in &section {
+                let lacking: Vec<Evidence> = rule
+                    .evidence
+                    .iter()
+                    .copied()
+                    .filter(|e| !has_evidence(*e, ctx, summary))
+                    .collect();
+                if lacking.is_empty() {
+                    assessed.push(rule.id);
+                } else {
+                    missing.extend(lacking.iter().map(|e| e.missing().to_owned()));
+                }
+            }
+            if section.is_empty() {
+                missing.extend(unchecked(seed).map(str::to_owned));
+            }
+            let status = if count > 0 {
+                Status::Fail
+            } else if assessed.is_empty() {
+                Status::NotAssessed
+            } else if missing.is_empty() {
+                Status::Pass
+            } else {
+                Status::Partial
+            };
+            SeedScore {
+                seed,
+                title: seed.title(),
+                status,
+                findings: count,
+                assessed,
+                missing: missing.into_iter().collect(),
+            }
+        })
+        .collect()
+}
+
+/// Scans with every built-in rule.
+pub fn scan_all(inputs: &[Input]) -> Report {
+    scan(inputs, rules::all())
+}

@@ -1,0 +1,387 @@
+//! Sources: bytes from files, directories, stdin or other front ends become Kubernetes objects
+//! with their origin and exact positions. Bad input becomes diagnostics; the rest goes on.
+
+use crate::inventory::Object;
+use crate::yaml::{self, Node, Pos};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Largest file read; bigger files get a diagnostic and are skipped.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiagLevel {
+    /// The input (or part of it) could not be read: the scan is incomplete.
+    Error,
+    /// Read, but suspicious or read differently from what it seems (duplicate keys, wrong types).
+    Warning,
+    /// Skipped on purpose (not a Kubernetes object).
+    Note,
+}
+
+/// A problem with the input, not with the cluster's security: names file, line and column.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diagnostic {
+    pub level: DiagLevel,
+    pub origin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(
+        level: DiagLevel,
+        origin: &str,
+        pos: Option<Pos>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            level,
+            origin: origin.to_owned(),
+            line: pos.map(|p| p.line),
+            column: pos.map(|p| p.col),
+            message: message.into(),
+        }
+    }
+}
+
+/// The text of one input (file, stdin…), shared by the objects read from it, for snippets.
+#[derive(Debug)]
+pub struct Source {
+    /// How the input is named in reports: a path as given, `<stdin>`, `cluster:…`, `node:…`.
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    /// The text of a 1-based line, without its line ending.
+    pub fn line(&self, line: u32) -> Option<&str> {
+        if line == 0 {
+            return None;
+        }
+        self.text.lines().nth(line as usize - 1)
+    }
+}
+
+/// The result of reading one input.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub objects: Vec<Object>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub bytes: u64,
+}
+
+/// Reads one input from bytes: YAML streams, JSON, `List` kinds. Never panics on bad bytes.
+pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Loaded {
+    let mut out = Loaded {
+        bytes: bytes.len() as u64,
+        ..Loaded::default()
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            let col = valid.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
+            let what = if e.as_bytes().contains(&0) {
+                "binary file (contains NUL bytes)"
+            } else {
+                "invalid UTF-8"
+            };
+            out.diagnostics.push(Diagnostic::new(
+                DiagLevel::Error,
+                name,
+                Some(Pos { line, col }),
+                format!("{what}: Kubernetes manifests are UTF-8 text"),
+            ));
+            return out;
+        }
+    };
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() as u32 + 1;
+        out.diagnostics.push(Diagnostic::new(
+            DiagLevel::Error,
+            name,
+            Some(Pos { line, col: 1 }),
+            "binary file (contains NUL bytes): Kubernetes manifests are text",
+        ));
+        return out;
+    }
+    let source = Arc::new(Source {
+        name: name.to_owned(),
+        text,
+    });
+    let is_template = source.text.contains("{{");
+    let docs = yaml::parse_stream(&source.text);
+    for (doc_index, doc) in docs.into_iter().enumerate() {
+        match doc {
+            Err(e) => {
+                let mut message = format!("invalid YAML: {}", e.message);
+                let line_text = source.line(e.pos.line).unwrap_or("");
+                if is_template {
+                    message.push_str(
+                        " (this looks like a Helm or Go template: render it first, e.g. `helm template CHART | kubeharden scan -`)",
+                    );
+                } else if line_text.trim_start_matches(' ').starts_with('\t') {
+                    message.push_str(" (a tab in indentation: YAML indents with spaces only)");
+                }
+                out.diagnostics.push(Diagnostic::new(
+                    DiagLevel::Error,
+                    name,
+                    Some(e.pos),
+                    message,
+                ));
+            }
+            Ok(doc) => {
+                for w in &doc.warnings {
+                    out.diagnostics.push(Diagnostic::new(
+                        DiagLevel::Warning,
+                        name,
+                        Some(w.pos),
+                        w.message.clone(),
+                    ));
+                }
+                let Some(root) = doc.root else { continue };
+                let helm: Option<Arc<str>> = doc.helm_source.map(Arc::from);
+                add_objects(&source, doc_index, helm, root, String::new(), &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Unrolls `List` kinds; validates that a document is a Kubernetes object.
+fn add_objects(
+    source: &Arc<Source>,
+    doc_index: usize,
+    helm: Option<Arc<str>>,
+    root: Node,
+    base: String,
+    out: &mut Loaded,
+) {
+    if !root.is_map() {
+        if root.is_null() {
+            return;
+        }
+        out.diagnostics.push(Diagnostic::new(
+            DiagLevel::Note,
+            &source.name,
+            Some(root.pos),
+            format!("skipped: a {} is not a Kubernetes object", root.kind_name()),
+        ));
+        return;
+    }
+    let kind = root.get("kind").and_then(Node::as_str).map(str::to_owned);
+    let api_version = root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .map(str::to_owned);
+    let (Some(kind), Some(api_version)) = (kind, api_version) else {
+        out.diagnostics.push(Diagnostic::new(
+            DiagLevel::Note,
+            &source.name,
+            Some(root.pos),
+            "skipped: not a Kubernetes object (no string `apiVersion` and `kind`)",
+        ));
+        return;
+    };
+    if kind.ends_with("List") && root.get("items").is_some_and(Node::is_seq) {
+        let yaml::Value::Map(entries) = root.value else {
+            return;
+        };
+        for entry in entries.into_iter().rev() {
+            if entry.key == "items" {
+                if let yaml::Value::Seq(items) = entry.value.value {
+                    for (i, item) in items.into_iter().enumerate() {
+                        add_objects(
+                            source,
+                            doc_index,
+                            helm.clone(),
+                            item,
+                            format!("{base}/items/{i}"),
+                            out,
+                        );
+                    }
+                }
+                break;
+            }
+        }
+        return;
+    }
+    out.objects.push(Object::new(
+        kind,
+        api_version,
+        root,
+        Arc::clone(source),
+        doc_index,
+        base,
+        helm,
+    ));
+}
+
+/// Reads rendered output (e.g. `kustomize build`), attributing each object that appears unchanged
+/// in one of the source files to that file and its exact lines; the others keep the rendered origin.
+pub fn load_rendered(name: &str, bytes: Vec<u8>, sources: &[PathBuf]) -> Loaded {
+    let mut rendered = load_bytes(name, bytes);
+    let mut originals: Vec<Object> = Vec::new();
+    for path in sources {
+        originals.extend(load_file(path).objects);
+    }
+    let key = |o: &Object| (o.kind.clone(), o.name.clone(), o.namespace.clone());
+    let mut by_identity: std::collections::HashMap<_, Vec<Object>> =
+        std::collections::HashMap::new();
+    for o in originals {
+        by_identity.entry(key(&o)).or_default().push(o);
+    }
+    for object in rendered.objects.iter_mut() {
+        let Some(candidates) = by_identity.get_mut(&key(object)) else {
+            continue;
+        };
+        let json = object.root.to_json();
+        if let Some(i) = candidates.iter().position(|c| c.root.to_json() == json) {
+            *object = candidates.swap_remove(i);
+        }
+    }
+    rendered
+}
+
+/// Reads a file (size-limited) into objects and diagnostics.
+pub fn load_file(path: &Path) -> Loaded {
+    let name = path.display().to_string();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return error_only(&name, format!("cannot read: {e}")),
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return error_only(
+            &name,
+            format!(
+                "file is {} bytes, larger than the {} byte limit; skipped",
+                meta.len(),
+                MAX_FILE_BYTES
+            ),
+        );
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => load_bytes(&name, bytes),
+        Err(e) => error_only(&name, format!("cannot read: {e}")),
+    }
+}
+
+fn error_only(name: &str, message: String) -> Loaded {
+    Loaded {
+        diagnostics: vec![Diagnostic::new(DiagLevel::Error, name, None, message)],
+        ..Loaded::default()
+    }
+}
+
+/// Is this a file the directory walk scans?
+pub fn is_manifest_path(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Expands paths: files as given; directories walked recursively, honouring .gitignore / .ignore,
+/// keeping `.yaml`, `.yml` and `.json`. Sorted for deterministic output. Directories that hold a
+/// `kustomization.yaml` are reported in `kustomize_roots` (the caller decides to render them).
+pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            files.push(p.clone());
+            continue;
+        }
+        if !p.exists() {
+            diags.push(Diagnostic::new(
+                DiagLevel::Error,
+                &p.display().to_string(),
+                None,
+                "no such file or directory",
+            ));
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(p)
+            .require_git(false)
+            .hidden(true)
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e)
+                    if e.file_type().is_some_and(|t| t.is_file()) && is_manifest_path(e.path()) =>
+                {
+                    files.push(e.into_path());
+                }
+                Ok(_) => {}
+                Err(e) => diags.push(Diagnostic::new(
+                    DiagLevel::Error,
+                    &p.display().to_string(),
+                    None,
+                    e.to_string(),
+                )),
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_unrolled_with_pointers() {
+        let l = load_bytes(
+            "x.yaml",
+            b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b}\n".to_vec(),
+        );
+        assert_eq!(l.objects.len(), 2);
+        assert_eq!(l.objects[1].kind, "Service");
+        assert_eq!(l.objects[1].base, "/items/1");
+        assert_eq!(l.objects[1].root.pos.line, 7);
+    }
+
+    #[test]
+    fn json_input() {
+        let l = load_bytes(
+            "x.json",
+            br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}}"#.to_vec(),
+        );
+        assert_eq!(l.objects.len(), 1);
+        assert_eq!(l.objects[0].name, "a");
+    }
+
+    #[test]
+    fn bad_input_yields_diagnostics_and_goes_on() {
+        let l = load_bytes(
+            "x.yaml",
+            b"a: [\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: ok}\n".to_vec(),
+        );
+        assert_eq!(l.objects.len(), 1);
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].level, DiagLevel::Error);
+        let bin = load_bytes("b.yaml", vec![0x61, 0xff, 0xfe, 0x00]);
+        assert_eq!(bin.diagnostics.len(), 1);
+        let tab = load_bytes("t.yaml", b"a:\n\tb: 1\n".to_vec());
+        assert!(
+            tab.diagnostics[0].message.contains("tab"),
+            "{:?}",
+            tab.diagnostics
+        );
+        let helm = load_bytes("h.yaml", b"a: {{ .Values.x }}\nb: [\n".to_vec());
+        assert!(
+            helm.diagnostics[0].message.contains("Helm"),
+            "{:?}",
+            helm.diagnostics
+        );
+    }
+}
