@@ -136,6 +136,52 @@ impl<'r> Emitter<'r> {
         self.push(object, Some(container), pointer, message.into());
     }
 
+    /// A finding about a workload known only by its summary (cross-object rules), located at the
+    /// start of the object.
+    pub fn workload(&mut self, w: &crate::scan::Workload, message: impl Into<String>) {
+        if w.ignore.iter().any(|id| id == self.rule.id || id == "all") {
+            self.suppressed += 1;
+            return;
+        }
+        let subject = Subject {
+            kind: w.kind.clone(),
+            api_version: w.api_version.clone(),
+            name: w.name.clone(),
+            namespace: Some(w.namespace.clone()),
+            container: None,
+        };
+        let location = Location {
+            origin: w.origin.clone(),
+            line: w.line,
+            column: w.column,
+            pointer: String::new(),
+            helm_source: w.helm_source.clone(),
+        };
+        self.at(subject, location, message.into());
+    }
+
+    /// A finding about something that has no object of its own in the input (a namespace only
+    /// referenced by workloads, a missing ServiceAccount…), located where it is referenced.
+    pub fn at(&mut self, subject: Subject, location: Location, message: String) {
+        let identity = format!(
+            "{}/{}/{}",
+            subject.kind,
+            subject.namespace.as_deref().unwrap_or(""),
+            subject.name
+        );
+        self.findings.push(Finding {
+            rule: self.rule.id,
+            seed: self.rule.seed,
+            severity: self.rule.severity,
+            fingerprint: fingerprint(&[self.rule.id, &identity, &location.pointer]),
+            subject,
+            location,
+            message,
+            remedy: self.rule.remedy,
+            snippet: Vec::new(),
+        });
+    }
+
     fn push(
         &mut self,
         object: &Object,
@@ -187,16 +233,25 @@ impl<'r> Emitter<'r> {
 /// annotations. A reason goes in `kubeharden.io/ignore-reason`.
 pub const IGNORE_ANNOTATION: &str = "kubeharden.io/ignore";
 
-fn is_suppressed(object: &Object, rule: &str) -> bool {
+/// Rule ids listed in the object's (and its pod template's) ignore annotation.
+pub fn ignore_list(object: &Object) -> Vec<String> {
     let mut lists = vec![object.annotation(IGNORE_ANNOTATION)];
     if let Some(t) = crate::inventory::PodTemplate::of(object) {
         lists.push(t.annotation(IGNORE_ANNOTATION));
     }
-    lists.into_iter().flatten().any(|list| {
-        list.split(',')
-            .map(str::trim)
-            .any(|id| id == rule || id == "all")
-    })
+    lists
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l.split(','))
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+fn is_suppressed(object: &Object, rule: &str) -> bool {
+    ignore_list(object)
+        .iter()
+        .any(|id| id == rule || id == "all")
 }
 
 /// Up to two lines of context before the marked line.

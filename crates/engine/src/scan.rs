@@ -72,16 +72,26 @@ pub struct Context {
     pub namespaces: BTreeMap<String, NamespaceInfo>,
 }
 
-/// A workload, summarised for cross-object rules.
+/// A workload (any object with a pod template), summarised for cross-object rules.
 #[derive(Clone, Debug, Serialize)]
 pub struct Workload {
     pub kind: String,
+    pub api_version: String,
     pub name: String,
     pub namespace: String,
     pub origin: String,
     pub line: u32,
+    pub column: u32,
+    pub helm_source: Option<String>,
     pub pod_labels: BTreeMap<String, String>,
+    /// `spec.serviceAccountName` (or the deprecated `serviceAccount`), else `default`.
     pub service_account: String,
+    /// The pod's `automountServiceAccountToken`, if set (the ServiceAccount's applies otherwise).
+    pub automount_token: Option<bool>,
+    /// Named container ports (`name` → port), for NetworkPolicy named-port resolution.
+    pub named_ports: Vec<(String, i64, String)>,
+    /// `kubeharden.io/ignore` rule ids from the object and pod template annotations.
+    pub ignore: Vec<String>,
 }
 
 /// What survives phase 1: small objects that cross-object rules read whole, and summaries.
@@ -348,10 +358,37 @@ fn scan_input(
             }
             out.workloads.push(Workload {
                 kind: object.kind.clone(),
+                api_version: object.api_version.clone(),
                 name: object.name.clone(),
                 namespace: object.effective_namespace().unwrap_or("default").to_owned(),
                 origin: object.source.name.clone(),
                 line: object.root.pos.line,
+                column: object.root.pos.col,
+                helm_source: object.helm_source.as_deref().map(str::to_owned),
+                automount_token: template
+                    .spec
+                    .get("automountServiceAccountToken")
+                    .and_then(|n| n.as_bool()),
+                named_ports: template
+                    .containers()
+                    .flat_map(|c| {
+                        c.field("ports")
+                            .map(|p| p.items())
+                            .unwrap_or(&[])
+                            .iter()
+                            .filter_map(|p| {
+                                let name = p.get("name")?.as_str()?.to_owned();
+                                let port = p.get("containerPort")?.as_i64()?;
+                                let proto = p
+                                    .get("protocol")
+                                    .and_then(|n| n.as_str())
+                                    .unwrap_or("TCP")
+                                    .to_owned();
+                                Some((name, port, proto))
+                            })
+                    })
+                    .collect(),
+                ignore: crate::finding::ignore_list(&object),
                 pod_labels: crate::inventory::string_map(
                     template.metadata.and_then(|m| m.get("labels")),
                 ),
@@ -373,9 +410,14 @@ fn scan_input(
 
 /// Does the input hold the evidence a rule needs?
 fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bool {
+    let has = |kind: &str| summary.kinds.get(kind).is_some_and(|&n| n > 0);
     match evidence {
         Evidence::PodTemplates => summary.pod_templates > 0,
         Evidence::Namespaces => !ctx.namespaces.is_empty(),
+        Evidence::NetworkPolicies => summary.pod_templates > 0,
+        Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
+            .iter()
+            .any(|k| has(k)),
     }
 }
 

@@ -7,6 +7,8 @@ use crate::scan::{Context, Facts};
 use serde::{Serialize, Serializer};
 use std::fmt;
 
+pub mod access;
+pub mod network;
 pub mod pods;
 
 /// The seed rule (1-15 of the mission) a check belongs to, or the runtime-monitoring section.
@@ -73,6 +75,10 @@ pub enum Evidence {
     PodTemplates,
     /// Namespace objects (their labels).
     Namespaces,
+    /// NetworkPolicy objects (or CNI policy CRDs) and the namespaces with workloads.
+    NetworkPolicies,
+    /// Roles, ClusterRoles and their bindings.
+    Rbac,
 }
 
 impl Evidence {
@@ -84,6 +90,12 @@ impl Evidence {
             }
             Evidence::Namespaces => {
                 "no Namespace objects in the input, so their Pod Security labels are unknown; scan the Namespace manifests or run `kubeharden cluster`"
+            }
+            Evidence::NetworkPolicies => {
+                "no workloads in the input, so namespace isolation cannot be judged; scan the workloads together with their NetworkPolicies, or the cluster"
+            }
+            Evidence::Rbac => {
+                "no Roles, ClusterRoles or bindings in the input; scan the RBAC manifests or run `kubeharden cluster`"
             }
         }
     }
@@ -150,7 +162,16 @@ pub struct Rule {
 
 /// Every built-in rule, in seed order.
 pub fn all() -> &'static [&'static Rule] {
-    pods::RULES
+    static ALL: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut rules: Vec<&'static Rule> = [access::RULES, pods::RULES, network::RULES]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        rules.sort_by_key(|r| r.seed);
+        rules
+    })
 }
 
 pub fn find(id: &str) -> Option<&'static Rule> {
