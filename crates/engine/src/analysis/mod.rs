@@ -1,4 +1,6 @@
 //! Semantic engines that rules call. Each is the one place its semantics live.
 
+pub mod images;
 pub mod pss;
+pub mod secrets;
 pub mod security_context;

@@ -10,6 +10,7 @@ use std::fmt;
 pub mod access;
 pub mod network;
 pub mod pods;
+pub mod supply_chain;
 
 /// The seed rule (1-15 of the mission) a check belongs to, or the runtime-monitoring section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,6 +72,8 @@ impl Serialize for Seed {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Evidence {
+    /// Any Kubernetes object (rules about what manifests contain).
+    Manifests,
     /// Pods or workloads with a pod template.
     PodTemplates,
     /// Namespace objects (their labels).
@@ -85,6 +88,7 @@ impl Evidence {
     /// What the input lacked, and what would settle it.
     pub fn missing(self) -> &'static str {
         match self {
+            Evidence::Manifests => "no Kubernetes objects in the input",
             Evidence::PodTemplates => {
                 "no Pods or workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob…) in the input; scan the workload manifests or the cluster"
             }
@@ -164,11 +168,16 @@ pub struct Rule {
 pub fn all() -> &'static [&'static Rule] {
     static ALL: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
-        let mut rules: Vec<&'static Rule> = [access::RULES, pods::RULES, network::RULES]
-            .into_iter()
-            .flatten()
-            .copied()
-            .collect();
+        let mut rules: Vec<&'static Rule> = [
+            access::RULES,
+            pods::RULES,
+            network::RULES,
+            supply_chain::RULES,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
         rules.sort_by_key(|r| r.seed);
         rules
     })

@@ -1,0 +1,151 @@
+//! Credential detectors for literal values in manifests: well-known token formats (a subset of
+//! gitleaks' default rules) and sensitive key names backed by an entropy check.
+
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// (name, pattern) of well-known token formats. Patterns are anchored to word boundaries where the
+/// upstream rule is.
+const FORMATS: &[(&str, &str)] = &[
+    (
+        "AWS access key id",
+        r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
+    ),
+    (
+        "GitHub token",
+        r"\b(?:ghp|gho|ghu|ghs|ghr)_[0-9a-zA-Z]{36}\b",
+    ),
+    ("GitHub fine-grained token", r"github_pat_\w{82}"),
+    ("GitLab token", r"glpat-[\w-]{20}"),
+    ("Slack token", r"xox[baprose]-[0-9A-Za-z-]{10,}"),
+    ("private key", r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY"),
+    ("Google API key", r"\bAIza[\w-]{35}"),
+    (
+        "Stripe key",
+        r"\b(?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99}",
+    ),
+    ("OpenAI key", r"T3BlbkFJ"),
+    ("Anthropic key", r"sk-ant-api03-[a-zA-Z0-9_\-]{93}AA"),
+    ("npm token", r"\bnpm_[a-zA-Z0-9]{36}"),
+    (
+        "JSON Web Token",
+        r"\bey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/_-]{17,}\.",
+    ),
+    ("Vault token", r"\bhvs\.[\w-]{90,120}"),
+    ("SendGrid key", r"\bSG\.[a-zA-Z0-9=_\-.]{66}"),
+    ("DigitalOcean token", r"\bdoo_v1_[a-f0-9]{64}"),
+];
+
+/// Key names that mark a value as a secret (case-insensitive substrings; kubescape's defaults).
+const SENSITIVE_NAMES: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "credential",
+    "private_key",
+    "access_key",
+    "jwt",
+    "bearer",
+];
+
+/// Names that contain a sensitive word but hold no secret.
+const BENIGN_SUFFIXES: &[&str] = &[
+    "_path",
+    "_file",
+    "_url",
+    "_uri",
+    "_host",
+    "_name",
+    "_id",
+    "_endpoint",
+    "_dir",
+    "_ttl",
+    "_length",
+];
+
+fn formats() -> &'static [(&'static str, Regex)] {
+    static SET: OnceLock<Vec<(&str, Regex)>> = OnceLock::new();
+    SET.get_or_init(|| {
+        FORMATS
+            .iter()
+            .map(|(n, p)| (*n, Regex::new(p).expect("static pattern")))
+            .collect()
+    })
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// A known token format found in the value.
+pub fn known_format(value: &str) -> Option<&'static str> {
+    formats()
+        .iter()
+        .find(|(_, re)| re.is_match(value))
+        .map(|(n, _)| *n)
+}
+
+/// Why an env var `name=value` looks like a hard-coded credential, or None.
+pub fn credential_in_env(name: &str, value: &str) -> Option<String> {
+    if let Some(format) = known_format(value) {
+        return Some(format.to_owned());
+    }
+    let lower = name.to_ascii_lowercase();
+    let sensitive = SENSITIVE_NAMES.iter().any(|s| lower.contains(s))
+        || lower == "key"
+        || lower.ends_with("_key");
+    if !sensitive || BENIGN_SUFFIXES.iter().any(|s| lower.ends_with(s)) {
+        return None;
+    }
+    let v = value.trim();
+    let placeholder = v.is_empty()
+        || v.starts_with("$(")
+        || v.starts_with("${")
+        || v.starts_with('/')
+        || v.starts_with("<")
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "changeme" | "change-me" | "xxx" | "none" | "null" | "true" | "false" | "redacted"
+        );
+    if placeholder || v.len() < 8 {
+        return None;
+    }
+    (entropy(v) >= 3.0)
+        .then(|| "secret-looking value (sensitive name, high-entropy value)".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_and_sensitive_names() {
+        assert_eq!(
+            credential_in_env("X", "AKIAIOSFODNN7EXAMPLE").as_deref(),
+            Some("AWS access key id")
+        );
+        assert!(credential_in_env("DB_PASSWORD", "s3cr3t-Pa55w0rd!").is_some());
+        assert!(credential_in_env("DB_PASSWORD", "$(DB_PASSWORD)").is_none());
+        assert!(credential_in_env("TOKEN_PATH", "/var/run/secrets/token").is_none());
+        assert!(credential_in_env("TOKEN_URL", "https://auth.example/abcdefghijkl").is_none());
+        assert!(credential_in_env("LOG_LEVEL", "debug").is_none());
+        assert!(credential_in_env("API_KEY", "aaaaaaaaaaaa").is_none()); // low entropy placeholder
+    }
+}

@@ -1,0 +1,56 @@
+//! A credential written literally into a container's environment.
+
+use crate::analysis::secrets;
+use crate::finding::{Emitter, Severity};
+use crate::inventory::PodTemplate;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::Context;
+use crate::yaml::Node;
+
+pub static RULE: Rule = Rule {
+    id: "hardcoded-credential-in-env",
+    seed: Seed::Rule(14),
+    severity: Severity::High,
+    summary: "Credential hard-coded in a container environment variable",
+    rationale: "A literal `env[].value` is stored in the workload object, readable by anyone who can \
+        `get` the Deployment (far more people than can read Secrets), shown by `kubectl describe`, \
+        committed to git, and never rotated.",
+    remedy: "Move the value to a Secret managed by Sealed Secrets or External Secrets and reference it \
+        with `valueFrom.secretKeyRef`, or mount it as a file; rotate the exposed credential.",
+    references: References {
+        trivy: &["KSV01010"],
+        kube_linter: &["env-var-secret"],
+        polaris: &["sensitiveContainerEnvVar"],
+        kubescape: &["C-0012"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::PodTemplates],
+    check: Check::PodTemplate(check),
+};
+
+fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
+    for c in t.containers() {
+        for (i, env) in c
+            .field("env")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let (Some(name), Some(value)) = (
+                env.get("name").and_then(Node::text),
+                env.get("value").and_then(Node::text),
+            ) else {
+                continue;
+            };
+            if let Some(why) = secrets::credential_in_env(name, value) {
+                emit.container(
+                    t.object,
+                    &c,
+                    &c.ptr(&format!("env/{i}/value")),
+                    format!("{} sets `{name}` to a literal {why}", c.describe()),
+                );
+            }
+        }
+    }
+}

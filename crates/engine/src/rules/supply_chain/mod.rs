@@ -1,0 +1,19 @@
+//! Seed rules 13-15: images, secrets and tokens.
+
+use crate::rules::Rule;
+
+mod hardcoded_credential;
+mod image_not_pinned;
+mod image_tag_mutable;
+mod legacy_token_secret;
+mod projected_token_long_lived;
+mod secret_in_manifest;
+
+pub static RULES: &[&Rule] = &[
+    &image_tag_mutable::RULE,
+    &image_not_pinned::RULE,
+    &secret_in_manifest::RULE,
+    &hardcoded_credential::RULE,
+    &legacy_token_secret::RULE,
+    &projected_token_long_lived::RULE,
+];
