@@ -133,6 +133,24 @@ pub struct InputSummary {
     pub objects: usize,
     pub pod_templates: usize,
     pub kinds: BTreeMap<String, usize>,
+    /// Configuration evidence found: control-plane components by binary name, `audit-policy`,
+    /// `encryption-config`, `kubelet-config`.
+    pub evidence: BTreeMap<&'static str, usize>,
+}
+
+/// The configuration evidence an object provides (see [`InputSummary::evidence`]).
+fn evidence_tags(o: &Object) -> Vec<&'static str> {
+    let mut tags: Vec<&'static str> = crate::analysis::control_plane::component_flags(o)
+        .iter()
+        .map(|f| f.component.binary())
+        .collect();
+    match (o.kind.as_str(), o.group()) {
+        ("Policy", "audit.k8s.io") => tags.push("audit-policy"),
+        ("EncryptionConfiguration", "apiserver.config.k8s.io") => tags.push("encryption-config"),
+        ("KubeletConfiguration", "kubelet.config.k8s.io") => tags.push("kubelet-config"),
+        _ => {}
+    }
+    tags
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -259,6 +277,9 @@ pub fn scan(inputs: &[Input], rules: &[&'static Rule]) -> Report {
         for (k, n) in o.kinds {
             *facts.kinds.entry(k).or_default() += n;
         }
+        for (k, n) in o.evidence {
+            *summary.evidence.entry(k).or_default() += n;
+        }
     }
     summary.kinds = facts.kinds.clone();
 
@@ -311,6 +332,7 @@ struct Outcome {
     workloads: Vec<Workload>,
     namespaces: BTreeSet<String>,
     kinds: BTreeMap<String, usize>,
+    evidence: BTreeMap<&'static str, usize>,
 }
 
 fn scan_input(
@@ -328,6 +350,9 @@ fn scan_input(
     out.objects = loaded.objects.len();
     for object in loaded.objects {
         *out.kinds.entry(object.kind.clone()).or_default() += 1;
+        for tag in evidence_tags(&object) {
+            *out.evidence.entry(tag).or_default() += 1;
+        }
         if let Some(ns) = object.effective_namespace() {
             out.namespaces.insert(ns.to_owned());
         }
@@ -416,6 +441,19 @@ fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bo
         Evidence::PodTemplates => summary.pod_templates > 0,
         Evidence::Namespaces => !ctx.namespaces.is_empty(),
         Evidence::NetworkPolicies => summary.pod_templates > 0,
+        Evidence::ApiServerFlags => summary.evidence.contains_key("kube-apiserver"),
+        Evidence::ControlPlaneFlags => [
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "etcd",
+            "kubelet-config",
+        ]
+        .iter()
+        .any(|k| summary.evidence.contains_key(k)),
+        Evidence::AuditPolicy => summary.evidence.contains_key("audit-policy"),
+        Evidence::EncryptionConfig => summary.evidence.contains_key("encryption-config"),
+        Evidence::KubeletConfig => summary.evidence.contains_key("kubelet-config"),
         Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
             .iter()
             .any(|k| has(k)),
@@ -427,27 +465,15 @@ fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bo
 fn unchecked(seed: Seed) -> Option<&'static str> {
     Some(match seed {
         Seed::Rule(1) => {
-            "not checked by this version: API server bind/advertise addresses and endpoint exposure (needs API server flags or the cluster endpoint)"
-        }
-        Seed::Rule(2) | Seed::Rule(3) => return None,
-        Seed::Rule(4) => {
-            "not checked by this version: audit logging flags, audit Policy content and log shipping (needs API server flags and the audit Policy)"
-        }
-        Seed::Rule(5) => {
-            "not checked by this version: API server and kubelet `--anonymous-auth` and authorization mode (needs control-plane and kubelet configuration)"
+            "not checked by this version: the reachability of a managed cluster's API endpoint (needs the live cluster's endpoint)"
         }
         Seed::Rule(13) => {
             "not checked by this version: admission control that verifies image signatures (Kyverno verifyImages, policy-controller, Ratify, ImagePolicyWebhook)"
         }
-        Seed::Rule(14) => {
-            "not checked by this version: encryption at rest (needs the API server's EncryptionConfiguration)"
-        }
         Seed::Rule(15) => {
             "not checked by this version: secret age and rotation, Vault dynamic secrets (needs the live cluster)"
         }
-        Seed::Runtime => {
-            "not checked by this version: Falco, Prometheus/Grafana and CIS benchmark evidence"
-        }
+        Seed::Runtime => "not checked by this version: Falco, Prometheus/Grafana presence",
         _ => return None,
     })
 }

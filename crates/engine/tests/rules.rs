@@ -58,7 +58,8 @@ fn rule_metadata_is_complete_and_ids_unique() {
     for r in rules::all() {
         assert!(ids.insert(r.id), "duplicate id {}", r.id);
         assert!(
-            r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            r.id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
             "{} is not kebab-case",
             r.id
         );

@@ -1,5 +1,6 @@
 //! Semantic engines that rules call. Each is the one place its semantics live.
 
+pub mod control_plane;
 pub mod images;
 pub mod pss;
 pub mod secrets;

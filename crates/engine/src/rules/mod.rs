@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 
 pub mod access;
+pub mod control_plane;
 pub mod network;
 pub mod pods;
 pub mod supply_chain;
@@ -82,6 +83,16 @@ pub enum Evidence {
     NetworkPolicies,
     /// Roles, ClusterRoles and their bindings.
     Rbac,
+    /// kube-apiserver flags (static Pod, kubeadm ClusterConfiguration, command line).
+    ApiServerFlags,
+    /// Flags of any control-plane component.
+    ControlPlaneFlags,
+    /// An audit `Policy` (audit.k8s.io).
+    AuditPolicy,
+    /// An `EncryptionConfiguration`.
+    EncryptionConfig,
+    /// A `KubeletConfiguration`.
+    KubeletConfig,
 }
 
 impl Evidence {
@@ -97,6 +108,21 @@ impl Evidence {
             }
             Evidence::NetworkPolicies => {
                 "no workloads in the input, so namespace isolation cannot be judged; scan the workloads together with their NetworkPolicies, or the cluster"
+            }
+            Evidence::ApiServerFlags => {
+                "no kube-apiserver flags in the input (static Pod, kubeadm ClusterConfiguration); run `kubeharden node` on a control-plane node or scan /etc/kubernetes/manifests"
+            }
+            Evidence::ControlPlaneFlags => {
+                "no control-plane component flags or KubeletConfiguration in the input; scan /etc/kubernetes/manifests and /var/lib/kubelet/config.yaml"
+            }
+            Evidence::AuditPolicy => {
+                "no audit Policy (audit.k8s.io) in the input; scan the file named by --audit-policy-file"
+            }
+            Evidence::EncryptionConfig => {
+                "no EncryptionConfiguration in the input; scan the file named by --encryption-provider-config"
+            }
+            Evidence::KubeletConfig => {
+                "no KubeletConfiguration in the input; scan /var/lib/kubelet/config.yaml of a node"
             }
             Evidence::Rbac => {
                 "no Roles, ClusterRoles or bindings in the input; scan the RBAC manifests or run `kubeharden cluster`"
@@ -170,6 +196,7 @@ pub fn all() -> &'static [&'static Rule] {
     ALL.get_or_init(|| {
         let mut rules: Vec<&'static Rule> = [
             access::RULES,
+            control_plane::RULES,
             pods::RULES,
             network::RULES,
             supply_chain::RULES,

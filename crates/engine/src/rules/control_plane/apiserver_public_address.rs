@@ -1,0 +1,71 @@
+//! The API server binds or advertises a public address.
+
+use super::flags_of;
+use crate::analysis::control_plane::Component;
+use crate::finding::{Emitter, Severity};
+use crate::inventory::Object;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::Context;
+use std::net::IpAddr;
+
+pub static RULE: Rule = Rule {
+    id: "apiserver-public-address",
+    seed: Seed::Rule(1),
+    severity: Severity::High,
+    summary: "API server binds or advertises a public IP address",
+    rationale: "An API server on a public address is reachable by the whole internet: every \
+        authentication bug, leaked token or anonymous-auth misconfiguration becomes remotely \
+        exploitable, and credential stuffing and CVE scanning start within minutes. The API should \
+        be reachable only from a private network (VPN, WireGuard, bastion, private endpoint).",
+    remedy: "Set `--advertise-address` and `--bind-address` to a private address (RFC 1918 / ULA) \
+        and reach the API through a VPN or private load balancer; on managed clusters enable the \
+        private endpoint and disable or restrict public access.",
+    references: References {
+        kubescape: &["C-0227", "C-0228"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::ApiServerFlags],
+    check: Check::Object(check),
+};
+
+/// Addresses reachable only from a private network.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || (o[0] == 100 && (64..128).contains(&o[1])) // CGNAT, e.g. Tailscale
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+fn check(_: &Context, o: &Object, emit: &mut Emitter) {
+    for flags in flags_of(o, Component::ApiServer) {
+        for name in ["advertise-address", "bind-address"] {
+            let Some(flag) = flags.get(name) else {
+                continue;
+            };
+            if let Ok(ip) = flag.value.parse::<IpAddr>()
+                && !is_private(ip)
+            {
+                emit.object(
+                    o,
+                    &flags.pointer(name),
+                    format!(
+                        "kube-apiserver `--{name}={}` is a public address",
+                        flag.value
+                    ),
+                );
+            }
+        }
+    }
+}
