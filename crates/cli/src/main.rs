@@ -1,6 +1,7 @@
 //! The `kubeharden` command line.
 
 mod inputs;
+mod node_cmd;
 mod text;
 
 use anyhow::{Context as _, Result, bail};
@@ -76,6 +77,45 @@ enum Command {
     },
     /// Explain one rule: rationale, remedy, references.
     Explain { id: String },
+    /// Audit a node: static Pod manifests, kubelet config and units, files named by the API
+    /// server's flags, and the ownership and permissions of the CIS files.
+    Node {
+        /// Read the node's files under this directory instead of `/`.
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
+        /// An API server command line to audit as well (e.g. from `ps` on a managed node).
+        #[arg(long, allow_hyphen_values = true)]
+        apiserver_flags: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(long, default_value = "low", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
+    /// Audit Policy tools.
+    #[command(subcommand)]
+    AuditPolicy(AuditPolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditPolicyCommand {
+    /// Which rule of an audit Policy decides a request, and at which level.
+    Explain {
+        file: PathBuf,
+        #[arg(long, default_value = "")]
+        user: String,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        #[arg(long)]
+        verb: String,
+        /// `secrets`, `pods/exec`, `apps/deployments`, `rbac.authorization.k8s.io/clusterroles`, or a
+        /// non-resource path such as `/healthz`.
+        #[arg(long)]
+        resource: String,
+        #[arg(short = 'n', long, default_value = "")]
+        namespace: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -144,6 +184,51 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 RulesFormat::Markdown => write!(out, "{}", text::rules_markdown())?,
                 RulesFormat::Text => text::rules_table(&mut out)?,
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Node {
+            root,
+            apiserver_flags,
+            format,
+            fail_on,
+        } => {
+            node_cmd::ensure_dir(&root)?;
+            let report = node_cmd::scan_node(&root, apiserver_flags.as_deref(), rules::all());
+            let mut out = anstream::stdout().lock();
+            match format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+                Format::Text => text::render(&mut out, &report, fail_on)?,
+            }
+            Ok(if report.has_input_errors() {
+                ExitCode::from(2)
+            } else if report.findings.iter().any(|f| f.severity >= fail_on) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::AuditPolicy(AuditPolicyCommand::Explain {
+            file,
+            user,
+            groups,
+            verb,
+            resource,
+            namespace,
+            name,
+        }) => {
+            let args = node_cmd::ExplainArgs {
+                file: &file,
+                user: &user,
+                groups: &groups,
+                verb: &verb,
+                resource: &resource,
+                namespace: &namespace,
+                name: &name,
+            };
+            node_cmd::explain(&args, &mut anstream::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { id } => {

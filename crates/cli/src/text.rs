@@ -23,6 +23,7 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
     };
     let subject = match (&f.subject.namespace, &f.subject.container) {
         (Some(ns), _) => format!("{}/{}/{}", f.subject.kind, ns, f.subject.name),
+        (None, _) if f.subject.name.is_empty() => f.subject.kind.clone(),
         (None, _) => format!("{}/{}", f.subject.kind, f.subject.name),
     };
     let title = level(f.severity).primary_title(&f.message).id(f.rule);
@@ -32,7 +33,10 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
             .message(format!("{} — {}", f.seed, f.seed.title())),
         Level::HELP.message(f.remedy),
     ];
-    let group = if f.snippet.is_empty() {
+    let group = if f.location.line == 0 {
+        // Not in a text file (a node file's permissions): the path alone.
+        title.element(annotate_snippets::Origin::path(&path))
+    } else if f.snippet.is_empty() {
         title.element(
             annotate_snippets::Origin::path(&path)
                 .line(f.location.line as usize)

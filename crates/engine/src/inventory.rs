@@ -64,7 +64,7 @@ impl Object {
 
     /// Namespace the object lives in: its own, or `default` for namespaced kinds without one.
     pub fn effective_namespace(&self) -> Option<&str> {
-        if is_cluster_scoped(&self.kind) {
+        if is_cluster_scoped(&self.kind) || is_config_group(self.group()) || self.kind == "Config" {
             None
         } else {
             Some(self.namespace.as_deref().unwrap_or("default"))
@@ -90,9 +90,10 @@ impl Object {
 
     /// `Kind/namespace/name` (or `Kind/name`), the identity used in messages and fingerprints.
     pub fn identity(&self) -> String {
-        match self.effective_namespace() {
-            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
-            None => format!("{}/{}", self.kind, self.name),
+        match (self.effective_namespace(), self.name.is_empty()) {
+            (Some(ns), _) => format!("{}/{}/{}", self.kind, ns, self.name),
+            (None, false) => format!("{}/{}", self.kind, self.name),
+            (None, true) => self.kind.clone(),
         }
     }
 }
@@ -105,6 +106,16 @@ pub fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Configuration files of components (not API objects): they have no namespace.
+pub fn is_config_group(group: &str) -> bool {
+    group.ends_with(".config.k8s.io")
+        || matches!(
+            group,
+            "audit.k8s.io" | "kubeadm.k8s.io" | "kubeharden.io" | "apiserver.k8s.io"
+        )
+        || group.starts_with("pod-security.admission.config")
 }
 
 /// Kinds that have no namespace (the common built-ins and well-known cluster-scoped CRDs).

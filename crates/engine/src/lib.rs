@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod finding;
 pub mod inventory;
+pub mod node;
 pub mod rules;
 pub mod scan;
 pub mod source;

@@ -104,6 +104,8 @@ pub struct Facts {
     pub kinds: BTreeMap<String, usize>,
     /// Namespaces referenced by namespaced objects (declared or not).
     pub namespaces_referenced: BTreeSet<String>,
+    /// Files of a node with their ownership and permissions (`kubeharden node`).
+    pub node_files: Vec<crate::node::NodeFile>,
 }
 
 /// Kinds kept whole for cross-object rules. Small and few in real inputs.
@@ -217,6 +219,15 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Scans the inputs with the given rules.
 pub fn scan(inputs: &[Input], rules: &[&'static Rule]) -> Report {
+    scan_with_node_files(inputs, rules, Vec::new())
+}
+
+/// Scans the inputs and the ownership/permissions of a node's files (`kubeharden node`).
+pub fn scan_with_node_files(
+    inputs: &[Input],
+    rules: &[&'static Rule],
+    node_files: Vec<crate::node::NodeFile>,
+) -> Report {
     // Phase 0: namespaces.
     let mut ctx = Context::default();
     let ns_objects: Vec<(String, NamespaceInfo)> = inputs
@@ -256,7 +267,10 @@ pub fn scan(inputs: &[Input], rules: &[&'static Rule]) -> Report {
         .map(|input| scan_input(&ctx, input, &object_rules, &template_rules))
         .collect();
 
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        node_files,
+        ..Facts::default()
+    };
     let mut findings = Vec::new();
     let mut diagnostics = Vec::new();
     let mut suppressed = 0;
@@ -282,6 +296,11 @@ pub fn scan(inputs: &[Input], rules: &[&'static Rule]) -> Report {
         }
     }
     summary.kinds = facts.kinds.clone();
+    if !facts.node_files.is_empty() {
+        summary
+            .evidence
+            .insert("node-files", facts.node_files.len());
+    }
 
     // Phase 2: cross-object rules.
     for rule in rules {
@@ -453,7 +472,11 @@ fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bo
         .any(|k| summary.evidence.contains_key(k)),
         Evidence::AuditPolicy => summary.evidence.contains_key("audit-policy"),
         Evidence::EncryptionConfig => summary.evidence.contains_key("encryption-config"),
-        Evidence::KubeletConfig => summary.evidence.contains_key("kubelet-config"),
+        Evidence::KubeletConfig => {
+            summary.evidence.contains_key("kubelet-config")
+                || summary.evidence.contains_key("kubelet")
+        }
+        Evidence::NodeFiles => summary.evidence.contains_key("node-files"),
         Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
             .iter()
             .any(|k| has(k)),

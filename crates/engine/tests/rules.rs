@@ -32,10 +32,19 @@ fn findings_of(id: &str, which: &str) -> Vec<kubeharden_engine::finding::Finding
         .collect()
 }
 
+/// Rules whose evidence a YAML fixture cannot carry, with the test that covers them instead.
+const TESTED_ELSEWHERE: &[(&str, &str)] = &[(
+    "node-file-permissions",
+    "tests/node.rs builds a node tree and sets file modes at test time",
+)];
+
 #[test]
 fn every_rule_fires_on_its_fire_fixture_and_not_on_its_pass_fixture() {
     let mut failures = Vec::new();
     for rule in rules::all() {
+        if TESTED_ELSEWHERE.iter().any(|(id, _)| *id == rule.id) {
+            continue;
+        }
         let fired = findings_of(rule.id, "fire");
         if fired.is_empty() {
             failures.push(format!("{}: fire.yaml produced no finding", rule.id));

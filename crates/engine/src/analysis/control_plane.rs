@@ -252,8 +252,32 @@ pub fn component_flags(o: &Object) -> Vec<ComponentFlags> {
     match (o.kind.as_str(), o.group()) {
         ("Pod", "") => static_pod_flags(o),
         ("ClusterConfiguration", "kubeadm.k8s.io") => kubeadm_flags(o),
+        ("CommandLine", "kubeharden.io") => command_line_flags(o),
         _ => Vec::new(),
     }
+}
+
+/// A `CommandLine` document (see `node::command_line_input`): `command` is the argv.
+fn command_line_flags(o: &Object) -> Vec<ComponentFlags> {
+    let words: Vec<(&str, String)> = o
+        .root
+        .get("command")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.text().map(|t| (t, format!("/command/{i}"))))
+        .collect();
+    let Some(component) = words.first().and_then(|(w, _)| Component::from_binary(w)) else {
+        return Vec::new();
+    };
+    vec![ComponentFlags {
+        component,
+        flags: parse_args(&words[1..]),
+        anchor: "/command/0".into(),
+        minor: None,
+        source: "command line",
+    }]
 }
 
 fn static_pod_flags(o: &Object) -> Vec<ComponentFlags> {

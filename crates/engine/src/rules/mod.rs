@@ -91,8 +91,10 @@ pub enum Evidence {
     AuditPolicy,
     /// An `EncryptionConfiguration`.
     EncryptionConfig,
-    /// A `KubeletConfiguration`.
+    /// A `KubeletConfiguration` or the kubelet's command line.
     KubeletConfig,
+    /// Ownership and permissions of a node's files (`kubeharden node`).
+    NodeFiles,
 }
 
 impl Evidence {
@@ -122,7 +124,10 @@ impl Evidence {
                 "no EncryptionConfiguration in the input; scan the file named by --encryption-provider-config"
             }
             Evidence::KubeletConfig => {
-                "no KubeletConfiguration in the input; scan /var/lib/kubelet/config.yaml of a node"
+                "no KubeletConfiguration or kubelet command line in the input; run `kubeharden node` on a node or scan /var/lib/kubelet/config.yaml"
+            }
+            Evidence::NodeFiles => {
+                "file ownership and permissions are only visible on the node: run `kubeharden node` there (or `--root` on a copy)"
             }
             Evidence::Rbac => {
                 "no Roles, ClusterRoles or bindings in the input; scan the RBAC manifests or run `kubeharden cluster`"

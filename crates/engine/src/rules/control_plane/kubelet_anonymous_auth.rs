@@ -1,6 +1,7 @@
 //! The kubelet serves anonymous requests.
 
-use super::is;
+use super::{flags_of, is};
+use crate::analysis::control_plane::Component;
 use crate::finding::{Emitter, Severity};
 use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
@@ -29,6 +30,15 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(_: &Context, o: &Object, emit: &mut Emitter) {
+    // Flags override the config file; without `--config` the flag default (true) applies.
+    for flags in flags_of(o, Component::Kubelet) {
+        match flags.bool("anonymous-auth") {
+            Some(false) => {}
+            Some(true) => emit.object(o, &flags.pointer("anonymous-auth"), "kubelet runs with `--anonymous-auth=true`"),
+            None if flags.get("config").is_none() => emit.object(o, &flags.anchor, "kubelet has neither `--anonymous-auth=false` nor a `--config` file: the flag default is true"),
+            None => {}
+        }
+    }
     if !is(o, "kubelet.config.k8s.io", "KubeletConfiguration") {
         return;
     }

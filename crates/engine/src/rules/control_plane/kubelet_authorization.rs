@@ -1,6 +1,7 @@
 //! The kubelet authorizes every request.
 
-use super::is;
+use super::{flags_of, is};
+use crate::analysis::control_plane::Component;
 use crate::finding::{Emitter, Severity};
 use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
@@ -28,6 +29,13 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(_: &Context, o: &Object, emit: &mut Emitter) {
+    for flags in flags_of(o, Component::Kubelet) {
+        match flags.get("authorization-mode").map(|f| f.value.as_str()) {
+            Some("AlwaysAllow") => emit.object(o, &flags.pointer("authorization-mode"), "kubelet runs with `--authorization-mode=AlwaysAllow`"),
+            None if flags.get("config").is_none() => emit.object(o, &flags.anchor, "kubelet has neither `--authorization-mode=Webhook` nor a `--config` file: the flag default is AlwaysAllow"),
+            _ => {}
+        }
+    }
     if !is(o, "kubelet.config.k8s.io", "KubeletConfiguration") {
         return;
     }

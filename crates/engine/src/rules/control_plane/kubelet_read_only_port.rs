@@ -1,6 +1,7 @@
 //! The kubelet's unauthenticated read-only port is open.
 
-use super::is;
+use super::{flags_of, is};
+use crate::analysis::control_plane::Component;
 use crate::finding::{Emitter, Severity};
 use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
@@ -26,6 +27,14 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(_: &Context, o: &Object, emit: &mut Emitter) {
+    for flags in flags_of(o, Component::Kubelet) {
+        match flags.get("read-only-port").map(|f| f.value.as_str()) {
+            Some("0") => {}
+            Some(port) => emit.object(o, &flags.pointer("read-only-port"), format!("kubelet runs with `--read-only-port={port}`")),
+            None if flags.get("config").is_none() => emit.object(o, &flags.anchor, "kubelet has neither `--read-only-port=0` nor a `--config` file: the flag default opens port 10255"),
+            None => {}
+        }
+    }
     if !is(o, "kubelet.config.k8s.io", "KubeletConfiguration") {
         return;
     }

@@ -24,6 +24,7 @@ mod encryption_secrets_plaintext;
 mod kubelet_anonymous_auth;
 mod kubelet_authorization;
 mod kubelet_read_only_port;
+mod node_file_permissions;
 
 pub static RULES: &[&Rule] = &[
     &apiserver_public_address::RULE,
@@ -44,6 +45,7 @@ pub static RULES: &[&Rule] = &[
     &encryption_secrets_plaintext::RULE,
     &encryption_key_on_node::RULE,
     &cis_control_plane::RULE,
+    &node_file_permissions::RULE,
 ];
 
 /// The flags of one component in this object (static Pod or kubeadm ClusterConfiguration).

@@ -1,0 +1,396 @@
+//! Node evidence: the files of a control-plane or worker node at their standard paths (kubeadm,
+//! RKE2, k3s), read under a root directory so that tests (and offline images of a node) can point
+//! anywhere. Produces scan inputs — static Pod manifests, the kubelet config, the files the API
+//! server's flags name, and the kubelet's command line from its systemd units — and the ownership
+//! and permissions of the files the CIS benchmark checks.
+
+use crate::analysis::control_plane::{Component, flags_from_command_line, split_command_line};
+use crate::scan::Input;
+use crate::source::{DiagLevel, Diagnostic};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What a file on the node is, for the CIS permission checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeFileRole {
+    ApiServerManifest,
+    ControllerManagerManifest,
+    SchedulerManifest,
+    EtcdManifest,
+    AdminKubeconfig,
+    SchedulerKubeconfig,
+    ControllerManagerKubeconfig,
+    KubeletKubeconfig,
+    KubeletConfig,
+    KubeletService,
+    PkiDirectory,
+    Certificate,
+    PrivateKey,
+}
+
+/// A file's ownership and permission bits.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeFile {
+    /// The path on the node (without the `--root` prefix).
+    pub path: String,
+    pub role: NodeFileRole,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// What `gather` found.
+#[derive(Debug, Default)]
+pub struct NodeEvidence {
+    pub inputs: Vec<Input>,
+    pub files: Vec<NodeFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Node paths that were read, for the report.
+    pub read: Vec<String>,
+}
+
+const MANIFEST_DIRS: &[&str] = &[
+    "/etc/kubernetes/manifests",
+    "/var/lib/rancher/rke2/agent/pod-manifests",
+    "/var/lib/rancher/k3s/agent/pod-manifests",
+];
+const KUBELET_CONFIGS: &[&str] = &[
+    "/var/lib/kubelet/config.yaml",
+    "/etc/kubernetes/kubelet/kubelet-config.json",
+    "/etc/kubernetes/kubelet-config.yaml",
+];
+const KUBELET_UNITS: &[&str] = &[
+    "/usr/lib/systemd/system/kubelet.service",
+    "/lib/systemd/system/kubelet.service",
+    "/etc/systemd/system/kubelet.service",
+];
+const KUBELET_DROPIN_DIRS: &[&str] = &[
+    "/etc/systemd/system/kubelet.service.d",
+    "/usr/lib/systemd/system/kubelet.service.d",
+];
+const KUBECONFIGS: &[(&str, NodeFileRole)] = &[
+    ("/etc/kubernetes/admin.conf", NodeFileRole::AdminKubeconfig),
+    (
+        "/etc/kubernetes/super-admin.conf",
+        NodeFileRole::AdminKubeconfig,
+    ),
+    (
+        "/etc/kubernetes/scheduler.conf",
+        NodeFileRole::SchedulerKubeconfig,
+    ),
+    (
+        "/etc/kubernetes/controller-manager.conf",
+        NodeFileRole::ControllerManagerKubeconfig,
+    ),
+    (
+        "/etc/kubernetes/kubelet.conf",
+        NodeFileRole::KubeletKubeconfig,
+    ),
+];
+
+fn under(root: &Path, node_path: &str) -> PathBuf {
+    root.join(node_path.trim_start_matches('/'))
+}
+
+#[cfg(unix)]
+fn stat(path: &Path) -> Option<(u32, u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.mode() & 0o7777, m.uid(), m.gid()))
+}
+
+#[cfg(not(unix))]
+fn stat(_: &Path) -> Option<(u32, u32, u32)> {
+    None
+}
+
+impl NodeEvidence {
+    fn file(&mut self, root: &Path, node_path: &str, role: NodeFileRole) -> bool {
+        match stat(&under(root, node_path)) {
+            Some((mode, uid, gid)) => {
+                self.files.push(NodeFile {
+                    path: node_path.to_owned(),
+                    role,
+                    mode,
+                    uid,
+                    gid,
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn manifest(&mut self, root: &Path, node_path: &str) {
+        self.inputs.push(Input::File(under(root, node_path)));
+        self.read.push(node_path.to_owned());
+    }
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Reads a node's evidence under `root` (`/` on the node itself).
+pub fn gather(root: &Path) -> NodeEvidence {
+    let mut ev = NodeEvidence::default();
+    // Static Pod manifests of the control plane.
+    for dir in MANIFEST_DIRS {
+        for path in sorted_entries(&under(root, dir)) {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
+                continue;
+            }
+            let node_path = format!("{dir}/{name}");
+            let role = match name.split('.').next().unwrap_or("") {
+                "kube-apiserver" => Some(NodeFileRole::ApiServerManifest),
+                "kube-controller-manager" => Some(NodeFileRole::ControllerManagerManifest),
+                "kube-scheduler" => Some(NodeFileRole::SchedulerManifest),
+                "etcd" => Some(NodeFileRole::EtcdManifest),
+                _ => None,
+            };
+            if let Some(role) = role {
+                ev.file(root, &node_path, role);
+            }
+            ev.manifest(root, &node_path);
+            // Follow the files the API server's flags name.
+            if role == Some(NodeFileRole::ApiServerManifest) {
+                follow_flag_files(root, &path, &mut ev);
+            }
+        }
+    }
+    for (path, role) in KUBECONFIGS {
+        ev.file(root, path, *role);
+    }
+    // PKI: directory ownership, certificates and keys.
+    let pki = "/etc/kubernetes/pki";
+    if ev.file(root, pki, NodeFileRole::PkiDirectory) {
+        let mut stack = vec![under(root, pki)];
+        while let Some(dir) = stack.pop() {
+            for p in sorted_entries(&dir) {
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let node_path = format!("/{}", p.strip_prefix(root).unwrap_or(&p).display());
+                if node_path.ends_with(".crt") {
+                    ev.file(root, &node_path, NodeFileRole::Certificate);
+                } else if node_path.ends_with(".key") {
+                    ev.file(root, &node_path, NodeFileRole::PrivateKey);
+                }
+            }
+        }
+    }
+    // Kubelet: config file and systemd units (command line with flags).
+    let mut kubelet_config_seen = false;
+    for path in KUBELET_CONFIGS {
+        if ev.file(root, path, NodeFileRole::KubeletConfig) {
+            ev.manifest(root, path);
+            kubelet_config_seen = true;
+        }
+    }
+    kubelet_command_line(root, &mut ev, kubelet_config_seen);
+    if ev.inputs.is_empty() && ev.files.is_empty() {
+        ev.diagnostics.push(Diagnostic::new(
+            DiagLevel::Error,
+            &root.display().to_string(),
+            None,
+            "no Kubernetes node files found (looked for /etc/kubernetes/manifests, /var/lib/kubelet/config.yaml, kubelet systemd units, RKE2/k3s pod manifests)",
+        ));
+    }
+    ev
+}
+
+/// Reads the API server static Pod, and adds the files named by its flags as inputs.
+fn follow_flag_files(root: &Path, manifest: &Path, ev: &mut NodeEvidence) {
+    let loaded = crate::source::load_file(manifest);
+    for object in &loaded.objects {
+        for flags in crate::analysis::control_plane::component_flags(object) {
+            if flags.component != Component::ApiServer {
+                continue;
+            }
+            for name in [
+                "audit-policy-file",
+                "encryption-provider-config",
+                "admission-control-config-file",
+                "authentication-config",
+            ] {
+                let Some(f) = flags.get(name) else { continue };
+                if f.value.is_empty() || ev.read.contains(&f.value) {
+                    continue;
+                }
+                let path = under(root, &f.value);
+                if path.is_file() {
+                    ev.manifest(root, &f.value);
+                } else {
+                    ev.diagnostics.push(Diagnostic::new(
+                        DiagLevel::Warning,
+                        &manifest.display().to_string(),
+                        None,
+                        format!(
+                            "`--{name}={}` names a file that is not on this node (under {})",
+                            f.value,
+                            root.display()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Parses `KEY=value` lines of an environment file.
+fn env_file(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            if l.starts_with('#') {
+                return None;
+            }
+            let (k, v) = l.split_once('=')?;
+            Some((k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+        })
+        .collect()
+}
+
+/// The kubelet's effective command line from its systemd unit and drop-ins (the last
+/// `ExecStart=` wins, `Environment=`/`EnvironmentFile=` variables expanded), as a scan input.
+fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) {
+    let mut units: Vec<String> = KUBELET_UNITS.iter().map(|s| (*s).to_owned()).collect();
+    for dir in KUBELET_DROPIN_DIRS {
+        for p in sorted_entries(&under(root, dir)) {
+            if let Some(name) = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|n| n.ends_with(".conf"))
+            {
+                units.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    let mut exec: Option<(String, String)> = None;
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    for unit in &units {
+        let Ok(text) = std::fs::read_to_string(under(root, unit)) else {
+            continue;
+        };
+        ev.file(root, unit, NodeFileRole::KubeletService);
+        ev.read.push(unit.clone());
+        let joined = text.replace("\\\n", " ");
+        for line in joined.lines() {
+            let line = line.trim();
+            if let Some(v) = line.strip_prefix("ExecStart=") {
+                if !v.trim().is_empty() {
+                    exec = Some((
+                        v.trim()
+                            .trim_start_matches(['-', '@', '+', '!', ':'])
+                            .to_owned(),
+                        unit.clone(),
+                    ));
+                }
+            } else if let Some(v) = line.strip_prefix("Environment=") {
+                for word in split_command_line(v) {
+                    if let Some((k, val)) = word.split_once('=') {
+                        env.insert(k.to_owned(), val.to_owned());
+                    }
+                }
+            } else if let Some(v) = line.strip_prefix("EnvironmentFile=") {
+                let path = v.trim().trim_start_matches('-');
+                if let Ok(t) = std::fs::read_to_string(under(root, path)) {
+                    ev.read.push(path.to_owned());
+                    env.extend(env_file(&t));
+                }
+            }
+        }
+    }
+    let Some((command, unit)) = exec else { return };
+    let expanded: String = split_command_line(&command)
+        .into_iter()
+        .map(|w| {
+            match w
+                .strip_prefix('$')
+                .map(|v| v.trim_start_matches('{').trim_end_matches('}'))
+            {
+                Some(var) => env.get(var).cloned().unwrap_or_default(),
+                None => w,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let Some(flags) = flags_from_command_line(&expanded) else {
+        return;
+    };
+    if flags.component != Component::Kubelet {
+        return;
+    }
+    // Follow `--config` when the standard locations did not have it.
+    if !config_seen
+        && let Some(cfg) = flags.get("config")
+        && under(root, &cfg.value).is_file()
+    {
+        ev.file(root, &cfg.value, NodeFileRole::KubeletConfig);
+        ev.manifest(root, &cfg.value);
+    }
+    ev.inputs.push(command_line_input(
+        &format!("{unit} (ExecStart)"),
+        &expanded,
+    ));
+}
+
+/// A command line as a scan input: a `CommandLine` document (`kubeharden.io/v1alpha1`) whose
+/// `command` holds the words, so that flag rules read it like a static Pod's command.
+pub fn command_line_input(name: &str, line: &str) -> Input {
+    let words = split_command_line(line);
+    let component = words
+        .first()
+        .map(|w| w.rsplit('/').next().unwrap_or(w).to_owned())
+        .unwrap_or_default();
+    let mut doc = format!(
+        "apiVersion: kubeharden.io/v1alpha1\nkind: CommandLine\nmetadata:\n  name: {}\ncommand:\n",
+        serde_json::to_string(&component).unwrap_or_default()
+    );
+    for w in &words {
+        doc.push_str(&format!(
+            "- {}\n",
+            serde_json::to_string(w).unwrap_or_default()
+        ));
+    }
+    Input::Bytes {
+        name: name.to_owned(),
+        bytes: doc.into_bytes().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_files_and_command_lines() {
+        let e = env_file(
+            "# kubeadm\nKUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///run/containerd/containerd.sock\"\n",
+        );
+        assert_eq!(
+            e["KUBELET_KUBEADM_ARGS"],
+            "--container-runtime-endpoint=unix:///run/containerd/containerd.sock"
+        );
+        let Input::Bytes { bytes, .. } =
+            command_line_input("x", "/usr/bin/kubelet --read-only-port=10255")
+        else {
+            panic!()
+        };
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(
+            text.contains("kind: CommandLine") && text.contains("\"--read-only-port=10255\""),
+            "{text}"
+        );
+    }
+}
