@@ -604,8 +604,10 @@ pub struct SensitiveOp {
     pub group: &'static str,
     pub resource: &'static str,
     pub subresource: &'static str,
-    /// Logging the body would put secret material in the log.
-    pub secret_body: bool,
+    /// The lowest level at which the event holds secret material: `Request` when the request
+    /// body carries it (writing a Secret, a TokenReview), `RequestResponse` when only the
+    /// response does (reading a Secret, a TokenRequest's token).
+    pub leaks_at: Option<AuditLevel>,
 }
 
 pub const SENSITIVE_OPS: &[SensitiveOp] = &[
@@ -615,7 +617,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "secrets",
         subresource: "",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::RequestResponse),
     },
     SensitiveOp {
         what: "listing Secrets",
@@ -623,7 +625,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "secrets",
         subresource: "",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::RequestResponse),
     },
     SensitiveOp {
         what: "watching Secrets",
@@ -631,7 +633,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "secrets",
         subresource: "",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::RequestResponse),
     },
     SensitiveOp {
         what: "creating a Secret",
@@ -639,7 +641,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "secrets",
         subresource: "",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::Request),
     },
     SensitiveOp {
         what: "updating a Secret",
@@ -647,7 +649,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "secrets",
         subresource: "",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::Request),
     },
     SensitiveOp {
         what: "patching a Secret",
@@ -655,7 +657,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "secrets",
         subresource: "",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::Request),
     },
     SensitiveOp {
         what: "deleting a Secret",
@@ -663,7 +665,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "secrets",
         subresource: "",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "exec into a pod",
@@ -671,7 +673,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "pods",
         subresource: "exec",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "attach to a pod",
@@ -679,7 +681,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "pods",
         subresource: "attach",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "port-forward to a pod",
@@ -687,7 +689,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "pods",
         subresource: "portforward",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "requesting a ServiceAccount token",
@@ -695,7 +697,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "serviceaccounts",
         subresource: "token",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::RequestResponse),
     },
     SensitiveOp {
         what: "creating a pod",
@@ -703,7 +705,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "",
         resource: "pods",
         subresource: "",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "binding a ClusterRole",
@@ -711,7 +713,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "rbac.authorization.k8s.io",
         resource: "clusterrolebindings",
         subresource: "",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "binding a Role",
@@ -719,7 +721,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "rbac.authorization.k8s.io",
         resource: "rolebindings",
         subresource: "",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "changing a ClusterRole",
@@ -727,7 +729,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "rbac.authorization.k8s.io",
         resource: "clusterroles",
         subresource: "",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "changing a validating webhook configuration",
@@ -735,7 +737,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "admissionregistration.k8s.io",
         resource: "validatingwebhookconfigurations",
         subresource: "",
-        secret_body: false,
+        leaks_at: None,
     },
     SensitiveOp {
         what: "reading a TokenReview",
@@ -743,7 +745,7 @@ pub const SENSITIVE_OPS: &[SensitiveOp] = &[
         group: "authentication.k8s.io",
         resource: "tokenreviews",
         subresource: "",
-        secret_body: true,
+        leaks_at: Some(AuditLevel::Request),
     },
 ];
 

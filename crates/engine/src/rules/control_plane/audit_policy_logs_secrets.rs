@@ -1,7 +1,7 @@
 //! The audit policy writes secret values into the log.
 
 use super::is;
-use crate::analysis::control_plane::{AuditLevel, SENSITIVE_OPS, audit_level};
+use crate::analysis::control_plane::{SENSITIVE_OPS, audit_level};
 use crate::finding::{Emitter, Severity};
 use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
@@ -31,9 +31,12 @@ fn check(_: &Context, o: &Object, emit: &mut Emitter) {
     }
     let groups: &[&str] = &["system:authenticated"];
     let mut seen = std::collections::BTreeSet::new();
-    for op in SENSITIVE_OPS.iter().filter(|op| op.secret_body) {
+    for op in SENSITIVE_OPS {
+        let Some(leaks_at) = op.leaks_at else {
+            continue;
+        };
         let (level, rule) = audit_level(&o.root, &op.request("jane@example.com", groups));
-        if level >= AuditLevel::Request
+        if level >= leaks_at
             && let Some(i) = rule
             && seen.insert(i)
         {
