@@ -152,6 +152,9 @@ fn evidence_tags(o: &Object) -> Vec<&'static str> {
         ("KubeletConfiguration", "kubelet.config.k8s.io") => tags.push("kubelet-config"),
         _ => {}
     }
+    if crate::analysis::image_verification::is_admission_evidence(o) {
+        tags.push("admission-control");
+    }
     tags
 }
 
@@ -445,7 +448,9 @@ fn scan_input(
                     .to_owned(),
             });
         }
-        if retained_kind(&object.kind) {
+        if retained_kind(&object.kind)
+            || crate::analysis::image_verification::is_admission_evidence(&object)
+        {
             out.retained.push(object);
         }
     }
@@ -477,6 +482,7 @@ fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bo
                 || summary.evidence.contains_key("kubelet")
         }
         Evidence::NodeFiles => summary.evidence.contains_key("node-files"),
+        Evidence::AdmissionControl => summary.evidence.contains_key("admission-control"),
         Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
             .iter()
             .any(|k| has(k)),

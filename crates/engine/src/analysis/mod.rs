@@ -1,6 +1,7 @@
 //! Semantic engines that rules call. Each is the one place its semantics live.
 
 pub mod control_plane;
+pub mod image_verification;
 pub mod images;
 pub mod pss;
 pub mod secrets;

@@ -95,6 +95,9 @@ pub enum Evidence {
     KubeletConfig,
     /// Ownership and permissions of a node's files (`kubeharden node`).
     NodeFiles,
+    /// The cluster's admission control: webhook configurations, Kyverno/Gatekeeper/policy-controller
+    /// policies, the API server's AdmissionConfiguration.
+    AdmissionControl,
 }
 
 impl Evidence {
@@ -125,6 +128,9 @@ impl Evidence {
             }
             Evidence::KubeletConfig => {
                 "no KubeletConfiguration or kubelet command line in the input; run `kubeharden node` on a node or scan /var/lib/kubelet/config.yaml"
+            }
+            Evidence::AdmissionControl => {
+                "no admission control objects (webhook configurations, Kyverno, Gatekeeper or policy-controller policies, AdmissionConfiguration) in the input, so image signature enforcement is unknown; run `kubeharden cluster` or scan the platform manifests"
             }
             Evidence::NodeFiles => {
                 "file ownership and permissions are only visible on the node: run `kubeharden node` there (or `--root` on a copy)"

@@ -4,14 +4,18 @@ use crate::rules::Rule;
 
 mod hardcoded_credential;
 mod image_not_pinned;
+mod image_signature_not_enforced;
 mod image_tag_mutable;
 mod legacy_token_secret;
+mod namespace_outside_image_verification;
 mod projected_token_long_lived;
 mod secret_in_manifest;
 
 pub static RULES: &[&Rule] = &[
     &image_tag_mutable::RULE,
     &image_not_pinned::RULE,
+    &image_signature_not_enforced::RULE,
+    &namespace_outside_image_verification::RULE,
     &secret_in_manifest::RULE,
     &hardcoded_credential::RULE,
     &legacy_token_secret::RULE,

@@ -1,0 +1,67 @@
+//! No admission control rejects unsigned images.
+
+use crate::analysis::image_verification::{is_admission_evidence, verifier};
+use crate::finding::{Emitter, Severity};
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::{Context, Facts};
+use std::collections::BTreeSet;
+
+pub static RULE: Rule = Rule {
+    id: "image-signature-not-enforced",
+    seed: Seed::Rule(13),
+    severity: Severity::High,
+    summary: "No admission control enforces image signatures",
+    rationale: "Scanning images in CI only helps if the cluster refuses images that did not go \
+        through CI. Without a verifier in enforce mode (Kyverno `verifyImages`, sigstore \
+        policy-controller, Gatekeeper with Ratify, Connaisseur, ImagePolicyWebhook), anyone who can \
+        push to a registry or create a pod can run any image, including a typosquatted or \
+        backdoored one. Audit-only policies report but admit.",
+    remedy: "Install a signature verifier and enforce it, e.g. a Kyverno ClusterPolicy with \
+        `verifyImages` (attestors with your cosign public key or keyless identity) and \
+        `validationFailureAction: Enforce` (or rule `failureAction: Enforce`); sign images in CI \
+        with `cosign sign`.",
+    references: References {
+        cis: &["5.5.1"],
+        kubescape: &["C-0236", "C-0237"],
+        docs: &["https://kyverno.io/docs/writing-policies/verify-images/"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::PodTemplates, Evidence::AdmissionControl],
+    check: Check::Inventory(check),
+};
+
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    if facts.workloads.is_empty() || !facts.objects.iter().any(is_admission_evidence) {
+        return; // not assessed: the scorecard names the missing evidence
+    }
+    let verifiers: Vec<_> = facts.objects.iter().filter_map(verifier).collect();
+    if verifiers.iter().any(|v| v.enforcing) {
+        return;
+    }
+    if verifiers.is_empty() {
+        let namespaces: BTreeSet<&str> = facts
+            .workloads
+            .iter()
+            .map(|w| w.namespace.as_str())
+            .collect();
+        emit.workload(
+            &facts.workloads[0],
+            format!(
+                "no admission control in the input verifies image signatures; {} workloads in {} namespaces run images nobody verified (first: this one)",
+                facts.workloads.len(),
+                namespaces.len()
+            ),
+        );
+        return;
+    }
+    for v in verifiers {
+        emit.object(
+            v.object,
+            "/spec",
+            format!(
+                "{} \"{}\" only reports unsigned images: mode {}",
+                v.tool, v.object.name, v.mode
+            ),
+        );
+    }
+}
