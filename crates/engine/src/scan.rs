@@ -497,7 +497,7 @@ fn unchecked(seed: Seed) -> Option<&'static str> {
             "not checked by this version: the reachability of a managed cluster's API endpoint (needs the live cluster's endpoint)"
         }
         Seed::Rule(13) => {
-            "not checked by this version: admission control that verifies image signatures (Kyverno verifyImages, policy-controller, Ratify, ImagePolicyWebhook)"
+            "not visible in manifests: whether images are scanned for vulnerabilities in CI (check the pipeline)"
         }
         Seed::Rule(15) => {
             "not checked by this version: secret age and rotation, Vault dynamic secrets (needs the live cluster)"

@@ -102,10 +102,48 @@ pub fn known_format(value: &str) -> Option<&'static str> {
         .map(|(n, _)| *n)
 }
 
-/// Why an env var `name=value` looks like a hard-coded credential, or None.
-pub fn credential_in_env(name: &str, value: &str) -> Option<String> {
-    if let Some(format) = known_format(value) {
+/// `scheme://user:password@host`: a URL with an embedded password.
+pub fn basic_auth_url(value: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@[^\s/]")
+            .expect("static pattern")
+    });
+    re.captures_iter(value).any(|c| {
+        let pw = &c[1];
+        !(pw.starts_with('$')
+            || pw.starts_with('{')
+            || pw.starts_with('<')
+            || pw.eq_ignore_ascii_case("password")
+            || pw == "pass")
+    })
+}
+
+/// A credential found in free text (a command-line argument, an annotation): well-known token
+/// formats and URLs with a password. Never returns the secret itself.
+pub fn credential_in_text(text: &str) -> Option<String> {
+    if let Some(format) = known_format(text) {
         return Some(format.to_owned());
+    }
+    basic_auth_url(text).then(|| "URL with an embedded password".to_owned())
+}
+
+/// A `--password=…`-style command-line argument with a secret-looking value.
+pub fn credential_in_argument(arg: &str) -> Option<String> {
+    if let Some(why) = credential_in_text(arg) {
+        return Some(why);
+    }
+    let (name, value) = arg.trim_start_matches('-').split_once('=')?;
+    if !arg.starts_with('-') {
+        return None;
+    }
+    credential_in_env(&name.replace('-', "_"), value)
+}
+
+/// Why a `name=value` pair (env var, ConfigMap key) looks like a hard-coded credential, or None.
+pub fn credential_in_env(name: &str, value: &str) -> Option<String> {
+    if let Some(why) = credential_in_text(value) {
+        return Some(why);
     }
     let lower = name.to_ascii_lowercase();
     let sensitive = SENSITIVE_NAMES.iter().any(|s| lower.contains(s))
@@ -147,5 +185,15 @@ mod tests {
         assert!(credential_in_env("TOKEN_URL", "https://auth.example/abcdefghijkl").is_none());
         assert!(credential_in_env("LOG_LEVEL", "debug").is_none());
         assert!(credential_in_env("API_KEY", "aaaaaaaaaaaa").is_none()); // low entropy placeholder
+    }
+
+    #[test]
+    fn urls_and_arguments() {
+        assert!(basic_auth_url("postgres://app:Xk29!pq@db:5432/app"));
+        assert!(!basic_auth_url("postgres://app:$(DB_PASSWORD)@db:5432/app"));
+        assert!(!basic_auth_url("https://example.com/a:b@c")); // no userinfo before the host
+        assert!(credential_in_argument("--db-password=Xk29pqLm7Zr4").is_some());
+        assert!(credential_in_argument("--password-file=/etc/secret/pw").is_none());
+        assert!(credential_in_argument("--token-ttl=3600").is_none());
     }
 }

@@ -2,6 +2,8 @@
 
 use crate::rules::Rule;
 
+mod credential_in_config_data;
+mod external_secret_refresh;
 mod hardcoded_credential;
 mod image_not_pinned;
 mod image_signature_not_enforced;
@@ -18,6 +20,8 @@ pub static RULES: &[&Rule] = &[
     &namespace_outside_image_verification::RULE,
     &secret_in_manifest::RULE,
     &hardcoded_credential::RULE,
+    &credential_in_config_data::RULE,
     &legacy_token_secret::RULE,
+    &external_secret_refresh::RULE,
     &projected_token_long_lived::RULE,
 ];
