@@ -146,27 +146,45 @@ pub fn credential_in_env(name: &str, value: &str) -> Option<String> {
         return Some(why);
     }
     let lower = name.to_ascii_lowercase();
-    let sensitive = SENSITIVE_NAMES.iter().any(|s| lower.contains(s))
-        || lower == "key"
-        || lower.ends_with("_key");
+    // A bare `key` names a map key far more often than a secret (`secretKeyRef.key`, config schemas).
+    let sensitive = SENSITIVE_NAMES.iter().any(|s| lower.contains(s)) || lower.ends_with("_key");
     if !sensitive || BENIGN_SUFFIXES.iter().any(|s| lower.ends_with(s)) {
         return None;
     }
     let v = value.trim();
-    let placeholder = v.is_empty()
-        || v.starts_with("$(")
-        || v.starts_with("${")
-        || v.starts_with('/')
-        || v.starts_with("<")
-        || matches!(
-            v.to_ascii_lowercase().as_str(),
-            "changeme" | "change-me" | "xxx" | "none" | "null" | "true" | "false" | "redacted"
-        );
-    if placeholder || v.len() < 8 {
+    if is_placeholder(v) || v.len() < 8 {
         return None;
     }
     (entropy(v) >= 3.0)
         .then(|| "secret-looking value (sensitive name, high-entropy value)".to_owned())
+}
+
+/// Values that stand for a secret rather than being one: references (`$VAR`, `$(VAR)`, `${VAR}`,
+/// Argo CD's `$secret:key`), template markers (`__TOKEN__`, `<token>`), instructions
+/// (`INSERT_…`, `changeme`, `your-…`) and file paths.
+pub fn is_placeholder(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.is_empty()
+        || v.starts_with('$')
+        || v.starts_with('/')
+        || v.starts_with('<')
+        || (v.starts_with("__") && v.ends_with("__"))
+        || (v.starts_with("{{") && v.ends_with("}}"))
+        || [
+            "insert_",
+            "replace",
+            "changeme",
+            "change-me",
+            "your-",
+            "your_",
+            "placeholder",
+            "todo",
+            "redacted",
+            "xxxx",
+        ]
+        .iter()
+        .any(|m| lower.contains(m))
+        || matches!(lower.as_str(), "none" | "null" | "true" | "false")
 }
 
 #[cfg(test)]
@@ -195,5 +213,14 @@ mod tests {
         assert!(credential_in_argument("--db-password=Xk29pqLm7Zr4").is_some());
         assert!(credential_in_argument("--password-file=/etc/secret/pw").is_none());
         assert!(credential_in_argument("--token-ttl=3600").is_none());
+        assert!(
+            credential_in_env(
+                "ETCD_INITIAL_CLUSTER_TOKEN",
+                "INSERT_ETCD_INITIAL_CLUSTER_TOKEN"
+            )
+            .is_none()
+        );
+        assert!(credential_in_env("k8s_auth_token", "__SERVICEACCOUNT_TOKEN__").is_none());
+        assert!(credential_in_env("clientSecret", "$oidc.azuread.clientSecret").is_none());
     }
 }

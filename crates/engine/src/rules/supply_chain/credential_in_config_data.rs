@@ -32,6 +32,9 @@ pub static RULE: Rule = Rule {
 fn embedded_pairs(text: &str) -> impl Iterator<Item = (usize, &str, &str)> {
     text.lines().enumerate().filter_map(|(i, line)| {
         let line = line.trim().trim_start_matches("export ");
+        if line.starts_with('#') || line.starts_with("//") || line.starts_with(';') {
+            return None;
+        }
         let (k, v) = line.split_once([':', '='])?;
         let k = k.trim().trim_matches('"');
         let v = v.trim().trim_matches(['"', '\'', ',']);
