@@ -4,5 +4,6 @@ pub mod control_plane;
 pub mod image_verification;
 pub mod images;
 pub mod pss;
+pub mod rbac;
 pub mod secrets;
 pub mod security_context;
