@@ -1,5 +1,118 @@
-//! Seed rules 11-12: default-deny NetworkPolicies and egress allowlists.
+//! Seed rules 11-12: default-deny NetworkPolicies and egress allowlists. The semantics live in
+//! [`crate::analysis::netpol`]; these rules only report.
 
+use crate::analysis::netpol::{Direction, Network};
+use crate::finding::{Emitter, Location, Subject};
 use crate::rules::Rule;
+use crate::scan::{Facts, Workload};
 
-pub static RULES: &[&Rule] = &[];
+mod dns_egress_unrestricted;
+mod egress_to_any_destination;
+mod namespace_missing_default_deny_egress;
+mod namespace_missing_default_deny_ingress;
+mod network_policy_selects_nothing;
+mod workload_not_selected;
+
+pub static RULES: &[&Rule] = &[
+    &namespace_missing_default_deny_ingress::RULE,
+    &namespace_missing_default_deny_egress::RULE,
+    &workload_not_selected::RULE,
+    &network_policy_selects_nothing::RULE,
+    &egress_to_any_destination::RULE,
+    &dns_egress_unrestricted::RULE,
+];
+
+/// Namespaces that hold workloads, in input order, with their workloads.
+fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
+    let mut out: Vec<(&str, Vec<&Workload>)> = Vec::new();
+    for w in &facts.workloads {
+        match out.iter_mut().find(|(ns, _)| *ns == w.namespace) {
+            Some((_, ws)) => ws.push(w),
+            None => out.push((&w.namespace, vec![w])),
+        }
+    }
+    out
+}
+
+/// A finding about a namespace: on its Namespace object when the input has one, else located at
+/// the first workload in it.
+fn namespace_finding(
+    facts: &Facts,
+    ns: &str,
+    first: &Workload,
+    emit: &mut Emitter,
+    message: String,
+) {
+    let object = facts
+        .objects
+        .iter()
+        .find(|o| o.kind == "Namespace" && o.group().is_empty() && o.name == ns);
+    match object {
+        Some(o) => emit.object(o, "", message),
+        None => emit.at(
+            Subject {
+                kind: "Namespace".into(),
+                api_version: "v1".into(),
+                name: ns.to_owned(),
+                namespace: None,
+                container: None,
+            },
+            Location {
+                origin: first.origin.clone(),
+                line: first.line,
+                column: first.column,
+                pointer: String::new(),
+                helm_source: first.helm_source.clone(),
+            },
+            message,
+        ),
+    }
+}
+
+/// Every namespace with workloads has a default deny for `d`.
+fn check_default_deny(d: Direction, facts: &Facts, emit: &mut Emitter) {
+    let net = Network::from_objects(&facts.objects);
+    for (ns, workloads) in namespaces_with_workloads(facts) {
+        let dd = net.default_deny(ns, d);
+        if dd.holds() {
+            continue;
+        }
+        let dir = d.field();
+        let count = match workloads.len() {
+            1 => format!("{} \"{}\"", workloads[0].kind, workloads[0].name),
+            n => format!("{n} workloads"),
+        };
+        let mut message = if !dd.by.is_empty() {
+            let by: Vec<&str> = dd.by.iter().map(|s| s.identity.as_str()).collect();
+            format!(
+                "namespace \"{ns}\" ({count}): the default deny of {dir} by {} is overridden by {}",
+                by.join(", "),
+                dd.undone_by.join(", ")
+            )
+        } else {
+            let what = match d {
+                Direction::Ingress => "accept connections from any source",
+                Direction::Egress => "may connect to any destination",
+            };
+            let mut m = format!(
+                "namespace \"{ns}\" ({count}) has no default-deny {dir} policy: no NetworkPolicy selects every pod (`podSelector: {{}}`) with `{}` in its policyTypes, so pods {what} unless another policy restricts them",
+                d.as_str()
+            );
+            if !dd.undone_by.is_empty() {
+                m.push_str(&format!(
+                    "; {} selects every pod but is not a deny",
+                    dd.undone_by.join(", ")
+                ));
+            }
+            m
+        };
+        for note in &dd.notes {
+            message.push_str("; ");
+            message.push_str(note);
+        }
+        if net.policies.is_empty() && net.others.is_empty() {
+            message.push_str(" (the input holds no network policy at all)");
+        }
+        namespace_finding(facts, ns, workloads[0], emit, message);
+    }
+}

@@ -1,0 +1,46 @@
+//! DNS egress (port 53) is allowed to any destination instead of the cluster DNS.
+
+use crate::analysis::netpol::{self, NetworkPolicy};
+use crate::finding::{Emitter, Severity};
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::{Context, Facts};
+
+pub static RULE: Rule = Rule {
+    id: "dns-egress-unrestricted",
+    seed: Seed::Rule(12),
+    severity: Severity::Low,
+    summary: "DNS egress allowed to any destination, not only to the cluster DNS",
+    rationale: "Allowing port 53 to everywhere, the usual way to keep name resolution working \
+        under a default-deny egress policy, lets a compromised pod use any resolver on the Internet: \
+        DNS tunnelling exfiltrates data and carries command-and-control traffic through an \
+        otherwise closed egress allowlist, and bypasses DNS logging and filtering in the cluster.",
+    remedy: "Allow port 53 only to the cluster DNS: `to: [{namespaceSelector: {matchLabels: \
+        {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: \
+        kube-dns}}}]` with `ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]` (add \
+        the NodeLocal DNSCache address as a /32 `ipBlock` if you run it).",
+    references: References {
+        docs: &["https://kubernetes.io/docs/concepts/services-networking/network-policies/"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::NetworkPolicies],
+    check: Check::Inventory(check),
+};
+
+/// Kubernetes NetworkPolicies only; Cilium and Calico DNS rules are not judged by this version.
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    for o in &facts.objects {
+        let Some(p) = NetworkPolicy::from_object(o) else {
+            continue;
+        };
+        for b in netpol::broad_dns_egress(&p) {
+            emit.object(
+                o,
+                &b.pointer,
+                format!(
+                    "NetworkPolicy \"{}\" allows DNS egress on {} rather than to the kube-dns pods in kube-system",
+                    p.name, b.what
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! An egress rule admits any destination.
+
+use crate::analysis::netpol;
+use crate::finding::{Emitter, Severity};
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::{Context, Facts};
+
+pub static RULE: Rule = Rule {
+    id: "egress-to-any-destination",
+    seed: Seed::Rule(12),
+    severity: Severity::Medium,
+    summary: "Egress rule allows any destination",
+    rationale: "An egress rule without `to`, with `ipBlock: 0.0.0.0/0` (or `::/0`), or with \
+        `namespaceSelector: {}` turns an allowlist into an open door: a compromised pod can reach \
+        the Internet (command and control, exfiltration, downloading tools), the cloud metadata \
+        endpoint, or every pod of the cluster. Egress should name the services a workload really \
+        talks to.",
+    remedy: "Replace the rule with one peer per real destination: `podSelector`/`namespaceSelector` \
+        (by `kubernetes.io/metadata.name`) for in-cluster services, the narrowest `ipBlock` CIDRs for \
+        external ones, and `ports` for each; keep DNS to kube-dns only. For FQDN allowlists use your \
+        CNI's policy (Cilium `toFQDNs`) or an egress gateway/proxy.",
+    references: References {
+        trivy: &["KUBE-0002"],
+        kubescape: &["C-0030"],
+        docs: &["https://kubernetes.io/docs/concepts/services-networking/network-policies/"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::NetworkPolicies],
+    check: Check::Inventory(check),
+};
+
+/// NetworkPolicy, Cilium and Calico egress rules; AdminNetworkPolicy is not judged.
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    for o in &facts.objects {
+        for b in netpol::broad_egress(o) {
+            emit.object(
+                o,
+                &b.pointer,
+                format!("{} \"{}\" allows egress {}", o.kind, o.name, b.what),
+            );
+        }
+    }
+}

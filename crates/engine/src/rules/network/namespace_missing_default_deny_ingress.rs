@@ -1,0 +1,38 @@
+//! A namespace with workloads has no default-deny ingress policy.
+
+use crate::analysis::netpol::Direction;
+use crate::finding::{Emitter, Severity};
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::{Context, Facts};
+
+pub static RULE: Rule = Rule {
+    id: "namespace-missing-default-deny-ingress",
+    seed: Seed::Rule(11),
+    severity: Severity::Medium,
+    summary: "Namespace has no default-deny ingress NetworkPolicy",
+    rationale: "A pod that no NetworkPolicy isolates accepts connections from every pod of the \
+        cluster and, through load balancers and node ports, from outside. Without a namespace-wide \
+        default deny, every new workload starts out open, and one compromised pod anywhere can reach \
+        databases, admin endpoints and sidecars directly. Per-workload policies do not protect pods \
+        that nobody wrote a policy for.",
+    remedy: "Add to every namespace a policy that selects all pods and allows nothing, then allow \
+        what each workload needs: `kind: NetworkPolicy`, `metadata: {name: default-deny, \
+        namespace: <ns>}`, `spec: {podSelector: {}, policyTypes: [Ingress, Egress]}`. A Cilium \
+        `endpointSelector: {}` policy with `ingress: [{}]`, a Calico `all()` policy with `types: \
+        [Ingress]` or a BaselineAdminNetworkPolicy denying all namespaces also count.",
+    references: References {
+        cis: &["5.3.2"],
+        trivy: &["KSV038"],
+        kubescape: &["C-0206", "C-0260"],
+        docs: &[
+            "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-deny-all-ingress-traffic",
+        ],
+        ..References::NONE
+    },
+    evidence: &[Evidence::NetworkPolicies],
+    check: Check::Inventory(check),
+};
+
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    super::check_default_deny(Direction::Ingress, facts, emit);
+}

@@ -1,0 +1,46 @@
+//! A workload's pods are selected by no network policy at all.
+
+use crate::analysis::netpol::{Network, PodRef};
+use crate::finding::{Emitter, Severity};
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::scan::{Context, Facts};
+
+pub static RULE: Rule = Rule {
+    id: "workload-not-selected-by-network-policy",
+    seed: Seed::Rule(11),
+    severity: Severity::Low,
+    summary: "Workload is selected by no NetworkPolicy",
+    rationale: "Pods that no policy selects are non-isolated in both directions: any pod of the \
+        cluster can connect to them and they can connect anywhere. This is the per-workload view of \
+        a missing default deny; it also catches pods whose labels do not match the selectors their \
+        authors meant to cover them.",
+    remedy: "Add a namespace-wide default deny (`podSelector: {}` with `policyTypes: [Ingress, \
+        Egress]`) and a policy for the workload that selects its pod labels and allows only the \
+        traffic it needs.",
+    references: References {
+        checkov: &["CKV2_K8S_6"],
+        kube_linter: &["non-isolated-pod"],
+        polaris: &["missingNetworkPolicy"],
+        kubescape: &["C-0260"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::NetworkPolicies],
+    check: Check::Inventory(check),
+};
+
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    let net = Network::from_objects(&facts.objects);
+    for w in &facts.workloads {
+        if let Err(notes) = net.selected_by(&PodRef::of(w)) {
+            let mut message = format!(
+                "{} \"{}\" in namespace \"{}\" is selected by no network policy: its pods accept connections from anywhere and may connect anywhere",
+                w.kind, w.name, w.namespace
+            );
+            for note in notes {
+                message.push_str("; ");
+                message.push_str(&note);
+            }
+            emit.workload(w, message);
+        }
+    }
+}
