@@ -25,7 +25,7 @@ fn hardened_example_is_clean_and_insecure_example_fails() {
         .code(1)
         .stdout(predicate::str::contains("critical[container-privileged]"))
         .stdout(predicate::str::contains(
-            "examples/insecure-app/app.yaml:28:11",
+            "examples/insecure-app/app.yaml:29:11",
         ))
         .stdout(predicate::str::contains("privileged: yes"));
 }
