@@ -1,5 +1,6 @@
 //! The `kubeharden` command line.
 
+mod audit_log_cmd;
 mod inputs;
 mod node_cmd;
 mod text;
@@ -94,6 +95,54 @@ enum Command {
     /// Audit Policy tools.
     #[command(subcommand)]
     AuditPolicy(AuditPolicyCommand),
+    /// What accounts did, from the API server's audit log.
+    #[command(subcommand)]
+    AuditLog(AuditLogCommand),
+    /// RBAC tools.
+    #[command(subcommand)]
+    Rbac(RbacCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditLogCommand {
+    /// Sensitive operations by user and namespace (JSON lines, gzip, rotated files; `-` = stdin).
+    Analyze {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(long, default_value = "low", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
+    /// Which sensitive requests seen in the log an audit Policy would log, and which it would miss.
+    Coverage {
+        #[arg(long)]
+        policy: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RbacCommand {
+    /// The minimal Role/ClusterRole covering what SUBJECT did in the audit log, and the granted
+    /// permissions (from RBAC manifests) it never used.
+    Suggest {
+        /// A user name or `system:serviceaccount:<ns>:<name>`.
+        subject: String,
+        #[arg(long = "audit-log", required = true)]
+        audit_logs: Vec<PathBuf>,
+        /// The subject's groups (for Group bindings).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// Write the suggested manifests here instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// RBAC manifests (files or directories) holding what the subject is granted.
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -209,6 +258,50 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::AuditLog(AuditLogCommand::Analyze {
+            files,
+            format,
+            fail_on,
+        }) => {
+            let report = audit_log_cmd::analyze(&files)?;
+            emit_report(&report, format, fail_on)
+        }
+        Command::AuditLog(AuditLogCommand::Coverage { policy, files }) => {
+            let complete =
+                audit_log_cmd::coverage(&policy, &files, &mut anstream::stdout().lock())?;
+            Ok(if complete {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Rbac(RbacCommand::Suggest {
+            subject,
+            audit_logs,
+            groups,
+            output,
+            format,
+            paths,
+        }) => {
+            let mut stdout = anstream::stdout().lock();
+            // With --format json, stdout carries the report: the manifests must go to a file.
+            let mut sink = std::io::sink();
+            let manifests_out: &mut dyn Write = if format == Format::Json && output.is_none() {
+                &mut sink
+            } else {
+                &mut stdout
+            };
+            let report = audit_log_cmd::suggest(
+                &subject,
+                &groups,
+                &audit_logs,
+                &paths,
+                output.as_deref(),
+                manifests_out,
+            )?;
+            drop(stdout);
+            emit_report(&report, format, Severity::Low)
         }
         Command::AuditPolicy(AuditPolicyCommand::Explain {
             file,
@@ -355,6 +448,29 @@ fn pss_command(level: &str, version: &str, format: Format, paths: &[PathBuf]) ->
     Ok(if errors {
         ExitCode::from(2)
     } else if results.iter().any(|r| !r.allowed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints a report as text or JSON and maps it to the exit code convention.
+fn emit_report(
+    report: &kubeharden_engine::scan::Report,
+    format: Format,
+    fail_on: Severity,
+) -> Result<ExitCode> {
+    let mut out = anstream::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, report)?;
+            writeln!(out)?;
+        }
+        Format::Text => text::render(&mut out, report, fail_on)?,
+    }
+    Ok(if report.has_input_errors() {
+        ExitCode::from(2)
+    } else if report.findings.iter().any(|f| f.severity >= fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

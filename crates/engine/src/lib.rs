@@ -2,6 +2,7 @@
 //! See `docs/architecture.md` for the layers and the anatomy of a rule.
 
 pub mod analysis;
+pub mod audit_log;
 pub mod finding;
 pub mod inventory;
 pub mod node;

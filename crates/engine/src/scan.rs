@@ -482,6 +482,7 @@ fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bo
                 || summary.evidence.contains_key("kubelet")
         }
         Evidence::NodeFiles => summary.evidence.contains_key("node-files"),
+        Evidence::AuditLog => summary.evidence.contains_key("audit-log"),
         Evidence::AdmissionControl => summary.evidence.contains_key("admission-control"),
         Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
             .iter()
@@ -507,7 +508,7 @@ fn unchecked(seed: Seed) -> Option<&'static str> {
     })
 }
 
-fn scorecard(
+pub fn scorecard(
     rules: &[&'static Rule],
     findings: &[Finding],
     ctx: &Context,

@@ -45,6 +45,10 @@ fn every_rule_fires_on_its_fire_fixture_and_not_on_its_pass_fixture() {
         if TESTED_ELSEWHERE.iter().any(|(id, _)| *id == rule.id) {
             continue;
         }
+        // Findings from the audit log: tests/audit_log.rs makes every such rule fire.
+        if matches!(rule.check, kubeharden_engine::rules::Check::External) {
+            continue;
+        }
         let fired = findings_of(rule.id, "fire");
         if fired.is_empty() {
             failures.push(format!("{}: fire.yaml produced no finding", rule.id));

@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 
 pub mod access;
+pub mod audit_log;
 pub mod control_plane;
 pub mod network;
 pub mod pods;
@@ -95,6 +96,8 @@ pub enum Evidence {
     KubeletConfig,
     /// Ownership and permissions of a node's files (`kubeharden node`).
     NodeFiles,
+    /// The API server's audit log (`kubeharden audit-log analyze`).
+    AuditLog,
     /// The cluster's admission control: webhook configurations, Kyverno/Gatekeeper/policy-controller
     /// policies, the API server's AdmissionConfiguration.
     AdmissionControl,
@@ -131,6 +134,9 @@ impl Evidence {
             }
             Evidence::AdmissionControl => {
                 "no admission control objects (webhook configurations, Kyverno, Gatekeeper or policy-controller policies, AdmissionConfiguration) in the input, so image signature enforcement is unknown; run `kubeharden cluster` or scan the platform manifests"
+            }
+            Evidence::AuditLog => {
+                "no audit log analysed; run `kubeharden audit-log analyze` on the API server's audit log"
             }
             Evidence::NodeFiles => {
                 "file ownership and permissions are only visible on the node: run `kubeharden node` there (or `--root` on a copy)"
@@ -184,6 +190,9 @@ pub enum Check {
     PodTemplate(fn(&Context, &PodTemplate, &mut Emitter)),
     /// The inventory as a whole (cross-object rules), after all inputs are read.
     Inventory(fn(&Context, &Facts, &mut Emitter)),
+    /// Findings come from evidence outside the object inventory (the audit log): the front end
+    /// that reads it emits them (see `audit_log`); a scan of objects never runs it.
+    External,
 }
 
 /// A rule: metadata a user reads with `kubeharden explain`, and its check.
@@ -207,6 +216,7 @@ pub fn all() -> &'static [&'static Rule] {
     ALL.get_or_init(|| {
         let mut rules: Vec<&'static Rule> = [
             access::RULES,
+            audit_log::RULES,
             control_plane::RULES,
             pods::RULES,
             network::RULES,

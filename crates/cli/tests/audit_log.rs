@@ -1,0 +1,92 @@
+//! `kubeharden audit-log analyze|coverage` and `rbac suggest` end to end.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../engine/tests/fixtures/audit")
+        .join(name)
+}
+
+fn kh() -> Command {
+    Command::cargo_bin("kubeharden").unwrap()
+}
+
+#[test]
+fn analyze_reports_findings_and_fails() {
+    kh().args(["audit-log", "analyze"])
+        .arg(fixture("audit.log"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "critical[audit-log-anonymous-access]",
+        ))
+        .stdout(predicate::str::contains("audit.log:3:1"));
+    let out = kh()
+        .args(["audit-log", "analyze", "--format", "json"])
+        .arg(fixture("audit.log"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["findings"].as_array().unwrap().len() >= 6);
+    // Stdin works too.
+    kh().args(["audit-log", "analyze", "-"])
+        .write_stdin(std::fs::read(fixture("audit.log")).unwrap())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("<stdin>:5:1"));
+}
+
+#[test]
+fn coverage_shows_missed_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  verbs: [get, list, watch]\n- level: Metadata\n",
+    )
+    .unwrap();
+    kh().args(["audit-log", "coverage", "--policy"])
+        .arg(&policy)
+        .arg(fixture("audit.log"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("None (MISSED)"))
+        .stdout(predicate::str::contains("get secrets -n shop"))
+        .stdout(predicate::str::contains("would not be logged"));
+}
+
+#[test]
+fn suggest_writes_minimal_roles_and_reports_unused_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("suggested.yaml");
+    kh().args([
+        "rbac",
+        "suggest",
+        "system:serviceaccount:shop:ci-deployer",
+        "--audit-log",
+    ])
+    .arg(fixture("audit.log"))
+    .arg("--output")
+    .arg(&out)
+    .arg(fixture("rbac.yaml"))
+    .assert()
+    .code(1)
+    .stdout(predicate::str::contains("rbac-permission-unused"))
+    .stdout(predicate::str::contains(
+        "never used `get, list on secrets`",
+    ));
+    let yaml = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        yaml.contains("kind: Role") && yaml.contains("[\"deployments\"]"),
+        "{yaml}"
+    );
+    // The suggested role, scanned, is valid Kubernetes YAML with no wildcard.
+    kh().arg("scan")
+        .arg(&out)
+        .args(["--rules", "rbac-wildcard-permissions"])
+        .assert()
+        .code(0);
+}

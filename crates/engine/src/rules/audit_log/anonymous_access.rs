@@ -1,0 +1,25 @@
+//! The audit log shows anonymous requests that the API server allowed.
+
+use crate::finding::Severity;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+
+pub static RULE: Rule = Rule {
+    id: "audit-log-anonymous-access",
+    seed: Seed::Rule(5),
+    severity: Severity::Critical,
+    summary: "Audit log shows allowed anonymous or unauthenticated requests",
+    rationale: "Manifests say what anonymous users may do; the audit log shows what they did. An \
+        allowed request by `system:anonymous` (or any member of `system:unauthenticated`) beyond \
+        health checks means the API is reachable and answering strangers: the first step of every \
+        exposed-cluster compromise.",
+    remedy: "Set `--anonymous-auth=false` (or limit anonymous access to `/healthz`, `/livez`, \
+        `/readyz` with an AuthenticationConfiguration), remove bindings to `system:anonymous` and \
+        `system:unauthenticated`, and keep the API endpoint private.",
+    references: References {
+        cis: &["1.2.1"],
+        kubescape: &["C-0262"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::AuditLog],
+    check: Check::External,
+};

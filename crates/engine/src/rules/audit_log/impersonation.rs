@@ -1,0 +1,23 @@
+//! The audit log shows impersonated requests.
+
+use crate::finding::Severity;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+
+pub static RULE: Rule = Rule {
+    id: "audit-log-impersonation",
+    seed: Seed::Rule(2),
+    severity: Severity::Medium,
+    summary: "Audit log shows impersonation",
+    rationale: "Impersonation (`kubectl --as`) lets an identity act as any user, group or \
+        ServiceAccount its `impersonate` permission allows — often everything. Each use should be \
+        expected (a proxy, a support tool) and the permission scoped with resourceNames.",
+    remedy: "Review who holds `impersonate`; restrict it to named users or groups with \
+        `resourceNames`, and remove it from accounts that did not need it.",
+    references: References {
+        kubescape: &["C-0191"],
+        checkov: &["CKV2_K8S_3"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::AuditLog],
+    check: Check::External,
+};

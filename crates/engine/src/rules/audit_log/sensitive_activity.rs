@@ -1,0 +1,24 @@
+//! Sensitive operations seen in the audit log.
+
+use crate::finding::Severity;
+use crate::rules::{Check, Evidence, References, Rule, Seed};
+
+pub static RULE: Rule = Rule {
+    id: "audit-log-sensitive-activity",
+    seed: Seed::Rule(4),
+    severity: Severity::Low,
+    summary: "Audit log shows sensitive operations (secret access, exec, token requests, RBAC or webhook changes) by a person",
+    rationale: "Secret reads, `kubectl exec`, token requests and RBAC or admission changes are what \
+        an intruder does after getting in; by people they should be rare and explainable. This \
+        inventory (who, where, how often, first and last time) is the starting point of an access \
+        review and of incident response. Service accounts are left out: controllers do these \
+        things all day.",
+    remedy: "Review each entry; move routine needs to automation with scoped service accounts, \
+        alert on these operations by people, and remove permissions that were not needed.",
+    references: References {
+        cis: &["3.2.2"],
+        ..References::NONE
+    },
+    evidence: &[Evidence::AuditLog],
+    check: Check::External,
+};
