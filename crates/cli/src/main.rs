@@ -1,17 +1,19 @@
 //! The `kubeharden` command line.
 
 mod audit_log_cmd;
+mod config_cmd;
+mod diff_cmd;
 mod inputs;
 mod node_cmd;
+mod scan_cmd;
 mod text;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use kubeharden_engine::analysis::pss::{self, Level, Version};
 use kubeharden_engine::finding::Severity;
 use kubeharden_engine::inventory::PodTemplate;
 use kubeharden_engine::rules;
-use kubeharden_engine::scan;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,25 +42,12 @@ enum RulesFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Scan manifests (files, directories, or `-` for stdin) against the hardening rules.
-    Scan {
-        /// Files or directories; `-` reads stdin (e.g. `helm template … | kubeharden scan -`).
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
-        /// Exit with 1 when a finding at or above this severity is reported.
-        #[arg(long, default_value = "low", value_parser = parse_severity)]
-        fail_on: Severity,
-        /// Scan the raw files of kustomization directories instead of rendering them.
-        #[arg(long)]
-        no_kustomize: bool,
-        /// Only run these rules (comma-separated ids).
-        #[arg(long, value_delimiter = ',')]
-        rules: Vec<String>,
-        /// Skip these rules (comma-separated ids).
-        #[arg(long, value_delimiter = ',')]
-        skip_rules: Vec<String>,
-    },
+    Scan(scan_cmd::ScanArgs),
+    /// Compare two JSON reports: new, unchanged and fixed findings (exit 1 when there are new ones).
+    Diff(diff_cmd::DiffArgs),
+    /// The `.kubeharden.yaml` config file.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
     /// Evaluate pod templates against a Pod Security Standard, exactly as the admission plugin does.
     Pss {
         #[arg(long, default_value = "restricted")]
@@ -191,35 +180,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan {
-            paths,
-            format,
-            fail_on,
-            no_kustomize,
-            rules: only,
-            skip_rules,
-        } => {
-            let selected = select_rules(&only, &skip_rules)?;
-            let (inputs, diagnostics) = inputs::gather(&paths, !no_kustomize)?;
-            let mut report = scan::scan(&inputs, &selected);
-            report.diagnostics.splice(0..0, diagnostics);
-            let mut out = anstream::stdout().lock();
-            match format {
-                Format::Json => {
-                    serde_json::to_writer_pretty(&mut out, &report)?;
-                    writeln!(out)?;
-                }
-                Format::Text => text::render(&mut out, &report, fail_on)?,
-            }
-            out.flush()?;
-            if report.has_input_errors() {
-                Ok(ExitCode::from(2))
-            } else if report.findings.iter().any(|f| f.severity >= fail_on) {
-                Ok(ExitCode::from(1))
-            } else {
-                Ok(ExitCode::SUCCESS)
-            }
-        }
+        Command::Scan(args) => scan_cmd::run(args),
+        Command::Diff(args) => diff_cmd::run(args),
+        Command::Config(command) => config_cmd::run(command),
         Command::Pss {
             level,
             version,
@@ -332,20 +295,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn select_rules(only: &[String], skip: &[String]) -> Result<Vec<&'static rules::Rule>> {
-    for id in only.iter().chain(skip) {
-        if rules::find(id).is_none() {
-            bail!("no rule `{id}`; `kubeharden rules` lists them");
-        }
-    }
-    Ok(rules::all()
-        .iter()
-        .copied()
-        .filter(|r| only.is_empty() || only.iter().any(|id| id == r.id))
-        .filter(|r| !skip.iter().any(|id| id == r.id))
-        .collect())
 }
 
 #[derive(serde::Serialize)]

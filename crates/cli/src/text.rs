@@ -5,6 +5,7 @@ use kubeharden_engine::finding::{Finding, Severity};
 use kubeharden_engine::rules::{self, Rule};
 use kubeharden_engine::scan::{Report, Status};
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
+use kubeharden_engine::suppress;
 use std::io::{self, Write};
 
 fn level(severity: Severity) -> Level<'static> {
@@ -27,12 +28,19 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
         (None, _) => format!("{}/{}", f.subject.kind, f.subject.name),
     };
     let title = level(f.severity).primary_title(&f.message).id(f.rule);
-    let notes = [
+    let mut notes = vec![
         Level::NOTE
             .with_name(Some("rule"))
             .message(format!("{} — {}", f.seed, f.seed.title())),
         Level::HELP.message(f.remedy),
     ];
+    if let Some(b) = f.baseline {
+        notes.push(
+            Level::NOTE
+                .with_name(Some("baseline"))
+                .message(b.as_str().to_owned()),
+        );
+    }
     let group = if f.location.line == 0 {
         // Not in a text file (a node file's permissions): the path alone.
         title.element(annotate_snippets::Origin::path(&path))
@@ -78,9 +86,36 @@ pub fn render(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Re
     for f in &report.findings {
         finding(out, &renderer, f)?;
     }
+    suppressed(out, report)?;
     diagnostics(out, &report.diagnostics)?;
     scorecard(out, report)?;
     summary(out, report, fail_on)
+}
+
+/// Suppressed findings (`--show-suppressed`), one line each with what suppressed them.
+fn suppressed(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    if report.suppressed_findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\x1b[1mSuppressed findings\x1b[0m")?;
+    for f in &report.suppressed_findings {
+        let by = f.suppressed_by.as_ref();
+        writeln!(
+            out,
+            "  \x1b[2m{}\x1b[0m {}:{}:{}: {} [{}] suppressed by {}{}",
+            f.severity,
+            f.location.origin,
+            f.location.line,
+            f.location.column,
+            f.message,
+            f.rule,
+            by.map_or("?", |b| b.key.as_str()),
+            by.and_then(|b| b.reason.as_deref())
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )?;
+    }
+    writeln!(out)
 }
 
 pub fn diagnostics(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> {
@@ -161,7 +196,17 @@ fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Resul
         if s.inputs == 1 { "" } else { "s" },
     )?;
     if report.suppressed > 0 {
-        write!(out, "; {} suppressed by annotation", report.suppressed)?;
+        write!(out, "; {} suppressed", report.suppressed)?;
+    }
+    if let Some(b) = &report.baseline {
+        write!(
+            out,
+            "; against {}: {} new, {} unchanged, {} fixed",
+            b.baseline,
+            b.new,
+            b.unchanged,
+            b.fixed.len()
+        )?;
     }
     if errors > 0 {
         write!(
@@ -266,6 +311,23 @@ pub fn rules_markdown() -> String {
                 s.push_str(&format!("- {name}: {ids}\n"));
             }
         }
+        s.push_str(&format!(
+            "\n**Suppress on one object.** `kubeharden.io/ignore: \"{}\"` (or `kubeharden.io/ignore.<container>`)",
+            r.id
+        ));
+        for source in suppress::Source::FOREIGN {
+            for (foreign, _) in suppress::foreign_keys(source)
+                .into_iter()
+                .filter(|(_, id)| *id == r.id)
+            {
+                s.push_str(&format!(
+                    "; {}: `{}`",
+                    source.as_str(),
+                    suppress::foreign_annotation(source, foreign)
+                ));
+            }
+        }
+        s.push('\n');
     }
     s
 }

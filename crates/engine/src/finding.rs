@@ -101,9 +101,17 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub snippet: Vec<SnippetLine>,
     pub fingerprint: String,
+    /// Set when an annotation or a config exemption silences the finding (see [`crate::suppress`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<crate::suppress::Suppression>,
+    /// `new` or `unchanged` against `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Status>,
 }
 
-/// Collects the findings of one rule; builds locations, snippets and fingerprints.
+/// Collects the findings of one rule; builds locations, snippets and fingerprints. Suppressed
+/// findings are collected too, with `suppressed_by` set (and counted in `suppressed`); the scan
+/// separates them from the active ones.
 pub struct Emitter<'r> {
     rule: &'r Rule,
     pub findings: Vec<Finding>,
@@ -139,10 +147,7 @@ impl<'r> Emitter<'r> {
     /// A finding about a workload known only by its summary (cross-object rules), located at the
     /// start of the object.
     pub fn workload(&mut self, w: &crate::scan::Workload, message: impl Into<String>) {
-        if w.ignore.iter().any(|id| id == self.rule.id || id == "all") {
-            self.suppressed += 1;
-            return;
-        }
+        let suppressed_by = crate::suppress::find(&w.ignore, self.rule.id, None);
         let subject = Subject {
             kind: w.kind.clone(),
             api_version: w.api_version.clone(),
@@ -158,6 +163,12 @@ impl<'r> Emitter<'r> {
             helm_source: w.helm_source.clone(),
         };
         self.at(subject, location, message.into());
+        if suppressed_by.is_some()
+            && let Some(f) = self.findings.last_mut()
+        {
+            f.suppressed_by = suppressed_by;
+            self.suppressed += 1;
+        }
     }
 
     /// A finding about something that has no object of its own in the input (a namespace only
@@ -179,6 +190,8 @@ impl<'r> Emitter<'r> {
             message,
             remedy: self.rule.remedy,
             snippet: Vec::new(),
+            suppressed_by: None,
+            baseline: None,
         });
     }
 
@@ -189,9 +202,13 @@ impl<'r> Emitter<'r> {
         pointer: &str,
         message: String,
     ) {
-        if is_suppressed(object, self.rule.id) {
+        let suppressed_by = crate::suppress::find(
+            &ignore_list(object),
+            self.rule.id,
+            container.map(|c| c.name),
+        );
+        if suppressed_by.is_some() {
             self.suppressed += 1;
-            return;
         }
         let pos = object.locate(pointer);
         let full_pointer = format!("{}{}", object.base, pointer);
@@ -225,33 +242,20 @@ impl<'r> Emitter<'r> {
             remedy: self.rule.remedy,
             snippet,
             fingerprint,
+            suppressed_by,
+            baseline: None,
         });
     }
 }
 
 /// `kubeharden.io/ignore: "rule-a,rule-b"` (or `all`) on the object's or its pod template's
 /// annotations. A reason goes in `kubeharden.io/ignore-reason`.
-pub const IGNORE_ANNOTATION: &str = "kubeharden.io/ignore";
+pub const IGNORE_ANNOTATION: &str = crate::suppress::IGNORE;
 
-/// Rule ids listed in the object's (and its pod template's) ignore annotation.
-pub fn ignore_list(object: &Object) -> Vec<String> {
-    let mut lists = vec![object.annotation(IGNORE_ANNOTATION)];
-    if let Some(t) = crate::inventory::PodTemplate::of(object) {
-        lists.push(t.annotation(IGNORE_ANNOTATION));
-    }
-    lists
-        .into_iter()
-        .flatten()
-        .flat_map(|l| l.split(','))
-        .map(|id| id.trim().to_owned())
-        .filter(|id| !id.is_empty())
-        .collect()
-}
-
-fn is_suppressed(object: &Object, rule: &str) -> bool {
-    ignore_list(object)
-        .iter()
-        .any(|id| id == rule || id == "all")
+/// Every suppression declared on the object and its pod template: ours (object-wide and
+/// per-container) and the peers' keys that map onto our rules (see [`crate::suppress`]).
+pub fn ignore_list(object: &Object) -> Vec<crate::suppress::Suppression> {
+    crate::suppress::declared(object)
 }
 
 /// Up to two lines of context before the marked line.

@@ -3,10 +3,14 @@
 
 pub mod analysis;
 pub mod audit_log;
+pub mod baseline;
+pub mod config;
 pub mod finding;
 pub mod inventory;
 pub mod node;
+pub mod post;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

@@ -91,7 +91,7 @@ pub struct Workload {
     /// Named container ports (`name` → port), for NetworkPolicy named-port resolution.
     pub named_ports: Vec<(String, i64, String)>,
     /// `kubeharden.io/ignore` rule ids from the object and pod template annotations.
-    pub ignore: Vec<String>,
+    pub ignore: Vec<crate::suppress::Suppression>,
 }
 
 /// What survives phase 1: small objects that cross-object rules read whole, and summaries.
@@ -204,6 +204,12 @@ pub struct Report {
     pub suppressed: usize,
     pub scorecard: Vec<SeedScore>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The suppressed findings, each with `suppressed_by` (listed with `--show-suppressed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_findings: Vec<Finding>,
+    /// The comparison with `--baseline`, if one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Summary>,
 }
 
 impl Report {
@@ -315,6 +321,9 @@ pub fn scan_with_node_files(
         }
     }
 
+    let (mut findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| f.suppressed_by.is_none());
     findings.sort_by(|a, b| {
         (
             &a.location.origin,
@@ -340,7 +349,10 @@ pub fn scan_with_node_files(
         suppressed,
         scorecard,
         diagnostics,
+        suppressed_findings,
+        baseline: None,
     }
+    .sorted()
 }
 
 #[derive(Default)]
@@ -375,6 +387,8 @@ fn scan_input(
         for tag in evidence_tags(&object) {
             *out.evidence.entry(tag).or_default() += 1;
         }
+        out.diagnostics
+            .extend(crate::suppress::check_annotations(&object));
         if let Some(ns) = object.effective_namespace() {
             out.namespaces.insert(ns.to_owned());
         }

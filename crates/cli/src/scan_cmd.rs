@@ -1,0 +1,249 @@
+//! `kubeharden scan`: inputs → scan → config, suppressions and baseline → reports on stdout and in
+//! files (`--output FORMAT=PATH`, repeatable).
+
+use crate::{inputs, text};
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+use kubeharden_engine::baseline::{self, Baseline};
+use kubeharden_engine::config::{self, Config};
+use kubeharden_engine::finding::Severity;
+use kubeharden_engine::rules::{self, Rule};
+use kubeharden_engine::scan::{self, Input, Report};
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
+use kubeharden_engine::suppress;
+use kubeharden_report::{Format, View};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human diagnostics with snippets, the scorecard and a summary.
+    Text,
+    /// The versioned JSON report (docs/json.md); also what `--baseline` reads.
+    Json,
+    /// SARIF 2.1.0 for code scanning (GitHub, GitLab, editors).
+    Sarif,
+    /// JUnit XML: one test case per rule and object.
+    Junit,
+    /// Markdown for a pull-request comment.
+    Markdown,
+    /// PolicyReports (wgpolicyk8s.io/v1alpha2) per namespace and a ClusterPolicyReport, as YAML.
+    Policyreport,
+    /// A self-contained HTML audit report.
+    Html,
+}
+
+impl OutputFormat {
+    fn report_format(self) -> Option<Format> {
+        Some(match self {
+            OutputFormat::Text => return None,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Junit => Format::Junit,
+            OutputFormat::Markdown => Format::Markdown,
+            OutputFormat::Policyreport => Format::PolicyReport,
+            OutputFormat::Html => Format::Html,
+        })
+    }
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_output(s: &str) -> Result<(OutputFormat, PathBuf), String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH (e.g. sarif=kubeharden.sarif), got `{s}`"))?;
+    if path.is_empty() {
+        return Err(format!("no path after `{format}=`"));
+    }
+    let format = OutputFormat::from_str(format, true).map_err(|_| {
+        format!(
+            "unknown format `{format}` (text, json, sarif, junit, markdown, policyreport, html)"
+        )
+    })?;
+    Ok((format, PathBuf::from(path)))
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    /// Files or directories; `-` reads stdin (e.g. `helm template … | kubeharden scan -`).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The format written to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Also write a report to a file: FORMAT=PATH, repeatable (`--output sarif=out.sarif
+    /// --output html=report.html`).
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<(OutputFormat, PathBuf)>,
+    /// Exit with 1 when a finding at or above this severity is reported.
+    #[arg(long, default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// A previous JSON report (`--format json`): findings are marked new or unchanged (by
+    /// fingerprint), and those that are gone are listed as fixed.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// Exit with 1 only for findings that are new against --baseline (at or above --fail-on).
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
+    /// Scan the raw files of kustomization directories instead of rendering them.
+    #[arg(long)]
+    pub no_kustomize: bool,
+    /// Only run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub rules: Vec<String>,
+    /// Skip these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub skip_rules: Vec<String>,
+    /// The config file (default: the nearest .kubeharden.yaml in the working directory or a
+    /// parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no config file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Ignore other tools' suppression annotations (kube-linter, Polaris, Checkov, kubescape,
+    /// kube-score).
+    #[arg(long)]
+    pub no_foreign_suppressions: bool,
+    /// List the suppressed findings, with what suppressed them.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Succeed when no Kubernetes object was found (otherwise an empty scan is exit 2).
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// How an input is named in reports.
+fn input_name(input: &Input) -> String {
+    match input {
+        Input::File(p) => p.display().to_string(),
+        Input::Bytes { name, .. } => name.clone(),
+        Input::Rendered { name, sources, .. } => {
+            format!("{name} from {} files", sources.len())
+        }
+    }
+}
+
+/// A path as it is shown: relative to the working directory when it is inside it.
+fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// `--config`, or the nearest `.kubeharden.yaml`, unless `--no-config`.
+pub fn load_config(explicit: Option<&Path>, none: bool) -> Result<Option<Config>> {
+    let path = match explicit {
+        Some(p) => {
+            if !p.is_file() {
+                bail!("config file {} does not exist", p.display());
+            }
+            p.to_path_buf()
+        }
+        None if none => return Ok(None),
+        None => match config::discover(&std::env::current_dir()?) {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+    };
+    let config = Config::load(&path, &shown(&path)).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    Ok(Some(config))
+}
+
+/// Renders one format into bytes (text without colour).
+fn render(format: OutputFormat, view: &View<'_>, fail_on: Severity) -> Result<Vec<u8>> {
+    match format.report_format() {
+        Some(f) => Ok(kubeharden_report::render(f, view).into_bytes()),
+        None => {
+            let mut out = anstream::StripStream::new(Vec::new());
+            text::render(&mut out, view.report, fail_on)?;
+            Ok(out.into_inner())
+        }
+    }
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    for id in args.rules.iter().chain(&args.skip_rules) {
+        if rules::find(id).is_none() {
+            bail!("no rule `{id}`; `kubeharden rules` lists them");
+        }
+    }
+    let config = load_config(args.config.as_deref(), args.no_config)?;
+    let cfg = config.clone().unwrap_or_default();
+    let selected: Vec<&'static Rule> = cfg.select(&args.rules, &args.skip_rules);
+    if selected.is_empty() {
+        bail!("no rule is selected (check --rules, --skip-rules and the config's enable/disable)");
+    }
+    let baseline = match &args.baseline {
+        Some(p) => Some(Baseline::load(p).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+
+    let (inputs, diagnostics) = inputs::gather(&args.paths, !args.no_kustomize)?;
+    let inputs: Vec<Input> = inputs
+        .into_iter()
+        .filter(|i| !matches!(i, Input::File(p) if cfg.is_excluded(p)))
+        .collect();
+    let names: Vec<String> = inputs.iter().map(input_name).collect();
+    let mut report = scan::scan(&inputs, &selected);
+    report.diagnostics.splice(0..0, diagnostics);
+    if args.no_foreign_suppressions || !cfg.foreign_suppressions {
+        suppress::unsuppress_foreign(&mut report);
+    }
+    cfg.apply(&mut report, &suppress::today_utc());
+    if let Some(b) = &baseline {
+        b.apply(&mut report);
+    }
+    if report.summary.objects == 0 && !args.allow_empty {
+        report.diagnostics.push(Diagnostic::new(
+            DiagLevel::Error,
+            "<inputs>",
+            None,
+            "no Kubernetes objects were scanned, so nothing was checked; pass --allow-empty if that is expected",
+        ));
+    }
+    if !args.show_suppressed {
+        report.suppressed_findings.clear();
+    }
+
+    let view = View {
+        report: &report,
+        rules: &selected,
+        severity: &cfg.severity,
+        inputs: &names,
+        fail_on: args.fail_on,
+        config: config.as_ref().map(|c| c.origin.as_str()),
+    };
+    for (format, path) in &args.outputs {
+        let bytes = render(*format, &view, args.fail_on)?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let mut out = anstream::stdout().lock();
+    match args.format.report_format() {
+        Some(f) => out.write_all(kubeharden_report::render(f, &view).as_bytes())?,
+        None => text::render(&mut out, &report, args.fail_on)?,
+    }
+    out.flush()?;
+    Ok(exit_code(&report, args.fail_on, args.fail_on_new))
+}
+
+fn exit_code(report: &Report, fail_on: Severity, only_new: bool) -> ExitCode {
+    if report.has_input_errors() {
+        return ExitCode::from(2);
+    }
+    let failing = report
+        .failing(fail_on)
+        .any(|f| !only_new || f.baseline == Some(baseline::Status::New));
+    if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,379 @@
+//! Suppressions: what silences a rule on one object or one container.
+//!
+//! - Ours: `kubeharden.io/ignore: "<id>,<id>"` (or `all`) on the object or its pod template, with
+//!   the reason in `kubeharden.io/ignore-reason`; per container `kubeharden.io/ignore.<container>`.
+//! - The peers' keys, where one of their checks maps one to one onto one of our rules (see
+//!   [`foreign_keys`]): kube-linter `ignore-check.kube-linter.io/<check>` and
+//!   `kube-linter.io/ignore-all`; Polaris `polaris.fairwinds.com/<check>-exempt: "true"` and
+//!   `polaris.fairwinds.com/exempt: "true"`; Checkov `checkov.io/skip<N>: <CKV_ID>=<reason>`;
+//!   kubescape `kubescape.io/skip-controls` (+ `skip-reason`, `skip-expiry`); kube-score
+//!   `kube-score/ignore`. `--no-foreign-suppressions` turns them off ([`unsuppress_foreign`]).
+//! - Exemptions of `.kubeharden.yaml` (see [`crate::config`]).
+//!
+//! A suppressed finding is still built and kept (with `suppressed_by`), so it can be counted,
+//! listed (`--show-suppressed`) and reinstated.
+
+use crate::inventory::{Object, PodTemplate};
+use crate::rules::{self, Rule};
+use crate::scan::Report;
+use crate::source::{DiagLevel, Diagnostic};
+use crate::yaml::Node;
+use serde::Serialize;
+
+/// `kubeharden.io/ignore: "rule-a,rule-b"` (or `all`).
+pub const IGNORE: &str = "kubeharden.io/ignore";
+/// The reason for `kubeharden.io/ignore` (and its per-container forms).
+pub const IGNORE_REASON: &str = "kubeharden.io/ignore-reason";
+/// `kubeharden.io/ignore.<container>: "rule-a,rule-b"`: one container only.
+pub const IGNORE_CONTAINER_PREFIX: &str = "kubeharden.io/ignore.";
+
+/// Where a suppression comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// `kubeharden.io/ignore…` annotations.
+    Annotation,
+    KubeLinter,
+    Polaris,
+    Checkov,
+    Kubescape,
+    KubeScore,
+    /// An exemption of `.kubeharden.yaml`.
+    Config,
+}
+
+impl Source {
+    pub const FOREIGN: [Source; 5] = [
+        Source::KubeLinter,
+        Source::Polaris,
+        Source::Checkov,
+        Source::Kubescape,
+        Source::KubeScore,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Annotation => "annotation",
+            Source::KubeLinter => "kube-linter",
+            Source::Polaris => "polaris",
+            Source::Checkov => "checkov",
+            Source::Kubescape => "kubescape",
+            Source::KubeScore => "kube-score",
+            Source::Config => "config",
+        }
+    }
+
+    /// Another tool's key, honoured unless `--no-foreign-suppressions`.
+    pub fn is_foreign(self) -> bool {
+        Source::FOREIGN.contains(&self)
+    }
+}
+
+/// One declared suppression.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Suppression {
+    /// The kubeharden rule it silences, or `all`.
+    pub rule: String,
+    /// Only this container (per-container annotation, config exemption with `container`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    pub source: Source,
+    /// The annotation key, or `path:line` of the config exemption.
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Expiry date (`YYYY-MM-DD`), if the suppression has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// kube-score check ids that map one to one onto a kubeharden rule (kube-score's checks carry no
+/// ids in our rule references, so the table is kept here).
+pub const KUBE_SCORE: &[(&str, &str)] = &[
+    (
+        "container-security-context-privileged",
+        "container-privileged",
+    ),
+    (
+        "container-security-context-readonlyrootfilesystem",
+        "container-root-filesystem-writable",
+    ),
+    ("container-seccomp-profile", "container-seccomp-unconfined"),
+    ("container-image-tag", "image-tag-latest"),
+];
+
+fn references(rule: &Rule, source: Source) -> &'static [&'static str] {
+    let r = &rule.references;
+    match source {
+        Source::KubeLinter => r.kube_linter,
+        Source::Polaris => r.polaris,
+        Source::Checkov => r.checkov,
+        Source::Kubescape => r.kubescape,
+        _ => &[],
+    }
+}
+
+/// The foreign check ids of a tool that map one to one onto a kubeharden rule: the rule references
+/// exactly that check of the tool, and no other rule references it. (A check that covers several
+/// of our rules, or a rule that covers several of its checks, is not honoured: suppressing
+/// `host-network` must not silence a `hostPID` finding.) Returns `(foreign id, rule id)`.
+pub fn foreign_keys(source: Source) -> Vec<(&'static str, &'static str)> {
+    if source == Source::KubeScore {
+        return KUBE_SCORE
+            .iter()
+            .copied()
+            .filter(|(_, id)| rules::find(id).is_some())
+            .collect();
+    }
+    let all = rules::all();
+    let mut out = Vec::new();
+    for rule in all {
+        let ids = references(rule, source);
+        if let [id] = ids {
+            let users = all
+                .iter()
+                .filter(|r| references(r, source).contains(id))
+                .count();
+            if users == 1 {
+                out.push((*id, rule.id));
+            }
+        }
+    }
+    out
+}
+
+/// The annotation key that suppresses `foreign_id` in `source`'s convention.
+pub fn foreign_annotation(source: Source, foreign_id: &str) -> String {
+    match source {
+        Source::KubeLinter => format!("ignore-check.kube-linter.io/{foreign_id}: \"<reason>\""),
+        Source::Polaris => format!("polaris.fairwinds.com/{foreign_id}-exempt: \"true\""),
+        Source::Checkov => format!("checkov.io/skip1: {foreign_id}=<reason>"),
+        Source::Kubescape => format!("kubescape.io/skip-controls: \"{foreign_id}\""),
+        Source::KubeScore => format!("kube-score/ignore: {foreign_id}"),
+        _ => String::new(),
+    }
+}
+
+fn map_foreign(source: Source, foreign_id: &str) -> Option<&'static str> {
+    let id = foreign_id.trim();
+    foreign_keys(source)
+        .into_iter()
+        .find(|(f, _)| f.eq_ignore_ascii_case(id))
+        .map(|(_, r)| r)
+}
+
+fn split_ids(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Today's date in UTC as `YYYY-MM-DD`.
+pub fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    date_from_days((secs / 86_400) as i64)
+}
+
+/// Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn date_from_days(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DD` (the date part of an RFC 3339 timestamp is accepted) with a valid month and day.
+pub fn parse_date(text: &str) -> Option<String> {
+    let t = text.trim();
+    let date = t.get(..10)?;
+    let rest = &t[10..];
+    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+        return None;
+    }
+    let b = date.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)) {
+        return None;
+    }
+    let y: u32 = date[..4].parse().ok()?;
+    let m: u32 = date[5..7].parse().ok()?;
+    let d: u32 = date[8..].parse().ok()?;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    let max = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=max).contains(&d).then(|| date.to_owned())
+}
+
+fn annotation_maps(object: &Object) -> Vec<&Node> {
+    let mut maps: Vec<&Node> = object
+        .root
+        .pointer("/metadata/annotations")
+        .into_iter()
+        .collect();
+    if let Some(t) = PodTemplate::of(object)
+        && let Some(a) = t.metadata.and_then(|m| m.get("annotations"))
+        && !maps.iter().any(|m| std::ptr::eq(*m, a))
+    {
+        maps.push(a);
+    }
+    maps
+}
+
+/// Every suppression declared by the annotations of an object and of its pod template. Kubescape
+/// skips whose `skip-expiry` has passed are left out.
+pub fn declared(object: &Object) -> Vec<Suppression> {
+    let today = today_utc();
+    let mut out: Vec<Suppression> = Vec::new();
+    let mut kubescape_expiry: Vec<(&str, Option<String>)> = Vec::new();
+    for map in annotation_maps(object) {
+        let text = |key: &str| map.get(key).and_then(Node::text);
+        let mut push =
+            |rule: &str, container: Option<&str>, source, key: &str, reason: Option<&str>| {
+                out.push(Suppression {
+                    rule: rule.to_owned(),
+                    container: container.map(str::to_owned),
+                    source,
+                    key: key.to_owned(),
+                    reason: reason.filter(|r| !r.trim().is_empty()).map(str::to_owned),
+                    expires: None,
+                });
+            };
+        let own_reason = text(IGNORE_REASON);
+        for entry in map.effective_entries() {
+            let key = entry.key.as_str();
+            let Some(value) = entry.value.text() else {
+                continue;
+            };
+            if key == IGNORE {
+                for id in split_ids(value) {
+                    push(id, None, Source::Annotation, key, own_reason);
+                }
+            } else if let Some(container) = key.strip_prefix(IGNORE_CONTAINER_PREFIX) {
+                for id in split_ids(value) {
+                    push(id, Some(container), Source::Annotation, key, own_reason);
+                }
+            } else if key == "kube-linter.io/ignore-all" {
+                push("all", None, Source::KubeLinter, key, Some(value));
+            } else if let Some(check) = key.strip_prefix("ignore-check.kube-linter.io/") {
+                if let Some(rule) = map_foreign(Source::KubeLinter, check) {
+                    push(rule, None, Source::KubeLinter, key, Some(value));
+                }
+            } else if let Some(rest) = key.strip_prefix("polaris.fairwinds.com/") {
+                if !value.trim().eq_ignore_ascii_case("true") {
+                    continue;
+                }
+                if rest == "exempt" {
+                    push("all", None, Source::Polaris, key, None);
+                } else if let Some(check) = rest.strip_suffix("-exempt")
+                    && let Some(rule) = map_foreign(Source::Polaris, check)
+                {
+                    push(rule, None, Source::Polaris, key, None);
+                }
+            } else if key
+                .strip_prefix("checkov.io/skip")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                let (id, reason) = match value.split_once('=') {
+                    Some((id, reason)) => (id, Some(reason)),
+                    None => (value, None),
+                };
+                if let Some(rule) = map_foreign(Source::Checkov, id) {
+                    push(rule, None, Source::Checkov, key, reason);
+                }
+            } else if key == "kubescape.io/skip-controls" {
+                let expires = text("kubescape.io/skip-expiry").and_then(parse_date);
+                if expires.as_deref().is_some_and(|e| *e < *today) {
+                    continue;
+                }
+                for id in split_ids(value) {
+                    if let Some(rule) = map_foreign(Source::Kubescape, id) {
+                        let reason = text("kubescape.io/skip-reason");
+                        push(rule, None, Source::Kubescape, key, reason);
+                        kubescape_expiry.push((rule, expires.clone()));
+                    }
+                }
+            } else if key == "kube-score/ignore" {
+                for id in split_ids(value) {
+                    if let Some(rule) = map_foreign(Source::KubeScore, id) {
+                        push(rule, None, Source::KubeScore, key, None);
+                    }
+                }
+            }
+        }
+    }
+    for s in out.iter_mut().filter(|s| s.source == Source::Kubescape) {
+        if let Some((_, e)) = kubescape_expiry.iter().find(|(r, _)| *r == s.rule) {
+            s.expires.clone_from(e);
+        }
+    }
+    out
+}
+
+/// The suppression that silences `rule` on this object (and container): ours first, then the
+/// peers'.
+pub fn find(list: &[Suppression], rule: &str, container: Option<&str>) -> Option<Suppression> {
+    let applies = |s: &&Suppression| {
+        (s.rule == rule || s.rule == "all")
+            && (s.container.is_none() || s.container.as_deref() == container)
+    };
+    list.iter()
+        .filter(applies)
+        .min_by_key(|s| (s.source.is_foreign(), s.container.is_none()))
+        .cloned()
+}
+
+/// Diagnostics (errors: the scan must not silently pass) for our annotations that name a rule
+/// that does not exist.
+pub fn check_annotations(object: &Object) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for map in annotation_maps(object) {
+        for entry in map.effective_entries() {
+            if entry.key != IGNORE && !entry.key.starts_with(IGNORE_CONTAINER_PREFIX) {
+                continue;
+            }
+            for id in entry.value.text().map(split_ids).into_iter().flatten() {
+                if id != "all" && rules::find(id).is_none() {
+                    out.push(Diagnostic::new(
+                        DiagLevel::Error,
+                        &object.source.name,
+                        Some(entry.value.pos),
+                        format!(
+                            "{}: `{}` names no rule `{id}` (`kubeharden rules` lists them)",
+                            object.identity(),
+                            entry.key
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `--no-foreign-suppressions`: findings silenced only by another tool's key count again.
+pub fn unsuppress_foreign(report: &mut Report) {
+    let (foreign, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.suppressed_findings)
+        .into_iter()
+        .partition(|f| {
+            f.suppressed_by
+                .as_ref()
+                .is_some_and(|s| s.source.is_foreign())
+        });
+    report.suppressed_findings = kept;
+    report.findings.extend(foreign.into_iter().map(|mut f| {
+        f.suppressed_by = None;
+        f
+    }));
+    report.finish();
+}

@@ -1,0 +1,362 @@
+//! The HTML audit report: one self-contained file (inline CSS, JS and SVG charts; a Content
+//! Security Policy that forbids every network load), with the scorecard at the top, findings by
+//! severity and by rule, a table filterable by severity, rule, namespace and kind, each finding
+//! with its snippet, rationale and remedy, and the inputs that were read.
+//!
+//! Rendered with minijinja from a template named `report.html`, so auto-escaping is on for every
+//! value: a `<script>` in a manifest reaches the page as text.
+
+use crate::View;
+use kubeharden_engine::finding::{Finding, Severity};
+use kubeharden_engine::scan::Status;
+use kubeharden_engine::source::DiagLevel;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+const TEMPLATE: &str = include_str!("templates/report.html");
+const CSS: &str = include_str!("templates/report.css");
+const JS: &str = include_str!("templates/report.js");
+
+#[derive(Serialize)]
+struct Page<'a> {
+    tool_version: &'a str,
+    date: String,
+    config: Option<&'a str>,
+    summary: Summary,
+    input_errors: usize,
+    scorecard: Vec<Score<'a>>,
+    severity_chart: Vec<Bar>,
+    rule_chart: Vec<Bar>,
+    filters: Filters,
+    findings: Vec<Row<'a>>,
+    suppressed_shown: usize,
+    rules: Vec<RuleRow>,
+    inputs: &'a [String],
+    kinds: Vec<KindCount<'a>>,
+    diagnostics: Vec<Diag<'a>>,
+    baseline: Option<BaselineInfo>,
+    css: &'static str,
+    js: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    objects: usize,
+    pod_templates: usize,
+    inputs: usize,
+    bytes: u64,
+    suppressed: usize,
+    failing: usize,
+    fail_on: &'static str,
+}
+
+#[derive(Serialize)]
+struct Score<'a> {
+    seed: String,
+    title: &'a str,
+    status: &'static str,
+    class: &'static str,
+    findings: usize,
+    missing: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Bar {
+    severity: &'static str,
+    rule: String,
+    count: usize,
+    width: u32,
+}
+
+#[derive(Serialize)]
+struct Filters {
+    severity: Vec<&'static str>,
+    rule: BTreeSet<String>,
+    namespace: BTreeSet<String>,
+    kind: BTreeSet<String>,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    line: u32,
+    text: &'a str,
+    marked: bool,
+}
+
+#[derive(Serialize)]
+struct Suppressed<'a> {
+    key: &'a str,
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    severity: &'static str,
+    rule: &'a str,
+    seed: String,
+    namespace: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    container: Option<&'a str>,
+    location: String,
+    pointer: &'a str,
+    message: &'a str,
+    snippet: Vec<Line<'a>>,
+    rationale: String,
+    remedy: String,
+    fingerprint: &'a str,
+    baseline: Option<&'static str>,
+    suppressed: Option<Suppressed<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleRow {
+    id: &'static str,
+    seed: String,
+    severity: &'static str,
+    summary: &'static str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct KindCount<'a> {
+    kind: &'a str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct Diag<'a> {
+    level: &'static str,
+    location: String,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct BaselineInfo {
+    file: String,
+    new: usize,
+    unchanged: usize,
+    fixed: Vec<FixedRow>,
+}
+
+#[derive(Serialize)]
+struct FixedRow {
+    severity: &'static str,
+    rule: String,
+    object: String,
+    message: String,
+}
+
+fn status_class(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::Partial => "partial",
+        Status::NotAssessed => "not-assessed",
+    }
+}
+
+fn wrap(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The report date: `SOURCE_DATE_EPOCH` (reproducible builds) if set, else today (UTC).
+fn date() -> String {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map(|secs| kubeharden_engine::suppress::date_from_days(secs.div_euclid(86_400)))
+        .unwrap_or_else(kubeharden_engine::suppress::today_utc)
+}
+
+fn bar_width(count: usize, max: usize, full: u32) -> u32 {
+    if max == 0 {
+        0
+    } else {
+        if count == 0 {
+            0
+        } else {
+            ((count as f64 / max as f64) * f64::from(full))
+                .round()
+                .max(2.0) as u32
+        }
+    }
+}
+
+fn row<'a>(view: &View<'_>, f: &'a Finding) -> Row<'a> {
+    let rule = view.rule(f.rule);
+    Row {
+        severity: f.severity.as_str(),
+        rule: f.rule,
+        seed: f.seed.to_string(),
+        namespace: f.subject.namespace.as_deref().unwrap_or(""),
+        kind: &f.subject.kind,
+        name: &f.subject.name,
+        container: f.subject.container.as_deref(),
+        location: crate::location(f),
+        pointer: &f.location.pointer,
+        message: &f.message,
+        snippet: f
+            .snippet
+            .iter()
+            .map(|l| Line {
+                line: l.line,
+                text: &l.text,
+                marked: l.line == f.location.line,
+            })
+            .collect(),
+        rationale: rule.map(|r| wrap(r.rationale)).unwrap_or_default(),
+        remedy: wrap(f.remedy),
+        fingerprint: &f.fingerprint,
+        baseline: f.baseline.map(|b| b.as_str()),
+        suppressed: f.suppressed_by.as_ref().map(|s| Suppressed {
+            key: &s.key,
+            reason: s.reason.as_deref(),
+        }),
+    }
+}
+
+pub fn render(view: &View<'_>) -> String {
+    let r = view.report;
+    let findings = crate::by_severity(r.findings.iter());
+    let max_sev = Severity::ALL.iter().map(|s| r.count(*s)).max().unwrap_or(0);
+    let severity_chart = Severity::ALL
+        .iter()
+        .map(|s| Bar {
+            severity: s.as_str(),
+            rule: String::new(),
+            count: r.count(*s),
+            width: bar_width(r.count(*s), max_sev, 280),
+        })
+        .collect();
+    let mut per_rule: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
+    for f in &r.findings {
+        let e = per_rule.entry(f.rule).or_insert((0, f.severity));
+        e.0 += 1;
+        e.1 = e.1.max(f.severity);
+    }
+    let max_rule = per_rule.values().map(|v| v.0).max().unwrap_or(0);
+    let mut rule_chart: Vec<Bar> = per_rule
+        .iter()
+        .map(|(id, (n, sev))| Bar {
+            severity: sev.as_str(),
+            rule: (*id).to_owned(),
+            count: *n,
+            width: bar_width(*n, max_rule, 200),
+        })
+        .collect();
+    rule_chart.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule.cmp(&b.rule)));
+
+    let shown: Vec<&Finding> = findings
+        .iter()
+        .copied()
+        .chain(r.suppressed_findings.iter())
+        .collect();
+    let filters = Filters {
+        severity: Severity::ALL
+            .iter()
+            .filter(|s| shown.iter().any(|f| f.severity == **s))
+            .map(|s| s.as_str())
+            .collect(),
+        rule: shown.iter().map(|f| f.rule.to_owned()).collect(),
+        namespace: shown
+            .iter()
+            .filter_map(|f| f.subject.namespace.clone())
+            .collect(),
+        kind: shown.iter().map(|f| f.subject.kind.clone()).collect(),
+    };
+    let page = Page {
+        tool_version: r.tool_version,
+        date: date(),
+        config: view.config,
+        summary: Summary {
+            objects: r.summary.objects,
+            pod_templates: r.summary.pod_templates,
+            inputs: r.summary.inputs,
+            bytes: r.summary.bytes,
+            suppressed: r.suppressed,
+            failing: r.failing(view.fail_on).count(),
+            fail_on: view.fail_on.as_str(),
+        },
+        input_errors: r
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == DiagLevel::Error)
+            .count(),
+        scorecard: r
+            .scorecard
+            .iter()
+            .map(|s| Score {
+                seed: s.seed.to_string(),
+                title: s.title,
+                status: s.status.as_str(),
+                class: status_class(s.status),
+                findings: s.findings,
+                missing: &s.missing,
+            })
+            .collect(),
+        severity_chart,
+        rule_chart,
+        filters,
+        findings: shown.iter().map(|f| row(view, f)).collect(),
+        suppressed_shown: r.suppressed_findings.len(),
+        rules: view
+            .all_rules()
+            .iter()
+            .map(|rule| RuleRow {
+                id: rule.id,
+                seed: rule.seed.to_string(),
+                severity: view.rule_severity(rule).as_str(),
+                summary: rule.summary,
+                count: r.findings.iter().filter(|f| f.rule == rule.id).count(),
+            })
+            .collect(),
+        inputs: view.inputs,
+        kinds: r
+            .summary
+            .kinds
+            .iter()
+            .map(|(k, n)| KindCount { kind: k, count: *n })
+            .collect(),
+        diagnostics: r
+            .diagnostics
+            .iter()
+            .map(|d| Diag {
+                level: match d.level {
+                    DiagLevel::Error => "error",
+                    DiagLevel::Warning => "warning",
+                    DiagLevel::Note => "note",
+                },
+                location: match (d.line, d.column) {
+                    (Some(l), Some(c)) => format!("{}:{l}:{c}", d.origin),
+                    (Some(l), None) => format!("{}:{l}", d.origin),
+                    _ => d.origin.clone(),
+                },
+                message: &d.message,
+            })
+            .collect(),
+        baseline: r.baseline.as_ref().map(|b| BaselineInfo {
+            file: b.baseline.clone(),
+            new: b.new,
+            unchanged: b.unchanged,
+            fixed: b
+                .fixed
+                .iter()
+                .map(|f| FixedRow {
+                    severity: f.severity.as_str(),
+                    rule: f.rule.clone(),
+                    object: f.subject.identity(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+        }),
+        css: CSS,
+        js: JS,
+    };
+    let mut env = minijinja::Environment::new();
+    env.add_template("report.html", TEMPLATE)
+        .expect("the report template parses");
+    env.get_template("report.html")
+        .and_then(|t| t.render(minijinja::value::Serde(&page)))
+        .expect("the report template renders")
+}
