@@ -1,11 +1,14 @@
 //! The `kubeharden` command line.
 
 mod audit_log_cmd;
+mod cluster_cmd;
 mod config_cmd;
 mod diff_cmd;
+mod fix_cmd;
 mod inputs;
 mod node_cmd;
 mod scan_cmd;
+mod serve_cmd;
 mod text;
 
 use anyhow::{Context as _, Result};
@@ -43,11 +46,20 @@ enum RulesFormat {
 enum Command {
     /// Scan manifests (files, directories, or `-` for stdin) against the hardening rules.
     Scan(scan_cmd::ScanArgs),
+    /// Audit a live cluster through its API (kubeconfig context or in-cluster), read-only.
+    Cluster(cluster_cmd::ClusterArgs),
+    /// Run the admission webhook: the scan rules enforced at admission (HTTPS, AdmissionReview v1).
+    Serve(serve_cmd::ServeArgs),
     /// Compare two JSON reports: new, unchanged and fixed findings (exit 1 when there are new ones).
     Diff(diff_cmd::DiffArgs),
     /// The `.kubeharden.yaml` config file.
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Fix findings in the manifests themselves: comment-preserving edits, safe fixes by default.
+    Fix(fix_cmd::FixArgs),
+    /// Generate what is missing: default-deny NetworkPolicies, Namespaces with Pod Security labels.
+    #[command(subcommand)]
+    Generate(fix_cmd::GenerateCommand),
     /// Evaluate pod templates against a Pod Security Standard, exactly as the admission plugin does.
     Pss {
         #[arg(long, default_value = "restricted")]
@@ -181,8 +193,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_cmd::run(args),
+        Command::Cluster(args) => cluster_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Diff(args) => diff_cmd::run(args),
         Command::Config(command) => config_cmd::run(command),
+        Command::Fix(args) => fix_cmd::run(args),
+        Command::Generate(command) => fix_cmd::generate(command),
         Command::Pss {
             level,
             version,

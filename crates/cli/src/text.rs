@@ -225,12 +225,14 @@ fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Resul
 
 pub fn rules_table(out: &mut dyn Write) -> io::Result<()> {
     for r in rules::all() {
+        let fix = kubeharden_engine::fix::for_rule(r.id).map_or("-", |f| f.kind.as_str());
         writeln!(
             out,
-            "{:<42} {:>7}  {:<8}  {}",
+            "{:<42} {:>7}  {:<8}  {:<9}  {}",
             r.id,
             r.seed.to_string(),
             r.severity.as_str(),
+            fix,
             r.summary
         )?;
     }
@@ -249,6 +251,14 @@ pub fn explain(out: &mut dyn Write, r: &Rule) -> io::Result<()> {
     writeln!(out, "{}\n", r.summary)?;
     writeln!(out, "\x1b[1mWhy\x1b[0m\n{}\n", wrap(r.rationale))?;
     writeln!(out, "\x1b[1mFix\x1b[0m\n{}\n", wrap(r.remedy))?;
+    if let Some(fix) = kubeharden_engine::fix::for_rule(r.id) {
+        writeln!(
+            out,
+            "\x1b[1mAuto-fix\x1b[0m ({}; `kubeharden fix`)\n{}\n",
+            fix.kind.as_str(),
+            wrap(fix.description)
+        )?;
+    }
     let refs = references(r);
     if !refs.is_empty() {
         writeln!(out, "\x1b[1mReferences\x1b[0m")?;

@@ -6,6 +6,8 @@ pub mod audit_log;
 pub mod baseline;
 pub mod config;
 pub mod finding;
+pub mod fix;
+pub mod gaps;
 pub mod inventory;
 pub mod node;
 pub mod post;

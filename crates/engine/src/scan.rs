@@ -48,11 +48,18 @@ impl Input {
         }
     }
 
-    fn mentions(&self, needle: &[u8]) -> bool {
-        let contains = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    /// The objects of the documents that may hold the scalar `word` (see
+    /// [`source::may_hold_scalar`]): phase 0 parses a few documents instead of every input twice.
+    fn load_holding(&self, word: &str) -> Loaded {
+        let keep = |doc: &str| source::may_hold_scalar(doc, word);
         match self {
-            Input::File(p) => std::fs::read(p).map(|b| contains(&b)).unwrap_or(false),
-            Input::Bytes { bytes, .. } | Input::Rendered { bytes, .. } => contains(bytes),
+            Input::File(p) => source::load_file_where(p, &keep),
+            Input::Bytes { name, bytes } => source::load_bytes_where(name, bytes.to_vec(), &keep),
+            // Attributing rendered objects to their files needs every object.
+            Input::Rendered { bytes, .. } => match std::str::from_utf8(bytes) {
+                Ok(text) if !keep(text) => Loaded::default(),
+                _ => self.load(),
+            },
         }
     }
 }
@@ -155,6 +162,7 @@ fn evidence_tags(o: &Object) -> Vec<&'static str> {
     if crate::analysis::image_verification::is_admission_evidence(o) {
         tags.push("admission-control");
     }
+    tags.extend(crate::analysis::runtime::evidence_tags(o));
     tags
 }
 
@@ -241,9 +249,8 @@ pub fn scan_with_node_files(
     let mut ctx = Context::default();
     let ns_objects: Vec<(String, NamespaceInfo)> = inputs
         .par_iter()
-        .filter(|i| i.mentions(b"Namespace"))
         .flat_map_iter(|i| {
-            i.load()
+            i.load_holding("Namespace")
                 .objects
                 .into_iter()
                 .filter(|o| o.kind == "Namespace" && o.group().is_empty())
@@ -280,7 +287,8 @@ pub fn scan_with_node_files(
         node_files,
         ..Facts::default()
     };
-    let mut findings = Vec::new();
+    // Sized once: a cluster can yield 100,000s of findings, and doubling would copy them all.
+    let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
     let mut diagnostics = Vec::new();
     let mut suppressed = 0;
     let mut summary = InputSummary {
@@ -321,9 +329,15 @@ pub fn scan_with_node_files(
         }
     }
 
-    let (mut findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) = findings
-        .into_iter()
-        .partition(|f| f.suppressed_by.is_none());
+    // Split only when something was suppressed (partitioning copies every finding).
+    let (mut findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) =
+        if findings.iter().any(|f| f.suppressed_by.is_some()) {
+            findings
+                .into_iter()
+                .partition(|f| f.suppressed_by.is_none())
+        } else {
+            (findings, Vec::new())
+        };
     findings.sort_by(|a, b| {
         (
             &a.location.origin,
@@ -375,7 +389,16 @@ fn scan_input(
     object_rules: &[&Rule],
     template_rules: &[&Rule],
 ) -> Outcome {
-    let loaded = input.load();
+    scan_loaded(ctx, input.load(), object_rules, template_rules)
+}
+
+/// Phase 1 over the objects of one input already read.
+fn scan_loaded(
+    ctx: &Context,
+    loaded: Loaded,
+    object_rules: &[&Rule],
+    template_rules: &[&Rule],
+) -> Outcome {
     let mut out = Outcome {
         diagnostics: loaded.diagnostics,
         bytes: loaded.bytes,
@@ -464,11 +487,22 @@ fn scan_input(
         }
         if retained_kind(&object.kind)
             || crate::analysis::image_verification::is_admission_evidence(&object)
+            || crate::analysis::runtime::retained(&object)
         {
-            out.retained.push(object);
+            out.retained.push(detach(object));
         }
     }
     out
+}
+
+/// A retained object keeps only its own lines of the input (the snippets of cross-object findings
+/// are two lines before a position of the object to that position), not the whole input's text:
+/// one Role in a 2 MB bundle must not keep the bundle alive until the end of the scan.
+fn detach(mut object: Object) -> Object {
+    let first = object.root.pos.line.saturating_sub(2).max(1);
+    let last = object.root.last_line();
+    object.source = Arc::new(object.source.excerpt(first, last));
+    object
 }
 
 /// Does the input hold the evidence a rule needs?
@@ -501,6 +535,10 @@ fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bo
         Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
             .iter()
             .any(|k| has(k)),
+        Evidence::ClusterWorkloads => summary.evidence.contains_key("cluster-workloads"),
+        Evidence::ApiEndpoint => summary.evidence.contains_key("api-endpoint"),
+        Evidence::AnonymousProbe => summary.evidence.contains_key("anonymous-probe"),
+        Evidence::SecretAges => summary.evidence.contains_key("secret-age"),
     }
 }
 
@@ -508,16 +546,9 @@ fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bo
 /// section with such gaps is at best `partial`.
 fn unchecked(seed: Seed) -> Option<&'static str> {
     Some(match seed {
-        Seed::Rule(1) => {
-            "not checked by this version: the reachability of a managed cluster's API endpoint (needs the live cluster's endpoint)"
-        }
         Seed::Rule(13) => {
             "not visible in manifests: whether images are scanned for vulnerabilities in CI (check the pipeline)"
         }
-        Seed::Rule(15) => {
-            "not checked by this version: secret age and rotation, Vault dynamic secrets (needs the live cluster)"
-        }
-        Seed::Runtime => "not checked by this version: Falco, Prometheus/Grafana presence",
         _ => return None,
     })
 }
@@ -576,4 +607,73 @@ pub fn scorecard(
 /// Scans with every built-in rule.
 pub fn scan_all(inputs: &[Input]) -> Report {
     scan(inputs, rules::all())
+}
+
+/// What [`check_input`] found in one input.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Active findings, in report order.
+    pub findings: Vec<Finding>,
+    /// Findings silenced by suppression annotations, each with `suppressed_by`.
+    pub suppressed_findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Objects read from the input.
+    pub objects: usize,
+}
+
+/// A light entry point for front ends that judge one input at a time (the admission webhook):
+/// phase 0 and phase 1 of [`scan`] for this input alone, on the calling thread (no rayon), with
+/// no cross-object phase and no scorecard. Only the `Object` and `PodTemplate` rules of `rules`
+/// run: a lone object has no neighbours, so `Inventory` rules would report false gaps. For those
+/// rules, the findings (active and suppressed) and diagnostics are exactly the ones [`scan`]
+/// reports for the same input.
+pub fn check_input(input: &Input, rules: &[&'static Rule]) -> Checked {
+    let loaded = input.load();
+    let mut ctx = Context::default();
+    for o in loaded
+        .objects
+        .iter()
+        .filter(|o| o.kind == "Namespace" && o.group().is_empty())
+    {
+        let info = NamespaceInfo {
+            labels: o.labels(),
+            origin: o.source.name.clone(),
+            line: o.root.pos.line,
+        };
+        ctx.namespaces.insert(o.name.clone(), info);
+    }
+    let of = |f: fn(&Check) -> bool| -> Vec<&Rule> {
+        rules.iter().copied().filter(|r| f(&r.check)).collect()
+    };
+    let object_rules = of(|c| matches!(c, Check::Object(_)));
+    let template_rules = of(|c| matches!(c, Check::PodTemplate(_)));
+    let out = scan_loaded(&ctx, loaded, &object_rules, &template_rules);
+    let (mut findings, mut suppressed_findings): (Vec<Finding>, Vec<Finding>) = out
+        .findings
+        .into_iter()
+        .partition(|f| f.suppressed_by.is_none());
+    let order = |a: &Finding, b: &Finding| {
+        (
+            &a.location.origin,
+            a.location.line,
+            a.location.column,
+            a.rule,
+        )
+            .cmp(&(
+                &b.location.origin,
+                b.location.line,
+                b.location.column,
+                b.rule,
+            ))
+    };
+    findings.sort_by(order);
+    suppressed_findings.sort_by(order);
+    let mut diagnostics = out.diagnostics;
+    diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
+    Checked {
+        findings,
+        suppressed_findings,
+        diagnostics,
+        objects: out.objects,
+    }
 }

@@ -5,7 +5,7 @@ use crate::inventory::Object;
 use crate::yaml::{self, Node, Pos};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Largest file read; bigger files get a diagnostic and are skipped.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -55,16 +55,66 @@ impl Diagnostic {
 pub struct Source {
     /// How the input is named in reports: a path as given, `<stdin>`, `cluster:…`, `node:…`.
     pub name: String,
+    /// The input's text, or for an [excerpt](Source::excerpt) the lines it keeps.
     pub text: String,
+    /// Line number (1-based) of the first line of `text` in the input: 1 unless an excerpt.
+    first_line: u32,
+    /// Byte offset of the start of every line, built on the first call to [`Source::line`].
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Source {
-    /// The text of a 1-based line, without its line ending.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+            first_line: 1,
+            line_starts: OnceLock::new(),
+        }
+    }
+
+    /// A copy of lines `from..=to` only, which answers [`Source::line`] for those lines as the
+    /// whole source does: for objects kept after the rest of their (possibly large) input is
+    /// dropped.
+    pub fn excerpt(&self, from: u32, to: u32) -> Source {
+        let from = from.max(self.first_line);
+        let mut text = String::new();
+        for line in from..=to {
+            match self.line(line) {
+                Some(t) => {
+                    text.push_str(t);
+                    text.push('\n');
+                }
+                None => break,
+            }
+        }
+        Source {
+            name: self.name.clone(),
+            text,
+            first_line: from,
+            line_starts: OnceLock::new(),
+        }
+    }
+
+    /// The text of a 1-based line, without its line ending (as [`str::lines`] would give it, but
+    /// in constant time: findings in a large file ask for many lines).
     pub fn line(&self, line: u32) -> Option<&str> {
-        if line == 0 {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let index = line.checked_sub(self.first_line)? as usize;
+        let start = *starts.get(index)?;
+        if start >= self.text.len() {
             return None;
         }
-        self.text.lines().nth(line as usize - 1)
+        let end = starts.get(index + 1).copied().unwrap_or(self.text.len());
+        let text = &self.text[start..end];
+        Some(match text.strip_suffix('\n') {
+            Some(t) => t.strip_suffix('\r').unwrap_or(t),
+            None => text,
+        })
     }
 }
 
@@ -78,6 +128,30 @@ pub struct Loaded {
 
 /// Reads one input from bytes: YAML streams, JSON, `List` kinds. Never panics on bad bytes.
 pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Loaded {
+    load_bytes_where(name, bytes, &|_| true)
+}
+
+/// Could a YAML document with this text hold a scalar equal to `word` (an identifier such as
+/// `Namespace`)? An exact pre-filter, much cheaper than parsing: a scalar's characters appear
+/// literally in the text (aliases and merge keys only repeat scalars of the same document), not
+/// preceded or followed by a letter, digit or `_` of the same scalar, unless written with escapes
+/// that can spell letters or join lines (`\x`, `\u`, `\U`, an escaped line break).
+pub fn may_hold_scalar(text: &str, word: &str) -> bool {
+    let bytes = text.as_bytes();
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let bounded = |i: usize| {
+        let before = i.checked_sub(1).map(|j| &bytes[j]);
+        !before.is_some_and(ident) && !bytes.get(i + word.len()).is_some_and(ident)
+    };
+    text.match_indices(word).any(|(i, _)| bounded(i))
+        || bytes
+            .windows(2)
+            .any(|w| w[0] == b'\\' && matches!(w[1], b'x' | b'u' | b'U' | b'\n' | b'\r'))
+}
+
+/// [`load_bytes`], reading only the documents whose text `keep` accepts (diagnostics of the
+/// others are not reported).
+pub fn load_bytes_where(name: &str, bytes: Vec<u8>, keep: &dyn Fn(&str) -> bool) -> Loaded {
     let mut out = Loaded {
         bytes: bytes.len() as u64,
         ..Loaded::default()
@@ -112,12 +186,9 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Loaded {
         ));
         return out;
     }
-    let source = Arc::new(Source {
-        name: name.to_owned(),
-        text,
-    });
+    let source = Arc::new(Source::new(name, text));
     let is_template = source.text.contains("{{");
-    let docs = yaml::parse_stream(&source.text);
+    let docs = yaml::parse_stream_where(&source.text, keep);
     for (doc_index, doc) in docs.into_iter().enumerate() {
         match doc {
             Err(e) => {
@@ -252,6 +323,11 @@ pub fn load_rendered(name: &str, bytes: Vec<u8>, sources: &[PathBuf]) -> Loaded 
 
 /// Reads a file (size-limited) into objects and diagnostics.
 pub fn load_file(path: &Path) -> Loaded {
+    load_file_where(path, &|_| true)
+}
+
+/// [`load_file`], reading only the documents whose text `keep` accepts.
+pub fn load_file_where(path: &Path, keep: &dyn Fn(&str) -> bool) -> Loaded {
     let name = path.display().to_string();
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -268,7 +344,7 @@ pub fn load_file(path: &Path) -> Loaded {
         );
     }
     match std::fs::read(path) {
-        Ok(bytes) => load_bytes(&name, bytes),
+        Ok(bytes) => load_bytes_where(&name, bytes, keep),
         Err(e) => error_only(&name, format!("cannot read: {e}")),
     }
 }
@@ -348,6 +424,71 @@ mod tests {
         assert_eq!(l.objects[1].kind, "Service");
         assert_eq!(l.objects[1].base, "/items/1");
         assert_eq!(l.objects[1].root.pos.line, 7);
+    }
+
+    #[test]
+    fn lines_are_those_of_str_lines() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\n\n",
+            "\n",
+            "a\r\nb\r\n",
+            "a\r",
+            "a\rb\n",
+            "\r\n\r\n",
+            "é\nü",
+        ] {
+            let source = Source::new("x", text);
+            let expected: Vec<&str> = text.lines().collect();
+            let got: Vec<&str> = (1..).map_while(|l| source.line(l)).collect();
+            assert_eq!(got, expected, "{text:?}");
+            assert_eq!(source.line(0), None);
+            assert_eq!(source.line(expected.len() as u32 + 1), None);
+        }
+    }
+
+    #[test]
+    fn excerpts_keep_line_numbers() {
+        let source = Source::new("x", "a\nb\r\nc\nd\n");
+        let e = source.excerpt(2, 3);
+        assert_eq!(e.text, "b\nc\n");
+        assert_eq!(
+            (0..7).map(|l| e.line(l)).collect::<Vec<_>>(),
+            [None, None, Some("b"), Some("c"), None, None, None]
+        );
+        assert_eq!(e.excerpt(1, 9).line(3), Some("c"));
+        assert_eq!(source.excerpt(3, 99).text, "c\nd\n");
+    }
+
+    #[test]
+    fn scalar_prefilter() {
+        for yes in [
+            "kind: Namespace",
+            "kind: 'Namespace'\n",
+            "{\"kind\":\"Namespace\"}",
+            "kind: !!str Namespace",
+            "k: &n Namespace\nkind: *n",
+            "kind: >-\n  Namespace\n",
+            "kind: \"Name\\\n  space\"",
+            "kind: \"\\x4eamespace\"",
+            "kind: \"\\u004eamespace\"",
+            "Namespace",
+            "é Namespace",
+        ] {
+            assert!(may_hold_scalar(yes, "Namespace"), "{yes}");
+        }
+        for no in [
+            "kind: Pod\nspec: {targetNamespace: a, NamespaceSelector: b}",
+            "kind: Namespaces",
+            "kind: \"Name\\tspace\"",
+            "kind: Name space",
+            "",
+        ] {
+            assert!(!may_hold_scalar(no, "Namespace"), "{no}");
+        }
     }
 
     #[test]

@@ -12,8 +12,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 use std::fmt;
 
-/// Maximum nesting depth of collections in one document.
-pub const MAX_DEPTH: usize = 256;
+/// Maximum nesting depth of collections in one document, aliases included. 255 is also the YAML
+/// scanner's own limit for flow collections, so both report the same limit.
+pub const MAX_DEPTH: usize = 255;
 /// Maximum number of nodes in one document, counting every node an alias expands to.
 pub const MAX_NODES: usize = 2_000_000;
 
@@ -253,6 +254,19 @@ impl Node {
         }
     }
 
+    /// The last line on which a node (or key) of this subtree starts.
+    pub fn last_line(&self) -> u32 {
+        let line = self.pos.line;
+        match &self.value {
+            Value::Scalar(_) => line,
+            Value::Seq(items) => items.iter().map(Node::last_line).fold(line, u32::max),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| e.value.last_line().max(e.key_pos.line))
+                .fold(line, u32::max),
+        }
+    }
+
     /// Number of nodes in this subtree.
     pub fn size(&self) -> usize {
         1 + match &self.value {
@@ -397,9 +411,15 @@ pub struct Doc {
 /// Splits a stream into documents at `---` / `...` lines in column 0, so that a syntax error in one
 /// document does not lose the others, then parses each. `line_offset` is added to every line.
 pub fn parse_stream(text: &str) -> Vec<Result<Doc, YamlError>> {
+    parse_stream_where(text, &|_| true)
+}
+
+/// [`parse_stream`], parsing only the documents whose text `keep` accepts (a pre-filter for
+/// passes that look for few objects among many).
+pub fn parse_stream_where(text: &str, keep: &dyn Fn(&str) -> bool) -> Vec<Result<Doc, YamlError>> {
     let mut out = Vec::new();
     for chunk in split_documents(text) {
-        if chunk.text.trim().is_empty() || is_only_comments(chunk.text) {
+        if chunk.text.trim().is_empty() || is_only_comments(chunk.text) || !keep(chunk.text) {
             continue;
         }
         let helm_source = helm_source(chunk.text);
@@ -513,7 +533,8 @@ fn parse_document(
 ) -> Result<(Option<Node>, Vec<YamlWarning>), YamlError> {
     let mut parser = Parser::new_from_str(text).keep_tags(true);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    // Anchored node, its size in nodes and its height in collections.
+    let mut anchors: HashMap<usize, (Node, usize, usize)> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
     let mut warnings = Vec::new();
@@ -525,7 +546,11 @@ fn parse_document(
                 line: (e.marker().line() as u32).saturating_add(first_line - 1),
                 col: e.marker().col() as u32 + 1,
             },
-            message: e.info().to_owned(),
+            message: match e.info() {
+                // The scanner's limit of 255 flow levels.
+                "recursion limit exceeded" => format!("nesting deeper than {MAX_DEPTH} levels"),
+                info => info.to_owned(),
+            },
         })?;
         let pos = pos_of(&span, first_line);
         let (node, anchor) = match event {
@@ -555,10 +580,19 @@ fn parse_document(
                 continue;
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => (
+                // Exact capacity: most collections of a manifest hold 1 to 3 items, and a
+                // growing Vec reserves 4 (trees of retained objects live until the end).
+                Some(Frame::Seq {
+                    pos,
+                    anchor,
+                    mut items,
+                }) => (
                     Node {
                         pos,
-                        value: Value::Seq(items),
+                        value: Value::Seq({
+                            items.shrink_to_fit();
+                            items
+                        }),
                     },
                     anchor,
                 ),
@@ -568,10 +602,11 @@ fn parse_document(
                 Some(Frame::Map {
                     pos,
                     anchor,
-                    entries,
+                    mut entries,
                     ..
                 }) => {
                     check_duplicates(&entries, &mut warnings);
+                    entries.shrink_to_fit();
                     (
                         Node {
                             pos,
@@ -609,9 +644,17 @@ fn parse_document(
                 )
             }
             Event::Alias(id) => {
-                let Some((target, size)) = anchors.get(&id) else {
+                let Some((target, size, height)) = anchors.get(&id) else {
                     return Err(err(pos, "alias to an unknown anchor".into()));
                 };
+                // Aliases must not build a tree deeper than the limit: every recursive walk of
+                // the tree (clone, drop, rules) relies on it.
+                if stack.len() + height > MAX_DEPTH {
+                    return Err(err(
+                        pos,
+                        format!("nesting deeper than {MAX_DEPTH} levels (through an alias)"),
+                    ));
+                }
                 nodes += size;
                 if nodes > MAX_NODES {
                     return Err(err(
@@ -635,15 +678,30 @@ fn parse_document(
         }
         if anchor != 0 {
             let size = node.size();
-            anchors.insert(anchor, (node.clone(), size));
+            anchors.insert(anchor, (node.clone(), size, height(&node)));
         }
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                pos: map_pos,
+                entries,
+                key,
+                ..
+            }) => match key.take() {
                 None => {
                     let k = match &node.value {
                         Value::Scalar(s) => s.text.clone(),
+                        // `{{ x }}`: a flow mapping whose first key is a flow mapping, opened
+                        // by adjacent braces. This is an unrendered template action.
+                        Value::Map(_)
+                            if node.pos.line == map_pos.line && node.pos.col == map_pos.col + 1 =>
+                        {
+                            return Err(err(
+                                *map_pos,
+                                "`{{ … }}` is a template action, not YAML data".into(),
+                            ));
+                        }
                         _ => {
                             warnings.push(YamlWarning {
                                 pos: node.pos,
@@ -668,6 +726,15 @@ fn parse_document(
         apply_merge_keys(r);
     }
     Ok((root, warnings))
+}
+
+/// Nesting depth in collections (0 for a scalar). Recursion is bounded by [`MAX_DEPTH`].
+fn height(node: &Node) -> usize {
+    match &node.value {
+        Value::Scalar(_) => 0,
+        Value::Seq(items) => 1 + items.iter().map(height).max().unwrap_or(0),
+        Value::Map(entries) => 1 + entries.iter().map(|e| height(&e.value)).max().unwrap_or(0),
+    }
 }
 
 fn check_duplicates(entries: &[Entry], warnings: &mut Vec<YamlWarning>) {

@@ -6,5 +6,6 @@ pub mod images;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
+pub mod runtime;
 pub mod secrets;
 pub mod security_context;

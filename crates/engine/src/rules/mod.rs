@@ -12,6 +12,7 @@ pub mod audit_log;
 pub mod control_plane;
 pub mod network;
 pub mod pods;
+pub mod runtime;
 pub mod supply_chain;
 
 /// The seed rule (1-15 of the mission) a check belongs to, or the runtime-monitoring section.
@@ -101,6 +102,16 @@ pub enum Evidence {
     /// The cluster's admission control: webhook configurations, Kyverno/Gatekeeper/policy-controller
     /// policies, the API server's AdmissionConfiguration.
     AdmissionControl,
+    /// A whole cluster's workloads (kube-system among them): `kubeharden cluster` or a
+    /// `kubectl get -A` dump. Absence checks (runtime detection, monitoring) need it.
+    ClusterWorkloads,
+    /// The API server's endpoint as clients reach it (`kubeharden cluster`: the kubeconfig's
+    /// server and the `kubernetes` EndpointSlice).
+    ApiEndpoint,
+    /// An unauthenticated request to the API server (`kubeharden cluster --probe-anonymous`).
+    AnonymousProbe,
+    /// Secrets with their creation time (from the cluster or a dump), for their age.
+    SecretAges,
 }
 
 impl Evidence {
@@ -143,6 +154,18 @@ impl Evidence {
             }
             Evidence::Rbac => {
                 "no Roles, ClusterRoles or bindings in the input; scan the RBAC manifests or run `kubeharden cluster`"
+            }
+            Evidence::ClusterWorkloads => {
+                "no whole cluster in the input (no kube-system workloads), so the absence of runtime detection and monitoring cannot be judged; run `kubeharden cluster` or scan `kubectl get -A -o yaml` output"
+            }
+            Evidence::ApiEndpoint => {
+                "the API server's endpoint is only known from a live cluster: run `kubeharden cluster` (kubeconfig server, `kubernetes` EndpointSlice)"
+            }
+            Evidence::AnonymousProbe => {
+                "unauthenticated access to the API server was not probed: run `kubeharden cluster --probe-anonymous`"
+            }
+            Evidence::SecretAges => {
+                "no Secrets with a creation time in the input, so their age is unknown; run `kubeharden cluster` or scan `kubectl get secrets -A -o yaml` output"
             }
         }
     }
@@ -221,6 +244,7 @@ pub fn all() -> &'static [&'static Rule] {
             pods::RULES,
             network::RULES,
             supply_chain::RULES,
+            runtime::RULES,
         ]
         .into_iter()
         .flatten()

@@ -44,8 +44,14 @@ fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
             .iter()
             .map(|w| w.namespace.as_str())
             .collect();
+        // The same workload whatever the input order (files, a dump, the cluster's lists).
+        let first = facts
+            .workloads
+            .iter()
+            .min_by(|a, b| (&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)))
+            .expect("not empty");
         emit.workload(
-            &facts.workloads[0],
+            first,
             format!(
                 "no admission control in the input verifies image signatures; {} workloads in {} namespaces run images nobody verified (first: this one)",
                 facts.workloads.len(),

@@ -1,0 +1,390 @@
+//! `kubeharden cluster`: audit a live cluster (or every context of a kubeconfig) with the same
+//! rules as `scan`, reading it through kube-rs (see the `kubeharden-cluster` crate). Kinds that
+//! could not be read make the rules that need them "not assessed", with the missing permission.
+
+use crate::scan_cmd::{OutputFormat, load_config};
+use crate::text;
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+use kubeharden_cluster::{Options, Snapshot};
+use kubeharden_engine::finding::Severity;
+use kubeharden_engine::rules::{self, Rule};
+use kubeharden_engine::scan::Report;
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
+use kubeharden_engine::suppress;
+use kubeharden_report::View;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_output(s: &str) -> Result<(OutputFormat, PathBuf), String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH (e.g. sarif=kubeharden.sarif), got `{s}`"))?;
+    if path.is_empty() {
+        return Err(format!("no path after `{format}=`"));
+    }
+    let format = OutputFormat::from_str(format, true).map_err(|_| {
+        format!(
+            "unknown format `{format}` (text, json, sarif, junit, markdown, policyreport, html)"
+        )
+    })?;
+    Ok((format, PathBuf::from(path)))
+}
+
+#[derive(Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig context (default: the current context).
+    #[arg(long, conflicts_with = "all_contexts")]
+    pub context: Option<String>,
+    /// The kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service
+    /// account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Audit every context of the kubeconfig, concurrently, into one report with a section per
+    /// cluster (text or json).
+    #[arg(long)]
+    pub all_contexts: bool,
+    /// Only these namespaces (repeatable); cluster-scoped objects are still read. Without
+    /// kube-system, the runtime section is not assessed.
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// Send unauthenticated requests to /version, /api and /apis (rule 5: a finding when they
+    /// are answered).
+    #[arg(long)]
+    pub probe_anonymous: bool,
+    /// Timeout of each request to the API server, in seconds.
+    #[arg(long, default_value = "30", value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Lists in flight at once.
+    #[arg(long, default_value = "6")]
+    pub concurrency: usize,
+    /// Objects per page.
+    #[arg(long, default_value = "500")]
+    pub page_size: u32,
+    /// Retries of a request answered 429 or 5xx (exponential backoff).
+    #[arg(long, default_value = "4")]
+    pub retries: u32,
+    /// The format written to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Also write a report to a file: FORMAT=PATH, repeatable.
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<(OutputFormat, PathBuf)>,
+    /// Exit with 1 when a finding at or above this severity is reported.
+    #[arg(long, default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Only run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub rules: Vec<String>,
+    /// Skip these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub skip_rules: Vec<String>,
+    /// The config file (default: the nearest .kubeharden.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no config file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Write the findings into the cluster as PolicyReports per namespace and a
+    /// ClusterPolicyReport (server-side apply, field manager `kubeharden`), for dashboards that
+    /// read them; needs the wgpolicyk8s.io CRDs and the RBAC of deploy/cronjob/.
+    #[arg(long, conflicts_with = "all_contexts")]
+    pub apply_policy_reports: bool,
+    /// Progress on stderr: `auto` (when it is a terminal), `always`, `never`.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: Progress,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    Auto,
+    Always,
+    Never,
+}
+
+/// One audited cluster.
+struct Audit {
+    target: Option<kubeharden_cluster::Target>,
+    context: String,
+    server: String,
+    result: Result<(Report, Vec<String>), String>,
+}
+
+fn options(args: &ClusterArgs) -> Options {
+    Options {
+        namespaces: args.namespaces.clone(),
+        concurrency: args.concurrency.max(1),
+        page_size: args.page_size.max(1),
+        retries: args.retries,
+        probe_anonymous: args.probe_anonymous,
+        progress: match args.progress {
+            Progress::Always => true,
+            Progress::Never => false,
+            Progress::Auto => std::io::stderr().is_terminal() && !args.all_contexts,
+        },
+        ..Options::default()
+    }
+}
+
+/// Reads and scans one context.
+async fn audit(
+    args: &ClusterArgs,
+    context: Option<&str>,
+    selected: &[&'static Rule],
+    cfg: &kubeharden_engine::config::Config,
+) -> Audit {
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let target =
+        match kubeharden_cluster::connect(args.kubeconfig.as_deref(), context, timeout).await {
+            Ok(t) => t,
+            Err(e) => {
+                return Audit {
+                    target: None,
+                    context: context.unwrap_or("").to_owned(),
+                    server: String::new(),
+                    result: Err(e.to_string()),
+                };
+            }
+        };
+    let (context, server) = (
+        target.context.clone(),
+        target.config.cluster_url.to_string(),
+    );
+    let snapshot: Snapshot = match kubeharden_cluster::collect(&target, &options(args)).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Audit {
+                target: None,
+                context,
+                server,
+                result: Err(e.to_string()),
+            };
+        }
+    };
+    if snapshot.objects == 0 {
+        let reasons: Vec<String> = snapshot
+            .unavailable
+            .iter()
+            .map(|u| u.reason.clone())
+            .collect();
+        return Audit {
+            target: None,
+            context,
+            server,
+            result: Err(format!(
+                "the cluster returned no objects, so nothing was checked (wrong context or namespace, or no permission){}",
+                if reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", reasons.join("; "))
+                }
+            )),
+        };
+    }
+    let names: Vec<String> = vec![format!(
+        "cluster {context} ({server}): {} objects, {} requests",
+        snapshot.objects, snapshot.requests
+    )];
+    let mut report = kubeharden_cluster::scan(&snapshot, selected);
+    cfg.apply(&mut report, &suppress::today_utc());
+    Audit {
+        target: Some(target),
+        context,
+        server,
+        result: Ok((report, names)),
+    }
+}
+
+fn render(
+    format: OutputFormat,
+    view: &View<'_>,
+    fail_on: Severity,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        OutputFormat::Text => text::render(out, view.report, fail_on)?,
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, view.report)?;
+            writeln!(out)?;
+        }
+        other => {
+            let f = match other {
+                OutputFormat::Sarif => kubeharden_report::Format::Sarif,
+                OutputFormat::Junit => kubeharden_report::Format::Junit,
+                OutputFormat::Markdown => kubeharden_report::Format::Markdown,
+                OutputFormat::Policyreport => kubeharden_report::Format::PolicyReport,
+                _ => kubeharden_report::Format::Html,
+            };
+            out.write_all(kubeharden_report::render(f, view).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn exit_code(report: &Report, fail_on: Severity) -> u8 {
+    if report.has_input_errors() {
+        2
+    } else if report.failing(fail_on).next().is_some() {
+        1
+    } else {
+        0
+    }
+}
+
+pub fn run(args: ClusterArgs) -> Result<ExitCode> {
+    for id in args.rules.iter().chain(&args.skip_rules) {
+        if rules::find(id).is_none() {
+            bail!("no rule `{id}`; `kubeharden rules` lists them");
+        }
+    }
+    let config = load_config(args.config.as_deref(), args.no_config)?;
+    let cfg = config.clone().unwrap_or_default();
+    let selected: Vec<&'static Rule> = cfg.select(&args.rules, &args.skip_rules);
+    if selected.is_empty() {
+        bail!("no rule is selected (check --rules, --skip-rules and the config's enable/disable)");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+
+    if args.all_contexts {
+        if !matches!(args.format, OutputFormat::Text | OutputFormat::Json)
+            || !args.outputs.is_empty()
+        {
+            bail!("--all-contexts writes text or json to stdout only");
+        }
+        let contexts = kubeharden_cluster::contexts(args.kubeconfig.as_deref())?;
+        if contexts.is_empty() {
+            bail!("the kubeconfig has no contexts");
+        }
+        let audits = runtime.block_on(futures::future::join_all(
+            contexts
+                .iter()
+                .map(|c| audit(&args, Some(c.as_str()), &selected, &cfg)),
+        ));
+        return all_contexts(&args, &audits, &selected, &cfg);
+    }
+
+    let audit = runtime.block_on(audit(&args, args.context.as_deref(), &selected, &cfg));
+    let (report, names) = match audit.result {
+        Ok(r) => r,
+        Err(e) => bail!("{}{e}", context_prefix(&audit.context, &audit.server)),
+    };
+    let view = View {
+        report: &report,
+        rules: &selected,
+        severity: &cfg.severity,
+        inputs: &names,
+        fail_on: args.fail_on,
+        config: config.as_ref().map(|c| c.origin.as_str()),
+    };
+    for (format, path) in &args.outputs {
+        let mut bytes = Vec::new();
+        let mut sink = anstream::StripStream::new(&mut bytes);
+        render(*format, &view, args.fail_on, &mut sink)?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.apply_policy_reports {
+        let yaml = kubeharden_report::render(kubeharden_report::Format::PolicyReport, &view);
+        let documents: Vec<serde_json::Value> =
+            kubeharden_engine::source::load_bytes("policyreports", yaml.into_bytes())
+                .objects
+                .iter()
+                .map(|o| o.root.to_json())
+                .collect();
+        let target = audit
+            .target
+            .as_ref()
+            .expect("a target after a successful audit");
+        let applied = runtime
+            .block_on(kubeharden_cluster::apply_policy_reports(
+                target,
+                &options(&args),
+                &documents,
+            ))
+            .map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "kubeharden: applied {applied} policy reports to {}",
+            audit.server
+        );
+    }
+    // Buffered: a large report is millions of lines.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
+    render(args.format, &view, args.fail_on, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::from(exit_code(&report, args.fail_on)))
+}
+
+fn context_prefix(context: &str, server: &str) -> String {
+    match (context.is_empty(), server.is_empty()) {
+        (true, _) => String::new(),
+        (false, true) => format!("context `{context}`: "),
+        (false, false) => format!("context `{context}` ({server}): "),
+    }
+}
+
+/// One section per cluster; exit 2 if any cluster could not be audited, else 1 if any fails.
+fn all_contexts(
+    args: &ClusterArgs,
+    audits: &[Audit],
+    _selected: &[&'static Rule],
+    _cfg: &kubeharden_engine::config::Config,
+) -> Result<ExitCode> {
+    let mut code = 0u8;
+    for a in audits {
+        code = code.max(match &a.result {
+            Ok((r, _)) => exit_code(r, args.fail_on),
+            Err(_) => 2,
+        });
+        // An unreachable cluster outranks findings elsewhere.
+        if a.result.is_err() {
+            code = 2;
+        }
+    }
+    let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+    if args.format == OutputFormat::Json {
+        let clusters: Vec<serde_json::Value> = audits
+            .iter()
+            .map(|a| match &a.result {
+                Ok((r, _)) => {
+                    serde_json::json!({"context": a.context, "server": a.server, "report": r})
+                }
+                Err(e) => {
+                    serde_json::json!({"context": a.context, "server": a.server, "error": e})
+                }
+            })
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({"schema_version": kubeharden_engine::scan::SCHEMA_VERSION, "clusters": clusters}),
+        )?;
+        writeln!(out)?;
+    } else {
+        for a in audits {
+            writeln!(out, "══ cluster {} ({}) ══", a.context, a.server)?;
+            match &a.result {
+                Ok((r, _)) => text::render(&mut out, r, args.fail_on)?,
+                Err(e) => text::diagnostics(
+                    &mut out,
+                    &[Diagnostic::new(
+                        DiagLevel::Error,
+                        &format!("cluster:{}", a.context),
+                        None,
+                        e.clone(),
+                    )],
+                )?,
+            }
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::from(code))
+}

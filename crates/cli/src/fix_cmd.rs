@@ -1,0 +1,346 @@
+//! `kubeharden fix` and `kubeharden generate`: the front end of the engine's fix module
+//! (`kubeharden_engine::fix`), which plans the edits; this module prints and writes them.
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use kubeharden_engine::analysis::netpol::Direction;
+use kubeharden_engine::analysis::pss;
+use kubeharden_engine::fix::{self, Options, generate};
+use kubeharden_engine::source;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The file `--generate-missing DIR` writes.
+pub const GENERATED_FILE: &str = "kubeharden-generated.yaml";
+
+#[derive(Args)]
+pub struct FixArgs {
+    /// Files and directories to fix (directories recursively, .gitignore honoured).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print a unified diff of the fixes instead of writing them (exit 1 when there are fixes).
+    #[arg(long)]
+    diff: bool,
+    /// List the fixes instead of writing them (exit 1 when there are fixes).
+    #[arg(long)]
+    dry_run: bool,
+    /// Fix only these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    rules: Option<Vec<String>>,
+    /// Also apply the fixes that may change how a workload behaves.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Write the default-deny NetworkPolicies and labelled Namespaces the input lacks to
+    /// DIR/kubeharden-generated.yaml.
+    #[arg(long, value_name = "DIR")]
+    generate_missing: Option<PathBuf>,
+    /// The version pinned in `enforce-version` labels (`v1.N`; default: the newest this version
+    /// of kubeharden knows).
+    #[arg(long, value_name = "v1.N")]
+    pss_version: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum GenerateCommand {
+    /// Default-deny NetworkPolicies (ingress and egress) for namespaces, with DNS to kube-dns
+    /// allowed.
+    DefaultDeny {
+        /// The namespace (repeatable).
+        #[arg(short = 'n', long = "namespace", required = true)]
+        namespaces: Vec<String>,
+    },
+    /// Namespace manifests with Pod Security labels (enforce pinned, audit, warn): for the
+    /// namespaces named, and for those the workloads in PATH use without declaring them.
+    PsaLabels {
+        /// The namespace (repeatable).
+        #[arg(short = 'n', long = "namespace")]
+        namespaces: Vec<String>,
+        /// `restricted` or `baseline`.
+        #[arg(long, default_value = "restricted")]
+        level: String,
+        /// The version pinned in `enforce-version` (`v1.N`).
+        #[arg(long, value_name = "v1.N")]
+        pss_version: Option<String>,
+        /// Manifests whose undeclared namespaces get a Namespace too.
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn parse_minor(v: Option<&str>) -> Result<u32> {
+    let Some(v) = v else {
+        return Ok(pss::LATEST_MINOR);
+    };
+    v.strip_prefix("v1.")
+        .and_then(|m| m.parse::<u32>().ok())
+        .with_context(|| format!("--pss-version `{v}`: expected `v1.N`"))
+}
+
+fn files_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        bail!("`fix` edits files in place: `-` (stdin) is not supported");
+    }
+    let (files, diagnostics) = source::expand_paths(paths);
+    if let Some(d) = diagnostics.first() {
+        bail!("{}: {}", d.origin, d.message);
+    }
+    Ok(files)
+}
+
+pub fn run(args: FixArgs) -> Result<ExitCode> {
+    let files = files_of(&args.paths)?;
+    let opts = Options {
+        rules: args.rules.clone(),
+        unsafe_fixes: args.unsafe_fixes,
+        generate_missing: args.generate_missing.is_some(),
+        pss_minor: parse_minor(args.pss_version.as_deref())?,
+    };
+    let plan = fix::plan(&files, &opts).map_err(anyhow::Error::msg)?;
+    let writing = !args.diff && !args.dry_run;
+    let mut stdout = anstream::stdout().lock();
+    let mut stderr = anstream::stderr().lock();
+    // With --diff, stdout carries the patch alone; the report goes to stderr.
+    let report: &mut dyn Write = if args.diff { &mut stderr } else { &mut stdout };
+    let mut failed = false;
+
+    // Input that does not read is not fixed, and said so; the other files are.
+    for d in &plan.diagnostics {
+        if d.level == source::DiagLevel::Error {
+            let at = d.line.map(|l| format!(":{l}")).unwrap_or_default();
+            writeln!(report, "skipped: {}{at}: {}", d.origin, d.message)?;
+        }
+    }
+    let verb = if writing { "fixed" } else { "would fix" };
+    let mut patch = String::new();
+    for f in &plan.files {
+        if let Some(e) = &f.error {
+            failed = true;
+            writeln!(report, "error: {}: not edited: {e}", f.name)?;
+        }
+        let Some(after) = &f.after else { continue };
+        if args.diff {
+            patch.push_str(&f.diff());
+        }
+        if writing {
+            // An edit made by someone else since the file was read is not overwritten.
+            if std::fs::read_to_string(&f.path).ok().as_deref() != Some(f.before.as_str()) {
+                failed = true;
+                writeln!(
+                    report,
+                    "error: {}: changed while being fixed; not written",
+                    f.name
+                )?;
+                continue;
+            }
+            fix::write_atomic(&f.path, after).with_context(|| format!("writing {}", f.name))?;
+        }
+        let findings: usize = f.fixed.iter().map(|x| x.findings).sum();
+        writeln!(
+            report,
+            "{verb} {}: {} change{}, {findings} finding{}",
+            f.name,
+            f.fixed.len(),
+            plural(f.fixed.len()),
+            plural(findings)
+        )?;
+        for x in &f.fixed {
+            writeln!(
+                report,
+                "  {}:{}:{} {} [{}] {}: {}",
+                f.name,
+                x.line,
+                x.column,
+                x.rule,
+                x.kind.as_str(),
+                x.subject,
+                x.what
+            )?;
+        }
+    }
+
+    let mut generated_changed = false;
+    if let (Some(dir), Some(g)) = (&args.generate_missing, &plan.generated) {
+        generated_changed = generated(dir, g, writing, args.diff, &mut patch, report)?;
+    }
+
+    let unfixed: Vec<&fix::Unfixed> = plan.unfixed().collect();
+    let (needs_unsafe, other): (Vec<&fix::Unfixed>, Vec<&fix::Unfixed>) =
+        unfixed.iter().partition(|u| u.needs_unsafe);
+    if !other.is_empty() {
+        writeln!(report, "not fixed:")?;
+        for u in &other {
+            writeln!(
+                report,
+                "  {}:{}:{} {} {}: {}",
+                u.origin, u.line, u.column, u.rule, u.subject, u.reason
+            )?;
+            if !u.remedy.is_empty() {
+                writeln!(report, "    remedy: {}", one_line(u.remedy))?;
+            }
+        }
+    }
+    if !needs_unsafe.is_empty() {
+        // One line per rule: listing each finding would drown the rest.
+        let mut by_rule: Vec<(&str, usize)> = Vec::new();
+        for u in &needs_unsafe {
+            match by_rule.iter_mut().find(|(r, _)| *r == u.rule) {
+                Some((_, n)) => *n += 1,
+                None => by_rule.push((u.rule, 1)),
+            }
+        }
+        writeln!(
+            report,
+            "not fixed without --unsafe-fixes (`kubeharden explain RULE` says what the fix changes; --dry-run --unsafe-fixes lists them):"
+        )?;
+        for (rule, n) in by_rule {
+            writeln!(report, "  {rule}: {n} finding{}", plural(n))?;
+        }
+    }
+    let changed = plan.changed().count();
+    let needs_unsafe = needs_unsafe.len();
+    writeln!(
+        report,
+        "{} file{} {}, {} finding{} fixed, {} not fixed{}",
+        changed,
+        plural(changed),
+        if writing { "changed" } else { "to change" },
+        plan.fixed_findings(),
+        plural(plan.fixed_findings()),
+        unfixed.len(),
+        if needs_unsafe > 0 {
+            format!(" ({needs_unsafe} with an unsafe fix: --unsafe-fixes)")
+        } else {
+            String::new()
+        }
+    )?;
+    if args.diff {
+        stdout.write_all(patch.as_bytes())?;
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if !writing && (changed > 0 || generated_changed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes (or shows) the generated manifests. True when the file is new or would change.
+fn generated(
+    dir: &Path,
+    g: &fix::Generated,
+    writing: bool,
+    diff: bool,
+    patch: &mut String,
+    report: &mut dyn Write,
+) -> Result<bool> {
+    for skipped in &g.skipped {
+        writeln!(report, "not generated: {skipped}")?;
+    }
+    if g.text.is_empty() {
+        writeln!(report, "nothing missing to generate")?;
+        return Ok(false);
+    }
+    let path = dir.join(GENERATED_FILE);
+    let name = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if existing == g.text => {
+            writeln!(report, "{name} is up to date")?;
+            return Ok(false);
+        }
+        Ok(_) => bail!(
+            "{name} exists with other content: remove it or choose another --generate-missing directory"
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+    }
+    if diff {
+        let lines = g.text.lines().count();
+        patch.push_str(&format!(
+            "--- /dev/null\n+++ b/{name}\n@@ -0,0 +1,{lines} @@\n"
+        ));
+        for line in g.text.lines() {
+            patch.push_str(&format!("+{line}\n"));
+        }
+    }
+    if writing {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        fix::write_atomic(&path, &g.text).with_context(|| format!("writing {name}"))?;
+    }
+    let verb = if writing {
+        "generated"
+    } else {
+        "would generate"
+    };
+    for (ns, dirs) in &g.default_deny {
+        writeln!(
+            report,
+            "{verb} {name}: default-deny {} NetworkPolicy for namespace \"{ns}\"",
+            dirs.join(" and ").to_lowercase()
+        )?;
+    }
+    for ns in &g.namespaces {
+        writeln!(
+            report,
+            "{verb} {name}: Namespace \"{ns}\" with Pod Security labels (restricted)"
+        )?;
+    }
+    Ok(true)
+}
+
+pub fn generate(command: GenerateCommand) -> Result<ExitCode> {
+    let mut out = anstream::stdout().lock();
+    match command {
+        GenerateCommand::DefaultDeny { namespaces } => {
+            for ns in &namespaces {
+                check_namespace(ns)?;
+                out.write_all(
+                    generate::default_deny(ns, &Direction::BOTH, "default-deny", "allow-dns")
+                        .as_bytes(),
+                )?;
+            }
+        }
+        GenerateCommand::PsaLabels {
+            mut namespaces,
+            level,
+            pss_version,
+            paths,
+        } => {
+            let level = match pss::Level::parse(&level) {
+                Ok(l @ (pss::Level::Restricted | pss::Level::Baseline)) => l,
+                _ => bail!("--level `{level}`: expected `restricted` or `baseline`"),
+            };
+            let minor = parse_minor(pss_version.as_deref())?;
+            if !paths.is_empty() {
+                namespaces.extend(fix::undeclared_namespaces(&files_of(&paths)?));
+            }
+            if namespaces.is_empty() {
+                bail!("name namespaces with -n, or give manifests whose namespaces to label");
+            }
+            namespaces.sort();
+            namespaces.dedup();
+            for ns in &namespaces {
+                check_namespace(ns)?;
+                out.write_all(generate::psa_namespace(ns, level.as_str(), minor).as_bytes())?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_namespace(ns: &str) -> Result<()> {
+    if !generate::valid_namespace(ns) {
+        bail!(
+            "`{ns}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63)"
+        );
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,1050 @@
+//! Auto-fix: edits manifests so that the findings of a scan go away, changing nothing else.
+//!
+//! # How a file is edited
+//!
+//! The file is scanned with the rules that have a fix; each finding goes to its rule's fixer
+//! ([`fixers`]), which proposes semantic operations on the object (set
+//! `/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation` to `false`, append
+//! `ALL` to a `drop` list, remove `hostPID`…) through the same analysis the rule used. The
+//! operations become **byte splices of the original text** ([`edit`]), placed with the extents
+//! of the nodes as the engine's own parser (`saphyr-parser`) reports them ([`layout`]): a scalar
+//! replaced in place, new lines inserted after the last line of a block mapping or sequence at its
+//! indentation, entries inserted inside a flow collection, whole lines removed. Every byte outside
+//! a splice is the original byte, so comments, key order, quoting, indentation, blank lines,
+//! document separators and line endings are kept by construction.
+//!
+//! We did not use `yaml-edit` (a lossless CST editor): it is young and had an indentation bug,
+//! and it is a second YAML parser whose idea of a document, a key or a value could differ from the
+//! engine's, which decides what a finding points at. Splicing with the positions of the parser
+//! that produced the finding removes that gap, needs no new dependency, and makes "only the
+//! intended bytes changed" a property of the construction rather than of a library.
+//!
+//! # Checks before anything is written
+//!
+//! The fixed text is parsed again by the engine; the file must read as the same objects, with the
+//! same diagnostics, and each object must equal the original object with exactly the planned
+//! operations applied (compared as Kubernetes reads them: YAML 1.1 values, last duplicate key
+//! wins). Any difference refuses the whole file. Nodes inside anchors, reached through aliases or
+//! merge keys, or carrying explicit tags are never edited. Files with Helm/Go template syntax are
+//! not edited: the findings are reported with their remedy instead.
+//!
+//! Writing is the caller's business ([`write_atomic`]): a temporary file in the same directory,
+//! the original's permissions, then a rename, so a reader never sees a partial file.
+
+mod diff;
+mod edit;
+mod fixers;
+pub mod generate;
+mod layout;
+
+pub use edit::{New, Op};
+pub use fixers::NON_ROOT_UID;
+
+use crate::analysis::netpol::{Direction, Network};
+use crate::analysis::pss;
+use crate::analysis::rbac::Rbac;
+use crate::finding::Finding;
+use crate::inventory::{Object, PodTemplate};
+use crate::rules::{self, Rule};
+use crate::scan::{self, Input};
+use crate::source::{self, DiagLevel, Diagnostic, Loaded};
+use edit::{DocStyle, Edit, Planner};
+use layout::LNode;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Whether applying a rule's fix can change how a workload behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixKind {
+    /// Sets an unset field to its secure value: applied by default.
+    Safe,
+    /// Overrides or removes what the author wrote, or may stop the workload: `--unsafe-fixes`.
+    Unsafe,
+    /// Nothing to edit: the missing object is generated (`fix --generate-missing DIR`).
+    Generated,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Safe => "safe",
+            FixKind::Unsafe => "unsafe",
+            FixKind::Generated => "generated",
+        }
+    }
+}
+
+/// The fix of one rule, as `kubeharden explain` and `kubeharden rules` show it.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FixInfo {
+    pub rule: &'static str,
+    pub kind: FixKind,
+    pub description: &'static str,
+}
+
+/// Every rule that has a fix. Kept apart from the rule files so that a fix is added without
+/// touching its rule; a test checks that every id names a registered rule.
+static FIXES: &[FixInfo] = &[
+    FixInfo {
+        rule: "container-may-run-as-root",
+        kind: FixKind::Safe,
+        description: "Sets `runAsNonRoot: true` in the pod's securityContext (in each flagged \
+            container's when another container runs as UID 0). With --unsafe-fixes, also sets \
+            `runAsUser: 10001` on containers whose image is an official Docker Hub image, which \
+            runs as root by default and would otherwise be refused by the kubelet.",
+    },
+    FixInfo {
+        rule: "container-runs-as-root",
+        kind: FixKind::Unsafe,
+        description: "Replaces `runAsUser: 0` with `runAsUser: 10001`, or `runAsNonRoot: false` \
+            with `true` (--unsafe-fixes: the image may need root).",
+    },
+    FixInfo {
+        rule: "container-privilege-escalation-allowed",
+        kind: FixKind::Safe,
+        description: "Sets `allowPrivilegeEscalation: false` on each flagged container. An \
+            explicit `true` is changed only with --unsafe-fixes; privileged containers and \
+            containers adding CAP_SYS_ADMIN are left alone (the API server rejects the combination).",
+    },
+    FixInfo {
+        rule: "container-capabilities-not-dropped",
+        kind: FixKind::Safe,
+        description: "Adds `ALL` to `securityContext.capabilities.drop` (creating it), or corrects \
+            its spelling (`all` → `ALL`). Capabilities in `add` are kept.",
+    },
+    FixInfo {
+        rule: "container-seccomp-unconfined",
+        kind: FixKind::Safe,
+        description: "Sets `seccompProfile.type: RuntimeDefault` in the pod's securityContext (or \
+            each flagged container's). An explicit `Unconfined` is replaced only with --unsafe-fixes.",
+    },
+    FixInfo {
+        rule: "container-privileged",
+        kind: FixKind::Unsafe,
+        description: "Sets `privileged: false` (--unsafe-fixes: the workload loses host devices \
+            and capabilities).",
+    },
+    FixInfo {
+        rule: "container-root-filesystem-writable",
+        kind: FixKind::Unsafe,
+        description: "Sets `readOnlyRootFilesystem: true` and mounts an `emptyDir` volume at \
+            /tmp (--unsafe-fixes: other paths the application writes to need volumes too).",
+    },
+    FixInfo {
+        rule: "pod-host-namespaces",
+        kind: FixKind::Unsafe,
+        description: "Removes `hostNetwork`, `hostPID` and `hostIPC` (--unsafe-fixes).",
+    },
+    FixInfo {
+        rule: "pod-hostpath-volume",
+        kind: FixKind::Unsafe,
+        description: "Replaces the `hostPath` of the volume with an empty `emptyDir`, keeping its \
+            mounts valid (--unsafe-fixes: the data of the host path is gone).",
+    },
+    FixInfo {
+        rule: "workload-uses-default-service-account",
+        kind: FixKind::Safe,
+        description: "Sets `automountServiceAccountToken: false` on the pod when no use of the \
+            API is visible (no RBAC grant to the ServiceAccount, no projected token, no API \
+            client in the image, command or environment).",
+    },
+    FixInfo {
+        rule: "namespace-pss-version-or-audit-missing",
+        kind: FixKind::Safe,
+        description: "Pins `pod-security.kubernetes.io/enforce-version` and sets the `audit` (and \
+            `warn`) labels to `restricted`; neither rejects a pod.",
+    },
+    FixInfo {
+        rule: "namespace-pss-not-restricted",
+        kind: FixKind::Unsafe,
+        description: "Sets the namespace's `pod-security.kubernetes.io/enforce` label to \
+            `restricted`, pinned, with audit and warn (--unsafe-fixes: pods that violate \
+            restricted are then rejected). `fix --generate-missing DIR` writes labelled Namespace \
+            manifests for namespaces the input uses but does not declare.",
+    },
+    FixInfo {
+        rule: "namespace-missing-default-deny-ingress",
+        kind: FixKind::Generated,
+        description: "`fix --generate-missing DIR` (or `generate default-deny -n NS`) writes a \
+            default-deny NetworkPolicy for the namespace.",
+    },
+    FixInfo {
+        rule: "namespace-missing-default-deny-egress",
+        kind: FixKind::Generated,
+        description: "`fix --generate-missing DIR` (or `generate default-deny -n NS`) writes a \
+            default-deny NetworkPolicy for the namespace and one allowing DNS to kube-dns.",
+    },
+];
+
+/// Every fix, in registry order.
+pub fn all() -> &'static [FixInfo] {
+    FIXES
+}
+
+/// The fix of a rule, if it has one.
+pub fn for_rule(id: &str) -> Option<&'static FixInfo> {
+    FIXES.iter().find(|f| f.rule == id)
+}
+
+/// What `fix` does.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Only these rules (ids); `None`: every rule with a fix.
+    pub rules: Option<Vec<String>>,
+    /// Apply unsafe fixes too.
+    pub unsafe_fixes: bool,
+    /// Generate what is missing (default-deny policies, labelled Namespaces).
+    pub generate_missing: bool,
+    /// The minor version pinned in `enforce-version` labels.
+    pub pss_minor: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rules: None,
+            unsafe_fixes: false,
+            generate_missing: false,
+            pss_minor: pss::LATEST_MINOR,
+        }
+    }
+}
+
+/// A change made to a file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fixed {
+    pub rule: &'static str,
+    pub kind: FixKind,
+    pub line: u32,
+    pub column: u32,
+    /// `Kind/namespace/name`.
+    pub subject: String,
+    pub what: String,
+    /// Findings the change fixes (0 for a change that accompanies another one).
+    pub findings: usize,
+    /// Their fingerprints (stable across the line shifts of the fix).
+    pub fingerprints: Vec<String>,
+}
+
+/// A finding left as it is, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unfixed {
+    pub rule: &'static str,
+    pub origin: String,
+    pub line: u32,
+    pub column: u32,
+    pub subject: String,
+    pub reason: String,
+    /// An unsafe fix exists: `--unsafe-fixes` applies it.
+    pub needs_unsafe: bool,
+    pub remedy: &'static str,
+}
+
+/// The fix of one file.
+#[derive(Clone, Debug)]
+pub struct FileFix {
+    pub path: PathBuf,
+    /// The path as reports name it.
+    pub name: String,
+    pub before: String,
+    /// The fixed text, when something changed.
+    pub after: Option<String>,
+    pub fixed: Vec<Fixed>,
+    pub unfixed: Vec<Unfixed>,
+    /// Why nothing of the file was changed, when a change was planned but refused.
+    pub error: Option<String>,
+    edits: Vec<Edit>,
+}
+
+impl FileFix {
+    pub fn changed(&self) -> bool {
+        self.after.is_some()
+    }
+
+    /// The unified diff of the fix (empty when nothing changed).
+    pub fn diff(&self) -> String {
+        if self.after.is_none() {
+            return String::new();
+        }
+        let (a, b) = if self.path.is_absolute() {
+            (self.name.clone(), self.name.clone())
+        } else {
+            (format!("a/{}", self.name), format!("b/{}", self.name))
+        };
+        diff::unified(&self.before, &self.edits, &a, &b)
+    }
+
+    /// The byte ranges of the original text that the fix replaces, with their new text.
+    pub fn splices(&self) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+        self.edits.iter().map(|e| (e.start..e.end, e.text.as_str()))
+    }
+}
+
+/// Manifests generated for what is missing.
+#[derive(Clone, Debug, Default)]
+pub struct Generated {
+    /// The YAML stream (empty when nothing is missing).
+    pub text: String,
+    /// Namespaces that get a default-deny policy, with the directions denied.
+    pub default_deny: Vec<(String, Vec<&'static str>)>,
+    /// Namespaces that get a Namespace manifest with Pod Security labels.
+    pub namespaces: Vec<String>,
+    /// What was not generated, and why.
+    pub skipped: Vec<String>,
+    pub unfixed: Vec<Unfixed>,
+}
+
+/// The outcome of `fix` over a set of files, before anything is written.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Files with findings of a rule that has a fix (changed or not).
+    pub files: Vec<FileFix>,
+    /// Problems reading the inputs.
+    pub diagnostics: Vec<Diagnostic>,
+    pub generated: Option<Generated>,
+}
+
+impl Plan {
+    pub fn changed(&self) -> impl Iterator<Item = &FileFix> {
+        self.files.iter().filter(|f| f.changed())
+    }
+    pub fn fixed_findings(&self) -> usize {
+        self.files
+            .iter()
+            .flat_map(|f| &f.fixed)
+            .map(|f| f.findings)
+            .sum()
+    }
+    pub fn unfixed(&self) -> impl Iterator<Item = &Unfixed> {
+        self.files
+            .iter()
+            .flat_map(|f| &f.unfixed)
+            .chain(self.generated.iter().flat_map(|g| &g.unfixed))
+    }
+}
+
+/// The rules a fix run scans with: those with a fix, narrowed by `--rules`.
+pub fn selected_rules(opts: &Options) -> Result<Vec<&'static Rule>, String> {
+    let infos: Vec<&FixInfo> = match &opts.rules {
+        None => FIXES
+            .iter()
+            .filter(|f| f.kind != FixKind::Generated || opts.generate_missing)
+            .collect(),
+        Some(ids) => ids
+            .iter()
+            .map(|id| {
+                rules::find(id)
+                    .ok_or_else(|| format!("no rule `{id}`; `kubeharden rules` lists them"))?;
+                match for_rule(id) {
+                    None => Err(format!("rule `{id}` has no automatic fix")),
+                    Some(f) if f.kind == FixKind::Generated && !opts.generate_missing => {
+                        Err(format!(
+                            "rule `{id}` is fixed by generating objects: add --generate-missing DIR"
+                        ))
+                    }
+                    Some(f) => Ok(f),
+                }
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(infos.iter().filter_map(|f| rules::find(f.rule)).collect())
+}
+
+/// Plans the fix of `files` (paths of files, as the directory walk yields them). Reads the
+/// files; writes nothing.
+pub fn plan(files: &[PathBuf], opts: &Options) -> Result<Plan, String> {
+    let rules = selected_rules(opts)?;
+    let inputs: Vec<Input> = files.iter().cloned().map(Input::File).collect();
+    let report = scan::scan(&inputs, &rules);
+    // The objects cross-object checks read (RBAC for the token fix, policies and namespaces for
+    // the generators), and the namespaces that hold workloads.
+    let pre: Vec<(Vec<Object>, Vec<String>)> = files
+        .par_iter()
+        .map(|p| {
+            let mut keep = Vec::new();
+            let mut namespaces = Vec::new();
+            for o in source::load_file(p).objects {
+                if PodTemplate::of(&o).is_some() {
+                    namespaces.push(o.effective_namespace().unwrap_or("default").to_owned());
+                }
+                if scan::retained_kind(&o.kind) {
+                    keep.push(o);
+                }
+            }
+            (keep, namespaces)
+        })
+        .collect();
+    let mut retained = Vec::new();
+    let mut workload_namespaces = BTreeSet::new();
+    for (objects, namespaces) in pre {
+        retained.extend(objects);
+        workload_namespaces.extend(namespaces);
+    }
+    let rbac = Rbac::new(&retained);
+    let mut ctx = fixers::Ctx {
+        rbac: &rbac,
+        pss_minor: opts.pss_minor,
+        enforceable: None,
+    };
+    let mut by_origin: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        if for_rule(f.rule).is_some_and(|i| i.kind != FixKind::Generated) {
+            by_origin
+                .entry(f.location.origin.as_str())
+                .or_default()
+                .push(f);
+        }
+    }
+    let targets: Vec<(&PathBuf, String)> = files
+        .iter()
+        .map(|p| (p, p.display().to_string()))
+        .filter(|(_, name)| by_origin.contains_key(name.as_str()))
+        .collect();
+    let run = |ctx: &fixers::Ctx, (p, name): &(&PathBuf, String)| {
+        fix_file(p, name, &by_origin[name.as_str()], ctx, opts)
+    };
+    let mut fixed: Vec<FileFix> = targets.par_iter().map(|t| run(&ctx, t)).collect();
+    // Enforcing `restricted` on a namespace (or generating a Namespace that does) must not get
+    // its workloads rejected: decide with the workloads as the other fixes leave them, then
+    // redo the files whose Namespaces that decision concerns.
+    let enforce_findings = report
+        .findings
+        .iter()
+        .any(|f| f.rule == "namespace-pss-not-restricted");
+    let mut enforceable = None;
+    if (opts.unsafe_fixes && enforce_findings) || opts.generate_missing {
+        let verdicts = enforce_verdicts(files, &fixed, opts.pss_minor);
+        ctx.enforceable = Some(&verdicts);
+        if opts.unsafe_fixes && enforce_findings {
+            for (t, out) in targets.iter().zip(fixed.iter_mut()) {
+                if by_origin[t.1.as_str()]
+                    .iter()
+                    .any(|f| f.rule == "namespace-pss-not-restricted")
+                {
+                    *out = run(&ctx, t);
+                }
+            }
+        }
+        enforceable = Some(verdicts);
+    }
+    let generated = opts.generate_missing.then(|| {
+        generate_missing(
+            &report.findings,
+            &retained,
+            &workload_namespaces,
+            enforceable.as_ref(),
+            opts,
+        )
+    });
+    Ok(Plan {
+        files: fixed,
+        diagnostics: report.diagnostics,
+        generated,
+    })
+}
+
+/// For every namespace with workloads: whether they all pass Pod Security `restricted` (at the
+/// pinned version) once the planned fixes are applied, or which would be rejected.
+fn enforce_verdicts(
+    files: &[PathBuf],
+    fixed: &[FileFix],
+    minor: u32,
+) -> BTreeMap<String, Result<(), String>> {
+    let after: BTreeMap<&Path, &str> = fixed
+        .iter()
+        .filter_map(|f| Some((f.path.as_path(), f.after.as_deref()?)))
+        .collect();
+    let violations: Vec<(String, String)> = files
+        .par_iter()
+        .flat_map_iter(|p| {
+            let loaded = match after.get(p.as_path()) {
+                Some(text) => {
+                    source::load_bytes(&p.display().to_string(), text.as_bytes().to_vec())
+                }
+                None => source::load_file(p),
+            };
+            loaded
+                .objects
+                .iter()
+                .filter_map(|o| {
+                    let t = PodTemplate::of(o)?;
+                    let ns = o.effective_namespace().unwrap_or("default").to_owned();
+                    let results = pss::evaluate(
+                        pss::Level::Restricted,
+                        pss::Version::Minor(minor),
+                        t.metadata,
+                        t.spec,
+                    );
+                    Some((
+                        ns,
+                        if results.is_empty() {
+                            String::new()
+                        } else {
+                            o.identity()
+                        },
+                    ))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut verdicts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (ns, violator) in violations {
+        let list = verdicts.entry(ns).or_default();
+        if !violator.is_empty() && !list.contains(&violator) {
+            list.push(violator);
+        }
+    }
+    verdicts
+        .into_iter()
+        .map(|(ns, violators)| {
+            let verdict = if violators.is_empty() {
+                Ok(())
+            } else {
+                let shown: Vec<&str> = violators.iter().take(3).map(String::as_str).collect();
+                let more = violators.len().saturating_sub(3);
+                Err(format!(
+                    "{} workload{} of the namespace would be rejected by `restricted` even after the fixes ({}{}): fix {} first",
+                    violators.len(),
+                    if violators.len() == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    if more > 0 { format!(" and {more} more") } else { String::new() },
+                    if violators.len() == 1 { "it" } else { "them" }
+                ))
+            };
+            (ns, verdict)
+        })
+        .collect()
+}
+
+fn unfixed(f: &Finding, reason: impl Into<String>, needs_unsafe: bool) -> Unfixed {
+    Unfixed {
+        rule: f.rule,
+        origin: f.location.origin.clone(),
+        line: f.location.line,
+        column: f.location.column,
+        subject: subject(f),
+        reason: reason.into(),
+        needs_unsafe,
+        remedy: f.remedy,
+    }
+}
+
+fn subject(f: &Finding) -> String {
+    let s = &f.subject;
+    let mut out = match &s.namespace {
+        Some(ns) => format!("{}/{}/{}", s.kind, ns, s.name),
+        None => format!("{}/{}", s.kind, s.name),
+    };
+    if let Some(c) = &s.container {
+        out.push_str(&format!(" (container \"{c}\")"));
+    }
+    out
+}
+
+/// The object a finding is about: same identity and the same position.
+fn find_object(objects: &[Object], f: &Finding) -> Option<usize> {
+    objects.iter().position(|o| {
+        if o.kind != f.subject.kind
+            || o.name != f.subject.name
+            || o.effective_namespace() != f.subject.namespace.as_deref()
+        {
+            return false;
+        }
+        let ptr = &f.location.pointer;
+        let pos = if ptr.is_empty() {
+            o.root.pos
+        } else {
+            match ptr.strip_prefix(o.base.as_str()) {
+                Some(rel) => o.locate(rel),
+                None => return false,
+            }
+        };
+        pos.line == f.location.line && pos.col == f.location.column
+    })
+}
+
+struct Accepted<'f> {
+    object: usize,
+    rule: &'static str,
+    change: fixers::Change,
+    findings: Vec<&'f Finding>,
+}
+
+fn fix_file(
+    path: &Path,
+    name: &str,
+    findings: &[&Finding],
+    ctx: &fixers::Ctx,
+    opts: &Options,
+) -> FileFix {
+    let mut out = FileFix {
+        path: path.to_owned(),
+        name: name.to_owned(),
+        before: String::new(),
+        after: None,
+        fixed: Vec::new(),
+        unfixed: Vec::new(),
+        error: None,
+        edits: Vec::new(),
+    };
+    let refuse_all = |out: &mut FileFix, reason: &str| {
+        out.unfixed
+            .extend(findings.iter().map(|f| unfixed(f, reason, false)));
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            refuse_all(&mut out, "the file is a symbolic link: not edited");
+            return out;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            refuse_all(&mut out, &format!("cannot read: {e}"));
+            return out;
+        }
+    }
+    let text = match std::fs::read(path).map(String::from_utf8) {
+        Ok(Ok(t)) => t,
+        Ok(Err(_)) => {
+            refuse_all(&mut out, "the file is not UTF-8 text");
+            return out;
+        }
+        Err(e) => {
+            refuse_all(&mut out, &format!("cannot read: {e}"));
+            return out;
+        }
+    };
+    out.before = text.clone();
+    if text.contains("{{") {
+        refuse_all(
+            &mut out,
+            "the file holds Helm/Go template syntax (`{{`): not edited; apply the remedy to the template",
+        );
+        return out;
+    }
+    let loaded = source::load_bytes(name, text.clone().into_bytes());
+    let mut per_object: Vec<Vec<&Finding>> = vec![Vec::new(); loaded.objects.len()];
+    for f in findings {
+        match find_object(&loaded.objects, f) {
+            Some(i) => per_object[i].push(f),
+            None => out.unfixed.push(unfixed(
+                f,
+                "the object was not found again in the file",
+                false,
+            )),
+        }
+    }
+
+    // What each fixer proposes.
+    let mut accepted: Vec<Accepted> = Vec::new();
+    for (oi, fs) in per_object.iter().enumerate() {
+        if fs.is_empty() {
+            continue;
+        }
+        let job = fixers::Job {
+            ctx,
+            object: &loaded.objects[oi],
+            findings: fs,
+        };
+        let mut covered = vec![false; fs.len()];
+        for info in FIXES.iter().filter(|i| i.kind != FixKind::Generated) {
+            for outcome in fixers::run(info.rule, &job) {
+                for &i in &outcome.findings {
+                    covered[i] = true;
+                }
+                let these: Vec<&Finding> = outcome.findings.iter().map(|&i| fs[i]).collect();
+                match outcome.result {
+                    Err(reason) => out
+                        .unfixed
+                        .extend(these.iter().map(|f| unfixed(f, reason.clone(), false))),
+                    Ok(change) if change.kind == FixKind::Unsafe && !opts.unsafe_fixes => {
+                        out.unfixed.extend(these.iter().map(|f| {
+                            unfixed(
+                                f,
+                                format!("unsafe fix ({}): rerun with --unsafe-fixes", change.what),
+                                true,
+                            )
+                        }))
+                    }
+                    Ok(change) => accepted.push(Accepted {
+                        object: oi,
+                        rule: info.rule,
+                        change,
+                        findings: these,
+                    }),
+                }
+            }
+        }
+        for (i, f) in fs.iter().enumerate() {
+            if !covered[i] {
+                out.unfixed.push(unfixed(
+                    f,
+                    "no automatic fix applies to this finding",
+                    false,
+                ));
+            }
+        }
+    }
+    if accepted.is_empty() {
+        return out;
+    }
+
+    // The layout of the documents to edit.
+    let chunks = layout::chunks(&text);
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut parsed: BTreeMap<usize, Result<Option<LNode>, String>> = BTreeMap::new();
+    for a in &accepted {
+        let line = loaded.objects[a.object].root.pos.line;
+        if let Some(i) = chunks.iter().rposition(|c| c.first_line <= line) {
+            parsed.entry(i).or_insert_with(|| layout::parse(chunks[i]));
+        }
+    }
+    let styles: Vec<(usize, DocStyle)> = parsed
+        .iter()
+        .filter_map(|(&i, p)| {
+            let root = p.as_ref().ok()?.as_ref()?;
+            Some((chunks[i].offset, DocStyle::detect(&text, root, json)))
+        })
+        .collect();
+    let mut planner = Planner::new(&text);
+    let mut requested: Vec<Vec<edit::Op>> = vec![Vec::new(); loaded.objects.len()];
+    let mut effective: Vec<Vec<edit::Op>> = vec![Vec::new(); loaded.objects.len()];
+    for a in accepted {
+        let object = &loaded.objects[a.object];
+        let root = object_layout(&chunks, &parsed, object);
+        let ops: Vec<edit::Op> = a
+            .change
+            .ops
+            .into_iter()
+            .filter(|op| !requested[a.object].contains(op))
+            .collect();
+        let result = root.and_then(|(root, depth)| planner.apply(root, depth, &ops));
+        match result {
+            Ok(done) => {
+                requested[a.object].extend(ops);
+                effective[a.object].extend(done);
+                let (line, column) = a
+                    .findings
+                    .first()
+                    .map_or((object.root.pos.line, object.root.pos.col), |f| {
+                        (f.location.line, f.location.column)
+                    });
+                out.fixed.push(Fixed {
+                    rule: a.rule,
+                    kind: a.change.kind,
+                    line,
+                    column,
+                    subject: object.identity(),
+                    what: a.change.what,
+                    findings: a.findings.len(),
+                    fingerprints: a.findings.iter().map(|f| f.fingerprint.clone()).collect(),
+                });
+            }
+            Err(e) => out.unfixed.extend(
+                a.findings
+                    .iter()
+                    .map(|f| unfixed(f, format!("not edited: {e}"), false)),
+            ),
+        }
+    }
+    let style = |at: usize| {
+        styles
+            .iter()
+            .rev()
+            .find(|(offset, _)| *offset <= at)
+            .map_or_else(
+                || DocStyle {
+                    step: 2,
+                    seq_indent: 2,
+                    eol: "\n",
+                    json,
+                },
+                |(_, s)| *s,
+            )
+    };
+    let checked = planner.finish(&style).and_then(|edits| {
+        let after = edit::apply(&text, &edits);
+        verify(name, &loaded, &after, &effective).map(|()| (edits, after))
+    });
+    match checked {
+        Ok((edits, after)) => {
+            if !edits.is_empty() && after != text {
+                out.edits = edits;
+                out.after = Some(after);
+            }
+        }
+        Err(e) => {
+            let reason = format!("the file was not edited: {e}");
+            for f in std::mem::take(&mut out.fixed) {
+                out.unfixed.push(Unfixed {
+                    rule: f.rule,
+                    origin: name.to_owned(),
+                    line: f.line,
+                    column: f.column,
+                    subject: f.subject,
+                    reason: reason.clone(),
+                    needs_unsafe: false,
+                    remedy: rules::find(f.rule).map_or("", |r| r.remedy),
+                });
+            }
+            out.error = Some(e);
+        }
+    }
+    out
+}
+
+/// The layout of an object: its document's tree, followed to the object's base pointer, checked
+/// to start where the engine's tree starts.
+fn object_layout<'a>(
+    chunks: &[layout::Chunk],
+    parsed: &'a BTreeMap<usize, Result<Option<LNode>, String>>,
+    object: &Object,
+) -> Result<(&'a LNode, usize), String> {
+    let line = object.root.pos.line;
+    let i = chunks
+        .iter()
+        .rposition(|c| c.first_line <= line)
+        .ok_or("no document")?;
+    let root = match parsed.get(&i) {
+        Some(Ok(Some(root))) => root,
+        Some(Err(e)) => return Err(format!("the document does not parse: {e}")),
+        _ => return Err("empty document".into()),
+    };
+    let mut node = root;
+    let mut depth = 0;
+    for token in crate::yaml::pointer_tokens(&object.base) {
+        node = match &node.kind {
+            layout::Kind::Map { .. } => node.entry(&token).map(|e| &e.value),
+            layout::Kind::Seq { items, .. } => {
+                token.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        }
+        .ok_or("the object's position in its document was not found")?;
+        depth += 1;
+    }
+    if node.line != object.root.pos.line || node.col != object.root.pos.col {
+        return Err("the document's layout does not match the scanned object".into());
+    }
+    Ok((node, depth))
+}
+
+/// The fixed text must read as the same objects, each with exactly the planned changes, and with
+/// the same diagnostics.
+fn verify(name: &str, before: &Loaded, after: &str, ops: &[Vec<edit::Op>]) -> Result<(), String> {
+    let reread = source::load_bytes(name, after.as_bytes().to_vec());
+    if reread.objects.len() != before.objects.len() {
+        return Err(format!(
+            "the fixed text reads as {} objects instead of {}",
+            reread.objects.len(),
+            before.objects.len()
+        ));
+    }
+    for level in [DiagLevel::Error, DiagLevel::Warning, DiagLevel::Note] {
+        let count = |l: &Loaded| l.diagnostics.iter().filter(|d| d.level == level).count();
+        if count(before) != count(&reread) {
+            return Err("the fixed text reads with different diagnostics".into());
+        }
+    }
+    for ((old, new), ops) in before.objects.iter().zip(&reread.objects).zip(ops) {
+        if old.kind != new.kind || old.name != new.name || old.namespace != new.namespace {
+            return Err(format!("{} reads as another object", old.identity()));
+        }
+        let mut expected = old.root.to_json();
+        for op in ops {
+            edit::patch_json(&mut expected, op).map_err(|e| format!("{}: {e}", old.identity()))?;
+        }
+        if expected != new.root.to_json() {
+            return Err(format!(
+                "{} does not read back as the intended change",
+                old.identity()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Namespaces that hold workloads in `files` but have no Namespace object there (system
+/// namespaces excepted): those `generate psa-labels` writes a Namespace for.
+pub fn undeclared_namespaces(files: &[PathBuf]) -> Vec<String> {
+    let mut used = BTreeSet::new();
+    let mut declared = BTreeSet::new();
+    for p in files {
+        for o in source::load_file(p).objects {
+            if o.kind == "Namespace" && o.group().is_empty() {
+                declared.insert(o.name.clone());
+            } else if PodTemplate::of(&o).is_some() {
+                used.insert(o.effective_namespace().unwrap_or("default").to_owned());
+            }
+        }
+    }
+    used.into_iter()
+        .filter(|ns| {
+            !declared.contains(ns)
+                && !SYSTEM_NAMESPACES.contains(&ns.as_str())
+                && generate::valid_namespace(ns)
+        })
+        .collect()
+}
+
+/// Namespaces Kubernetes manages itself: no generated labels or policies.
+const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+fn generate_missing(
+    findings: &[Finding],
+    retained: &[Object],
+    workload_namespaces: &BTreeSet<String>,
+    enforceable: Option<&BTreeMap<String, Result<(), String>>>,
+    opts: &Options,
+) -> Generated {
+    let wanted = |id: &str| {
+        opts.rules
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|x| x == id))
+    };
+    let net = Network::from_objects(retained);
+    let mut deny: BTreeMap<String, Vec<Direction>> = BTreeMap::new();
+    let mut out = Generated::default();
+    for f in findings {
+        let d = match f.rule {
+            "namespace-missing-default-deny-ingress" => Direction::Ingress,
+            "namespace-missing-default-deny-egress" => Direction::Egress,
+            _ => continue,
+        };
+        if f.subject.kind != "Namespace" {
+            continue;
+        }
+        let ns = &f.subject.name;
+        let dd = net.default_deny(ns, d);
+        if dd.by.is_empty() {
+            let dirs = deny.entry(ns.clone()).or_default();
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        } else {
+            out.unfixed.push(unfixed(
+                f,
+                format!(
+                    "a default deny exists but is overridden by {}: remove or narrow that policy",
+                    dd.undone_by.join(", ")
+                ),
+                false,
+            ));
+        }
+    }
+    let taken = |ns: &str, name: &str| {
+        retained.iter().any(|o| {
+            o.kind == "NetworkPolicy" && o.name == name && o.effective_namespace() == Some(ns)
+        })
+    };
+    let mut text = String::new();
+    for (ns, dirs) in &mut deny {
+        dirs.sort();
+        let deny_name = if taken(ns, "default-deny") {
+            "kubeharden-default-deny"
+        } else {
+            "default-deny"
+        };
+        let dns_name = if taken(ns, "allow-dns") {
+            "kubeharden-allow-dns"
+        } else {
+            "allow-dns"
+        };
+        text.push_str(&generate::default_deny(ns, dirs, deny_name, dns_name));
+        out.default_deny
+            .push((ns.clone(), dirs.iter().map(|d| d.as_str()).collect()));
+    }
+    if wanted("namespace-pss-not-restricted") {
+        let declared: BTreeSet<&str> = retained
+            .iter()
+            .filter(|o| o.kind == "Namespace" && o.group().is_empty())
+            .map(|o| o.name.as_str())
+            .collect();
+        for ns in workload_namespaces {
+            if declared.contains(ns.as_str())
+                || SYSTEM_NAMESPACES.contains(&ns.as_str())
+                || !generate::valid_namespace(ns)
+            {
+                continue;
+            }
+            if let Some(Err(reason)) = enforceable.and_then(|v| v.get(ns)) {
+                out.skipped.push(format!(
+                    "Namespace \"{ns}\" enforcing restricted not generated: {reason}"
+                ));
+                continue;
+            }
+            text.push_str(&generate::psa_namespace(ns, "restricted", opts.pss_minor));
+            out.namespaces.push(ns.clone());
+        }
+    }
+    if !text.is_empty() {
+        out.text = format!(
+            "# Generated by `kubeharden fix --generate-missing`: objects the scanned manifests lack.\n\
+             # Review before applying: a default deny blocks every connection no other policy allows,\n\
+             # and Pod Security `restricted` rejects pods that violate it.\n{text}"
+        );
+    }
+    out
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory with the
+/// original's permissions, flushed, then renamed over the original. A reader sees the old file
+/// or the new one, never a partial one.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let original = std::fs::metadata(path).ok();
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(
+            ".{file_name}.kubeharden-{}-{attempt}.tmp",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
+        file.write_all(text.as_bytes())?;
+        if let Some(meta) = &original {
+            file.set_permissions(meta.permissions())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                // Keep the owner where we may (as root); otherwise the file is ours anyway.
+                let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+            }
+        }
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    } else if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,377 @@
+//! Hostile and malformed inputs: each must end in a precise diagnostic (level, message, file,
+//! line), quickly, without a panic, a hang or a stack overflow.
+
+use kubeharden_engine::finding::Finding;
+use kubeharden_engine::scan::{Input, Report, scan_all};
+use kubeharden_engine::source::{self, DiagLevel, Diagnostic};
+use kubeharden_engine::yaml::MAX_DEPTH;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Generous for unoptimised builds on a slow, shared machine; real times are far below.
+const FAST: Duration = Duration::from_secs(20);
+
+fn scan_bytes(name: &str, bytes: impl Into<Vec<u8>>) -> Report {
+    let input = Input::Bytes {
+        name: name.to_owned(),
+        bytes: Arc::from(bytes.into()),
+    };
+    let started = Instant::now();
+    let report = scan_all(&[input]);
+    let took = started.elapsed();
+    assert!(took < FAST, "{name}: scan took {took:?}");
+    report
+}
+
+fn scan(name: &str, text: &str) -> Report {
+    scan_bytes(name, text.as_bytes())
+}
+
+fn diags(report: &Report, level: DiagLevel) -> Vec<&Diagnostic> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == level)
+        .collect()
+}
+
+/// The only diagnostic of `level`, checked for origin, line and a message fragment.
+fn expect_one(report: &Report, level: DiagLevel, origin: &str, line: u32, fragment: &str) {
+    let found = diags(report, level);
+    assert_eq!(
+        found.len(),
+        1,
+        "{level:?} diagnostics: {:#?}",
+        report.diagnostics
+    );
+    let d = found[0];
+    assert_eq!(d.origin, origin, "{d:?}");
+    assert_eq!(d.line, Some(line), "{d:?}");
+    assert!(d.message.contains(fragment), "`{fragment}` not in {d:?}");
+}
+
+fn findings<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
+    report.findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+fn no_errors(report: &Report) {
+    assert!(
+        diags(report, DiagLevel::Error).is_empty(),
+        "{:#?}",
+        report.diagnostics
+    );
+}
+
+fn pod(security_context: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    \
+         image: registry.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n    \
+         securityContext:\n{security_context}"
+    )
+}
+
+#[test]
+fn alias_bomb_is_an_error_not_a_hang() {
+    // Billion laughs: 9 levels of 10 aliases each = 10^9 nodes once expanded.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n");
+    text.push_str("  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut prev = 'a';
+    for c in 'b'..='j' {
+        let refs = vec![format!("*{prev}"); 10].join(",");
+        text.push_str(&format!("  {c}: &{c} [{refs}]\n"));
+        prev = c;
+    }
+    let report = scan("bomb.yaml", &text);
+    // The limit is crossed in the line of `g` (10^6 nodes and more).
+    let errors = diags(&report, DiagLevel::Error);
+    assert_eq!(errors.len(), 1, "{:#?}", report.diagnostics);
+    assert_eq!(errors[0].origin, "bomb.yaml");
+    assert!(
+        (9..=14).contains(&errors[0].line.unwrap()),
+        "{:?}",
+        errors[0]
+    );
+    assert!(errors[0].message.contains("alias"), "{:?}", errors[0]);
+    assert_eq!(report.summary.objects, 0);
+}
+
+#[test]
+fn ten_megabyte_single_line_scalar_is_read_quickly() {
+    let big = "x".repeat(10 * 1024 * 1024);
+    for (style, value) in [
+        ("plain", big.clone()),
+        ("double-quoted", format!("\"{big}\"")),
+        ("single-quoted", format!("'{big}'")),
+    ] {
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  blob: {value}\n"
+        );
+        let started = Instant::now();
+        let report = scan(&format!("big-{style}.yaml"), &text);
+        assert_eq!(
+            report.summary.objects, 1,
+            "{style}: {:#?}",
+            report.diagnostics
+        );
+        no_errors(&report);
+        println!("10 MB {style} scalar: {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn deep_flow_nesting_names_the_depth_limit() {
+    let limit = format!("deeper than {MAX_DEPTH} levels");
+    for (name, text) in [
+        ("seq.yaml", "[".repeat(100_000)),
+        (
+            "closed-seq.yaml",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        ),
+        ("map.json", "{\"a\": ".repeat(100_000)),
+        ("block-seq.yaml", "- ".repeat(100_000) + "x\n"),
+    ] {
+        let report = scan(name, &text);
+        expect_one(&report, DiagLevel::Error, name, 1, &limit);
+    }
+}
+
+#[test]
+fn deep_block_mapping_names_the_depth_limit() {
+    // `a:\n  a:\n    a:\n…`: indentation makes the text quadratic in the depth, so 2,000 levels
+    // (4 MB) stand for any depth: parsing stops at the limit.
+    let mut text = String::new();
+    for depth in 0..2_000 {
+        text.push_str(&" ".repeat(2 * depth));
+        text.push_str("a:\n");
+    }
+    let report = scan("deep.yaml", &text);
+    expect_one(
+        &report,
+        DiagLevel::Error,
+        "deep.yaml",
+        MAX_DEPTH as u32 + 1,
+        &format!("deeper than {MAX_DEPTH} levels"),
+    );
+}
+
+#[test]
+fn aliases_cannot_build_a_tree_deeper_than_the_limit() {
+    // Each anchor nests the previous one 200 levels deeper: 160 anchors would make a tree 32,000
+    // levels deep from 64 KB of text (well under the node limit), enough to overflow the stack
+    // of whatever walks it recursively (clone, drop, rules).
+    let mut text = format!("a0: &a0 {}x{}\n", "[".repeat(200), "]".repeat(200));
+    for i in 1..160 {
+        text.push_str(&format!(
+            "a{i}: &a{i} {}*a{}{}\n",
+            "[".repeat(200),
+            i - 1,
+            "]".repeat(200)
+        ));
+    }
+    // Run on a thread with a small stack, as rayon's workers have.
+    let report = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || scan("alias-deep.yaml", &text))
+        .unwrap()
+        .join()
+        .expect("scan panicked or overflowed");
+    expect_one(
+        &report,
+        DiagLevel::Error,
+        "alias-deep.yaml",
+        2,
+        &format!("deeper than {MAX_DEPTH} levels"),
+    );
+}
+
+#[test]
+fn nul_bytes_and_invalid_utf8() {
+    let nul = scan_bytes(
+        "nul.yaml",
+        b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\0b\n".to_vec(),
+    );
+    expect_one(&nul, DiagLevel::Error, "nul.yaml", 4, "NUL");
+    let binary = scan_bytes("bin.yaml", b"a: 1\n\xff\xfe\x00\x00".to_vec());
+    expect_one(&binary, DiagLevel::Error, "bin.yaml", 2, "NUL");
+    let latin1 = scan_bytes("latin1.yaml", b"a: 1\nb: caf\xe9\n".to_vec());
+    expect_one(&latin1, DiagLevel::Error, "latin1.yaml", 2, "invalid UTF-8");
+    assert_eq!(latin1.diagnostics[0].column, Some(7));
+}
+
+#[test]
+fn tab_in_indentation() {
+    let report = scan(
+        "tab.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: p\n",
+    );
+    expect_one(
+        &report,
+        DiagLevel::Error,
+        "tab.yaml",
+        4,
+        "tab in indentation",
+    );
+}
+
+#[test]
+fn helm_templates_are_reported_as_templates() {
+    // Fails to parse as YAML (`{{-` at the start of a line).
+    let control =
+        "{{- if .Values.enabled }}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n{{- end }}\n";
+    let report = scan("templates/pod.yaml", control);
+    expect_one(&report, DiagLevel::Error, "templates/pod.yaml", 1, "Helm");
+    // Parses as YAML (`{{ x }}` is a flow mapping whose key is a flow mapping), but is no more a
+    // Kubernetes object than the above.
+    let values = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\nspec:\n  containers:\n  - name: app\n    image: {{ .Values.image }}\n";
+    let report = scan("templates/values.yaml", values);
+    let errors = diags(&report, DiagLevel::Error);
+    assert!(!errors.is_empty(), "{:#?}", report.diagnostics);
+    assert_eq!(errors[0].origin, "templates/values.yaml");
+    assert_eq!(errors[0].line, Some(4), "{:?}", errors[0]);
+    assert!(errors[0].message.contains("Helm"), "{:?}", errors[0]);
+    // Template actions inside strings (Prometheus alerts, Argo) are ordinary text.
+    let quoted = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    a: '{{ .x }}'\n    b: \"{{ .y }}\"\n    c: Pod {{ $labels.pod }} is down\n";
+    no_errors(&scan("rule.yaml", quoted));
+}
+
+#[test]
+fn duplicate_keys_warn_and_the_last_wins() {
+    let text = pod("      privileged: false\n      privileged: true\n");
+    let report = scan("dup.yaml", &text);
+    expect_one(
+        &report,
+        DiagLevel::Warning,
+        "dup.yaml",
+        11,
+        "duplicate key `privileged` (first at line 10)",
+    );
+    let fired = findings(&report, "container-privileged");
+    assert_eq!(fired.len(), 1, "{:#?}", report.findings);
+    assert_eq!(fired[0].location.origin, "dup.yaml");
+    assert_eq!(fired[0].location.line, 11);
+}
+
+#[test]
+fn yaml_1_1_booleans_fire_and_quoted_true_is_a_type_error() {
+    for word in ["on", "yes", "y", "Y", "YES", "On", "true", "True"] {
+        let report = scan("b.yaml", &pod(&format!("      privileged: {word}\n")));
+        no_errors(&report);
+        assert_eq!(
+            findings(&report, "container-privileged").len(),
+            1,
+            "privileged: {word}"
+        );
+        assert!(
+            diags(&report, DiagLevel::Warning).is_empty(),
+            "{word}: {:#?}",
+            report.diagnostics
+        );
+    }
+    for word in ["off", "no", "n", "false"] {
+        let report = scan("b.yaml", &pod(&format!("      privileged: {word}\n")));
+        assert!(
+            findings(&report, "container-privileged").is_empty(),
+            "privileged: {word}"
+        );
+    }
+    for quoted in ["\"true\"", "'true'", "\"yes\"", "!!str true"] {
+        let report = scan("q.yaml", &pod(&format!("      privileged: {quoted}\n")));
+        no_errors(&report);
+        assert!(
+            findings(&report, "container-privileged").is_empty(),
+            "privileged: {quoted}: {:#?}",
+            report.findings
+        );
+        expect_one(
+            &report,
+            DiagLevel::Warning,
+            "q.yaml",
+            10,
+            "Kubernetes expects a boolean",
+        );
+    }
+}
+
+#[test]
+fn overflowing_numbers_are_type_errors() {
+    let report = scan("big.yaml", &pod("      runAsUser: 99999999999999999999\n"));
+    no_errors(&report);
+    expect_one(
+        &report,
+        DiagLevel::Warning,
+        "big.yaml",
+        10,
+        "`securityContext.runAsUser` is number `99999999999999999999`, but Kubernetes expects an integer",
+    );
+    let report = scan(
+        "big.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    runAsUser: -99999999999999999999999999999999999999999\n  containers: []\n",
+    );
+    expect_one(
+        &report,
+        DiagLevel::Warning,
+        "big.yaml",
+        6,
+        "expects an integer",
+    );
+}
+
+#[test]
+fn containers_as_a_mapping_is_a_warning() {
+    let report = scan(
+        "map.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: {}\n",
+    );
+    no_errors(&report);
+    expect_one(
+        &report,
+        DiagLevel::Warning,
+        "map.yaml",
+        7,
+        "`containers` is mapping, but Kubernetes expects a list",
+    );
+    // Containers that are not mappings either.
+    let report = scan(
+        "odd.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [1, [], ~, \"x\"]\n  initContainers: x\n",
+    );
+    no_errors(&report);
+}
+
+#[test]
+fn empty_documents_are_not_errors() {
+    for (name, text) in [
+        ("empty.yaml", ""),
+        ("dashes.yaml", "---\n"),
+        ("many-dashes.yaml", "---\n---\n---\n"),
+        ("dots.yaml", "---\n...\n---\n...\n"),
+        ("comments.yaml", "# nothing\n---\n# here\n"),
+        ("blank.yaml", "\n\n   \n"),
+        ("null.yaml", "---\n~\n---\nnull\n"),
+        ("crlf.yaml", "---\r\n---\r\n"),
+    ] {
+        let report = scan(name, text);
+        no_errors(&report);
+        assert_eq!(report.summary.objects, 0, "{name}");
+    }
+}
+
+#[test]
+fn files_over_the_size_limit_are_skipped_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.yaml");
+    // Sparse: no disk space used, and never read.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(source::MAX_FILE_BYTES + 1).unwrap();
+    drop(file);
+    let report = scan_all(&[Input::File(path.clone())]);
+    let errors = diags(&report, DiagLevel::Error);
+    assert_eq!(errors.len(), 1, "{:#?}", report.diagnostics);
+    assert_eq!(errors[0].origin, path.display().to_string());
+    assert_eq!(errors[0].line, None);
+    assert!(
+        errors[0].message.contains("byte limit; skipped"),
+        "{:?}",
+        errors[0]
+    );
+}

@@ -1,0 +1,532 @@
+//! One admission review: the object through the same engine as `kubeharden scan`, then the
+//! policy's modes and exemptions, then the AdmissionReview response.
+//!
+//! The object is handed to the engine as the API server sent it, as
+//! `Input::Bytes { name: "admission:<uid>", bytes: <object JSON> }` (JSON is YAML), through
+//! [`scan::check_input`]: the per-object and per-pod-template rules of [`scan::scan`] on the calling
+//! thread, without the cross-object phase and the scorecard. So a finding at admission is the
+//! finding `scan` reports for the same object (tested in `tests/same_findings.rs`). Only
+//! `metadata.managedFields` is cut out first ([`without_managed_fields`]: read by no rule, 40% of
+//! the parsing), which moves the findings' columns and nothing else.
+
+use crate::admission::{Request, Response, Status};
+use crate::policy::{Mode, Policy};
+use kubeharden_engine::finding::Finding;
+use kubeharden_engine::scan::{self, Input};
+use kubeharden_engine::source::DiagLevel;
+use kubeharden_engine::suppress;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// The API server truncates longer warnings; each finding's warning is cut to this many bytes.
+pub const MAX_WARNING_BYTES: usize = 256;
+
+/// A finding and what it does to the request.
+#[derive(Debug)]
+pub struct Judged {
+    pub finding: Finding,
+    pub mode: Mode,
+    /// UPDATE with `ratchetUpdates`: the old object had this finding already, so a `deny` became
+    /// a warning (an unrelated change to an old object is not blocked by what it already was).
+    pub pre_existing: bool,
+}
+
+/// Why a request was not evaluated, or that it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Evaluated,
+    /// The policy exempts the namespace, user or group.
+    Exempt(String),
+    /// Nothing to judge: DELETE, CONNECT, a subresource, no object.
+    Skipped(&'static str),
+}
+
+/// The decision on one request.
+#[derive(Debug)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub judged: Vec<Judged>,
+    /// Findings silenced by annotations or `.kubeharden.yaml` exemptions.
+    pub suppressed: usize,
+    pub response: Response,
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        self.response.allowed
+    }
+    pub fn rules(&self, mode: Mode) -> Vec<&'static str> {
+        self.judged
+            .iter()
+            .filter(|j| j.mode == mode)
+            .map(|j| j.finding.rule)
+            .collect()
+    }
+}
+
+/// The engine could not read the object: answered with HTTP 500, so that the API server applies
+/// the webhook's `failurePolicy`.
+#[derive(Debug)]
+pub struct EvalError(pub String);
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Judges admission requests with a [`Policy`].
+pub struct Reviewer {
+    pub policy: Policy,
+}
+
+#[derive(Deserialize)]
+struct NamespaceOf<'a> {
+    #[serde(borrow, default)]
+    metadata: Option<MetaNamespace<'a>>,
+}
+
+#[derive(Deserialize)]
+struct MetaNamespace<'a> {
+    #[serde(borrow, default)]
+    namespace: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl Reviewer {
+    pub fn new(policy: Policy) -> Reviewer {
+        Reviewer { policy }
+    }
+
+    /// The active findings on one object (JSON or YAML bytes), after the policy's
+    /// `.kubeharden.yaml` (foreign suppressions, exemptions, severity overrides); the second
+    /// value counts the suppressed ones.
+    pub fn findings(&self, name: String, bytes: &[u8]) -> Result<(Vec<Finding>, usize), EvalError> {
+        let input = Input::Bytes {
+            name,
+            bytes: Arc::from(bytes),
+        };
+        let checked = scan::check_input(&input, &self.policy.rules);
+        if let Some(d) = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.level == DiagLevel::Error)
+        {
+            return Err(EvalError(format!("cannot read the object: {}", d.message)));
+        }
+        if checked.objects == 0 {
+            return Err(EvalError(
+                "the object is not a Kubernetes object (no apiVersion and kind)".into(),
+            ));
+        }
+        let config = &self.policy.config;
+        let mut findings = checked.findings;
+        let mut suppressed = checked.suppressed_findings.len();
+        if !config.foreign_suppressions {
+            for mut f in checked.suppressed_findings {
+                if f.suppressed_by
+                    .as_ref()
+                    .is_some_and(|s| s.source.is_foreign())
+                {
+                    f.suppressed_by = None;
+                    suppressed -= 1;
+                    findings.push(f);
+                }
+            }
+        }
+        if !config.exemptions.is_empty() {
+            let today = suppress::today_utc();
+            let before = findings.len();
+            findings.retain(|f| {
+                !config
+                    .exemptions
+                    .iter()
+                    .any(|ex| ex.matches(f) && !ex.is_expired(&today))
+            });
+            suppressed += before - findings.len();
+        }
+        for f in &mut findings {
+            if let Some(s) = config.severity.get(f.rule) {
+                f.severity = *s;
+            }
+        }
+        Ok((findings, suppressed))
+    }
+
+    /// The object to judge, or why the request is not judged (operation, subresource, no object,
+    /// an exempt namespace, user or group).
+    pub fn applies<'r>(&self, req: &Request<'r>) -> Result<&'r RawValue, Outcome> {
+        if !matches!(req.operation.as_str(), "CREATE" | "UPDATE") {
+            return Err(Outcome::Skipped("operation"));
+        }
+        if !matches!(req.sub_resource.as_str(), "" | "ephemeralcontainers") {
+            return Err(Outcome::Skipped("subresource"));
+        }
+        let Some(object) = req.object.filter(|o| o.get() != "null") else {
+            return Err(Outcome::Skipped("no object"));
+        };
+        if let Some(why) = self.policy.exemption(
+            &req.namespace,
+            &req.user_info.username,
+            &req.user_info.groups,
+        ) {
+            return Err(Outcome::Exempt(why));
+        }
+        Ok(object)
+    }
+
+    /// Judges one request.
+    pub fn review(&self, req: &Request<'_>) -> Result<Decision, EvalError> {
+        let object = match self.applies(req) {
+            Ok(o) => o,
+            Err(outcome) => {
+                return Ok(Decision {
+                    outcome,
+                    judged: Vec::new(),
+                    suppressed: 0,
+                    response: Response {
+                        uid: req.uid.clone(),
+                        allowed: true,
+                        ..Response::default()
+                    },
+                });
+            }
+        };
+        let bytes = admitted(object.get(), req);
+        let (findings, suppressed) = self.findings(format!("admission:{}", req.uid), &bytes)?;
+        let mut judged: Vec<Judged> = findings
+            .into_iter()
+            .map(|f| Judged {
+                mode: self.policy.mode(f.rule, f.severity),
+                finding: f,
+                pre_existing: false,
+            })
+            .filter(|j| j.mode != Mode::Off)
+            .collect();
+        if self.policy.ratchet_updates
+            && req.operation == "UPDATE"
+            && judged.iter().any(|j| j.mode == Mode::Deny)
+            && let Some(old) = req.old_object.filter(|o| o.get() != "null")
+        {
+            let old = admitted(old.get(), req);
+            // An old object the engine cannot read ratchets nothing.
+            if let Ok((before, _)) = self.findings(format!("admission:{}:old", req.uid), &old) {
+                let seen: HashSet<&str> = before.iter().map(|f| f.fingerprint.as_str()).collect();
+                for j in judged.iter_mut().filter(|j| j.mode == Mode::Deny) {
+                    if seen.contains(j.finding.fingerprint.as_str()) {
+                        j.mode = Mode::Warn;
+                        j.pre_existing = true;
+                    }
+                }
+            }
+        }
+        let response = respond(req, &judged);
+        Ok(Decision {
+            outcome: Outcome::Evaluated,
+            judged,
+            suppressed,
+            response,
+        })
+    }
+}
+
+/// The bytes the engine judges for an admitted object: its JSON as sent, with
+/// `metadata.namespace` filled in when missing ([`with_namespace`]) and `metadata.managedFields`
+/// cut out ([`without_managed_fields`]).
+pub fn admitted<'b>(json: &'b str, req: &Request<'_>) -> Cow<'b, [u8]> {
+    match with_namespace(json, req) {
+        Cow::Borrowed(b) => match without_managed_fields(json) {
+            Cow::Borrowed(_) => Cow::Borrowed(b),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        },
+        Cow::Owned(v) => {
+            let s = String::from_utf8(v).unwrap_or_default();
+            Cow::Owned(without_managed_fields(&s).into_owned().into_bytes())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TopLevel<'a> {
+    #[serde(borrow, default)]
+    metadata: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Metadata<'a> {
+    #[serde(borrow, default, rename = "managedFields")]
+    managed_fields: Option<&'a RawValue>,
+}
+
+/// The object's JSON without `metadata.managedFields`, cut out of the text (every other byte as
+/// sent). managedFields is the API server's record of which client set which field: field names
+/// only, no values, read by no rule, and about 40% of the bytes of a typical object (so 40% of
+/// the engine's parsing time). The findings are those of the whole object; only their column on
+/// the object's single JSON line moves (`tests/same_findings.rs`). Anything unexpected (no such
+/// field, duplicate keys, escaped key) leaves the text as it is.
+pub fn without_managed_fields(json: &str) -> Cow<'_, str> {
+    let unchanged = Cow::Borrowed(json);
+    let Ok(TopLevel {
+        metadata: Some(meta),
+    }) = serde_json::from_str::<TopLevel<'_>>(json)
+    else {
+        return unchanged;
+    };
+    let Ok(Metadata {
+        managed_fields: Some(mf),
+    }) = serde_json::from_str::<Metadata<'_>>(meta.get())
+    else {
+        return unchanged;
+    };
+    // `mf` borrows from `json`: its offset is the distance between the two.
+    let start = mf.get().as_ptr() as usize - json.as_ptr() as usize;
+    let end = start + mf.get().len();
+    let Some(key_start) = json[..start]
+        .trim_end()
+        .strip_suffix(':')
+        .and_then(|b| b.trim_end().strip_suffix("\"managedFields\""))
+        .map(str::len)
+    else {
+        return unchanged;
+    };
+    let after = &json[end..];
+    let rest = after.trim_start();
+    let (cut_from, cut_to) = if rest.starts_with(',') {
+        // `"managedFields":[…],` and the next entry follows.
+        (key_start, end + (after.len() - rest.len()) + 1)
+    } else {
+        let before = json[..key_start].trim_end();
+        if before.ends_with(',') {
+            // The last entry: cut the comma before it.
+            (before.len() - 1, end)
+        } else if before.ends_with('{') {
+            // The only entry.
+            (key_start, end)
+        } else {
+            return unchanged;
+        }
+    };
+    let mut out = String::with_capacity(json.len() - (cut_to - cut_from));
+    out.push_str(&json[..cut_from]);
+    out.push_str(&json[cut_to..]);
+    Cow::Owned(out)
+}
+
+/// The object's JSON, with `metadata.namespace` set from the request when the object lacks it
+/// (the API server sets it before admission; a hand-made review may not).
+pub fn with_namespace<'b>(json: &'b str, req: &Request<'_>) -> Cow<'b, [u8]> {
+    // `"namespace":"<ns>"` in the text (compact JSON, as the API server writes it) settles it
+    // without parsing; otherwise the object is read to be sure.
+    let lacks = !req.namespace.is_empty()
+        && req.kind.kind != "Namespace"
+        && !json.contains(&format!(
+            "\"namespace\":{}",
+            serde_json::Value::from(req.namespace.as_str())
+        ))
+        && serde_json::from_str::<NamespaceOf<'_>>(json).is_ok_and(|o| {
+            o.metadata
+                .is_none_or(|m| m.namespace.is_none_or(|n| n.is_empty()))
+        });
+    if !lacks {
+        return Cow::Borrowed(json.as_bytes());
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Cow::Borrowed(json.as_bytes());
+    };
+    if let Some(obj) = value.as_object_mut() {
+        let meta = obj
+            .entry("metadata")
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.insert(
+                "namespace".into(),
+                serde_json::Value::String(req.namespace.clone()),
+            );
+        }
+    }
+    Cow::Owned(serde_json::to_vec(&value).unwrap_or_else(|_| json.as_bytes().to_vec()))
+}
+
+/// `Kind "name" in namespace "ns"` of the request's object.
+fn subject(req: &Request<'_>, judged: &[Judged]) -> String {
+    let name = judged
+        .first()
+        .map(|j| j.finding.subject.name.as_str())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&req.name);
+    let mut s = format!("{} \"{name}\"", req.kind.kind);
+    if !req.namespace.is_empty() {
+        let _ = write!(s, " in namespace \"{}\"", req.namespace);
+    }
+    s
+}
+
+fn where_(f: &Finding) -> String {
+    match &f.subject.container {
+        Some(c) => format!("{} (container \"{c}\")", f.location.pointer),
+        None => f.location.pointer.clone(),
+    }
+}
+
+/// Cuts a string to at most `max` bytes on a character boundary, marking the cut.
+fn cut(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max - '…'.len_utf8();
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+fn respond(req: &Request<'_>, judged: &[Judged]) -> Response {
+    // Most severe first, else in the order of the object.
+    let mut by_severity: Vec<&Judged> = judged.iter().collect();
+    by_severity.sort_by_key(|j| std::cmp::Reverse(j.finding.severity));
+    let deny: Vec<&Judged> = by_severity
+        .iter()
+        .copied()
+        .filter(|j| j.mode == Mode::Deny)
+        .collect();
+    let mut response = Response {
+        uid: req.uid.clone(),
+        allowed: deny.is_empty(),
+        ..Response::default()
+    };
+    if !deny.is_empty() {
+        let mut m = format!(
+            "kubeharden denied {}: {} finding{} of the hardening rules",
+            subject(req, judged),
+            deny.len(),
+            if deny.len() == 1 { "" } else { "s" }
+        );
+        for (i, j) in deny.iter().enumerate() {
+            let f = &j.finding;
+            let _ = write!(
+                m,
+                "\n{}. [{}] ({}) {}: {}\n   Fix: {}",
+                i + 1,
+                f.rule,
+                f.severity,
+                where_(f),
+                f.message,
+                f.remedy
+            );
+        }
+        m.push_str("\n(`kubeharden explain <rule>` gives the rationale; `kubeharden scan` reports the same findings on the manifest.)");
+        response.status = Some(Status {
+            code: 403,
+            reason: "Forbidden",
+            message: m,
+        });
+    }
+    for j in by_severity.iter().filter(|j| j.mode == Mode::Warn) {
+        let f = &j.finding;
+        let mut w = format!("kubeharden [{}] {}", f.rule, f.message);
+        if j.pre_existing {
+            w.push_str(" (already so before this update; would be denied on create)");
+        }
+        response.warnings.push(cut(w, MAX_WARNING_BYTES));
+    }
+    if !judged.is_empty() {
+        let mut by_mode: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for j in &by_severity {
+            let mode = if j.pre_existing {
+                "ratchet"
+            } else {
+                j.mode.as_str()
+            };
+            let list = by_mode.entry(mode).or_default();
+            if !list.contains(&j.finding.rule) {
+                list.push(j.finding.rule);
+            }
+        }
+        for (mode, rules) in by_mode {
+            response
+                .audit_annotations
+                .insert(format!("{mode}-findings"), rules.join(","));
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_from_the_request_when_the_object_lacks_it() {
+        let review = |object: &str, kind: &str| {
+            format!(
+                r#"{{"uid":"u","namespace":"shop","operation":"CREATE","kind":{{"kind":"{kind}"}},"object":{object}}}"#
+            )
+        };
+        let text = review(r#"{"kind":"Pod","metadata":{"name":"a"}}"#, "Pod");
+        let req: Request<'_> = serde_json::from_str(&text).unwrap();
+        let got = with_namespace(req.object.unwrap().get(), &req);
+        let v: serde_json::Value = serde_json::from_slice(&got).unwrap();
+        assert_eq!(v["metadata"]["namespace"], "shop");
+
+        let text = review(
+            r#"{"kind":"Pod","metadata":{"name":"a","namespace":"shop"}}"#,
+            "Pod",
+        );
+        let req: Request<'_> = serde_json::from_str(&text).unwrap();
+        assert!(matches!(
+            with_namespace(req.object.unwrap().get(), &req),
+            Cow::Borrowed(_)
+        ));
+        // A Namespace's request namespace is its own name, not a field to add.
+        let text = review(
+            r#"{"kind":"Namespace","metadata":{"name":"shop"}}"#,
+            "Namespace",
+        );
+        let req: Request<'_> = serde_json::from_str(&text).unwrap();
+        assert!(matches!(
+            with_namespace(req.object.unwrap().get(), &req),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn managed_fields_are_cut_out() {
+        let cut = |s: &str| without_managed_fields(s).into_owned();
+        assert_eq!(
+            cut(
+                r#"{"a":1,"metadata":{"name":"x","managedFields":[{"f:spec":{}}],"uid":"u"},"b":2}"#
+            ),
+            r#"{"a":1,"metadata":{"name":"x","uid":"u"},"b":2}"#
+        );
+        assert_eq!(
+            cut(r#"{"metadata":{"name":"x", "managedFields" : [{"m":"}],"}] }}"#),
+            r#"{"metadata":{"name":"x" }}"#
+        );
+        assert_eq!(
+            cut(r#"{"metadata":{"managedFields":[]},"spec":{}}"#),
+            r#"{"metadata":{},"spec":{}}"#
+        );
+        // Untouched: none, nested elsewhere, escaped key, duplicate metadata, not JSON.
+        for s in [
+            r#"{"metadata":{"name":"x"}}"#,
+            r#"{"spec":{"managedFields":[1]},"metadata":{}}"#,
+            r#"{"metadata":{"managedField\u0073":[1]}}"#,
+            r#"{"metadata":{"managedFields":[1]},"metadata":{}}"#,
+            "kind: Pod\nmetadata: {managedFields: []}\n",
+        ] {
+            assert_eq!(cut(s), s);
+        }
+    }
+
+    #[test]
+    fn cut_on_char_boundary() {
+        let s = cut("é".repeat(200), 256);
+        assert!(s.len() <= 256);
+        assert!(s.ends_with('…'));
+        assert_eq!(cut("short".into(), 256), "short");
+    }
+}

@@ -1,0 +1,896 @@
+//! The HTTPS server: `POST /validate` (AdmissionReview), `POST /mutate` (JSONPatch of the safe
+//! fixes), `/healthz`, `/readyz`, `/metrics`.
+//!
+//! - TLS: rustls with the ring provider, HTTP/2 and HTTP/1.1 (ALPN). The certificate and key are
+//!   re-read every `cert_reload_interval`; when their bytes change (cert-manager renewal, a
+//!   Secret volume's atomic symlink swap) a new TLS config is built and swapped in for new
+//!   handshakes, while open connections keep theirs and are never dropped. A pair that does not
+//!   load (a key that does not match, a half-written file) is logged and counted, and the previous
+//!   one stays in use.
+//! - Limits: a request body larger than `max_body_bytes` is answered 413, a body not received
+//!   within `request_timeout` 408, a wrong `Content-Type` 415, a malformed AdmissionReview 400,
+//!   an object the engine cannot read 500 (so the API server applies the `failurePolicy`). TLS
+//!   handshakes, request headers and the first request on a connection have timeouts too.
+//! - Shutdown: [`Running::shutdown`] turns `/readyz` to 503, waits `shutdown_delay` (while the
+//!   endpoint is removed from the Service, requests are still served), then stops accepting and
+//!   lets in-flight requests finish (at most `shutdown_grace`).
+//! - Evaluation runs on the async worker for bodies up to [`INLINE_MAX_BYTES`] (a typical
+//!   object takes well under a millisecond), else on the blocking pool, bounded by a semaphore.
+
+use crate::admission::{ReviewIn, ReviewOut, VERSIONS};
+use crate::metrics::{FindingLabels, Metrics, ReloadLabels, RequestLabels, ReviewLabels};
+use crate::policy::Mode;
+use crate::review::{Decision, Outcome, Reviewer};
+use anyhow::{Context as _, Result};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum_server::Handle;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+/// Bodies up to this size are evaluated on the async worker; larger ones on the blocking pool.
+pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+
+/// Server settings (`kubeharden serve` flags).
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// The HTTPS address of the webhook (and of `/healthz`, `/readyz`, `/metrics`).
+    pub addr: SocketAddr,
+    /// A plain-HTTP address serving only `/metrics`, `/healthz` and `/readyz`, if wanted.
+    pub metrics_addr: Option<SocketAddr>,
+    /// PEM certificate chain and private key.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub cert_reload_interval: Duration,
+    pub max_body_bytes: usize,
+    /// Receiving the body and evaluating it.
+    pub request_timeout: Duration,
+    /// TLS handshake, request headers, first request on a connection.
+    pub handshake_timeout: Duration,
+    pub shutdown_delay: Duration,
+    pub shutdown_grace: Duration,
+    /// Where `/mutate` writes the object for the fix engine (a private file per request).
+    pub tmp_dir: PathBuf,
+}
+
+impl ServeOptions {
+    pub fn new(addr: SocketAddr, tls_cert: PathBuf, tls_key: PathBuf) -> ServeOptions {
+        ServeOptions {
+            addr,
+            metrics_addr: None,
+            tls_cert,
+            tls_key,
+            cert_reload_interval: Duration::from_secs(2),
+            // An object is at most ~1.5 MiB in etcd and a request at most 3 MiB; an UPDATE
+            // review carries the object and the old object.
+            max_body_bytes: 8 * 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(5),
+            shutdown_delay: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(25),
+            tmp_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+/// Shared by the handlers.
+pub struct AppState {
+    pub reviewer: Reviewer,
+    pub metrics: Metrics,
+    ready: AtomicBool,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+    blocking: Arc<Semaphore>,
+    tmp_dir: PathBuf,
+}
+
+impl AppState {
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+}
+
+/// A server that is running.
+pub struct Running {
+    /// The HTTPS address actually bound (port 0 resolved).
+    pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
+    pub state: Arc<AppState>,
+    handle: Handle<SocketAddr>,
+    metrics_handle: Option<Handle<SocketAddr>>,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
+    reloader: JoinHandle<()>,
+    shutdown_delay: Duration,
+    shutdown_grace: Duration,
+}
+
+/// Builds a rustls server config (ring provider, TLS 1.2 and 1.3, h2 and http/1.1) from PEM.
+pub fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<ServerConfig> {
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .context("certificate PEM")?;
+    if certs.is_empty() {
+        anyhow::bail!("no certificate in the certificate PEM");
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).context("private key PEM")?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("certificate and key")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+fn text(code: StatusCode, message: impl Into<String>) -> Response {
+    let mut body = message.into();
+    body.push('\n');
+    (
+        code,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// The routes of the HTTPS listener (`admission`) or of the plain metrics listener.
+pub fn router(state: Arc<AppState>, admission: bool) -> Router {
+    let mut r = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics));
+    if admission {
+        r = r
+            .route("/validate", post(validate))
+            .route("/mutate", post(mutate));
+    }
+    r.fallback(|| async { text(StatusCode::NOT_FOUND, "not found") })
+        .layer(middleware::from_fn_with_state(state.clone(), count))
+        .with_state(state)
+}
+
+async fn count(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = match req.uri().path() {
+        "/validate" => "/validate",
+        "/mutate" => "/mutate",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
+        _ => "other",
+    };
+    let response = next.run(req).await;
+    let code = response.status().as_u16();
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels { path, code })
+        .inc();
+    response
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.is_ready() {
+        text(StatusCode::OK, "ok")
+    } else {
+        text(StatusCode::SERVICE_UNAVAILABLE, "not ready (shutting down)")
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+/// A request answered with an error status, and the metric reason.
+struct Failure {
+    code: StatusCode,
+    reason: &'static str,
+    message: String,
+}
+
+fn fail(code: StatusCode, reason: &'static str, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        reason,
+        message: message.into(),
+    }
+}
+
+/// What one review produced, for the response, the log and the metrics.
+struct Reviewed {
+    body: Vec<u8>,
+    uid: String,
+    operation: String,
+    kind: String,
+    namespace: String,
+    name: String,
+    user: String,
+    dry_run: bool,
+    decision: Decision,
+}
+
+/// Parses an AdmissionReview body and checks its kind, version and request.
+fn parse(body: &[u8]) -> Result<(String, crate::admission::Request<'_>), Failure> {
+    let review: ReviewIn<'_> = serde_json::from_slice(body).map_err(|e| {
+        fail(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            format!("malformed AdmissionReview: {e}"),
+        )
+    })?;
+    if review.kind != "AdmissionReview" || !VERSIONS.contains(&review.api_version.as_str()) {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            format!(
+                "expected an AdmissionReview of {}, got kind `{}` apiVersion `{}`",
+                VERSIONS.join(" or "),
+                review.kind,
+                review.api_version
+            ),
+        ));
+    }
+    let Some(request) = review.request else {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "the AdmissionReview has no `request`",
+        ));
+    };
+    if request.uid.is_empty() {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "the AdmissionReview request has no `uid`",
+        ));
+    }
+    Ok((review.api_version, request))
+}
+
+fn encode(out: &ReviewOut) -> Result<Vec<u8>, Failure> {
+    serde_json::to_vec(out).map_err(|e| {
+        fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "evaluation",
+            format!("cannot encode the response: {e}"),
+        )
+    })
+}
+
+/// Parses and judges one AdmissionReview body.
+fn process(reviewer: &Reviewer, body: &[u8]) -> Result<Reviewed, Failure> {
+    let (api_version, request) = parse(body)?;
+    let mut decision = reviewer.review(&request).map_err(|e| {
+        fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "evaluation",
+            format!("kubeharden could not evaluate the object: {e}"),
+        )
+    })?;
+    let out = ReviewOut {
+        api_version,
+        kind: "AdmissionReview",
+        response: std::mem::take(&mut decision.response),
+    };
+    let body = encode(&out)?;
+    decision.response = out.response;
+    Ok(Reviewed {
+        body,
+        uid: request.uid,
+        operation: request.operation,
+        kind: request.kind.kind,
+        namespace: request.namespace,
+        name: request.name,
+        user: request.user_info.username,
+        dry_run: request.dry_run == Some(true),
+        decision,
+    })
+}
+
+fn content_type_ok(req: &Request) -> Result<(), Failure> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(fail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            format!(
+                "Content-Type must be application/json (an AdmissionReview), not `{}`",
+                if ct.is_empty() { "none" } else { ct }
+            ),
+        ))
+    }
+}
+
+async fn read_body(state: &AppState, req: Request) -> Result<bytes::Bytes, Failure> {
+    let max = state.max_body_bytes;
+    let too_large = || {
+        fail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request body exceeds the limit of {max} bytes (--max-body-bytes)"),
+        )
+    };
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > max as u64
+    {
+        return Err(too_large());
+    }
+    let body = Limited::new(req.into_body(), max);
+    match tokio::time::timeout(state.request_timeout, body.collect()).await {
+        Err(_) => Err(fail(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!(
+                "request body not received within {:?} (--request-timeout)",
+                state.request_timeout
+            ),
+        )),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(e)) => Err(fail(
+            StatusCode::BAD_REQUEST,
+            "body_read",
+            format!("cannot read the request body: {e}"),
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+async fn validate(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let start = Instant::now();
+    state.metrics.in_flight.inc();
+    let result = validate_inner(&state, req, start).await;
+    state.metrics.in_flight.dec();
+    match result {
+        Ok(reviewed) => {
+            state
+                .metrics
+                .review_seconds
+                .observe(start.elapsed().as_secs_f64());
+            record(&state, &reviewed, start);
+            let mut response = Response::new(Body::from(reviewed.body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(f) => {
+            state.metrics.error(f.reason);
+            tracing::warn!(
+                target: "kubeharden::webhook",
+                status = f.code.as_u16(),
+                reason = f.reason,
+                error = %f.message,
+                "request rejected"
+            );
+            text(f.code, f.message)
+        }
+    }
+}
+
+async fn validate_inner(
+    state: &Arc<AppState>,
+    req: Request,
+    start: Instant,
+) -> Result<Reviewed, Failure> {
+    content_type_ok(&req)?;
+    let body = read_body(state, req).await?;
+    if body.len() <= INLINE_MAX_BYTES {
+        return process(&state.reviewer, &body);
+    }
+    let st = state.clone();
+    run_blocking(state, start, move || process(&st.reviewer, &body)).await
+}
+
+/// Runs `f` on the blocking pool (bounded by the semaphore) within the request timeout.
+async fn run_blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    start: Instant,
+    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    let timeout = || {
+        fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!(
+                "evaluation did not finish within {:?} (--request-timeout)",
+                state.request_timeout
+            ),
+        )
+    };
+    let remaining = state.request_timeout.saturating_sub(start.elapsed());
+    let permit = tokio::time::timeout(remaining, state.blocking.clone().acquire_owned())
+        .await
+        .map_err(|_| timeout())?
+        .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "timeout", "shutting down"))?;
+    let task = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    });
+    let remaining = state.request_timeout.saturating_sub(start.elapsed());
+    match tokio::time::timeout(remaining, task).await {
+        Err(_) => Err(timeout()),
+        Ok(Err(e)) => Err(fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "evaluation",
+            format!("evaluation failed: {e}"),
+        )),
+        Ok(Ok(result)) => result,
+    }
+}
+
+/// What one `/mutate` request produced.
+struct Mutated {
+    body: Vec<u8>,
+    uid: String,
+    operation: String,
+    kind: String,
+    namespace: String,
+    name: String,
+    dry_run: bool,
+    mutation: crate::mutate::Mutation,
+}
+
+fn process_mutate(state: &AppState, body: &[u8]) -> Result<Mutated, Failure> {
+    let (api_version, request) = parse(body)?;
+    let mutation =
+        crate::mutate::mutate(&state.reviewer, &request, &state.tmp_dir).map_err(|e| {
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "evaluation",
+                format!("kubeharden could not fix the object: {e}"),
+            )
+        })?;
+    let patch = mutation.patch_base64();
+    let out = ReviewOut {
+        api_version,
+        kind: "AdmissionReview",
+        response: crate::admission::Response {
+            uid: request.uid.clone(),
+            allowed: true,
+            patch_type: patch.as_ref().map(|_| "JSONPatch"),
+            patch,
+            warnings: mutation.fixed.clone(),
+            ..Default::default()
+        },
+    };
+    Ok(Mutated {
+        body: encode(&out)?,
+        uid: request.uid,
+        operation: request.operation,
+        kind: request.kind.kind,
+        namespace: request.namespace,
+        name: request.name,
+        dry_run: request.dry_run == Some(true),
+        mutation,
+    })
+}
+
+async fn mutate(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let start = Instant::now();
+    state.metrics.in_flight.inc();
+    let result = async {
+        content_type_ok(&req)?;
+        let body = read_body(&state, req).await?;
+        let st = state.clone();
+        run_blocking(&state, start, move || process_mutate(&st, &body)).await
+    }
+    .await;
+    state.metrics.in_flight.dec();
+    match result {
+        Ok(m) => {
+            let decision = match &m.mutation.outcome {
+                Outcome::Exempt(_) => "exempt",
+                Outcome::Skipped(_) => "skipped",
+                Outcome::Evaluated if m.mutation.patch.is_empty() => "unchanged",
+                Outcome::Evaluated => "mutated",
+            };
+            state
+                .metrics
+                .reviews
+                .get_or_create(&ReviewLabels {
+                    decision,
+                    operation: m.operation.clone(),
+                    kind: m.kind.clone(),
+                    dry_run: m.dry_run,
+                })
+                .inc();
+            for rule in &m.mutation.rules {
+                state
+                    .metrics
+                    .findings
+                    .get_or_create(&FindingLabels {
+                        rule,
+                        mode: "fixed",
+                    })
+                    .inc();
+            }
+            if !m.mutation.patch.is_empty() {
+                tracing::info!(
+                    target: "kubeharden::mutate",
+                    uid = %m.uid,
+                    operation = %m.operation,
+                    kind = %m.kind,
+                    namespace = %m.namespace,
+                    name = %m.name,
+                    dry_run = m.dry_run,
+                    fixed = %m.mutation.rules.join(","),
+                    operations = m.mutation.patch.len(),
+                    duration_us = start.elapsed().as_micros() as u64,
+                    "mutate"
+                );
+            }
+            let mut response = Response::new(Body::from(m.body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(f) => {
+            state.metrics.error(f.reason);
+            tracing::warn!(
+                target: "kubeharden::webhook",
+                status = f.code.as_u16(),
+                reason = f.reason,
+                error = %f.message,
+                "request rejected"
+            );
+            text(f.code, f.message)
+        }
+    }
+}
+
+/// Metrics and the log line of one review.
+fn record(state: &AppState, r: &Reviewed, start: Instant) {
+    let d = &r.decision;
+    let decision = match &d.outcome {
+        Outcome::Exempt(_) => "exempt",
+        Outcome::Skipped(_) => "skipped",
+        Outcome::Evaluated if d.allowed() => "allowed",
+        Outcome::Evaluated => "denied",
+    };
+    state
+        .metrics
+        .reviews
+        .get_or_create(&ReviewLabels {
+            decision,
+            operation: r.operation.clone(),
+            kind: r.kind.clone(),
+            dry_run: r.dry_run,
+        })
+        .inc();
+    for j in &d.judged {
+        let mode = if j.pre_existing {
+            "ratchet"
+        } else {
+            j.mode.as_str()
+        };
+        state
+            .metrics
+            .findings
+            .get_or_create(&FindingLabels {
+                rule: j.finding.rule,
+                mode,
+            })
+            .inc();
+    }
+    let micros = start.elapsed().as_micros() as u64;
+    match &d.outcome {
+        Outcome::Evaluated if !d.judged.is_empty() => {
+            let ratcheted: Vec<&str> = d
+                .judged
+                .iter()
+                .filter(|j| j.pre_existing)
+                .map(|j| j.finding.rule)
+                .collect();
+            tracing::info!(
+                target: "kubeharden::review",
+                uid = %r.uid,
+                operation = %r.operation,
+                kind = %r.kind,
+                namespace = %r.namespace,
+                name = %r.name,
+                user = %r.user,
+                dry_run = r.dry_run,
+                decision,
+                deny = %d.rules(Mode::Deny).join(","),
+                warn = %d.rules(Mode::Warn).join(","),
+                audit = %d.rules(Mode::Audit).join(","),
+                ratcheted = %ratcheted.join(","),
+                suppressed = d.suppressed,
+                duration_us = micros,
+                "review"
+            );
+            for j in &d.judged {
+                tracing::debug!(
+                    target: "kubeharden::finding",
+                    uid = %r.uid,
+                    rule = j.finding.rule,
+                    mode = j.mode.as_str(),
+                    severity = j.finding.severity.as_str(),
+                    pointer = %j.finding.location.pointer,
+                    message = %j.finding.message,
+                    "finding"
+                );
+            }
+        }
+        Outcome::Exempt(why) => tracing::info!(
+            target: "kubeharden::review",
+            uid = %r.uid,
+            operation = %r.operation,
+            kind = %r.kind,
+            namespace = %r.namespace,
+            name = %r.name,
+            user = %r.user,
+            dry_run = r.dry_run,
+            decision,
+            exempt = %why,
+            duration_us = micros,
+            "review"
+        ),
+        _ => tracing::debug!(
+            target: "kubeharden::review",
+            uid = %r.uid,
+            operation = %r.operation,
+            kind = %r.kind,
+            namespace = %r.namespace,
+            name = %r.name,
+            dry_run = r.dry_run,
+            decision,
+            suppressed = d.suppressed,
+            duration_us = micros,
+            "review"
+        ),
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    let l = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Starts the servers (and the certificate reloader) and returns once they listen.
+pub async fn start(opts: ServeOptions, reviewer: Reviewer) -> Result<Running> {
+    let cert = tokio::fs::read(&opts.tls_cert)
+        .await
+        .with_context(|| format!("cannot read {}", opts.tls_cert.display()))?;
+    let key = tokio::fs::read(&opts.tls_key)
+        .await
+        .with_context(|| format!("cannot read {}", opts.tls_key.display()))?;
+    let tls = RustlsConfig::from_config(Arc::new(tls_config(&cert, &key).with_context(|| {
+        format!(
+            "TLS certificate {} and key {}",
+            opts.tls_cert.display(),
+            opts.tls_key.display()
+        )
+    })?));
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let state = Arc::new(AppState {
+        reviewer,
+        metrics: Metrics::new(),
+        ready: AtomicBool::new(false),
+        max_body_bytes: opts.max_body_bytes,
+        request_timeout: opts.request_timeout,
+        blocking: Arc::new(Semaphore::new(workers.max(2))),
+        tmp_dir: opts.tmp_dir.clone(),
+    });
+
+    let listener = bind(opts.addr)?;
+    let addr = listener.local_addr()?;
+    let handle = Handle::new();
+    // TCP_NODELAY: without it a response written in two TLS records waits for the client's
+    // delayed ACK (40 ms on Linux) behind Nagle's algorithm.
+    let acceptor = RustlsAcceptor::new(tls.clone())
+        .handshake_timeout(opts.handshake_timeout)
+        .acceptor(NoDelayAcceptor::new());
+    let mut server = axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
+        .handle(handle.clone())
+        .first_request_timeout(opts.handshake_timeout);
+    server
+        .http_builder()
+        .http1()
+        .keep_alive(true)
+        .header_read_timeout(opts.handshake_timeout);
+    server
+        .http_builder()
+        .http2()
+        .keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(10));
+    let app = router(state.clone(), true);
+    let mut servers = vec![tokio::spawn(server.serve(app.into_make_service()))];
+
+    let mut metrics_addr = None;
+    let mut metrics_handle = None;
+    if let Some(maddr) = opts.metrics_addr {
+        let listener = bind(maddr)?;
+        metrics_addr = Some(listener.local_addr()?);
+        let h = Handle::new();
+        let mut server = axum_server::from_tcp(listener)?
+            .acceptor(NoDelayAcceptor::new())
+            .handle(h.clone())
+            .first_request_timeout(opts.handshake_timeout);
+        server
+            .http_builder()
+            .http1()
+            .header_read_timeout(opts.handshake_timeout);
+        let app = router(state.clone(), false);
+        servers.push(tokio::spawn(server.serve(app.into_make_service())));
+        metrics_handle = Some(h);
+    }
+
+    let reloader = tokio::spawn(reload_loop(
+        tls,
+        opts.tls_cert.clone(),
+        opts.tls_key.clone(),
+        opts.cert_reload_interval,
+        (cert, key),
+        state.clone(),
+    ));
+    state.ready.store(true, Ordering::Release);
+    let today = kubeharden_engine::suppress::today_utc();
+    for ex in &state.reviewer.policy.config.exemptions {
+        if ex.is_expired(&today) {
+            tracing::warn!(
+                target: "kubeharden::webhook",
+                rule = %ex.rule,
+                name = %ex.name,
+                expires = ex.expires.as_deref().unwrap_or(""),
+                "an exemption of .kubeharden.yaml has expired and no longer applies"
+            );
+        }
+    }
+    tracing::info!(
+        target: "kubeharden::webhook",
+        addr = %addr,
+        metrics_addr = ?metrics_addr,
+        rules = state.reviewer.policy.rules.len(),
+        rule_ids = %state
+            .reviewer
+            .policy
+            .rules
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+            .join(","),
+        policy = %state.reviewer.policy.origin,
+        "listening"
+    );
+    Ok(Running {
+        addr,
+        metrics_addr,
+        state,
+        handle,
+        metrics_handle,
+        servers,
+        reloader,
+        shutdown_delay: opts.shutdown_delay,
+        shutdown_grace: opts.shutdown_grace,
+    })
+}
+
+/// Re-reads the certificate and key every `interval`; swaps the TLS config when they change.
+async fn reload_loop(
+    tls: RustlsConfig,
+    cert_path: PathBuf,
+    key_path: PathBuf,
+    interval: Duration,
+    mut current: (Vec<u8>, Vec<u8>),
+    state: Arc<AppState>,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let (Ok(cert), Ok(key)) = (
+            tokio::fs::read(&cert_path).await,
+            tokio::fs::read(&key_path).await,
+        ) else {
+            // Mid-swap, or gone: try again at the next tick, keep serving the current pair.
+            continue;
+        };
+        if (&cert, &key) == (&current.0, &current.1) {
+            continue;
+        }
+        match tls_config(&cert, &key) {
+            Ok(config) => {
+                tls.reload_from_config(Arc::new(config));
+                state
+                    .metrics
+                    .tls_reloads
+                    .get_or_create(&ReloadLabels { result: "ok" })
+                    .inc();
+                tracing::info!(target: "kubeharden::webhook", cert = %cert_path.display(), "TLS certificate reloaded");
+            }
+            Err(e) => {
+                state
+                    .metrics
+                    .tls_reloads
+                    .get_or_create(&ReloadLabels { result: "error" })
+                    .inc();
+                tracing::error!(target: "kubeharden::webhook", cert = %cert_path.display(), error = format!("{e:#}"), "TLS certificate not reloaded; the previous one stays in use");
+            }
+        }
+        current = (cert, key);
+    }
+}
+
+impl Running {
+    /// Graceful shutdown: not ready, wait `shutdown_delay`, stop accepting, finish in-flight
+    /// requests (at most `shutdown_grace`), return.
+    pub async fn shutdown(self) -> Result<()> {
+        self.state.ready.store(false, Ordering::Release);
+        tracing::info!(
+            target: "kubeharden::webhook",
+            delay_ms = self.shutdown_delay.as_millis() as u64,
+            "shutting down: readiness off"
+        );
+        tokio::time::sleep(self.shutdown_delay).await;
+        self.handle.graceful_shutdown(Some(self.shutdown_grace));
+        if let Some(h) = &self.metrics_handle {
+            h.graceful_shutdown(Some(self.shutdown_grace));
+        }
+        self.reloader.abort();
+        for s in self.servers {
+            s.await??;
+        }
+        tracing::info!(target: "kubeharden::webhook", "stopped");
+        Ok(())
+    }
+
+    /// Open connections on the HTTPS listener.
+    pub fn connections(&self) -> usize {
+        self.handle.connection_count()
+    }
+}
+
+/// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+pub async fn serve(opts: ServeOptions, reviewer: Reviewer) -> Result<()> {
+    let running = start(opts, reviewer).await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!(target: "kubeharden::webhook", "SIGTERM"),
+        _ = tokio::signal::ctrl_c() => tracing::info!(target: "kubeharden::webhook", "SIGINT"),
+    }
+    running.shutdown().await
+}
