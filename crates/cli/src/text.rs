@@ -274,21 +274,7 @@ fn wrap(text: &str) -> String {
 }
 
 fn references(r: &Rule) -> Vec<(&'static str, String)> {
-    let x = &r.references;
-    [
-        ("Pod Security Standards", x.pss),
-        ("CIS Kubernetes Benchmark", x.cis),
-        ("Trivy", x.trivy),
-        ("Checkov", x.checkov),
-        ("kube-linter", x.kube_linter),
-        ("Polaris", x.polaris),
-        ("kubescape", x.kubescape),
-        ("Docs", x.docs),
-    ]
-    .into_iter()
-    .filter(|(_, ids)| !ids.is_empty())
-    .map(|(n, ids)| (n, ids.join(", ")))
-    .collect()
+    r.references.named()
 }
 
 /// `docs/rules.md`, generated from the rule metadata (a test keeps the file in sync).

@@ -72,21 +72,7 @@ fn code_block(lang: &str, body: &str) -> String {
 }
 
 pub(crate) fn references(r: &Rule) -> Vec<(&'static str, String)> {
-    let x = &r.references;
-    [
-        ("Pod Security Standards", x.pss),
-        ("CIS Kubernetes Benchmark", x.cis),
-        ("Trivy", x.trivy),
-        ("Checkov", x.checkov),
-        ("kube-linter", x.kube_linter),
-        ("Polaris", x.polaris),
-        ("kubescape", x.kubescape),
-        ("Docs", x.docs),
-    ]
-    .into_iter()
-    .filter(|(_, ids)| !ids.is_empty())
-    .map(|(n, ids)| (n, ids.join(", ")))
-    .collect()
+    r.references.named()
 }
 
 pub(crate) fn status_icon(s: Status) -> &'static str {

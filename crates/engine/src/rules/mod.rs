@@ -193,6 +193,24 @@ pub struct References {
 }
 
 impl References {
+    /// Each tool or standard with its ids, comma-separated, in a fixed order; empty ones left out.
+    pub fn named(&self) -> Vec<(&'static str, String)> {
+        [
+            ("Pod Security Standards", self.pss),
+            ("CIS Kubernetes Benchmark", self.cis),
+            ("Trivy", self.trivy),
+            ("Checkov", self.checkov),
+            ("kube-linter", self.kube_linter),
+            ("Polaris", self.polaris),
+            ("kubescape", self.kubescape),
+            ("Docs", self.docs),
+        ]
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(n, ids)| (n, ids.join(", ")))
+        .collect()
+    }
+
     pub const NONE: References = References {
         pss: &[],
         cis: &[],
