@@ -191,7 +191,7 @@ async fn audit(
         "cluster {context} ({server}): {} objects, {} requests",
         snapshot.objects, snapshot.requests
     )];
-    let mut report = kubeharden_cluster::scan(&snapshot, selected);
+    let mut report = kubeharden_cluster::scan_into(snapshot, selected);
     cfg.apply(&mut report, &suppress::today_utc());
     Audit {
         target: Some(target),

@@ -3,6 +3,7 @@
 mod audit_log_cmd;
 mod cluster_cmd;
 mod config_cmd;
+mod custom_policies;
 mod diff_cmd;
 mod fix_cmd;
 mod inputs;

@@ -1,7 +1,7 @@
 //! `kubeharden scan`: inputs → scan → config, suppressions and baseline → reports on stdout and in
 //! files (`--output FORMAT=PATH`, repeatable).
 
-use crate::{inputs, text};
+use crate::{custom_policies, inputs, text};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 use kubeharden_engine::baseline::{self, Baseline};
@@ -70,7 +70,7 @@ fn parse_output(s: &str) -> Result<(OutputFormat, PathBuf), String> {
 #[derive(Args)]
 pub struct ScanArgs {
     /// Files or directories; `-` reads stdin (e.g. `helm template … | kubeharden scan -`).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "apiserver_flags")]
     pub paths: Vec<PathBuf>,
     /// The format written to stdout.
     #[arg(long, value_enum, default_value = "text")]
@@ -115,6 +115,15 @@ pub struct ScanArgs {
     /// Succeed when no Kubernetes object was found (otherwise an empty scan is exit 2).
     #[arg(long)]
     pub allow_empty: bool,
+    /// Files or directories of Gatekeeper ConstraintTemplates and Constraints,
+    /// ValidatingAdmissionPolicies and bindings (and their parameter objects) to evaluate
+    /// without scanning them, repeatable. Policies among the scanned inputs run too.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+    /// An API server command line to audit as evidence, as `kubeharden node` takes it (e.g. from
+    /// `ps` on a managed node or a cloud console): `"--authorization-mode=Node,RBAC …"`.
+    #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
+    pub apiserver_flags: Option<String>,
 }
 
 /// How an input is named in reports.
@@ -157,28 +166,43 @@ pub fn load_config(explicit: Option<&Path>, none: bool) -> Result<Option<Config>
     Ok(Some(config))
 }
 
-/// Renders one format into bytes (text without colour).
-fn render(format: OutputFormat, view: &View<'_>, fail_on: Severity) -> Result<Vec<u8>> {
+/// Writes one format into a file (text without colour).
+fn render_file(
+    format: OutputFormat,
+    view: &View<'_>,
+    fail_on: Severity,
+    path: &Path,
+) -> Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
     match format.report_format() {
-        Some(f) => Ok(kubeharden_report::render(f, view).into_bytes()),
+        Some(f) => kubeharden_report::render_to(f, view, &mut w)?,
         None => {
             let mut out = anstream::StripStream::new(Vec::new());
             text::render(&mut out, view.report, fail_on)?;
-            Ok(out.into_inner())
+            w.write_all(&out.into_inner())?;
         }
     }
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
     for id in args.rules.iter().chain(&args.skip_rules) {
-        if rules::find(id).is_none() {
+        if rules::find(id).is_none() && !custom_policies::is_custom_id(id) {
             bail!("no rule `{id}`; `kubeharden rules` lists them");
         }
     }
     let config = load_config(args.config.as_deref(), args.no_config)?;
     let cfg = config.clone().unwrap_or_default();
-    let selected: Vec<&'static Rule> = cfg.select(&args.rules, &args.skip_rules);
-    if selected.is_empty() {
+    let mut selected: Vec<&'static Rule> = cfg.select(&args.rules, &args.skip_rules);
+    if selected.is_empty()
+        && !args
+            .rules
+            .iter()
+            .any(|id| custom_policies::is_custom_id(id))
+    {
         bail!("no rule is selected (check --rules, --skip-rules and the config's enable/disable)");
     }
     let baseline = match &args.baseline {
@@ -187,13 +211,23 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     };
 
     let (inputs, diagnostics) = inputs::gather(&args.paths, !args.no_kustomize)?;
-    let inputs: Vec<Input> = inputs
+    let mut inputs: Vec<Input> = inputs
         .into_iter()
         .filter(|i| !matches!(i, Input::File(p) if cfg.is_excluded(p)))
         .collect();
+    if let Some(line) = &args.apiserver_flags {
+        inputs.push(crate::node_cmd::command_line(line));
+    }
     let names: Vec<String> = inputs.iter().map(input_name).collect();
-    let mut report = scan::scan(&inputs, &selected);
+    let custom = custom_policies::load(&inputs, &args.policies, !args.no_kustomize)?;
+    selected.extend(custom.select(&cfg, &args.rules, &args.skip_rules));
+    let extras = scan::Extras {
+        custom: custom.engine(),
+        ..scan::Extras::default()
+    };
+    let mut report = scan::scan_with(&inputs, &selected, extras);
     report.diagnostics.splice(0..0, diagnostics);
+    report.diagnostics.extend(custom.diagnostics());
     if args.no_foreign_suppressions || !cfg.foreign_suppressions {
         suppress::unsuppress_foreign(&mut report);
     }
@@ -222,12 +256,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         config: config.as_ref().map(|c| c.origin.as_str()),
     };
     for (format, path) in &args.outputs {
-        let bytes = render(*format, &view, args.fail_on)?;
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        render_file(*format, &view, args.fail_on, path)?;
     }
     let mut out = anstream::stdout().lock();
     match args.format.report_format() {
-        Some(f) => out.write_all(kubeharden_report::render(f, &view).as_bytes())?,
+        Some(f) => kubeharden_report::render_to(f, &view, &mut out)?,
         None => text::render(&mut out, &report, args.fail_on)?,
     }
     out.flush()?;

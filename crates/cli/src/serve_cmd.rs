@@ -2,6 +2,7 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
+use kubeharden_engine::source::DiagLevel;
 use kubeharden_webhook::{Policy, Reviewer, ServeOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -80,6 +81,16 @@ pub struct ServeArgs {
     /// every review and finding.
     #[arg(long, default_value = "info")]
     pub log_level: String,
+    /// Files or directories of Gatekeeper ConstraintTemplates and Constraints and
+    /// ValidatingAdmissionPolicies with their bindings and parameters, enforced next to the
+    /// built-in rules (repeatable). A policy that cannot be read stops the server from starting.
+    #[arg(
+        long = "policy",
+        value_name = "PATH",
+        env = "KUBEHARDEN_POLICY",
+        value_delimiter = ','
+    )]
+    pub policies: Vec<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -88,6 +99,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         Some(p) => Policy::load(p).with_context(|| format!("webhook config {}", p.display()))?,
         None => Policy::default(),
     };
+    let policy = with_custom_policies(policy, &args.policies)?;
     let mut opts = ServeOptions::new(args.addr, args.tls_cert, args.tls_key);
     opts.metrics_addr = args.metrics_addr;
     opts.cert_reload_interval = args.cert_reload_interval;
@@ -103,6 +115,38 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let rt = rt.enable_all().build()?;
     rt.block_on(kubeharden_webhook::serve(opts, Reviewer::new(policy)))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads `--policy` paths into the webhook policy; any error in them is fatal (a webhook must
+/// not start enforcing less than it was told to).
+fn with_custom_policies(policy: Policy, paths: &[PathBuf]) -> Result<Policy> {
+    if paths.is_empty() {
+        return Ok(policy);
+    }
+    let custom = crate::custom_policies::load(&[], paths, true)?;
+    let diagnostics = custom.diagnostics();
+    for d in &diagnostics {
+        let at = match (d.line, d.column) {
+            (Some(l), Some(c)) => format!(":{l}:{c}"),
+            _ => String::new(),
+        };
+        let level = format!("{:?}", d.level).to_lowercase();
+        eprintln!("{level}: {}{at}: {}", d.origin, d.message);
+    }
+    if diagnostics.iter().any(|d| d.level == DiagLevel::Error) {
+        anyhow::bail!("the policies given with --policy have errors (above)");
+    }
+    Ok(match custom.engine() {
+        Some(engine) => policy.with_custom(engine),
+        None => anyhow::bail!(
+            "no Gatekeeper constraint or ValidatingAdmissionPolicy binding found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
 }
 
 #[cfg(test)]

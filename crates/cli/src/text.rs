@@ -51,19 +51,14 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
                 .char_column(f.location.column as usize),
         )
     } else {
-        let source: String = f
-            .snippet
-            .iter()
-            .map(|l| l.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let marked = f
-            .snippet
+        let lines: Vec<_> = f.snippet.iter().collect();
+        let source: String = lines.iter().map(|l| l.text).collect::<Vec<_>>().join("\n");
+        let marked = lines
             .iter()
             .position(|l| l.line == f.location.line)
-            .unwrap_or(f.snippet.len() - 1);
-        let line_start: usize = f.snippet[..marked].iter().map(|l| l.text.len() + 1).sum();
-        let line_text = &f.snippet[marked].text;
+            .unwrap_or(lines.len() - 1);
+        let line_start: usize = lines[..marked].iter().map(|l| l.text.len() + 1).sum();
+        let line_text = lines[marked].text;
         let col = line_text
             .char_indices()
             .nth(f.location.column.saturating_sub(1) as usize)
@@ -72,7 +67,7 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
         let end = (line_start + line_text.trim_end().len()).max(start);
         title.element(
             Snippet::source(source)
-                .line_start(f.snippet[0].line as usize)
+                .line_start(lines[0].line as usize)
                 .path(path)
                 .annotation(AnnotationKind::Primary.span(start..end).label(subject)),
         )

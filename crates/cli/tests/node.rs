@@ -36,6 +36,130 @@ fn node_audits_a_tree_and_raw_apiserver_flags() {
         .code(2);
 }
 
+/// `scan --apiserver-flags` takes the same raw command line as `node`, as evidence next to the
+/// manifests: flag rules run on it and the scorecard counts it.
+#[test]
+fn scan_takes_raw_apiserver_flags_as_evidence() {
+    let seed = |v: &serde_json::Value, n: u64| -> serde_json::Value {
+        v["scorecard"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["seed"] == n)
+            .unwrap()
+            .clone()
+    };
+    let rules_of = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Flags alone: no path needed.
+    let out = kh()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--apiserver-flags",
+            "--anonymous-auth=false --authorization-mode=AlwaysAllow --encryption-provider-config=/etc/k/enc.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fired = rules_of(&v);
+    assert!(
+        fired.iter().any(|r| r == "apiserver-authorization-mode"),
+        "{fired:?}"
+    );
+    assert!(
+        fired
+            .iter()
+            .any(|r| r == "apiserver-audit-logging-disabled"),
+        "{fired:?}"
+    );
+    assert!(
+        !fired.iter().any(|r| r == "apiserver-anonymous-auth"),
+        "{fired:?}"
+    );
+    assert!(
+        !fired
+            .iter()
+            .any(|r| r == "apiserver-encryption-at-rest-missing"),
+        "{fired:?}"
+    );
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "apiserver-authorization-mode")
+        .unwrap();
+    assert_eq!(f["location"]["origin"], "--apiserver-flags", "{f}");
+    // Rule 5 (anonymous access, authorization) is assessed from the flags: failed, not "not
+    // assessed".
+    assert_eq!(seed(&v, 5)["status"], "fail", "{}", seed(&v, 5));
+
+    // With manifests: both are scanned; a hardened command line is evidence that passes.
+    let dir = tempfile::tempdir().unwrap();
+    let pod = dir.path().join("pod.yaml");
+    fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    securityContext: {privileged: true}\n",
+    )
+    .unwrap();
+    let out = kh()
+        .arg("scan")
+        .arg(&pod)
+        .args([
+            "--format",
+            "json",
+            "--apiserver-flags",
+            "kube-apiserver --anonymous-auth=false --authorization-mode=Node,RBAC",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fired = rules_of(&v);
+    assert!(
+        fired.iter().any(|r| r == "container-privileged"),
+        "{fired:?}"
+    );
+    assert!(
+        !fired.iter().any(|r| r == "apiserver-authorization-mode"),
+        "{fired:?}"
+    );
+    assert_eq!(v["summary"]["inputs"], 2, "{}", v["summary"]);
+    // The flags are the API server evidence rule 5 names as missing without them.
+    let no_flags = "no kube-apiserver flags in the input";
+    assert!(
+        !seed(&v, 5)["missing"].to_string().contains(no_flags),
+        "{}",
+        seed(&v, 5)
+    );
+    let out = kh()
+        .arg("scan")
+        .arg(&pod)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let without: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        seed(&without, 5)["missing"].to_string().contains(no_flags),
+        "{}",
+        seed(&without, 5)
+    );
+    // Neither paths nor flags: a usage error.
+    kh().arg("scan").assert().code(2);
+}
+
 #[test]
 fn audit_policy_explain_names_the_deciding_rule() {
     let dir = tempfile::tempdir().unwrap();

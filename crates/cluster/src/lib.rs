@@ -715,6 +715,19 @@ pub fn scan(snapshot: &Snapshot, rules: &[&'static Rule]) -> Report {
     report
 }
 
+/// [`scan`], consuming the snapshot: each object's bytes are freed once parsed, so the snapshot
+/// and the findings are not held together at the end of the scan.
+pub fn scan_into(snapshot: Snapshot, rules: &[&'static Rule]) -> Report {
+    let Snapshot {
+        inputs,
+        unavailable,
+        ..
+    } = snapshot;
+    let mut report = scan::scan_owned(inputs, rules, scan::Extras::default());
+    gaps::apply(&mut report, rules, &unavailable);
+    report
+}
+
 /// Writes PolicyReport / ClusterPolicyReport objects (`wgpolicyk8s.io/v1alpha2`) with server-side
 /// apply (field manager `kubeharden`, forced), so dashboards that read them (Policy Reporter,
 /// Kyverno UI) show the audit. Needs the wg-policy CRDs and `get`, `create`, `patch` on them

@@ -6,7 +6,7 @@
 //! the file, line and column, never ignored. An expired exemption no longer suppresses anything and
 //! is itself a finding (`exemption-expired`), so lapsed risk acceptances surface in the audit.
 
-use crate::finding::{Finding, Location, Severity, SnippetLine, Subject, fingerprint};
+use crate::finding::{Finding, Location, Severity, Snippet, Subject, fingerprint};
 use crate::rules::{self, Check, References, Rule, Seed};
 use crate::scan::Report;
 use crate::source::{DiagLevel, Diagnostic};
@@ -241,6 +241,7 @@ impl Parser<'_> {
     fn rule_id(&self, id: &str, pos: Pos) -> Result<String, ConfigError> {
         match rules::find(id) {
             Some(r) => Ok(r.id.to_owned()),
+            None if rules::is_custom_id(id) => Ok(id.to_owned()),
             None => Err(self.err(
                 pos,
                 format!("no rule `{id}` (`kubeharden rules` lists them)"),
@@ -411,32 +412,35 @@ impl Config {
             report.suppressed_findings.retain(keep);
         }
         let mut used = vec![false; self.exemptions.len()];
-        let mut active = Vec::with_capacity(report.findings.len());
-        for mut f in std::mem::take(&mut report.findings) {
-            let mut exempted = false;
-            for (i, ex) in self.exemptions.iter().enumerate() {
-                if ex.matches(&f) {
-                    used[i] = true;
-                    if !ex.is_expired(today) && !exempted {
-                        exempted = true;
-                        f.suppressed_by = Some(Suppression {
-                            rule: ex.rule.clone(),
-                            container: ex.container.clone(),
-                            source: suppress::Source::Config,
-                            key: format!("{}:{}", self.origin, ex.pos.line),
-                            reason: Some(ex.reason.clone()),
-                            expires: ex.expires.clone(),
-                        });
+        if !self.exemptions.is_empty() {
+            // In place (a cluster has 100,000s of findings): mark the exempted ones, then move
+            // them, keeping the order of the others.
+            let mut kept = 0;
+            for j in 0..report.findings.len() {
+                let f = &mut report.findings[j];
+                for (i, ex) in self.exemptions.iter().enumerate() {
+                    if ex.matches(f) {
+                        used[i] = true;
+                        if !ex.is_expired(today) && f.suppressed_by.is_none() {
+                            f.suppressed_by = Some(Box::new(Suppression {
+                                rule: ex.rule.clone(),
+                                container: ex.container.clone(),
+                                source: suppress::Source::Config,
+                                key: format!("{}:{}", self.origin, ex.pos.line),
+                                reason: Some(ex.reason.clone()),
+                                expires: ex.expires.clone(),
+                            }));
+                        }
                     }
                 }
+                if report.findings[j].suppressed_by.is_none() {
+                    report.findings.swap(kept, j);
+                    kept += 1;
+                }
             }
-            if exempted {
-                report.suppressed_findings.push(f);
-            } else {
-                active.push(f);
-            }
+            let exempted = report.findings.split_off(kept);
+            report.suppressed_findings.extend(exempted);
         }
-        report.findings = active;
         for f in &report.suppressed_findings {
             for (i, ex) in self.exemptions.iter().enumerate() {
                 used[i] |= ex.matches(f);
@@ -473,14 +477,14 @@ impl Config {
     fn expired_finding(&self, ex: &Exemption) -> Finding {
         let seed = rules::find(&ex.rule).map_or(Seed::Runtime, |r| r.seed);
         let line = ex.pos.line;
-        let snippet = (line.saturating_sub(2).max(1)..=line)
-            .filter_map(|l| {
-                self.text.lines().nth(l as usize - 1).map(|t| SnippetLine {
-                    line: l,
-                    text: t.to_owned(),
-                })
-            })
-            .collect();
+        let first = line.saturating_sub(2).max(1);
+        let snippet = Snippet::new(
+            first,
+            self.text
+                .lines()
+                .skip(first as usize - 1)
+                .take((line - first + 1) as usize),
+        );
         let pointer = format!("/exemptions/{}", ex.index);
         Finding {
             rule: EXEMPTION_EXPIRED.id,

@@ -59,10 +59,75 @@ impl std::str::FromStr for Severity {
 }
 
 /// A source line shown with a finding.
-#[derive(Clone, Debug, Serialize)]
-pub struct SnippetLine {
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct SnippetLine<'a> {
     pub line: u32,
-    pub text: String,
+    pub text: &'a str,
+}
+
+/// The source lines shown with a finding (up to three, consecutive), in one allocation: a scan
+/// can hold 100,000s of findings. Serialized as a list of `{line, text}`.
+#[derive(Clone, Debug, Default)]
+pub struct Snippet {
+    first: u32,
+    /// The lines joined with `\n`.
+    text: Box<str>,
+    len: u32,
+}
+
+impl Snippet {
+    /// Consecutive lines from `first`.
+    pub fn new<'a>(first: u32, lines: impl IntoIterator<Item = &'a str>) -> Snippet {
+        let mut text = String::new();
+        let mut len = 0;
+        for l in lines {
+            if len > 0 {
+                text.push('\n');
+            }
+            text.push_str(l.trim_end_matches(['\n', '\r']));
+            len += 1;
+        }
+        Snippet {
+            first,
+            text: text.into_boxed_str(),
+            len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = SnippetLine<'_>> + '_ {
+        let lines = if self.len == 0 {
+            None
+        } else {
+            Some(self.text.split('\n'))
+        };
+        lines
+            .into_iter()
+            .flatten()
+            .zip(self.first..)
+            .map(|(text, line)| SnippetLine { line, text })
+    }
+
+    pub fn first(&self) -> Option<SnippetLine<'_>> {
+        self.iter().next()
+    }
+
+    pub fn last(&self) -> Option<SnippetLine<'_>> {
+        self.iter().last()
+    }
+}
+
+impl Serialize for Snippet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -98,12 +163,12 @@ pub struct Finding {
     pub location: Location,
     pub message: String,
     pub remedy: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub snippet: Vec<SnippetLine>,
+    #[serde(skip_serializing_if = "Snippet::is_empty")]
+    pub snippet: Snippet,
     pub fingerprint: String,
     /// Set when an annotation or a config exemption silences the finding (see [`crate::suppress`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed_by: Option<crate::suppress::Suppression>,
+    pub suppressed_by: Option<Box<crate::suppress::Suppression>>,
     /// `new` or `unchanged` against `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::Status>,
@@ -147,7 +212,7 @@ impl<'r> Emitter<'r> {
     /// A finding about a workload known only by its summary (cross-object rules), located at the
     /// start of the object.
     pub fn workload(&mut self, w: &crate::scan::Workload, message: impl Into<String>) {
-        let suppressed_by = crate::suppress::find(&w.ignore, self.rule.id, None);
+        let suppressed_by = crate::suppress::find(&w.ignore, self.rule.id, None).map(Box::new);
         let subject = Subject {
             kind: w.kind.clone(),
             api_version: w.api_version.clone(),
@@ -189,7 +254,7 @@ impl<'r> Emitter<'r> {
             location,
             message,
             remedy: self.rule.remedy,
-            snippet: Vec::new(),
+            snippet: Snippet::default(),
             suppressed_by: None,
             baseline: None,
         });
@@ -206,7 +271,8 @@ impl<'r> Emitter<'r> {
             &ignore_list(object),
             self.rule.id,
             container.map(|c| c.name),
-        );
+        )
+        .map(Box::new);
         if suppressed_by.is_some() {
             self.suppressed += 1;
         }
@@ -259,16 +325,13 @@ pub fn ignore_list(object: &Object) -> Vec<crate::suppress::Suppression> {
 }
 
 /// Up to two lines of context before the marked line.
-fn snippet(object: &Object, line: u32) -> Vec<SnippetLine> {
+fn snippet(object: &Object, line: u32) -> Snippet {
     let first = line.saturating_sub(2).max(1);
-    (first..=line)
-        .filter_map(|l| {
-            object.source.line(l).map(|t| SnippetLine {
-                line: l,
-                text: t.to_owned(),
-            })
-        })
-        .collect()
+    // The object's source may start after `first` (a detached excerpt): skip missing lines.
+    let start = (first..=line)
+        .find(|l| object.source.line(*l).is_some())
+        .unwrap_or(line + 1);
+    Snippet::new(start, (start..=line).map_while(|l| object.source.line(l)))
 }
 
 /// FNV-1a 64 over the parts (separated), as 16 hex digits. Stable across versions and platforms.

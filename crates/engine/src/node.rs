@@ -1,8 +1,9 @@
 //! Node evidence: the files of a control-plane or worker node at their standard paths (kubeadm,
-//! RKE2, k3s), read under a root directory so that tests (and offline images of a node) can point
-//! anywhere. Produces scan inputs — static Pod manifests, the kubelet config, the files the API
-//! server's flags name, and the kubelet's command line from its systemd units — and the ownership
-//! and permissions of the files the CIS benchmark checks.
+//! RKE2, k3s: the locations kube-bench's `cfg/config.yaml` knows for them; see
+//! `docs/controlplane.md`), read under a root directory so that tests (and offline images of a
+//! node) can point anywhere. Produces scan inputs — static Pod manifests, the kubelet config, the
+//! files the API server's flags name, and the kubelet's command line from its systemd units — and
+//! the ownership and permissions of the files the CIS benchmark checks.
 
 use crate::analysis::control_plane::{Component, flags_from_command_line, split_command_line};
 use crate::scan::Input;
@@ -25,6 +26,10 @@ pub enum NodeFileRole {
     KubeletKubeconfig,
     KubeletConfig,
     KubeletService,
+    ProxyKubeconfig,
+    /// The certificate authority the kubelet verifies clients with.
+    ClientCa,
+    EtcdDataDir,
     PkiDirectory,
     Certificate,
     PrivateKey,
@@ -39,6 +44,9 @@ pub struct NodeFile {
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
+    /// An owner besides root:root that the benchmark expects: the `etcd` user and group (from the
+    /// node's /etc/passwd and /etc/group) for the etcd data directory.
+    pub alt_owner: Option<(u32, u32)>,
 }
 
 /// What `gather` found.
@@ -56,11 +64,15 @@ const MANIFEST_DIRS: &[&str] = &[
     "/var/lib/rancher/rke2/agent/pod-manifests",
     "/var/lib/rancher/k3s/agent/pod-manifests",
 ];
+/// Extensions of static Pod manifests (kube-bench also knows `kube-apiserver.manifest`).
+const MANIFEST_EXTENSIONS: &[&str] = &[".yaml", ".yml", ".json", ".manifest"];
 const KUBELET_CONFIGS: &[&str] = &[
     "/var/lib/kubelet/config.yaml",
     "/etc/kubernetes/kubelet/kubelet-config.json",
     "/etc/kubernetes/kubelet-config.yaml",
 ];
+/// Directories of KubeletConfiguration drop-ins (RKE2 writes its defaults there).
+const KUBELET_CONFIG_DIRS: &[&str] = &["/var/lib/rancher/rke2/agent/etc/kubelet.conf.d"];
 const KUBELET_UNITS: &[&str] = &[
     "/usr/lib/systemd/system/kubelet.service",
     "/lib/systemd/system/kubelet.service",
@@ -88,6 +100,55 @@ const KUBECONFIGS: &[(&str, NodeFileRole)] = &[
         "/etc/kubernetes/kubelet.conf",
         NodeFileRole::KubeletKubeconfig,
     ),
+    (
+        "/var/lib/rancher/rke2/server/cred/scheduler.kubeconfig",
+        NodeFileRole::SchedulerKubeconfig,
+    ),
+    (
+        "/var/lib/rancher/rke2/server/cred/controller.kubeconfig",
+        NodeFileRole::ControllerManagerKubeconfig,
+    ),
+    (
+        "/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+        NodeFileRole::KubeletKubeconfig,
+    ),
+    (
+        "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
+        NodeFileRole::KubeletKubeconfig,
+    ),
+    ("/etc/kubernetes/proxy.conf", NodeFileRole::ProxyKubeconfig),
+    (
+        "/var/lib/rancher/rke2/agent/kubeproxy.kubeconfig",
+        NodeFileRole::ProxyKubeconfig,
+    ),
+    (
+        "/var/lib/rancher/k3s/agent/kubeproxy.kubeconfig",
+        NodeFileRole::ProxyKubeconfig,
+    ),
+    // etcd's config file where RKE2 and k3s run it (CIS 1.1.7/1.1.8 read it as the etcd "pod
+    // specification").
+    (
+        "/var/lib/rancher/rke2/server/db/etcd/config",
+        NodeFileRole::EtcdManifest,
+    ),
+    (
+        "/var/lib/rancher/k3s/server/db/etcd/config",
+        NodeFileRole::EtcdManifest,
+    ),
+];
+/// The kubelet's client CA when neither its flags nor its config name one.
+const CLIENT_CAS: &[&str] = &[
+    "/etc/kubernetes/pki/ca.crt",
+    "/var/lib/rancher/rke2/agent/client-ca.crt",
+    "/var/lib/rancher/k3s/agent/client-ca.crt",
+];
+/// etcd data directories when no etcd static Pod names one with `--data-dir`.
+const ETCD_DATA_DIRS: &[&str] = &[
+    "/var/lib/etcd",
+    "/var/lib/etcd/default.etcd",
+    "/var/lib/etcd/data.etcd",
+    "/var/lib/rancher/rke2/server/db/etcd",
+    "/var/lib/rancher/k3s/server/db/etcd",
 ];
 
 fn under(root: &Path, node_path: &str) -> PathBuf {
@@ -116,11 +177,16 @@ impl NodeEvidence {
                     mode,
                     uid,
                     gid,
+                    alt_owner: None,
                 });
                 true
             }
             None => false,
         }
+    }
+
+    fn has_file(&self, node_path: &str) -> bool {
+        self.files.iter().any(|f| f.path == node_path)
     }
 
     fn manifest(&mut self, root: &Path, node_path: &str) {
@@ -140,13 +206,14 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
 /// Reads a node's evidence under `root` (`/` on the node itself).
 pub fn gather(root: &Path) -> NodeEvidence {
     let mut ev = NodeEvidence::default();
+    let mut etcd_data_dirs = Vec::new();
     // Static Pod manifests of the control plane.
     for dir in MANIFEST_DIRS {
         for path in sorted_entries(&under(root, dir)) {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
+            if !MANIFEST_EXTENSIONS.iter().any(|e| name.ends_with(e)) {
                 continue;
             }
             let node_path = format!("{dir}/{name}");
@@ -165,8 +232,12 @@ pub fn gather(root: &Path) -> NodeEvidence {
             if role == Some(NodeFileRole::ApiServerManifest) {
                 follow_flag_files(root, &path, &mut ev);
             }
+            if role == Some(NodeFileRole::EtcdManifest) {
+                etcd_data_dirs.extend(flag_values(&path, Component::Etcd, "data-dir"));
+            }
         }
     }
+    etcd_data_dir(root, &mut ev, &etcd_data_dirs);
     for (path, role) in KUBECONFIGS {
         ev.file(root, path, *role);
     }
@@ -197,13 +268,27 @@ pub fn gather(root: &Path) -> NodeEvidence {
             kubelet_config_seen = true;
         }
     }
-    kubelet_command_line(root, &mut ev, kubelet_config_seen);
+    for dir in KUBELET_CONFIG_DIRS {
+        for p in sorted_entries(&under(root, dir)) {
+            let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if p.is_file() && name.ends_with(".conf") {
+                let node_path = format!("{dir}/{name}");
+                ev.file(root, &node_path, NodeFileRole::KubeletConfig);
+                ev.manifest(root, &node_path);
+                kubelet_config_seen = true;
+            }
+        }
+    }
+    let client_ca = kubelet_command_line(root, &mut ev, kubelet_config_seen);
+    kubelet_client_ca(root, &mut ev, client_ca);
     if ev.inputs.is_empty() && ev.files.is_empty() {
         ev.diagnostics.push(Diagnostic::new(
             DiagLevel::Error,
             &root.display().to_string(),
             None,
-            "no Kubernetes node files found (looked for /etc/kubernetes/manifests, /var/lib/kubelet/config.yaml, kubelet systemd units, RKE2/k3s pod manifests)",
+            "no Kubernetes node files found (looked for /etc/kubernetes/manifests, /var/lib/kubelet/config.yaml, kubelet systemd units, RKE2/k3s pod manifests, kubeconfigs and etcd data directories)",
         ));
     }
     ev
@@ -247,6 +332,85 @@ fn follow_flag_files(root: &Path, manifest: &Path, ev: &mut NodeEvidence) {
     }
 }
 
+/// The values of one component flag in a static Pod manifest.
+fn flag_values(manifest: &Path, component: Component, name: &str) -> Vec<String> {
+    let loaded = crate::source::load_file(manifest);
+    let mut out = Vec::new();
+    for object in &loaded.objects {
+        for flags in crate::analysis::control_plane::component_flags(object) {
+            if flags.component == component
+                && let Some(f) = flags.get(name)
+                && !f.value.is_empty()
+            {
+                out.push(f.value.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The uid of `user` and the gid of `group` in the node's /etc/passwd and /etc/group.
+fn user_and_group(root: &Path, user: &str, group: &str) -> Option<(u32, u32)> {
+    let id = |file: &str, name: &str, field: usize| -> Option<u32> {
+        let text = std::fs::read_to_string(under(root, file)).ok()?;
+        text.lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&name))
+            .and_then(|f| f.get(field)?.parse().ok())
+    };
+    Some((id("/etc/passwd", user, 2)?, id("/etc/group", group, 2)?))
+}
+
+/// The etcd data directory (CIS 1.1.11/1.1.12): the `--data-dir` of the etcd static Pod, or the
+/// first of the known locations that exists.
+fn etcd_data_dir(root: &Path, ev: &mut NodeEvidence, from_flags: &[String]) {
+    let candidates: Vec<&str> = if from_flags.is_empty() {
+        ETCD_DATA_DIRS.to_vec()
+    } else {
+        from_flags.iter().map(String::as_str).collect()
+    };
+    let Some(dir) = candidates
+        .into_iter()
+        .find(|d| under(root, d).is_dir() && !ev.has_file(d))
+    else {
+        return;
+    };
+    if ev.file(root, dir, NodeFileRole::EtcdDataDir)
+        && let Some(f) = ev.files.last_mut()
+    {
+        f.alt_owner = user_and_group(root, "etcd", "etcd");
+    }
+}
+
+/// The kubelet's client CA file (CIS 4.1.7/4.1.8): named by `--client-ca-file` or the
+/// KubeletConfiguration, else the first known location; not recorded twice (kubeadm's is also a
+/// PKI certificate).
+fn kubelet_client_ca(root: &Path, ev: &mut NodeEvidence, named: Option<String>) {
+    let named = named.or_else(|| {
+        ev.files
+            .iter()
+            .filter(|f| f.role == NodeFileRole::KubeletConfig)
+            .flat_map(|f| crate::source::load_file(&under(root, &f.path)).objects)
+            .find_map(|o| {
+                o.root
+                    .pointer("/authentication/x509/clientCAFile")
+                    .and_then(crate::yaml::Node::text)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+            })
+    });
+    let path = match named {
+        Some(p) => p,
+        None => match CLIENT_CAS.iter().find(|p| under(root, p).is_file()) {
+            Some(p) => (*p).to_owned(),
+            None => return,
+        },
+    };
+    if !ev.has_file(&path) {
+        ev.file(root, &path, NodeFileRole::ClientCa);
+    }
+}
+
 /// Parses `KEY=value` lines of an environment file.
 fn env_file(text: &str) -> BTreeMap<String, String> {
     text.lines()
@@ -263,7 +427,8 @@ fn env_file(text: &str) -> BTreeMap<String, String> {
 
 /// The kubelet's effective command line from its systemd unit and drop-ins (the last
 /// `ExecStart=` wins, `Environment=`/`EnvironmentFile=` variables expanded), as a scan input.
-fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) {
+/// Returns its `--client-ca-file`.
+fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -> Option<String> {
     let mut units: Vec<String> = KUBELET_UNITS.iter().map(|s| (*s).to_owned()).collect();
     for dir in KUBELET_DROPIN_DIRS {
         for p in sorted_entries(&under(root, dir)) {
@@ -311,7 +476,7 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) {
             }
         }
     }
-    let Some((command, unit)) = exec else { return };
+    let (command, unit) = exec?;
     let expanded: String = split_command_line(&command)
         .into_iter()
         .map(|w| {
@@ -325,11 +490,9 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    let Some(flags) = flags_from_command_line(&expanded) else {
-        return;
-    };
+    let flags = flags_from_command_line(&expanded)?;
     if flags.component != Component::Kubelet {
-        return;
+        return None;
     }
     // Follow `--config` when the standard locations did not have it.
     if !config_seen
@@ -343,6 +506,10 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) {
         &format!("{unit} (ExecStart)"),
         &expanded,
     ));
+    flags
+        .get("client-ca-file")
+        .map(|f| f.value.clone())
+        .filter(|v| !v.is_empty())
 }
 
 /// A command line as a scan input: a `CommandLine` document (`kubeharden.io/v1alpha1`) whose

@@ -48,10 +48,22 @@ impl Input {
         }
     }
 
+    /// [`Input::load`], freeing in-memory bytes once copied (when this was their last holder).
+    pub fn into_loaded(self) -> Loaded {
+        match self {
+            Input::Bytes { name, bytes } => {
+                let owned = bytes.to_vec();
+                drop(bytes);
+                source::load_bytes(&name, owned)
+            }
+            other => other.load(),
+        }
+    }
+
     /// The objects of the documents that may hold the scalar `word` (see
     /// [`source::may_hold_scalar`]): phase 0 parses a few documents instead of every input twice.
-    fn load_holding(&self, word: &str) -> Loaded {
-        let keep = |doc: &str| source::may_hold_scalar(doc, word);
+    fn load_holding(&self, words: &[&str]) -> Loaded {
+        let keep = |doc: &str| words.iter().any(|w| source::may_hold_scalar(doc, w));
         match self {
             Input::File(p) => source::load_file_where(p, &keep),
             Input::Bytes { name, bytes } => source::load_bytes_where(name, bytes.to_vec(), &keep),
@@ -62,6 +74,26 @@ impl Input {
             },
         }
     }
+}
+
+/// The objects that `keep` accepts among the documents of the inputs that may hold one of
+/// `words` as a scalar: for front ends that need some objects before the scan (the user's
+/// policies and their parameters). Diagnostics are left to the scan, which reads the same inputs.
+pub fn collect_objects(
+    inputs: &[Input],
+    words: &[&str],
+    keep: &(dyn Fn(&Object) -> bool + Sync),
+) -> Vec<Object> {
+    inputs
+        .par_iter()
+        .flat_map_iter(|i| {
+            i.load_holding(words)
+                .objects
+                .into_iter()
+                .filter(|o| keep(o))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// A Namespace declared in the input.
@@ -77,6 +109,24 @@ pub struct NamespaceInfo {
 pub struct Context {
     /// Namespaces declared in the input, by name.
     pub namespaces: BTreeMap<String, NamespaceInfo>,
+    /// The user's policies, run on every object (see [`rules::CustomPolicies`]).
+    pub custom: Option<Arc<dyn rules::CustomPolicies>>,
+    /// The admission request being judged (the webhook); `None` for files and clusters, which
+    /// policies see as a `CREATE` by an unnamed user.
+    pub request: Option<RequestInfo>,
+}
+
+/// What an admission request says besides its object, for policies that read it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestInfo {
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    pub operation: String,
+    pub username: String,
+    pub uid: String,
+    pub groups: Vec<String>,
+    /// The object before an UPDATE.
+    pub old_object: Option<serde_json::Value>,
+    pub dry_run: bool,
 }
 
 /// A workload (any object with a pod template), summarised for cross-object rules.
@@ -245,12 +295,43 @@ pub fn scan_with_node_files(
     rules: &[&'static Rule],
     node_files: Vec<crate::node::NodeFile>,
 ) -> Report {
+    scan_with(
+        inputs,
+        rules,
+        Extras {
+            node_files,
+            custom: None,
+        },
+    )
+}
+
+/// What a scan may get besides its inputs and rules.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Files of a node with their ownership and permissions (`kubeharden node`).
+    pub node_files: Vec<crate::node::NodeFile>,
+    /// The user's policies; they run for those of their rules that are in the scan's `rules`.
+    pub custom: Option<Arc<dyn rules::CustomPolicies>>,
+}
+
+/// Scans the inputs with the given rules and extras.
+pub fn scan_with(inputs: &[Input], rules: &[&'static Rule], extras: Extras) -> Report {
+    scan_owned(inputs.to_vec(), rules, extras)
+}
+
+/// [`scan_with`], taking the inputs: the bytes of an in-memory input are freed as soon as it is
+/// parsed (when nothing else holds them), so a cluster snapshot is not held whole until the end.
+pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -> Report {
+    let Extras { node_files, custom } = extras;
     // Phase 0: namespaces.
-    let mut ctx = Context::default();
+    let mut ctx = Context {
+        custom,
+        ..Context::default()
+    };
     let ns_objects: Vec<(String, NamespaceInfo)> = inputs
         .par_iter()
         .flat_map_iter(|i| {
-            i.load_holding("Namespace")
+            i.load_holding(&["Namespace"])
                 .objects
                 .into_iter()
                 .filter(|o| o.kind == "Namespace" && o.group().is_empty())
@@ -278,9 +359,20 @@ pub fn scan_with_node_files(
         .copied()
         .filter(|r| matches!(r.check, Check::PodTemplate(_)))
         .collect();
+    let custom_rules: Vec<&Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.check, Check::Custom))
+        .collect();
+    let phase1 = Phase1 {
+        object_rules: &object_rules,
+        template_rules: &template_rules,
+        custom_rules: &custom_rules,
+    };
+    let input_count = inputs.len();
     let outcomes: Vec<Outcome> = inputs
-        .par_iter()
-        .map(|input| scan_input(&ctx, input, &object_rules, &template_rules))
+        .into_par_iter()
+        .map(|input| scan_loaded(&ctx, input.into_loaded(), &phase1))
         .collect();
 
     let mut facts = Facts {
@@ -292,7 +384,7 @@ pub fn scan_with_node_files(
     let mut diagnostics = Vec::new();
     let mut suppressed = 0;
     let mut summary = InputSummary {
-        inputs: inputs.len(),
+        inputs: input_count,
         ..InputSummary::default()
     };
     for o in outcomes {
@@ -338,20 +430,7 @@ pub fn scan_with_node_files(
         } else {
             (findings, Vec::new())
         };
-    findings.sort_by(|a, b| {
-        (
-            &a.location.origin,
-            a.location.line,
-            a.location.column,
-            a.rule,
-        )
-            .cmp(&(
-                &b.location.origin,
-                b.location.line,
-                b.location.column,
-                b.rule,
-            ))
-    });
+    crate::post::sort_findings(&mut findings);
     diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
     let scorecard = scorecard(rules, &findings, &ctx, &facts, &summary);
     Report {
@@ -383,22 +462,20 @@ struct Outcome {
     evidence: BTreeMap<&'static str, usize>,
 }
 
-fn scan_input(
-    ctx: &Context,
-    input: &Input,
-    object_rules: &[&Rule],
-    template_rules: &[&Rule],
-) -> Outcome {
-    scan_loaded(ctx, input.load(), object_rules, template_rules)
+/// The rules phase 1 runs, by what they check.
+struct Phase1<'a> {
+    object_rules: &'a [&'a Rule],
+    template_rules: &'a [&'a Rule],
+    custom_rules: &'a [&'a Rule],
 }
 
 /// Phase 1 over the objects of one input already read.
-fn scan_loaded(
-    ctx: &Context,
-    loaded: Loaded,
-    object_rules: &[&Rule],
-    template_rules: &[&Rule],
-) -> Outcome {
+fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
+    let Phase1 {
+        object_rules,
+        template_rules,
+        custom_rules,
+    } = *phase;
     let mut out = Outcome {
         diagnostics: loaded.diagnostics,
         bytes: loaded.bytes,
@@ -419,6 +496,14 @@ fn scan_loaded(
             if let Check::Object(check) = rule.check {
                 let mut emit = Emitter::new(rule);
                 check(ctx, &object, &mut emit);
+                out.suppressed += emit.suppressed;
+                out.findings.extend(emit.findings);
+            }
+        }
+        if let Some(custom) = ctx.custom.as_deref()
+            && !custom_rules.is_empty()
+        {
+            for emit in custom.check(ctx, &object, custom_rules) {
                 out.suppressed += emit.suppressed;
                 out.findings.extend(emit.findings);
             }
@@ -492,6 +577,8 @@ fn scan_loaded(
             out.retained.push(detach(object));
         }
     }
+    // Held until every input is read: no slack from doubling (a cluster yields 100,000s).
+    out.findings.shrink_to_fit();
     out
 }
 
@@ -560,7 +647,9 @@ pub fn scorecard(
     _facts: &Facts,
     summary: &InputSummary,
 ) -> Vec<SeedScore> {
+    let custom = rules.iter().any(|r| r.seed == Seed::Custom);
     Seed::all()
+        .chain(custom.then_some(Seed::Custom))
         .map(|seed| {
             let section: Vec<&Rule> = rules.iter().copied().filter(|r| r.seed == seed).collect();
             let count = findings.iter().filter(|f| f.seed == seed).count();
@@ -628,8 +717,23 @@ pub struct Checked {
 /// rules, the findings (active and suppressed) and diagnostics are exactly the ones [`scan`]
 /// reports for the same input.
 pub fn check_input(input: &Input, rules: &[&'static Rule]) -> Checked {
+    check_input_with(input, rules, None, None)
+}
+
+/// [`check_input`] with the user's policies (their rules must be in `rules` to run) and the
+/// admission request they may read.
+pub fn check_input_with(
+    input: &Input,
+    rules: &[&'static Rule],
+    custom: Option<Arc<dyn rules::CustomPolicies>>,
+    request: Option<RequestInfo>,
+) -> Checked {
     let loaded = input.load();
-    let mut ctx = Context::default();
+    let mut ctx = Context {
+        custom,
+        request,
+        ..Context::default()
+    };
     for o in loaded
         .objects
         .iter()
@@ -647,27 +751,19 @@ pub fn check_input(input: &Input, rules: &[&'static Rule]) -> Checked {
     };
     let object_rules = of(|c| matches!(c, Check::Object(_)));
     let template_rules = of(|c| matches!(c, Check::PodTemplate(_)));
-    let out = scan_loaded(&ctx, loaded, &object_rules, &template_rules);
+    let custom_rules = of(|c| matches!(c, Check::Custom));
+    let phase = Phase1 {
+        object_rules: &object_rules,
+        template_rules: &template_rules,
+        custom_rules: &custom_rules,
+    };
+    let out = scan_loaded(&ctx, loaded, &phase);
     let (mut findings, mut suppressed_findings): (Vec<Finding>, Vec<Finding>) = out
         .findings
         .into_iter()
         .partition(|f| f.suppressed_by.is_none());
-    let order = |a: &Finding, b: &Finding| {
-        (
-            &a.location.origin,
-            a.location.line,
-            a.location.column,
-            a.rule,
-        )
-            .cmp(&(
-                &b.location.origin,
-                b.location.line,
-                b.location.column,
-                b.rule,
-            ))
-    };
-    findings.sort_by(order);
-    suppressed_findings.sort_by(order);
+    crate::post::sort_findings(&mut findings);
+    crate::post::sort_findings(&mut suppressed_findings);
     let mut diagnostics = out.diagnostics;
     diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
     Checked {

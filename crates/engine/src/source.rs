@@ -186,7 +186,7 @@ pub fn load_bytes_where(name: &str, bytes: Vec<u8>, keep: &dyn Fn(&str) -> bool)
         ));
         return out;
     }
-    let source = Arc::new(Source::new(name, text));
+    let source = Arc::new(Source::new(name, lone_carriage_returns_to_line_feeds(text)));
     let is_template = source.text.contains("{{");
     let docs = yaml::parse_stream_where(&source.text, keep);
     for (doc_index, doc) in docs.into_iter().enumerate() {
@@ -224,6 +224,24 @@ pub fn load_bytes_where(name: &str, bytes: Vec<u8>, keep: &dyn Fn(&str) -> bool)
         }
     }
     out
+}
+
+/// A carriage return not followed by a line feed (classic Mac OS) ends a line for the YAML parser,
+/// as for editors and go-yaml: it becomes a line feed, so that every line count (documents,
+/// snippets, positions) agrees with the parser's. Same length: byte offsets stay valid.
+fn lone_carriage_returns_to_line_feeds(text: String) -> String {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !memchr::memchr_iter(b'\r', bytes).any(lone) {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    String::from_utf8(bytes).expect("one ASCII byte replaced by another")
 }
 
 /// Unrolls `List` kinds; validates that a document is a Kubernetes object.

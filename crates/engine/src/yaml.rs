@@ -9,7 +9,7 @@
 //! so an alias bomb or a 100,000-deep document yields an error, never a hang or a stack overflow.
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Maximum nesting depth of collections in one document, aliases included. 255 is also the YAML
@@ -542,10 +542,14 @@ fn parse_document(
 
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| YamlError {
-            pos: Pos {
-                line: (e.marker().line() as u32).saturating_add(first_line - 1),
-                col: e.marker().col() as u32 + 1,
-            },
+            pos: within(
+                text,
+                first_line,
+                Pos {
+                    line: (e.marker().line() as u32).saturating_add(first_line - 1),
+                    col: e.marker().col() as u32 + 1,
+                },
+            ),
             message: match e.info() {
                 // The scanner's limit of 255 flow levels.
                 "recursion limit exceeded" => format!("nesting deeper than {MAX_DEPTH} levels"),
@@ -678,6 +682,15 @@ fn parse_document(
         }
         if anchor != 0 {
             let size = node.size();
+            // The anchor keeps a copy: count it, or nested anchors around a long collection
+            // (`&a [&b [&c [1, 1, …]]]`) would copy it once per level, unbounded by the limit.
+            nodes += size;
+            if nodes > MAX_NODES {
+                return Err(err(
+                    pos,
+                    format!("document copies more than {MAX_NODES} nodes into anchors and aliases"),
+                ));
+            }
             anchors.insert(anchor, (node.clone(), size, height(&node)));
         }
         match stack.last_mut() {
@@ -726,6 +739,20 @@ fn parse_document(
         apply_merge_keys(r);
     }
     Ok((root, warnings))
+}
+
+/// `pos`, or the end of the chunk's last line when `pos` is past it: the scanner reports errors
+/// found at the end of the input on the line after the last one.
+fn within(text: &str, first_line: u32, pos: Pos) -> Pos {
+    let last = text.split_inclusive('\n').next_back().unwrap_or("");
+    let line = first_line + (text.split_inclusive('\n').count().max(1) as u32 - 1);
+    if pos.line <= line {
+        return pos;
+    }
+    Pos {
+        line,
+        col: last.trim_end_matches(['\n', '\r']).chars().count() as u32 + 1,
+    }
 }
 
 /// Nesting depth in collections (0 for a scalar). Recursion is bounded by [`MAX_DEPTH`].
@@ -783,6 +810,8 @@ fn apply_merge_keys(node: &mut Node) {
             {
                 let mut merged: Vec<Entry> = Vec::new();
                 let mut own: Vec<Entry> = Vec::new();
+                // Sets, not scans: a merged mapping may have many keys.
+                let mut merged_keys: HashSet<String> = HashSet::new();
                 for e in entries.drain(..) {
                     if e.key == "<<" {
                         let sources: Vec<Node> = match e.value.value {
@@ -793,7 +822,7 @@ fn apply_merge_keys(node: &mut Node) {
                         for src in sources {
                             if let Value::Map(src_entries) = src.value {
                                 for se in src_entries {
-                                    if !merged.iter().any(|m| m.key == se.key) {
+                                    if merged_keys.insert(se.key.clone()) {
                                         merged.push(se);
                                     }
                                 }
@@ -804,7 +833,8 @@ fn apply_merge_keys(node: &mut Node) {
                     }
                 }
                 // Explicit keys override merged ones: merged first, own last (last wins).
-                merged.retain(|m| !own.iter().any(|o| o.key == m.key));
+                let own_keys: HashSet<&str> = own.iter().map(|o| o.key.as_str()).collect();
+                merged.retain(|m| !own_keys.contains(m.key.as_str()));
                 merged.extend(own);
                 *entries = merged;
             }

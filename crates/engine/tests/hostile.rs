@@ -375,3 +375,80 @@ fn files_over_the_size_limit_are_skipped_with_an_error() {
         errors[0]
     );
 }
+
+#[test]
+fn nested_anchors_cannot_copy_a_collection_once_per_level() {
+    // Each anchor keeps a copy of its node: 250 anchors around a list of 100,000 items would be
+    // 25 million nodes (gigabytes) from 200 KB of text. The copies count towards the node limit.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndata: ");
+    for i in 0..250 {
+        text.push_str(&format!("&a{i} ["));
+    }
+    text.push_str(&"1,".repeat(100_000));
+    text.push_str(&"]".repeat(250));
+    text.push('\n');
+    let report = scan("anchors.yaml", &text);
+    expect_one(
+        &report,
+        DiagLevel::Error,
+        "anchors.yaml",
+        4,
+        "nodes into anchors and aliases",
+    );
+    // A few anchors around the same list are fine.
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: m}}\ndata: &a {{list: &b [{}]}}\n",
+        "1,".repeat(100_000)
+    );
+    no_errors(&scan("two-anchors.yaml", &text));
+}
+
+#[test]
+fn merging_a_large_mapping_takes_linear_time() {
+    // `<<: *a` of a mapping with 100,000 keys: quadratic merging took minutes.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\nx: &a {");
+    for i in 0..100_000 {
+        text.push_str(&format!("k{i}: v{i}, "));
+    }
+    text.push_str("}\ndata:\n  k7: own\n  <<: *a\n");
+    let report = scan("merge.yaml", &text);
+    no_errors(&report);
+    assert_eq!(report.summary.objects, 1);
+    let loaded = source::load_bytes("merge.yaml", text.into_bytes());
+    let data = loaded.objects[0].root.get("data").unwrap();
+    assert_eq!(data.entries().len(), 100_000);
+    // Explicit keys win over merged ones, wherever they are written.
+    assert_eq!(data.get("k7").unwrap().as_str(), Some("own"));
+    assert_eq!(data.get("k99999").unwrap().as_str(), Some("v99999"));
+}
+
+#[test]
+fn many_documents_are_read_in_linear_time() {
+    // The document count is bounded only by the file size limit; each document costs the same.
+    let text: String = (0..20_000)
+        .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n"))
+        .collect();
+    let report = scan("many.yaml", &text);
+    no_errors(&report);
+    assert_eq!(report.summary.objects, 20_000);
+}
+
+#[test]
+fn errors_at_the_end_of_the_input_name_its_last_line() {
+    // Without a final line break the YAML scanner reports the line after the last one.
+    for (text, line, col) in [
+        ("a: 1\nb", 2, 2),
+        ("a: 1\nb\n", 2, 2),
+        ("apiVersion: v1\nkind: Pod\n...\u{1a}", 3, 5),
+    ] {
+        let report = scan("end.yaml", text);
+        let errors = diags(&report, DiagLevel::Error);
+        assert_eq!(errors.len(), 1, "{text:?}: {:#?}", report.diagnostics);
+        assert_eq!(
+            (errors[0].line, errors[0].column),
+            (Some(line), Some(col)),
+            "{text:?}: {:?}",
+            errors[0]
+        );
+    }
+}

@@ -181,3 +181,320 @@ fn an_empty_root_is_an_input_error() {
     let ev = node::gather(dir.path());
     assert_eq!(ev.diagnostics.len(), 1);
 }
+
+fn is_root() -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    fs::metadata(dir.path())
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap()
+}
+
+/// (node path, role) of every file `gather` recorded.
+fn roles(ev: &node::NodeEvidence) -> Vec<(String, node::NodeFileRole)> {
+    ev.files.iter().map(|f| (f.path.clone(), f.role)).collect()
+}
+
+fn has(ev: &node::NodeEvidence, path: &str, role: node::NodeFileRole) -> bool {
+    ev.files.iter().any(|f| f.path == path && f.role == role)
+}
+
+fn permission_messages(ev: node::NodeEvidence) -> Vec<String> {
+    let report = scan_with_node_files(&ev.inputs, rules::all(), ev.files);
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "node-file-permissions")
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+/// RKE2's known paths (kube-bench `cfg/config.yaml`): pod manifests, the server's component
+/// kubeconfigs, the agent's kubelet and kube-proxy kubeconfigs, the client CA, the kubelet config
+/// drop-ins, etcd's config file and data directory.
+#[test]
+fn rke2_paths() {
+    use node::NodeFileRole::*;
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let rke2 = "/var/lib/rancher/rke2";
+    write(
+        r,
+        &format!("{rke2}/agent/pod-manifests/etcd.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: etcd, namespace: kube-system}\nspec:\n  containers:\n  - name: etcd\n    image: index.docker.io/rancher/hardened-etcd:v3.5.16-k3s1\n    command: [etcd, --config-file=/var/lib/rancher/rke2/server/db/etcd/config]\n",
+        0o600,
+    );
+    write(
+        r,
+        &format!("{rke2}/server/db/etcd/config"),
+        "name: cp-1\n",
+        0o644,
+    );
+    fs::create_dir_all(r.join("var/lib/rancher/rke2/server/db/etcd/member")).unwrap();
+    fs::set_permissions(
+        r.join("var/lib/rancher/rke2/server/db/etcd"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let kubeconfig = "apiVersion: v1\nkind: Config\n";
+    write(
+        r,
+        &format!("{rke2}/server/cred/scheduler.kubeconfig"),
+        kubeconfig,
+        0o644,
+    );
+    write(
+        r,
+        &format!("{rke2}/server/cred/controller.kubeconfig"),
+        kubeconfig,
+        0o600,
+    );
+    write(
+        r,
+        &format!("{rke2}/agent/kubelet.kubeconfig"),
+        kubeconfig,
+        0o644,
+    );
+    write(
+        r,
+        &format!("{rke2}/agent/kubeproxy.kubeconfig"),
+        kubeconfig,
+        0o600,
+    );
+    write(r, &format!("{rke2}/agent/client-ca.crt"), "ca", 0o666);
+    write(
+        r,
+        &format!("{rke2}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf"),
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nreadOnlyPort: 10255\nauthentication:\n  x509:\n    clientCAFile: /var/lib/rancher/rke2/agent/client-ca.crt\n",
+        0o600,
+    );
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    for (path, role) in [
+        ("agent/pod-manifests/etcd.yaml", EtcdManifest),
+        ("server/db/etcd/config", EtcdManifest),
+        ("server/db/etcd", EtcdDataDir),
+        ("server/cred/scheduler.kubeconfig", SchedulerKubeconfig),
+        (
+            "server/cred/controller.kubeconfig",
+            ControllerManagerKubeconfig,
+        ),
+        ("agent/kubelet.kubeconfig", KubeletKubeconfig),
+        ("agent/kubeproxy.kubeconfig", ProxyKubeconfig),
+        ("agent/client-ca.crt", ClientCa),
+        (
+            "agent/etc/kubelet.conf.d/00-rke2-defaults.conf",
+            KubeletConfig,
+        ),
+    ] {
+        let path = format!("{rke2}/{path}");
+        assert!(
+            has(&ev, &path, role),
+            "{path} as {role:?}: {:?}",
+            roles(&ev)
+        );
+    }
+    // The drop-in is read as a KubeletConfiguration.
+    let report = scan_with_node_files(&ev.inputs, rules::all(), ev.files.clone());
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule == "kubelet-read-only-port"),
+        "{:?}",
+        report.findings.iter().map(|f| f.rule).collect::<Vec<_>>()
+    );
+    let messages = permission_messages(ev);
+    for prefix in [
+        "CIS 1.1.7: /var/lib/rancher/rke2/server/db/etcd/config has mode 644",
+        "CIS 1.1.11: /var/lib/rancher/rke2/server/db/etcd has mode 755; at most 700",
+        "CIS 1.1.15: /var/lib/rancher/rke2/server/cred/scheduler.kubeconfig has mode 644",
+        "CIS 4.1.5: /var/lib/rancher/rke2/agent/kubelet.kubeconfig has mode 644",
+        "CIS 4.1.7: /var/lib/rancher/rke2/agent/client-ca.crt has mode 666; at most 644",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.starts_with(prefix)),
+            "{prefix}: {messages:#?}"
+        );
+    }
+    for quiet in ["controller.kubeconfig", "kubeproxy.kubeconfig", "etcd.yaml"] {
+        assert!(
+            !messages
+                .iter()
+                .any(|m| m.contains(quiet) && m.contains("has mode")),
+            "{quiet}: {messages:#?}"
+        );
+    }
+}
+
+/// k3s's known paths: the agent's kubeconfigs and client CA, the embedded etcd's config and data.
+#[test]
+fn k3s_paths() {
+    use node::NodeFileRole::*;
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let k3s = "/var/lib/rancher/k3s";
+    let kubeconfig = "apiVersion: v1\nkind: Config\n";
+    write(
+        r,
+        &format!("{k3s}/agent/kubelet.kubeconfig"),
+        kubeconfig,
+        0o600,
+    );
+    write(
+        r,
+        &format!("{k3s}/agent/kubeproxy.kubeconfig"),
+        kubeconfig,
+        0o644,
+    );
+    write(r, &format!("{k3s}/agent/client-ca.crt"), "ca", 0o644);
+    write(
+        r,
+        &format!("{k3s}/server/db/etcd/config"),
+        "name: s1\n",
+        0o600,
+    );
+    fs::set_permissions(
+        r.join("var/lib/rancher/k3s/server/db/etcd"),
+        fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    for (path, role) in [
+        ("agent/kubelet.kubeconfig", KubeletKubeconfig),
+        ("agent/kubeproxy.kubeconfig", ProxyKubeconfig),
+        ("agent/client-ca.crt", ClientCa),
+        ("server/db/etcd/config", EtcdManifest),
+        ("server/db/etcd", EtcdDataDir),
+    ] {
+        let path = format!("{k3s}/{path}");
+        assert!(
+            has(&ev, &path, role),
+            "{path} as {role:?}: {:?}",
+            roles(&ev)
+        );
+    }
+    let messages: Vec<String> = permission_messages(ev)
+        .into_iter()
+        .filter(|m| m.contains("has mode"))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "CIS 4.1.3: /var/lib/rancher/k3s/agent/kubeproxy.kubeconfig has mode 644; at most 600 is expected"
+        ]
+    );
+}
+
+/// kubeadm: the etcd data directory named by the static Pod's `--data-dir` (owned by root, or by
+/// the node's `etcd` user), kube-bench's proxy kubeconfig, `.manifest` static Pods, and the client
+/// CA named by the kubelet config, recorded once when it is also a PKI certificate.
+#[test]
+fn kubeadm_etcd_data_dir_proxy_and_client_ca() {
+    use node::NodeFileRole::*;
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "/etc/kubernetes/manifests/etcd.manifest",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: etcd, namespace: kube-system}\nspec:\n  containers:\n  - name: etcd\n    image: registry.k8s.io/etcd:3.5.21-0\n    command: [etcd, --data-dir=/data/etcd, --client-cert-auth=true]\n",
+        0o600,
+    );
+    // A directory that is not the one named by the flag is not taken.
+    fs::create_dir_all(r.join("var/lib/etcd")).unwrap();
+    fs::create_dir_all(r.join("data/etcd/member")).unwrap();
+    fs::set_permissions(r.join("data/etcd"), fs::Permissions::from_mode(0o750)).unwrap();
+    write(
+        r,
+        "/etc/kubernetes/proxy.conf",
+        "apiVersion: v1\nkind: Config\n",
+        0o640,
+    );
+    write(r, "/etc/kubernetes/pki/ca.crt", "ca", 0o644);
+    write(
+        r,
+        "/var/lib/kubelet/config.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  x509:\n    clientCAFile: /etc/kubernetes/pki/ca.crt\n",
+        0o600,
+    );
+    write(
+        r,
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\netcd:x:1001:1001::/var/lib/etcd:/sbin/nologin\n",
+        0o644,
+    );
+    write(r, "/etc/group", "root:x:0:\netcd:x:1001:\n", 0o644);
+    if is_root() {
+        std::os::unix::fs::chown(r.join("data/etcd"), Some(1001), Some(1001)).unwrap();
+    }
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    assert!(has(
+        &ev,
+        "/etc/kubernetes/manifests/etcd.manifest",
+        EtcdManifest
+    ));
+    assert!(has(&ev, "/data/etcd", EtcdDataDir), "{:?}", roles(&ev));
+    assert!(!ev.files.iter().any(|f| f.path == "/var/lib/etcd"));
+    let data = ev.files.iter().find(|f| f.role == EtcdDataDir).unwrap();
+    assert_eq!(data.alt_owner, Some((1001, 1001)));
+    assert!(has(&ev, "/etc/kubernetes/proxy.conf", ProxyKubeconfig));
+    let ca: Vec<_> = ev
+        .files
+        .iter()
+        .filter(|f| f.path == "/etc/kubernetes/pki/ca.crt")
+        .map(|f| f.role)
+        .collect();
+    assert_eq!(ca, [Certificate]);
+    let messages = permission_messages(ev);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("CIS 1.1.11: /data/etcd has mode 750")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("CIS 4.1.3: /etc/kubernetes/proxy.conf has mode 640")),
+        "{messages:#?}"
+    );
+    if is_root() {
+        // Owned by etcd:etcd: what CIS 1.1.12 asks for, accepted.
+        assert!(
+            !messages.iter().any(|m| m.starts_with("CIS 1.1.12")),
+            "{messages:#?}"
+        );
+    }
+}
+
+/// The kubelet's `--client-ca-file` names the client CA (CIS 4.1.7/4.1.8) outside the PKI tree.
+#[test]
+fn client_ca_from_the_kubelet_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "/etc/systemd/system/kubelet.service",
+        "[Service]\nExecStart=/usr/local/bin/kubelet --client-ca-file=/etc/kubernetes/certs/ca.pem --anonymous-auth=false\n",
+        0o600,
+    );
+    write(r, "/etc/kubernetes/certs/ca.pem", "ca", 0o664);
+    let ev = node::gather(r);
+    assert!(
+        has(
+            &ev,
+            "/etc/kubernetes/certs/ca.pem",
+            node::NodeFileRole::ClientCa
+        ),
+        "{:?}",
+        roles(&ev)
+    );
+    let messages = permission_messages(ev);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("CIS 4.1.7: /etc/kubernetes/certs/ca.pem has mode 664")),
+        "{messages:#?}"
+    );
+}

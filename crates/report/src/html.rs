@@ -201,7 +201,7 @@ fn row<'a>(view: &View<'_>, f: &'a Finding) -> Row<'a> {
             .iter()
             .map(|l| Line {
                 line: l.line,
-                text: &l.text,
+                text: l.text,
                 marked: l.line == f.location.line,
             })
             .collect(),

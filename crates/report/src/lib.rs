@@ -8,6 +8,7 @@ use kubeharden_engine::finding::{Finding, Severity};
 use kubeharden_engine::rules::Rule;
 use kubeharden_engine::scan::Report;
 use std::collections::BTreeMap;
+use std::io::Write as _;
 
 mod html;
 mod junit;
@@ -111,6 +112,24 @@ pub fn render(format: Format, view: &View<'_>) -> String {
         Format::Markdown => markdown::render(view),
         Format::PolicyReport => policyreport::render(view),
         Format::Html => html::render(view),
+    }
+}
+
+/// Renders a report in a format into a writer. JSON is serialized straight into it, so a report
+/// with 100,000s of findings is never held twice in memory (as findings and as text).
+pub fn render_to(
+    format: Format,
+    view: &View<'_>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+            serde_json::to_writer_pretty(&mut w, view.report).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")?;
+            w.flush()
+        }
+        other => out.write_all(render(other, view).as_bytes()),
     }
 }
 

@@ -120,7 +120,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         }
         physical["region"] = region;
         if let (Some(first), Some(last)) = (f.snippet.first(), f.snippet.last()) {
-            let text: Vec<&str> = f.snippet.iter().map(|l| l.text.as_str()).collect();
+            let text: Vec<&str> = f.snippet.iter().map(|l| l.text).collect();
             physical["contextRegion"] = json!({
                 "startLine": first.line,
                 "endLine": last.line,

@@ -26,11 +26,12 @@ use anyhow::{Context as _, Result, bail};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use kubeharden_engine::config::Config;
 use kubeharden_engine::finding::Severity;
-use kubeharden_engine::rules::{self, Check, Rule};
+use kubeharden_engine::rules::{self, Check, CustomPolicies, Rule};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What a finding does to the admission request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -119,6 +120,9 @@ pub struct Policy {
     pub rules: Vec<&'static Rule>,
     /// Where the policy came from, for logs.
     pub origin: String,
+    /// The user's policies (Gatekeeper constraints, ValidatingAdmissionPolicies), whose rules are
+    /// in `rules`; see [`Policy::with_custom`].
+    pub custom: Option<Arc<dyn CustomPolicies>>,
 }
 
 impl fmt::Debug for Policy {
@@ -155,7 +159,10 @@ pub const NOT_AT_ADMISSION: &[(&str, &str)] = &[(
 /// report false gaps (a lone Deployment has no NetworkPolicy, no ServiceAccount, no RBAC next to
 /// it), `External` ones need the audit log, and [`NOT_AT_ADMISSION`] judge files, not objects.
 pub fn not_at_admission(rule: &Rule) -> Option<&'static str> {
-    if !matches!(rule.check, Check::Object(_) | Check::PodTemplate(_)) {
+    if !matches!(
+        rule.check,
+        Check::Object(_) | Check::PodTemplate(_) | Check::Custom
+    ) {
         return Some(
             "it is a cross-object rule; it cannot judge one object at admission (scan the manifests or the cluster instead)",
         );
@@ -213,6 +220,9 @@ impl Policy {
 
     fn build(file: File, config: Config, origin: String) -> Result<Policy> {
         for id in file.rule_modes.keys() {
+            if rules::is_custom_id(id) {
+                continue;
+            }
             let Some(rule) = rules::find(id) else {
                 bail!("{origin}: ruleModes: no rule `{id}` (`kubeharden rules` lists them)");
             };
@@ -243,6 +253,7 @@ impl Policy {
             config,
             rules: Vec::new(),
             origin,
+            custom: None,
         };
         policy.rules = policy
             .config
@@ -252,6 +263,25 @@ impl Policy {
             .filter(|r| policy.mode(r.id, policy.severity(r)) != Mode::Off)
             .collect();
         Ok(policy)
+    }
+
+    /// Adds the user's policies: their rules run at admission unless `.kubeharden.yaml` disables
+    /// them or their mode is `off`. A finding's mode follows its severity, which follows the
+    /// constraint's `enforcementAction` or the binding's `validationActions` (deny or Deny: high,
+    /// so denied; warn or Warn: medium, so warned; dryrun or Audit: info, so audited) unless
+    /// `ruleModes` names the rule.
+    pub fn with_custom(mut self, custom: Arc<dyn CustomPolicies>) -> Policy {
+        let disabled = |id: &str| self.config.disable.iter().any(|d| d == id);
+        let added: Vec<&'static Rule> = custom
+            .rules()
+            .iter()
+            .copied()
+            .filter(|r| !disabled(r.id))
+            .filter(|r| self.mode(r.id, self.severity(r)) != Mode::Off)
+            .collect();
+        self.rules.extend(added);
+        self.custom = Some(custom);
+        self
     }
 
     /// A rule's severity after `.kubeharden.yaml` overrides.

@@ -105,11 +105,27 @@ impl Reviewer {
     /// `.kubeharden.yaml` (foreign suppressions, exemptions, severity overrides); the second
     /// value counts the suppressed ones.
     pub fn findings(&self, name: String, bytes: &[u8]) -> Result<(Vec<Finding>, usize), EvalError> {
+        self.findings_for(name, bytes, None)
+    }
+
+    /// [`Reviewer::findings`] for an admission request, which custom policies may read
+    /// (operation, user, old object).
+    pub fn findings_for(
+        &self,
+        name: String,
+        bytes: &[u8],
+        request: Option<scan::RequestInfo>,
+    ) -> Result<(Vec<Finding>, usize), EvalError> {
         let input = Input::Bytes {
             name,
             bytes: Arc::from(bytes),
         };
-        let checked = scan::check_input(&input, &self.policy.rules);
+        let checked = scan::check_input_with(
+            &input,
+            &self.policy.rules,
+            self.policy.custom.clone(),
+            request,
+        );
         if let Some(d) = checked
             .diagnostics
             .iter()
@@ -196,7 +212,19 @@ impl Reviewer {
             }
         };
         let bytes = admitted(object.get(), req);
-        let (findings, suppressed) = self.findings(format!("admission:{}", req.uid), &bytes)?;
+        let request = self.policy.custom.is_some().then(|| scan::RequestInfo {
+            operation: req.operation.clone(),
+            username: req.user_info.username.clone(),
+            uid: String::new(),
+            groups: req.user_info.groups.clone(),
+            old_object: req
+                .old_object
+                .filter(|o| o.get() != "null")
+                .and_then(|o| serde_json::from_str(o.get()).ok()),
+            dry_run: req.is_dry_run(),
+        });
+        let (findings, suppressed) =
+            self.findings_for(format!("admission:{}", req.uid), &bytes, request)?;
         let mut judged: Vec<Judged> = findings
             .into_iter()
             .map(|f| Judged {

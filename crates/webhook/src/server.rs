@@ -313,6 +313,15 @@ fn process(reviewer: &Reviewer, body: &[u8]) -> Result<Reviewed, Failure> {
     })
 }
 
+/// `POST /validate` without the HTTP server: one AdmissionReview body to the response body, or
+/// the status and message the server answers a refused body with. The handler runs the same
+/// [`process`]; this adds no metrics and no log line (for tests and the fuzz target).
+pub fn validate_body(reviewer: &Reviewer, body: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
+    process(reviewer, body)
+        .map(|r| r.body)
+        .map_err(|f| (f.code, f.message))
+}
+
 fn content_type_ok(req: &Request) -> Result<(), Failure> {
     let ct = req
         .headers()

@@ -15,15 +15,18 @@ pub mod pods;
 pub mod runtime;
 pub mod supply_chain;
 
-/// The seed rule (1-15 of the mission) a check belongs to, or the runtime-monitoring section.
+/// The seed rule (1-15 of the mission) a check belongs to, the runtime-monitoring section, or
+/// the user's own policies (Gatekeeper constraints, ValidatingAdmissionPolicies).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Seed {
     Rule(u8),
     Runtime,
+    Custom,
 }
 
 impl Seed {
-    /// Every section of the scorecard, in order.
+    /// Every built-in section of the scorecard, in order (`Custom` is added when custom policies
+    /// ran).
     pub fn all() -> impl Iterator<Item = Seed> {
         (1..=15)
             .map(Seed::Rule)
@@ -49,6 +52,7 @@ impl Seed {
             Seed::Rule(15) => "Secrets rotated; short-lived tokens",
             Seed::Rule(_) => "unknown",
             Seed::Runtime => "Runtime detection and monitoring (Falco, Prometheus, CIS)",
+            Seed::Custom => "Custom policies (Gatekeeper, ValidatingAdmissionPolicy)",
         }
     }
 }
@@ -58,6 +62,7 @@ impl fmt::Display for Seed {
         match self {
             Seed::Rule(n) => write!(f, "{n}"),
             Seed::Runtime => f.write_str("runtime"),
+            Seed::Custom => f.write_str("custom"),
         }
     }
 }
@@ -67,6 +72,7 @@ impl Serialize for Seed {
         match self {
             Seed::Rule(n) => s.serialize_u8(*n),
             Seed::Runtime => s.serialize_str("runtime"),
+            Seed::Custom => s.serialize_str("custom"),
         }
     }
 }
@@ -234,6 +240,22 @@ pub enum Check {
     /// Findings come from evidence outside the object inventory (the audit log): the front end
     /// that reads it emits them (see `audit_log`); a scan of objects never runs it.
     External,
+    /// A user's policy (Gatekeeper constraint, ValidatingAdmissionPolicy binding), run per object
+    /// by the [`CustomPolicies`] of the scan's [`Context`].
+    Custom,
+}
+
+/// Policies written by users, evaluated per object next to the built-in rules (see the
+/// `kubeharden-policy` crate). The engine knows only this interface: each policy is a [`Rule`]
+/// with [`Check::Custom`] (leaked once when the policies are loaded, so findings can name it
+/// like any built-in rule), and its evaluation pushes findings through an [`Emitter`] of that
+/// rule.
+pub trait CustomPolicies: Send + Sync + fmt::Debug {
+    /// Every rule of the set, one per policy.
+    fn rules(&self) -> &[&'static Rule];
+    /// Evaluates the policies whose rule is in `selected` against one object. Returns the
+    /// emitters that have findings (active or suppressed).
+    fn check(&self, ctx: &Context, object: &Object, selected: &[&Rule]) -> Vec<Emitter<'static>>;
 }
 
 /// A rule: metadata a user reads with `kubeharden explain`, and its check.
@@ -249,6 +271,16 @@ pub struct Rule {
     pub evidence: &'static [Evidence],
     #[serde(skip)]
     pub check: Check,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .field("seed", &self.seed)
+            .field("severity", &self.severity)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Every built-in rule, in seed order.
@@ -271,6 +303,13 @@ pub fn all() -> &'static [&'static Rule] {
         rules.sort_by_key(|r| r.seed);
         rules
     })
+}
+
+/// Ids of the rules made from the user's policies (`gatekeeper/<kind>/<name>`,
+/// `vap/<policy>/<binding>`): known only once the policies are read, so configs and flags accept
+/// them (a trailing `*` names several).
+pub fn is_custom_id(id: &str) -> bool {
+    id.starts_with("gatekeeper/") || id.starts_with("vap/")
 }
 
 pub fn find(id: &str) -> Option<&'static Rule> {

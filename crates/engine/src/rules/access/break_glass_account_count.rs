@@ -37,7 +37,16 @@ pub static RULE: Rule = Rule {
 
 fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
     let rbac = Rbac::new(&facts.objects);
-    let admins = human_cluster_admins(&rbac);
+    let mut admins = human_cluster_admins(&rbac);
+    // Not the input's order: which binding carries the finding, and so its fingerprint, must not
+    // change when documents are reordered.
+    admins.sort_by(|a, b| {
+        (&a.binding.name, &a.binding.namespace, a.subject.index).cmp(&(
+            &b.binding.name,
+            &b.binding.namespace,
+            b.subject.index,
+        ))
+    });
     let mut identities: HashSet<(SubjectKind, &str)> = HashSet::new();
     let mut listed = Vec::new();
     for a in &admins {

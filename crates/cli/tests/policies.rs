@@ -1,0 +1,197 @@
+//! `kubeharden scan --policy`: the user's Gatekeeper and ValidatingAdmissionPolicy policies, kept
+//! apart from the manifests, judge them; their findings reach every format and rule selection.
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kh() -> Command {
+    let mut c = Command::cargo_bin("kubeharden").unwrap();
+    c.current_dir(root());
+    c
+}
+
+const POLICY: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: max-replicas}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["deployments"]}]
+  validations:
+    - {expression: "object.spec.replicas <= 5", message: "at most 5 replicas"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: everywhere}
+spec: {policyName: max-replicas, validationActions: [Deny]}
+"#;
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big, namespace: shop}\nspec:\n  replicas: 9\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec: {containers: [{name: a, image: a:1}]}\n";
+
+fn files() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    let app = dir.path().join("app.yaml");
+    std::fs::write(&policy, POLICY).unwrap();
+    std::fs::write(&app, DEPLOYMENT).unwrap();
+    (dir, policy.display().to_string(), app.display().to_string())
+}
+
+#[test]
+fn policies_given_apart_judge_the_manifests_in_every_format() {
+    let (_dir, policy, app) = files();
+    let out = kh()
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "json",
+            "--policy",
+            &policy,
+            &app,
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let custom: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "vap/max-replicas/everywhere")
+        .collect();
+    assert_eq!(custom.len(), 1, "{report}");
+    assert_eq!(custom[0]["severity"], "high");
+    assert_eq!(custom[0]["seed"], "custom");
+    assert!(
+        custom[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("denied request: at most 5 replicas")
+    );
+    // The policy file is configuration: not scanned, so no finding is located in it.
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["location"]["origin"] != policy.as_str())
+    );
+    let custom_score = report["scorecard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["seed"] == "custom")
+        .unwrap();
+    assert_eq!(custom_score["status"], "fail");
+
+    let sarif = kh()
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "sarif",
+            "--policy",
+            &policy,
+            &app,
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif).unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].to_string();
+    assert!(rules.contains("vap/max-replicas/everywhere"), "{rules}");
+}
+
+#[test]
+fn policy_rules_are_selected_like_built_in_ones() {
+    let (_dir, policy, app) = files();
+    let out = kh()
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "json",
+            "--policy",
+            &policy,
+            "--skip-rules",
+            "vap/*",
+            &app,
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!report.to_string().contains("vap/max-replicas"), "{report}");
+
+    let out = kh()
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "json",
+            "--policy",
+            &policy,
+            "--rules",
+            "vap/max-replicas/everywhere",
+            &app,
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["vap/max-replicas/everywhere"]);
+}
+
+#[test]
+fn a_broken_policy_is_a_diagnostic_with_file_and_line() {
+    let (dir, _, app) = files();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        POLICY.replace("object.spec.replicas <= 5", "object.spec.replicas <="),
+    )
+    .unwrap();
+    let out = kh()
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "json",
+            "--policy",
+            broken.to_str().unwrap(),
+            &app,
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diag = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("CEL does not parse")
+        })
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(diag["origin"], broken.display().to_string());
+    assert_eq!(diag["line"], 8);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a policy that cannot be read is an input error"
+    );
+}

@@ -1,0 +1,115 @@
+//! Inputs that once crashed a fuzz target (`fuzz/`), minimized, run through the same checks
+//! (`fuzz_checks`) as the targets: `tests/fixtures/fuzz-regressions/<target>/*`. Tests below
+//! also pin the diagnostic each one must now produce.
+
+mod fuzz_checks;
+
+use std::path::{Path, PathBuf};
+
+fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz-regressions")
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+/// Runs `check` on every kept input of `target`, naming the input that fails.
+fn run(target: &str, check: impl Fn(&[u8])) {
+    for (name, data) in regressions(target) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&data)));
+        assert!(
+            outcome.is_ok(),
+            "fuzz-regressions/{target}/{name} fails again"
+        );
+    }
+}
+
+#[test]
+fn loader_regressions() {
+    run("loader", fuzz_checks::loader);
+}
+
+#[test]
+fn config_reader_regressions() {
+    run("config_readers", fuzz_checks::config_readers);
+}
+
+#[test]
+fn fix_regressions() {
+    let dir = tempfile::tempdir().unwrap();
+    run("fix", |data| fuzz_checks::fix(data, dir.path()));
+}
+
+fn scan_regression(target: &str, name: &str) -> kubeharden_engine::scan::Report {
+    let (_, data) = regressions(target)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no fuzz-regressions/{target}/{name}"));
+    kubeharden_engine::scan::scan_all(&[kubeharden_engine::scan::Input::Bytes {
+        name: name.to_owned(),
+        bytes: data.into(),
+    }])
+}
+
+fn diagnostics(
+    report: &kubeharden_engine::scan::Report,
+) -> Vec<(String, Option<u32>, Option<u32>)> {
+    report
+        .diagnostics
+        .iter()
+        .map(|d| (format!("{:?}: {}", d.level, d.message), d.line, d.column))
+        .collect()
+}
+
+#[test]
+fn a_yaml_error_at_the_end_of_the_input_names_the_last_line() {
+    // `a: 1\nb` without a final line break: the scanner reported line 3 of a 2-line file.
+    let report = scan_regression("loader", "error-at-end-of-input.yaml");
+    assert_eq!(
+        diagnostics(&report),
+        [(
+            "Error: invalid YAML: simple key expected".to_owned(),
+            Some(2),
+            Some(2)
+        )]
+    );
+}
+
+#[test]
+fn a_lone_carriage_return_ends_a_line_everywhere() {
+    // The YAML parser ends a line at a CR without LF; the loader's line counts did not, so
+    // findings pointed past the end of the file and snippets showed the wrong lines.
+    let report = scan_regression("loader", "lone-carriage-return-pod.yaml");
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "container-capabilities-not-dropped")
+        .expect("the finding");
+    assert_eq!((f.location.line, f.location.column), (9, 22));
+    let snippet: Vec<(u32, &str)> = f.snippet.iter().map(|l| (l.line, l.text)).collect();
+    assert!(
+        snippet.contains(&(9, "      capabilities: {drop: [NET_RAW]}")),
+        "{snippet:?}"
+    );
+    let report = scan_regression("loader", "lone-carriage-return-min.yaml");
+    assert_eq!(
+        diagnostics(&report),
+        [(
+            "Note: skipped: a string is not a Kubernetes object".to_owned(),
+            Some(2),
+            Some(1)
+        )]
+    );
+}

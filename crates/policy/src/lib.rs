@@ -1,0 +1,245 @@
+//! The user's own policies, offline: Gatekeeper ConstraintTemplates and Constraints (Rego, with
+//! regorus) and ValidatingAdmissionPolicies with their bindings (CEL, with the Kubernetes CEL
+//! libraries of kube-cel). Each Constraint and each policy binding becomes a rule of the scan
+//! (`gatekeeper/<kind>/<name>`, `vap/<policy>/<binding>`) whose findings flow into every report,
+//! the scorecard ("custom policies"), suppressions, baselines and the webhook like any built-in
+//! rule's. See `docs/custom-policies.md`.
+//!
+//! The engine knows these policies only through [`CustomPolicies`]; this crate keeps regorus and
+//! CEL out of it.
+
+mod gatekeeper;
+mod matching;
+mod vap;
+
+use kubeharden_engine::finding::{Emitter, Severity};
+use kubeharden_engine::inventory::Object;
+use kubeharden_engine::rules::{Check, CustomPolicies, Evidence, References, Rule, Seed};
+use kubeharden_engine::scan::{self, Context, Input};
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// Scalars that mark the documents holding policies (a cheap pre-filter before parsing).
+const WORDS: &[&str] = &[
+    "ConstraintTemplate",
+    "gatekeeper",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+];
+
+/// Is this object a policy this crate reads (template, constraint, VAP or binding)?
+pub fn is_policy_object(o: &Object) -> bool {
+    gatekeeper::is_template(o)
+        || gatekeeper::is_constraint(o)
+        || vap::is_policy(o)
+        || vap::is_binding(o)
+}
+
+/// The policies of a scan, each with its rule.
+#[derive(Debug, Default)]
+pub struct Policies {
+    rules: Vec<&'static Rule>,
+    constraints: Vec<gatekeeper::Constraint>,
+    bindings: Vec<vap::Binding>,
+    /// Evaluation errors by rule id.
+    errors: Mutex<BTreeMap<&'static str, EvalErrors>>,
+}
+
+/// The evaluation errors of one policy: how many objects, the first message, and where the
+/// policy is (origin, line).
+#[derive(Debug)]
+struct EvalErrors {
+    count: usize,
+    first: String,
+    origin: String,
+    line: u32,
+}
+
+/// Policies loaded, and what was wrong with them.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub policies: Policies,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Policies {
+    /// Reads the policies of `inputs` (and the parameter objects their bindings name). Broken
+    /// templates and policies are diagnosed (file, line, what is wrong) and left out.
+    pub fn from_inputs(inputs: &[Input]) -> Loaded {
+        let objects = scan::collect_objects(inputs, WORDS, &is_policy_object);
+        let param_kinds = vap::param_kinds(&objects);
+        let mut params = Vec::new();
+        if !param_kinds.is_empty() {
+            let words: Vec<&str> = param_kinds.iter().map(|(_, k)| k.as_str()).collect();
+            params = scan::collect_objects(inputs, &words, &|o: &Object| {
+                param_kinds
+                    .iter()
+                    .any(|(g, k)| o.kind == *k && o.group() == g)
+            });
+        }
+        Self::from_objects(objects, params)
+    }
+
+    /// Builds the policies from objects already read: `objects` holds the templates,
+    /// constraints, policies and bindings; `params` the objects bindings may name as parameters.
+    pub fn from_objects(objects: Vec<Object>, params: Vec<Object>) -> Loaded {
+        let mut diagnostics = Vec::new();
+        let constraints = gatekeeper::load(&objects, &mut diagnostics);
+        let bindings = vap::load(&objects, params, &mut diagnostics);
+        let mut rules: Vec<&'static Rule> = constraints
+            .iter()
+            .map(|c| c.rule)
+            .chain(bindings.iter().map(|b| b.rule))
+            .collect();
+        rules.sort_by_key(|r| r.id);
+        rules.dedup_by_key(|r| r.id);
+        Loaded {
+            policies: Policies {
+                rules,
+                constraints,
+                bindings,
+                errors: Mutex::default(),
+            },
+            diagnostics,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Evaluation errors seen during the scan, one warning per policy (with the number of objects
+    /// it could not judge and the first error), at the policy's own location.
+    pub fn take_diagnostics(&self) -> Vec<Diagnostic> {
+        let errors = std::mem::take(&mut *self.errors.lock().unwrap_or_else(|e| e.into_inner()));
+        errors
+            .into_iter()
+            .map(|(id, e)| {
+                Diagnostic::new(
+                    DiagLevel::Warning,
+                    &e.origin,
+                    Some(kubeharden_engine::yaml::Pos {
+                        line: e.line,
+                        col: 1,
+                    }),
+                    format!(
+                        "policy `{id}` could not be evaluated on {} object(s); first error: {}",
+                        e.count, e.first
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    fn record_error(&self, rule: &'static Rule, origin: &str, line: u32, message: String) {
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        errors
+            .entry(rule.id)
+            .or_insert_with(|| EvalErrors {
+                count: 0,
+                first: message,
+                origin: origin.to_owned(),
+                line,
+            })
+            .count += 1;
+    }
+}
+
+impl CustomPolicies for Policies {
+    fn rules(&self) -> &[&'static Rule] {
+        &self.rules
+    }
+
+    fn check(&self, ctx: &Context, object: &Object, selected: &[&Rule]) -> Vec<Emitter<'static>> {
+        // Policy objects themselves are configuration, not subjects.
+        if is_policy_object(object) {
+            return Vec::new();
+        }
+        let is_selected = |r: &'static Rule| selected.iter().any(|s| std::ptr::eq(*s, r));
+        let view = matching::ObjectView::new(ctx, object);
+        let mut out = Vec::new();
+        for c in self.constraints.iter().filter(|c| is_selected(c.rule)) {
+            if !c.matches(&view) {
+                continue;
+            }
+            let mut emit = Emitter::new(c.rule);
+            match c.evaluate(&view) {
+                Ok(messages) => {
+                    for m in messages {
+                        emit_message(&mut emit, object, m);
+                    }
+                }
+                Err(e) => self.record_error(c.rule, &c.origin, c.line, e),
+            }
+            if !emit.findings.is_empty() {
+                out.push(emit);
+            }
+        }
+        for b in self.bindings.iter().filter(|b| is_selected(b.rule)) {
+            if !b.matches(&view) {
+                continue;
+            }
+            let mut emit = Emitter::new(b.rule);
+            match b.evaluate(&view) {
+                Ok(messages) => {
+                    for m in messages {
+                        emit_message(&mut emit, object, m);
+                    }
+                }
+                Err(e) => self.record_error(b.rule, &b.origin, b.line, e),
+            }
+            if !emit.findings.is_empty() {
+                out.push(emit);
+            }
+        }
+        out
+    }
+}
+
+/// A finding at the object, its fingerprint including the message: one policy may report
+/// several distinct violations of the same object, and baselines must tell them apart.
+fn emit_message(emit: &mut Emitter<'static>, object: &Object, message: String) {
+    emit.object(object, "", message);
+    if let Some(f) = emit.findings.last_mut() {
+        f.fingerprint =
+            kubeharden_engine::finding::fingerprint(&[f.rule, &object.identity(), &f.message]);
+    }
+}
+
+/// Leaks a string for the `'static` metadata of a rule made at load time (a handful per scan).
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// What a policy rule needs to be made.
+struct RuleSpec {
+    id: String,
+    severity: Severity,
+    summary: String,
+    rationale: String,
+    remedy: String,
+}
+
+/// A rule for one policy, leaked: it lives as long as the process, like the built-in ones.
+fn make_rule(spec: RuleSpec) -> &'static Rule {
+    Box::leak(Box::new(Rule {
+        id: leak(spec.id),
+        seed: Seed::Custom,
+        severity: spec.severity,
+        summary: leak(spec.summary),
+        rationale: leak(spec.rationale),
+        remedy: leak(spec.remedy),
+        references: References::NONE,
+        evidence: &[Evidence::Manifests],
+        check: Check::Custom,
+    }))
+}
+
+/// `kubeharden.io/severity` on the constraint or binding, else what its action implies.
+fn severity_of(object: &Object, implied: Severity) -> Result<Severity, String> {
+    match object.annotation("kubeharden.io/severity") {
+        Some(s) => s.parse(),
+        None => Ok(implied),
+    }
+}

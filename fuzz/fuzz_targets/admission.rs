@@ -1,0 +1,22 @@
+#![no_main]
+//! See `crates/webhook/tests/fuzz_checks/mod.rs` for what is checked.
+
+use libfuzzer_sys::fuzz_target;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+#[path = "../../crates/webhook/tests/fuzz_checks/mod.rs"]
+mod checks;
+
+/// `/mutate` writes the object to a temporary file: one private directory per fuzzing process.
+fn dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("kubeharden-fuzz-admission-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        dir
+    })
+}
+
+fuzz_target!(|data: &[u8]| checks::admission(data, dir()));
