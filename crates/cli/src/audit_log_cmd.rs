@@ -199,3 +199,8 @@ pub fn suggest(
     report.diagnostics.extend(diagnostics);
     Ok(report)
 }
+
+/// The rules whose findings `audit-log analyze` reports (for the rule metadata of reports).
+pub fn rules() -> Vec<&'static kubeharden_engine::rules::Rule> {
+    kubeharden_engine::rules::audit_log::RULES.to_vec()
+}

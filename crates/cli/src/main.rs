@@ -89,10 +89,8 @@ enum Command {
         /// An API server command line to audit as well (e.g. from `ps` on a managed node).
         #[arg(long, allow_hyphen_values = true)]
         apiserver_flags: Option<String>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
-        #[arg(long, default_value = "low", value_parser = parse_severity)]
-        fail_on: Severity,
+        #[command(flatten)]
+        output: scan_cmd::OutputArgs,
     },
     /// Audit Policy tools.
     #[command(subcommand)]
@@ -111,10 +109,8 @@ enum AuditLogCommand {
     Analyze {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
-        #[arg(long, default_value = "low", value_parser = parse_severity)]
-        fail_on: Severity,
+        #[command(flatten)]
+        output: scan_cmd::OutputArgs,
     },
     /// Which sensitive requests seen in the log an audit Policy would log, and which it would miss.
     Coverage {
@@ -169,10 +165,6 @@ enum AuditPolicyCommand {
     },
 }
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    s.parse()
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -218,34 +210,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Node {
             root,
             apiserver_flags,
-            format,
-            fail_on,
+            output,
         } => {
             node_cmd::ensure_dir(&root)?;
             let report = node_cmd::scan_node(&root, apiserver_flags.as_deref(), rules::all());
-            let mut out = anstream::stdout().lock();
-            match format {
-                Format::Json => {
-                    serde_json::to_writer_pretty(&mut out, &report)?;
-                    writeln!(out)?;
-                }
-                Format::Text => text::render(&mut out, &report, fail_on)?,
-            }
-            Ok(if report.has_input_errors() {
-                ExitCode::from(2)
-            } else if report.findings.iter().any(|f| f.severity >= fail_on) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            let inputs = vec![format!("node {}", root.display())];
+            output.emit(&report, rules::all(), &inputs)
         }
-        Command::AuditLog(AuditLogCommand::Analyze {
-            files,
-            format,
-            fail_on,
-        }) => {
+        Command::AuditLog(AuditLogCommand::Analyze { files, output }) => {
             let report = audit_log_cmd::analyze(&files)?;
-            emit_report(&report, format, fail_on)
+            let inputs: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            output.emit(&report, &audit_log_cmd::rules(), &inputs)
         }
         Command::AuditLog(AuditLogCommand::Coverage { policy, files }) => {
             let complete =

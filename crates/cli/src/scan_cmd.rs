@@ -255,16 +255,64 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         fail_on: args.fail_on,
         config: config.as_ref().map(|c| c.origin.as_str()),
     };
-    for (format, path) in &args.outputs {
-        render_file(*format, &view, args.fail_on, path)?;
+    write_reports(&view, args.format, &args.outputs)?;
+    Ok(exit_code(&report, args.fail_on, args.fail_on_new))
+}
+
+/// Writes the report to stdout in `format` and to each `--output FORMAT=PATH` file.
+pub fn write_reports(
+    view: &View<'_>,
+    format: OutputFormat,
+    outputs: &[(OutputFormat, PathBuf)],
+) -> Result<()> {
+    for (f, path) in outputs {
+        render_file(*f, view, view.fail_on, path)?;
     }
     let mut out = anstream::stdout().lock();
-    match args.format.report_format() {
-        Some(f) => kubeharden_report::render_to(f, &view, &mut out)?,
-        None => text::render(&mut out, &report, args.fail_on)?,
+    match format.report_format() {
+        Some(f) => kubeharden_report::render_to(f, view, &mut out)?,
+        None => text::render(&mut out, view.report, view.fail_on)?,
     }
     out.flush()?;
-    Ok(exit_code(&report, args.fail_on, args.fail_on_new))
+    Ok(())
+}
+
+/// The report options of the commands that produce a report without scanning manifests (`node`,
+/// `audit-log analyze`): every format of `scan`, extra outputs, the failure threshold.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// The format written to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Also write a report to a file: FORMAT=PATH, repeatable.
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<(OutputFormat, PathBuf)>,
+    /// Exit with 1 when a finding at or above this severity is reported.
+    #[arg(long, default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
+}
+
+impl OutputArgs {
+    /// Writes the report of `rules` over `inputs` as asked; the exit code (2 for unreadable
+    /// input, 1 for findings at or above `--fail-on`).
+    pub fn emit(
+        &self,
+        report: &Report,
+        rules: &[&'static Rule],
+        inputs: &[String],
+    ) -> Result<ExitCode> {
+        let severity = std::collections::BTreeMap::new();
+        let view = View {
+            report,
+            rules,
+            severity: &severity,
+            inputs,
+            fail_on: self.fail_on,
+            config: None,
+        };
+        write_reports(&view, self.format, &self.outputs)?;
+        Ok(exit_code(report, self.fail_on, false))
+    }
 }
 
 fn exit_code(report: &Report, fail_on: Severity, only_new: bool) -> ExitCode {

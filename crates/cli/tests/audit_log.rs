@@ -90,3 +90,39 @@ fn suggest_writes_minimal_roles_and_reports_unused_grants() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn analyze_and_node_write_every_report_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("audit.sarif");
+    let junit = dir.path().join("audit.xml");
+    let out = kh()
+        .args(["audit-log", "analyze", "--format", "markdown", "-o"])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("-o")
+        .arg(format!("junit={}", junit.display()))
+        .arg(fixture("audit.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("audit-log-anonymous-access"), "{md}");
+    let sarif: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].to_string();
+    assert!(rules.contains("audit-log-anonymous-access"), "{rules}");
+    assert!(
+        !sarif["runs"][0]["results"].as_array().unwrap().is_empty(),
+        "{sarif}"
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("<testsuites")
+    );
+    // `node` takes the same options.
+    let node = tempfile::tempdir().unwrap();
+    kh().args(["node", "--format", "sarif", "--root"])
+        .arg(node.path())
+        .assert()
+        .stdout(predicate::str::contains("\"version\": \"2.1.0\""));
+}
