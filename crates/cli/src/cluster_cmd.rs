@@ -18,25 +18,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    s.parse()
-}
-
-fn parse_output(s: &str) -> Result<(OutputFormat, PathBuf), String> {
-    let (format, path) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected FORMAT=PATH (e.g. sarif=kubeharden.sarif), got `{s}`"))?;
-    if path.is_empty() {
-        return Err(format!("no path after `{format}=`"));
-    }
-    let format = OutputFormat::from_str(format, true).map_err(|_| {
-        format!(
-            "unknown format `{format}` (text, json, sarif, junit, markdown, policyreport, html)"
-        )
-    })?;
-    Ok((format, PathBuf::from(path)))
-}
-
 #[derive(Args)]
 pub struct ClusterArgs {
     /// The kubeconfig context (default: the current context).
@@ -70,15 +51,8 @@ pub struct ClusterArgs {
     /// Retries of a request answered 429 or 5xx (exponential backoff).
     #[arg(long, default_value = "4")]
     pub retries: u32,
-    /// The format written to stdout.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
-    /// Also write a report to a file: FORMAT=PATH, repeatable.
-    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH", value_parser = parse_output)]
-    pub outputs: Vec<(OutputFormat, PathBuf)>,
-    /// Exit with 1 when a finding at or above this severity is reported.
-    #[arg(long, default_value = "low", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub output: crate::scan_cmd::OutputArgs,
     /// Only run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub rules: Vec<String>,
@@ -256,8 +230,8 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
         .context("cannot start the async runtime")?;
 
     if args.all_contexts {
-        if !matches!(args.format, OutputFormat::Text | OutputFormat::Json)
-            || !args.outputs.is_empty()
+        if !matches!(args.output.format, OutputFormat::Text | OutputFormat::Json)
+            || !args.output.outputs.is_empty()
         {
             bail!("--all-contexts writes text or json to stdout only");
         }
@@ -283,13 +257,13 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
         rules: &selected,
         severity: &cfg.severity,
         inputs: &names,
-        fail_on: args.fail_on,
+        fail_on: args.output.fail_on,
         config: config.as_ref().map(|c| c.origin.as_str()),
     };
-    for (format, path) in &args.outputs {
+    for (format, path) in &args.output.outputs {
         let mut bytes = Vec::new();
         let mut sink = anstream::StripStream::new(&mut bytes);
-        render(*format, &view, args.fail_on, &mut sink)?;
+        render(*format, &view, args.output.fail_on, &mut sink)?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if args.apply_policy_reports {
@@ -318,9 +292,9 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
     }
     // Buffered: a large report is millions of lines.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
-    render(args.format, &view, args.fail_on, &mut out)?;
+    render(args.output.format, &view, args.output.fail_on, &mut out)?;
     out.flush()?;
-    Ok(ExitCode::from(exit_code(&report, args.fail_on)))
+    Ok(ExitCode::from(exit_code(&report, args.output.fail_on)))
 }
 
 fn context_prefix(context: &str, server: &str) -> String {
@@ -341,7 +315,7 @@ fn all_contexts(
     let mut code = 0u8;
     for a in audits {
         code = code.max(match &a.result {
-            Ok((r, _)) => exit_code(r, args.fail_on),
+            Ok((r, _)) => exit_code(r, args.output.fail_on),
             Err(_) => 2,
         });
         // An unreachable cluster outranks findings elsewhere.
@@ -350,7 +324,7 @@ fn all_contexts(
         }
     }
     let mut out = std::io::BufWriter::new(anstream::stdout().lock());
-    if args.format == OutputFormat::Json {
+    if args.output.format == OutputFormat::Json {
         let clusters: Vec<serde_json::Value> = audits
             .iter()
             .map(|a| match &a.result {
@@ -371,7 +345,7 @@ fn all_contexts(
         for a in audits {
             writeln!(out, "══ cluster {} ({}) ══", a.context, a.server)?;
             match &a.result {
-                Ok((r, _)) => text::render(&mut out, r, args.fail_on)?,
+                Ok((r, _)) => text::render(&mut out, r, args.output.fail_on)?,
                 Err(e) => text::diagnostics(
                     &mut out,
                     &[Diagnostic::new(

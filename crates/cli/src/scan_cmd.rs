@@ -72,16 +72,8 @@ pub struct ScanArgs {
     /// Files or directories; `-` reads stdin (e.g. `helm template … | kubeharden scan -`).
     #[arg(required_unless_present = "apiserver_flags")]
     pub paths: Vec<PathBuf>,
-    /// The format written to stdout.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
-    /// Also write a report to a file: FORMAT=PATH, repeatable (`--output sarif=out.sarif
-    /// --output html=report.html`).
-    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH", value_parser = parse_output)]
-    pub outputs: Vec<(OutputFormat, PathBuf)>,
-    /// Exit with 1 when a finding at or above this severity is reported.
-    #[arg(long, default_value = "low", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// A previous JSON report (`--format json`): findings are marked new or unchanged (by
     /// fingerprint), and those that are gone are listed as fixed.
     #[arg(long, value_name = "REPORT.json")]
@@ -252,11 +244,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         rules: &selected,
         severity: &cfg.severity,
         inputs: &names,
-        fail_on: args.fail_on,
+        fail_on: args.output.fail_on,
         config: config.as_ref().map(|c| c.origin.as_str()),
     };
-    write_reports(&view, args.format, &args.outputs)?;
-    Ok(exit_code(&report, args.fail_on, args.fail_on_new))
+    write_reports(&view, args.output.format, &args.output.outputs)?;
+    Ok(exit_code(&report, args.output.fail_on, args.fail_on_new))
 }
 
 /// Writes the report to stdout in `format` and to each `--output FORMAT=PATH` file.
@@ -277,14 +269,15 @@ pub fn write_reports(
     Ok(())
 }
 
-/// The report options of the commands that produce a report without scanning manifests (`node`,
-/// `audit-log analyze`): every format of `scan`, extra outputs, the failure threshold.
+/// The report options of every command that produces a report (`scan`, `cluster`, `node`,
+/// `audit-log analyze`): the format, extra outputs, the failure threshold.
 #[derive(Args)]
 pub struct OutputArgs {
     /// The format written to stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
-    /// Also write a report to a file: FORMAT=PATH, repeatable.
+    /// Also write a report to a file: FORMAT=PATH, repeatable (`--output sarif=out.sarif
+    /// --output html=report.html`).
     #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<(OutputFormat, PathBuf)>,
     /// Exit with 1 when a finding at or above this severity is reported.

@@ -146,6 +146,32 @@ impl Policies {
     }
 }
 
+impl Policies {
+    /// One policy's verdict on an object: a finding per message, or an evaluation error recorded
+    /// for the policy (at `origin:line`).
+    fn judge(
+        &self,
+        rule: &'static Rule,
+        origin: &str,
+        line: u32,
+        verdict: Result<Vec<String>, String>,
+        object: &Object,
+        out: &mut Vec<Emitter<'static>>,
+    ) {
+        match verdict {
+            Ok(messages) if !messages.is_empty() => {
+                let mut emit = Emitter::new(rule);
+                for m in messages {
+                    emit_message(&mut emit, object, m);
+                }
+                out.push(emit);
+            }
+            Ok(_) => {}
+            Err(e) => self.record_error(rule, origin, line, e),
+        }
+    }
+}
+
 impl CustomPolicies for Policies {
     fn rules(&self) -> &[&'static Rule] {
         &self.rules
@@ -160,37 +186,27 @@ impl CustomPolicies for Policies {
         let view = matching::ObjectView::new(ctx, object);
         let mut out = Vec::new();
         for c in self.constraints.iter().filter(|c| is_selected(c.rule)) {
-            if !c.matches(&view) {
-                continue;
-            }
-            let mut emit = Emitter::new(c.rule);
-            match c.evaluate(&view) {
-                Ok(messages) => {
-                    for m in messages {
-                        emit_message(&mut emit, object, m);
-                    }
-                }
-                Err(e) => self.record_error(c.rule, &c.origin, c.line, e),
-            }
-            if !emit.findings.is_empty() {
-                out.push(emit);
+            if c.matches(&view) {
+                self.judge(
+                    c.rule,
+                    &c.origin,
+                    c.line,
+                    c.evaluate(&view),
+                    object,
+                    &mut out,
+                );
             }
         }
         for b in self.bindings.iter().filter(|b| is_selected(b.rule)) {
-            if !b.matches(&view) {
-                continue;
-            }
-            let mut emit = Emitter::new(b.rule);
-            match b.evaluate(&view) {
-                Ok(messages) => {
-                    for m in messages {
-                        emit_message(&mut emit, object, m);
-                    }
-                }
-                Err(e) => self.record_error(b.rule, &b.origin, b.line, e),
-            }
-            if !emit.findings.is_empty() {
-                out.push(emit);
+            if b.matches(&view) {
+                self.judge(
+                    b.rule,
+                    &b.origin,
+                    b.line,
+                    b.evaluate(&view),
+                    object,
+                    &mut out,
+                );
             }
         }
         out
