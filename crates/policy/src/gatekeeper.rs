@@ -4,8 +4,9 @@
 //! The Rego runs in regorus with Gatekeeper's input shape: `input.review` (kind, name, namespace,
 //! operation, object, oldObject, userInfo) and `input.parameters`; its `violation[{"msg": …}]`
 //! set gives one finding per message. Templates are Rego v0 (Gatekeeper's default) unless their
-//! `code` entry says `version: v1`. Referential data (`data.inventory`) and external data are not
-//! available offline: templates that read them are reported when loaded.
+//! `code` entry says `version: v1`. Referential data (`data.inventory`) is built from every object
+//! of the scanned inputs, as if Gatekeeper synced every kind; external data is not available
+//! offline: templates that call it are reported when loaded.
 
 use crate::matching::{self, ObjectView};
 use crate::{RuleSpec, make_rule, severity_of};
@@ -223,10 +224,14 @@ impl Constraint {
 }
 
 /// Reads the templates, then the constraints that instantiate them.
-pub fn load(objects: &[Object], diagnostics: &mut Vec<Diagnostic>) -> Vec<Constraint> {
+pub fn load(
+    objects: &[Object],
+    inventory: Option<&regorus::Value>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Constraint> {
     let mut templates: BTreeMap<String, Arc<Template>> = BTreeMap::new();
     for o in objects.iter().filter(|o| is_template(o)) {
-        match compile(o) {
+        match compile(o, inventory) {
             Ok((kind, t)) => {
                 templates.insert(kind, Arc::new(t));
             }
@@ -333,7 +338,7 @@ fn scoped_severity(spec: Option<&Node>) -> Severity {
 }
 
 /// Compiles a template's Rego for Gatekeeper's admission target.
-fn compile(o: &Object) -> Result<(String, Template), String> {
+fn compile(o: &Object, inventory: Option<&regorus::Value>) -> Result<(String, Template), String> {
     let spec = o.root.get("spec").ok_or("ConstraintTemplate has no spec")?;
     let kind = spec
         .pointer("/crd/spec/names/kind")
@@ -390,11 +395,15 @@ fn compile(o: &Object) -> Result<(String, Template), String> {
             )
         }
     };
+    let reads_inventory =
+        rego.contains("data.inventory") || libs.iter().any(|l| l.contains("data.inventory"));
+    if reads_inventory && inventory.is_none() {
+        return Err(format!(
+            "ConstraintTemplate {} uses data.inventory: referential data is built only from the scanned inputs (`kubeharden scan`), not at admission; the template is not evaluated",
+            o.name
+        ));
+    }
     for (what, text) in [
-        (
-            "data.inventory",
-            "referential data (data.inventory) is not synced offline",
-        ),
         (
             "external_data",
             "external data providers are not called offline",
@@ -426,6 +435,11 @@ fn compile(o: &Object) -> Result<(String, Template), String> {
                     o.name
                 )
             })?;
+    }
+    if reads_inventory && let Some(inv) = inventory {
+        engine
+            .add_data(inv.clone())
+            .map_err(|e| format!("ConstraintTemplate {}: inventory: {e}", o.name))?;
     }
     let query = format!("{package}.violation");
     // Compile and probe once with an empty input, so that a template without `violation` or

@@ -78,14 +78,33 @@ impl Policies {
                     .any(|(g, k)| o.kind == *k && o.group() == g)
             });
         }
-        Self::from_objects(objects, params)
+        // Referential templates read `data.inventory`: every object of the inputs, read again
+        // and held as JSON during the scan, only when a template needs it.
+        let referential = objects
+            .iter()
+            .any(|o| gatekeeper::is_template(o) && o.source.text.contains("data.inventory"));
+        let inventory = referential.then(|| {
+            let all =
+                scan::collect_objects(inputs, &["apiVersion"], &|o: &Object| !is_policy_object(o));
+            inventory(&all)
+        });
+        Self::build(objects, params, inventory.as_ref())
     }
 
     /// Builds the policies from objects already read: `objects` holds the templates,
     /// constraints, policies and bindings; `params` the objects bindings may name as parameters.
+    /// Templates that read `data.inventory` are not evaluated (no inputs, no inventory).
     pub fn from_objects(objects: Vec<Object>, params: Vec<Object>) -> Loaded {
+        Self::build(objects, params, None)
+    }
+
+    fn build(
+        objects: Vec<Object>,
+        params: Vec<Object>,
+        inventory: Option<&regorus::Value>,
+    ) -> Loaded {
         let mut diagnostics = Vec::new();
-        let constraints = gatekeeper::load(&objects, &mut diagnostics);
+        let constraints = gatekeeper::load(&objects, inventory, &mut diagnostics);
         let bindings = vap::load(&objects, params, &mut diagnostics);
         let mut rules: Vec<&'static Rule> = constraints
             .iter()
@@ -221,6 +240,38 @@ fn emit_message(emit: &mut Emitter<'static>, object: &Object, message: String) {
         f.fingerprint =
             kubeharden_engine::finding::fingerprint(&[f.rule, &object.identity(), &f.message]);
     }
+}
+
+/// Gatekeeper's `data.inventory` over objects: `namespace.<ns>.<apiVersion>.<kind>.<name>` for
+/// namespaced objects (`default` when the manifest names none, written into the object),
+/// `cluster.<apiVersion>.<kind>.<name>` for the others.
+fn inventory(objects: &[Object]) -> regorus::Value {
+    use serde_json::{Map, Value};
+    fn child<'m>(map: &'m mut Map<String, Value>, key: &str) -> &'m mut Map<String, Value> {
+        let v = map
+            .entry(key.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !v.is_object() {
+            *v = Value::Object(Map::new());
+        }
+        v.as_object_mut().expect("an object")
+    }
+    let mut namespaced = Map::new();
+    let mut cluster = Map::new();
+    for o in objects {
+        let mut json = o.root.to_json();
+        let by_version = match o.effective_namespace() {
+            Some(ns) => {
+                if let Some(meta) = json.get_mut("metadata").and_then(Value::as_object_mut) {
+                    meta.entry("namespace").or_insert_with(|| Value::from(ns));
+                }
+                child(&mut namespaced, ns)
+            }
+            None => &mut cluster,
+        };
+        child(child(by_version, &o.api_version), &o.kind).insert(o.name.clone(), json);
+    }
+    serde_json::json!({"inventory": {"namespace": namespaced, "cluster": cluster}}).into()
 }
 
 /// Leaks a string for the `'static` metadata of a rule made at load time (a handful per scan).

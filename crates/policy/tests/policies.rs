@@ -5,7 +5,7 @@
 use kubeharden_engine::finding::{Finding, Severity};
 use kubeharden_engine::rules::{CustomPolicies, Seed};
 use kubeharden_engine::scan::{self, Extras, Input, Report, Status};
-use kubeharden_engine::source::{DiagLevel, Diagnostic};
+use kubeharden_engine::source::{self, DiagLevel, Diagnostic};
 use kubeharden_policy::Policies;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -152,7 +152,7 @@ fn gatekeeper_says_what_it_cannot_evaluate() {
         .collect();
     let has = |needle: &str| text.iter().any(|t| t.contains(needle));
     assert!(
-        has("broken.yaml:2 ConstraintTemplate k8suniqueingresshost uses data.inventory"),
+        has("broken.yaml:2 ConstraintTemplate k8sbrokenrego: Rego does not compile"),
         "{text:#?}"
     );
     assert!(
@@ -299,4 +299,26 @@ metadata:
     );
     assert!(on(&report, "silenced").is_empty());
     assert_eq!(report.suppressed, 2);
+}
+
+#[test]
+fn referential_templates_see_the_inputs_and_say_so_without_them() {
+    let (report, diagnostics) = scan_file("gatekeeper/referential.yaml");
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let f = on(&report, "bad-shop");
+    assert_eq!(
+        f[0].message,
+        "ingress host <shop.example.com> is also used by staging/bad-shop-copy"
+    );
+    // Without inputs (the webhook), the template is reported and not evaluated.
+    let loaded = source::load_file(&fixture("gatekeeper/referential.yaml"));
+    let without = Policies::from_objects(loaded.objects, Vec::new());
+    assert!(without.policies.is_empty());
+    assert!(
+        without.diagnostics[0]
+            .message
+            .contains("uses data.inventory"),
+        "{:?}",
+        without.diagnostics
+    );
 }
