@@ -276,7 +276,12 @@ impl<'r> Emitter<'r> {
         if suppressed_by.is_some() {
             self.suppressed += 1;
         }
-        let pos = object.locate(pointer);
+        // A command line gathered from other files (k3s/RKE2 config) says where each word was
+        // written: the finding points there.
+        let written = crate::analysis::control_plane::written_at(object, pointer);
+        let pos = written
+            .as_ref()
+            .map_or_else(|| object.locate(pointer), |w| w.pos);
         let full_pointer = format!("{}{}", object.base, pointer);
         // Fingerprint: rule + identity + pointer with container indices replaced by names, so it
         // survives line shifts, document reordering and container reordering.
@@ -285,7 +290,10 @@ impl<'r> Emitter<'r> {
             None => pointer.to_owned(),
         };
         let fingerprint = fingerprint(&[self.rule.id, &object.identity(), &stable_pointer]);
-        let snippet = snippet(object, pos.line);
+        let snippet = match &written {
+            Some(w) => Snippet::new(w.pos.line, [w.text.as_str()]),
+            None => snippet(object, pos.line),
+        };
         self.findings.push(Finding {
             rule: self.rule.id,
             seed: self.rule.seed,
@@ -298,7 +306,9 @@ impl<'r> Emitter<'r> {
                 container: container.map(|c| c.name.to_owned()),
             },
             location: Location {
-                origin: object.source.name.clone(),
+                origin: written
+                    .map(|w| w.file)
+                    .unwrap_or_else(|| object.source.name.clone()),
                 line: pos.line,
                 column: pos.col,
                 pointer: full_pointer,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// One Kubernetes object read from an input.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Object {
     pub kind: String,
     pub api_version: String,

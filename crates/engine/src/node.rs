@@ -2,7 +2,8 @@
 //! RKE2, k3s: the locations kube-bench's `cfg/config.yaml` knows for them; see
 //! `docs/controlplane.md`), read under a root directory so that tests (and offline images of a
 //! node) can point anywhere. Produces scan inputs — static Pod manifests, the kubelet config, the
-//! files the API server's flags name, and the kubelet's command line from its systemd units — and
+//! files the API server's flags name, the kubelet's command line from its systemd units, and the
+//! component command lines of the k3s/RKE2 configuration (`node/rancher.rs`) — and
 //! the ownership and permissions of the files the CIS benchmark checks.
 
 use crate::analysis::control_plane::{Component, flags_from_command_line, split_command_line};
@@ -11,6 +12,8 @@ use crate::source::{DiagLevel, Diagnostic};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+mod rancher;
 
 /// What a file on the node is, for the CIS permission checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -71,8 +74,19 @@ const KUBELET_CONFIGS: &[&str] = &[
     "/etc/kubernetes/kubelet/kubelet-config.json",
     "/etc/kubernetes/kubelet-config.yaml",
 ];
-/// Directories of KubeletConfiguration drop-ins (RKE2 writes its defaults there).
-const KUBELET_CONFIG_DIRS: &[&str] = &["/var/lib/rancher/rke2/agent/etc/kubelet.conf.d"];
+/// Directories of KubeletConfiguration drop-ins (RKE2, and k3s from v1.32, write their defaults
+/// there and run the kubelet with `--config-dir`).
+const KUBELET_CONFIG_DIRS: &[&str] = &[
+    "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d",
+    "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d",
+];
+/// API server flags naming files that are read as inputs when they are on the node.
+const FOLLOWED_FLAGS: &[&str] = &[
+    "audit-policy-file",
+    "encryption-provider-config",
+    "admission-control-config-file",
+    "authentication-config",
+];
 const KUBELET_UNITS: &[&str] = &[
     "/usr/lib/systemd/system/kubelet.service",
     "/lib/systemd/system/kubelet.service",
@@ -115,6 +129,26 @@ const KUBECONFIGS: &[(&str, NodeFileRole)] = &[
     (
         "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
         NodeFileRole::KubeletKubeconfig,
+    ),
+    // k3s (its CIS self-assessment's paths) and the kubeconfigs k3s and RKE2 write for users
+    // (`write-kubeconfig-mode` sets their mode).
+    (
+        "/var/lib/rancher/k3s/server/cred/admin.kubeconfig",
+        NodeFileRole::AdminKubeconfig,
+    ),
+    ("/etc/rancher/k3s/k3s.yaml", NodeFileRole::AdminKubeconfig),
+    (
+        "/var/lib/rancher/rke2/server/cred/admin.kubeconfig",
+        NodeFileRole::AdminKubeconfig,
+    ),
+    ("/etc/rancher/rke2/rke2.yaml", NodeFileRole::AdminKubeconfig),
+    (
+        "/var/lib/rancher/k3s/server/cred/scheduler.kubeconfig",
+        NodeFileRole::SchedulerKubeconfig,
+    ),
+    (
+        "/var/lib/rancher/k3s/server/cred/controller.kubeconfig",
+        NodeFileRole::ControllerManagerKubeconfig,
     ),
     ("/etc/kubernetes/proxy.conf", NodeFileRole::ProxyKubeconfig),
     (
@@ -281,6 +315,8 @@ pub fn gather(root: &Path) -> NodeEvidence {
             }
         }
     }
+    // k3s and RKE2: their config files as component command lines.
+    rancher::gather(root, &mut ev);
     let client_ca = kubelet_command_line(root, &mut ev, kubelet_config_seen);
     kubelet_client_ca(root, &mut ev, client_ca);
     if ev.inputs.is_empty() && ev.files.is_empty() {
@@ -288,7 +324,7 @@ pub fn gather(root: &Path) -> NodeEvidence {
             DiagLevel::Error,
             &root.display().to_string(),
             None,
-            "no Kubernetes node files found (looked for /etc/kubernetes/manifests, /var/lib/kubelet/config.yaml, kubelet systemd units, RKE2/k3s pod manifests, kubeconfigs and etcd data directories)",
+            "no Kubernetes node files found (looked for /etc/kubernetes/manifests, /var/lib/kubelet/config.yaml, kubelet systemd units, RKE2/k3s config files and pod manifests, kubeconfigs and etcd data directories)",
         ));
     }
     ev
@@ -302,12 +338,7 @@ fn follow_flag_files(root: &Path, manifest: &Path, ev: &mut NodeEvidence) {
             if flags.component != Component::ApiServer {
                 continue;
             }
-            for name in [
-                "audit-policy-file",
-                "encryption-provider-config",
-                "admission-control-config-file",
-                "authentication-config",
-            ] {
+            for name in FOLLOWED_FLAGS {
                 let Some(f) = flags.get(name) else { continue };
                 if f.value.is_empty() || ev.read.contains(&f.value) {
                     continue;

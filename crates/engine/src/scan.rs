@@ -163,6 +163,10 @@ pub struct Facts {
     pub namespaces_referenced: BTreeSet<String>,
     /// Files of a node with their ownership and permissions (`kubeharden node`).
     pub node_files: Vec<crate::node::NodeFile>,
+    /// Objects carrying component flags (static Pods, kubeadm ClusterConfiguration, command
+    /// lines) and KubeletConfigurations: the kubelet's flags override its config file, which may
+    /// be another input (see [`crate::analysis::kubelet`]).
+    pub control_plane: Vec<Object>,
 }
 
 /// Kinds kept whole for cross-object rules. Small and few in real inputs.
@@ -395,6 +399,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         summary.objects += o.objects;
         summary.pod_templates += o.workloads.len();
         facts.objects.extend(o.retained);
+        facts.control_plane.extend(o.control_plane);
         facts.workloads.extend(o.workloads);
         facts.namespaces_referenced.extend(o.namespaces);
         for (k, n) in o.kinds {
@@ -456,6 +461,7 @@ struct Outcome {
     bytes: u64,
     objects: usize,
     retained: Vec<Object>,
+    control_plane: Vec<Object>,
     workloads: Vec<Workload>,
     namespaces: BTreeSet<String>,
     kinds: BTreeMap<String, usize>,
@@ -570,11 +576,18 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
                     .to_owned(),
             });
         }
-        if retained_kind(&object.kind)
+        let cross_object = retained_kind(&object.kind)
             || crate::analysis::image_verification::is_admission_evidence(&object)
-            || crate::analysis::runtime::retained(&object)
-        {
-            out.retained.push(detach(object));
+            || crate::analysis::runtime::retained(&object);
+        match (cross_object, crate::analysis::kubelet::retained(&object)) {
+            (true, true) => {
+                let object = detach(object);
+                out.control_plane.push(object.clone());
+                out.retained.push(object);
+            }
+            (true, false) => out.retained.push(detach(object)),
+            (false, true) => out.control_plane.push(detach(object)),
+            (false, false) => {}
         }
     }
     // Held until every input is read: no slack from doubling (a cluster yields 100,000s).

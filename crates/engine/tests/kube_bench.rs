@@ -577,11 +577,6 @@ const DISAGREEMENTS: &[(&str, Variant, &str)] = &[
     ("4.1.1", Variant::Literal, "mode 644: CIS 1.12 asks for 600"),
     ("4.1.5", Variant::Literal, "mode 644: CIS 1.12 asks for 600"),
     ("4.1.9", Variant::Literal, "mode 644: CIS 1.12 asks for 600"),
-    (
-        "4.2.3",
-        Variant::Literal,
-        "--client-ca-file on the command line with a KubeletConfiguration that has no clientCAFile: our check reads the config file on its own and does not see the flag that overrides it",
-    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

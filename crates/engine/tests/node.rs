@@ -498,3 +498,271 @@ fn client_ca_from_the_kubelet_command_line() {
         "{messages:#?}"
     );
 }
+
+/// Findings of a gathered node, as (rule, origin relative to the root, line, message).
+fn located(root: &Path, ev: node::NodeEvidence) -> Vec<(String, String, u32, String)> {
+    let report = scan_with_node_files(&ev.inputs, rules::all(), ev.files);
+    let prefix = root.display().to_string();
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.to_owned(),
+                f.location
+                    .origin
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&f.location.origin)
+                    .to_owned(),
+                f.location.line,
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
+const K3S_CONFIG: &str = "# k3s server
+write-kubeconfig-mode: \"0644\"
+secrets-encryption: true
+kube-apiserver-arg:
+  - \"anonymous-auth=true\"
+  - \"--audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log\"
+kubelet-arg:
+  - read-only-port=10255
+";
+
+/// A drop-in: `kubelet-arg` replaces the list (the read-only port goes back to k3s's default),
+/// `kube-apiserver-arg+` appends to it.
+const K3S_DROP_IN: &str = "kubelet-arg:
+  - max-pods=50
+kube-apiserver-arg+:
+  - profiling=true
+";
+
+/// k3s: `config.yaml` and its drop-ins become the embedded components' command lines, over the
+/// defaults k3s passes; findings point at the config file's line.
+#[test]
+fn k3s_config_files_become_command_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "/etc/rancher/k3s/config.yaml", K3S_CONFIG, 0o600);
+    write(
+        r,
+        "/etc/rancher/k3s/config.yaml.d/50-tuning.yaml",
+        K3S_DROP_IN,
+        0o600,
+    );
+    write(
+        r,
+        "/var/lib/rancher/k3s/server/cred/encryption-config.json",
+        r#"{"kind":"EncryptionConfiguration","apiVersion":"apiserver.config.k8s.io/v1","resources":[{"resources":["secrets"],"providers":[{"aescbc":{"keys":[{"name":"aescbckey","secret":"c2VjcmV0IGlzIHNlY3VyZSwgb3IgaXMgaXQ/Cg=="}]}},{"identity":{}}]}]}"#,
+        0o600,
+    );
+    write(
+        r,
+        "/etc/rancher/k3s/k3s.yaml",
+        "apiVersion: v1\nkind: Config\n",
+        0o644,
+    );
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    for p in [
+        "/etc/rancher/k3s/config.yaml",
+        "/etc/rancher/k3s/config.yaml.d/50-tuning.yaml",
+        // Named by the flag `secrets-encryption: true` stands for.
+        "/var/lib/rancher/k3s/server/cred/encryption-config.json",
+    ] {
+        assert!(ev.read.iter().any(|x| x == p), "{p}: {:?}", ev.read);
+    }
+    let found = located(r, ev);
+    let find = |rule: &str| {
+        found
+            .iter()
+            .find(|f| f.0 == rule)
+            .unwrap_or_else(|| panic!("{rule} missing: {found:#?}"))
+    };
+    // The argument, at its line of config.yaml.
+    let anon = find("apiserver-anonymous-auth");
+    assert_eq!(
+        (anon.1.as_str(), anon.2),
+        ("/etc/rancher/k3s/config.yaml", 5),
+        "{anon:?}"
+    );
+    // Appended by the drop-in (`+`), at its line there.
+    let profiling = found
+        .iter()
+        .find(|f| f.3.starts_with("CIS 1.2.15: "))
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        (profiling.1.as_str(), profiling.2),
+        ("/etc/rancher/k3s/config.yaml.d/50-tuning.yaml", 4),
+        "{profiling:?}"
+    );
+    // A missing flag: where the component's arguments are written (last: the drop-in's key).
+    let audit = find("apiserver-audit-logging-disabled");
+    assert_eq!(
+        (audit.1.as_str(), audit.2),
+        ("/etc/rancher/k3s/config.yaml.d/50-tuning.yaml", 3),
+        "{audit:?}"
+    );
+    // The admin kubeconfig k3s writes with `write-kubeconfig-mode: "0644"`.
+    assert!(
+        found.iter().any(|f| f
+            .3
+            .starts_with("CIS 1.1.13: /etc/rancher/k3s/k3s.yaml has mode 644")),
+        "{found:#?}"
+    );
+    let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    for quiet in [
+        // `secrets-encryption: true` names the generated EncryptionConfiguration.
+        "apiserver-encryption-missing",
+        // The drop-in's `kubelet-arg` replaced `read-only-port=10255`; k3s's default is 0.
+        "kubelet-read-only-port",
+        // k3s's defaults: Node,RBAC; kubelet anonymous auth off and Webhook; localhost binds.
+        "apiserver-authorization-mode",
+        "kubelet-anonymous-auth",
+        "kubelet-authorization-always-allow",
+        "control-plane-component-not-localhost",
+    ] {
+        assert!(!rules.contains(&quiet), "{quiet}: {found:#?}");
+    }
+}
+
+/// RKE2: the static Pods hold the control plane's effective command lines, so `config.yaml`
+/// adds the components that have none (and the kubelet); `kubelet-arg` flags override the
+/// KubeletConfiguration drop-ins RKE2 writes (`--config-dir`).
+#[test]
+fn rke2_config_file_and_kubelet_drop_ins() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let rke2 = "/var/lib/rancher/rke2";
+    write(
+        r,
+        "/etc/rancher/rke2/config.yaml",
+        "audit-policy-file: /etc/rancher/rke2/audit-policy.yaml\nkube-apiserver-arg:\n  - anonymous-auth=true\nkube-controller-manager-arg:\n  - bind-address=0.0.0.0\nkubelet-arg:\n  - anonymous-auth=true\n",
+        0o600,
+    );
+    write(
+        r,
+        &format!("{rke2}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf"),
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous: {enabled: false}\n  x509: {clientCAFile: /var/lib/rancher/rke2/agent/client-ca.crt}\nauthorization: {mode: Webhook}\nreadOnlyPort: 0\n",
+        0o600,
+    );
+    write(
+        r,
+        &format!("{rke2}/agent/pod-manifests/kube-apiserver.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver, namespace: kube-system}\nspec:\n  containers:\n  - name: kube-apiserver\n    image: rancher/hardened-kubernetes:v1.33.1-rke2r1\n    command: [kube-apiserver, --anonymous-auth=false, --authorization-mode=Node,RBAC]\n",
+        0o600,
+    );
+    write(
+        r,
+        "/etc/rancher/rke2/audit-policy.yaml",
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n",
+        0o600,
+    );
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    let names: Vec<String> = ev
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            kubeharden_engine::scan::Input::Bytes { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "/etc/rancher/rke2/config.yaml (kube-controller-manager)",
+            "/etc/rancher/rke2/config.yaml (kube-scheduler)",
+            "/etc/rancher/rke2/config.yaml (kubelet)",
+        ],
+        "the API server's static Pod is its command line"
+    );
+    let found = located(r, ev);
+    // The static Pod says `--anonymous-auth=false`: the config file's argument is not judged twice.
+    assert!(
+        !found.iter().any(|f| f.0 == "apiserver-anonymous-auth"),
+        "{found:#?}"
+    );
+    let cm = found
+        .iter()
+        .find(|f| f.0 == "control-plane-component-not-localhost")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!((cm.1.as_str(), cm.2), ("/etc/rancher/rke2/config.yaml", 5));
+    // The kubelet flag overrides RKE2's KubeletConfiguration, and says so.
+    let kubelet = found
+        .iter()
+        .find(|f| f.0 == "kubelet-anonymous-auth")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        (kubelet.1.as_str(), kubelet.2),
+        ("/etc/rancher/rke2/config.yaml", 7)
+    );
+    assert!(
+        kubelet
+            .3
+            .contains("overriding `authentication.anonymous.enabled: false`")
+            && kubelet.3.contains("00-rke2-defaults.conf"),
+        "{}",
+        kubelet.3
+    );
+    // The drop-in decides what no flag sets: no other kubelet finding.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.0 == "kubelet-read-only-port" || f.3.starts_with("CIS 4.2.3")),
+        "{found:#?}"
+    );
+}
+
+/// RKE2 without static Pods yet: `audit-policy-file` brings the audit log RKE2 configures with it.
+#[test]
+fn rke2_audit_policy_file_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "/etc/rancher/rke2/config.yaml",
+        "audit-policy-file: /etc/rancher/rke2/audit-policy.yaml\n",
+        0o600,
+    );
+    fs::create_dir_all(r.join("var/lib/rancher/rke2/server")).unwrap();
+    write(
+        r,
+        "/etc/rancher/rke2/audit-policy.yaml",
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n",
+        0o600,
+    );
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    assert!(
+        ev.read
+            .iter()
+            .any(|p| p == "/etc/rancher/rke2/audit-policy.yaml"),
+        "{:?}",
+        ev.read
+    );
+    let found = located(r, ev);
+    let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    // A policy and a log: audit is on; the followed policy records nothing sensitive.
+    assert!(
+        !rules.contains(&"apiserver-audit-logging-disabled"),
+        "{found:#?}"
+    );
+    assert!(
+        rules.contains(&"audit-policy-misses-sensitive-operations"),
+        "{found:#?}"
+    );
+    // Without the key, RKE2 adds no audit flags (outside its CIS profile): audit is off.
+    let bare = tempfile::tempdir().unwrap();
+    write(bare.path(), "/etc/rancher/rke2/config.yaml", "{}\n", 0o600);
+    fs::create_dir_all(bare.path().join("var/lib/rancher/rke2/server")).unwrap();
+    let found = located(bare.path(), node::gather(bare.path()));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "apiserver-audit-logging-disabled"),
+        "{found:#?}"
+    );
+}

@@ -257,6 +257,49 @@ pub fn component_flags(o: &Object) -> Vec<ComponentFlags> {
     }
 }
 
+/// Where a word of a `CommandLine` document was written, when the document records it.
+#[derive(Clone, Debug)]
+pub struct WrittenAt {
+    pub file: String,
+    pub pos: crate::yaml::Pos,
+    /// The text of that line.
+    pub text: String,
+}
+
+/// For a `CommandLine` document with `origins` (one entry per word of `command`, each
+/// `{file, line, column, text}` or null), where the word at `pointer` (`/command/N`) was written.
+/// The k3s/RKE2 configs (`node::rancher`) become command lines this way, and findings about
+/// their flags point at the config file's line.
+pub fn written_at(o: &Object, pointer: &str) -> Option<WrittenAt> {
+    if o.kind != "CommandLine" || o.group() != "kubeharden.io" {
+        return None;
+    }
+    let index = pointer.strip_prefix("/command/")?;
+    let entry = o
+        .root
+        .get("origins")?
+        .items()
+        .get(index.parse::<usize>().ok()?)?;
+    let number = |k: &str| {
+        entry
+            .get(k)
+            .and_then(Node::as_i64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    Some(WrittenAt {
+        file: entry.get("file")?.text()?.to_owned(),
+        pos: crate::yaml::Pos {
+            line: number("line")?,
+            col: number("column").unwrap_or(1),
+        },
+        text: entry
+            .get("text")
+            .and_then(Node::text)
+            .unwrap_or("")
+            .to_owned(),
+    })
+}
+
 /// A `CommandLine` document (see `node::command_line_input`): `command` is the argv.
 fn command_line_flags(o: &Object) -> Vec<ComponentFlags> {
     let words: Vec<(&str, String)> = o

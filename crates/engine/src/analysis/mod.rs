@@ -3,6 +3,7 @@
 pub mod control_plane;
 pub mod image_verification;
 pub mod images;
+pub mod kubelet;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;

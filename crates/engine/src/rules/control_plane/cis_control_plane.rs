@@ -1,12 +1,13 @@
 //! The CIS Kubernetes Benchmark checks on control-plane flags and the kubelet config that
 //! kube-bench automates and no dedicated rule covers, with kube-bench's pass conditions.
 
-use crate::analysis::control_plane::{Component, ComponentFlags, component_flags};
+use crate::analysis::control_plane::{Component, ComponentFlags, component_flags, parse_go_bool};
+use crate::analysis::kubelet::{
+    CLIENT_CA_FILE, From, MAKE_IPTABLES_UTIL_CHAINS, ROTATE_CERTIFICATES, Setting, kubelets,
+};
 use crate::finding::{Emitter, Severity};
-use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
-use crate::yaml::Node;
+use crate::scan::{Context, Facts};
 
 pub static RULE: Rule = Rule {
     id: "cis-control-plane-check",
@@ -28,7 +29,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::ControlPlaneFlags],
-    check: Check::Object(check),
+    check: Check::Inventory(check),
 };
 
 /// kube-bench test kinds.
@@ -241,47 +242,76 @@ fn evaluate(c: &CisCheck, flags: &ComponentFlags) -> Option<String> {
     }
 }
 
-fn kubelet_config(o: &Object, emit: &mut Emitter) {
-    let r = &o.root;
-    if r.pointer("/authentication/x509/clientCAFile")
-        .and_then(Node::text)
-        .is_none_or(str::is_empty)
-    {
-        emit.object(
-            o,
-            "/authentication",
-            "CIS 4.2.3: KubeletConfiguration has no `authentication.x509.clientCAFile`",
-        );
-    }
-    if r.get("makeIPTablesUtilChains").and_then(Node::as_bool) == Some(false) {
-        emit.object(
-            o,
-            "/makeIPTablesUtilChains",
-            "CIS 4.2.6: KubeletConfiguration sets `makeIPTablesUtilChains: false`",
-        );
-    }
-    if r.get("rotateCertificates").and_then(Node::as_bool) == Some(false) {
-        emit.object(
-            o,
-            "/rotateCertificates",
-            "CIS 4.2.10: KubeletConfiguration sets `rotateCertificates: false`",
-        );
-    }
-}
-
-fn check(_: &Context, o: &Object, emit: &mut Emitter) {
-    if o.kind == "KubeletConfiguration" && o.group() == "kubelet.config.k8s.io" {
-        return kubelet_config(o, emit);
-    }
-    for flags in component_flags(o) {
-        for c in CHECKS.iter().filter(|c| c.component == flags.component) {
-            if let Some(message) = evaluate(c, &flags) {
-                emit.object(
-                    o,
-                    &flags.pointer(c.flag),
-                    format!("CIS {}: {message}", c.id),
-                );
+/// CIS 4.2.3, 4.2.6 and 4.2.10 on the kubelet's effective settings (flags over config files).
+fn kubelet(facts: &Facts, emit: &mut Emitter) {
+    for k in kubelets(&facts.control_plane) {
+        if let Some(e) = k.effective(&CLIENT_CA_FILE)
+            && e.value.as_deref().is_none_or(str::is_empty)
+        {
+            let message = match e.from {
+                From::Flag => "CIS 4.2.3: kubelet runs with an empty `--client-ca-file`".to_owned(),
+                From::FlagDefault => {
+                    "CIS 4.2.3: kubelet has neither `--client-ca-file` nor a `--config` file"
+                        .to_owned()
+                }
+                From::Config | From::ConfigDefault => format!(
+                    "CIS 4.2.3: KubeletConfiguration has no `authentication.x509.clientCAFile`{}",
+                    if k.command_line.is_some() {
+                        " and the kubelet no `--client-ca-file`"
+                    } else {
+                        ""
+                    }
+                ),
+            };
+            // A missing field belongs under `authentication`.
+            let pointer = match e.from {
+                From::ConfigDefault => "/authentication".to_owned(),
+                _ => e.pointer.clone(),
+            };
+            emit.object(e.object, &pointer, message);
+        }
+        let explicit_false = |s: &Setting| {
+            k.effective(s).filter(|e| {
+                matches!(e.from, From::Flag | From::Config)
+                    && e.value.as_deref().and_then(parse_go_bool) == Some(false)
+            })
+        };
+        for (id, s) in [
+            ("4.2.6", &MAKE_IPTABLES_UTIL_CHAINS),
+            ("4.2.10", &ROTATE_CERTIFICATES),
+        ] {
+            if let Some(e) = explicit_false(s) {
+                let message = match e.from {
+                    From::Flag => format!(
+                        "CIS {id}: kubelet runs with `--{}={}`{}",
+                        s.flag,
+                        e.value.as_deref().unwrap_or_default(),
+                        e.override_note(s)
+                    ),
+                    _ => format!(
+                        "CIS {id}: KubeletConfiguration sets `{}: false`",
+                        s.field.trim_start_matches('/')
+                    ),
+                };
+                emit.object(e.object, &e.pointer, message);
             }
         }
     }
+}
+
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    for o in &facts.control_plane {
+        for flags in component_flags(o) {
+            for c in CHECKS.iter().filter(|c| c.component == flags.component) {
+                if let Some(message) = evaluate(c, &flags) {
+                    emit.object(
+                        o,
+                        &flags.pointer(c.flag),
+                        format!("CIS {}: {message}", c.id),
+                    );
+                }
+            }
+        }
+    }
+    kubelet(facts, emit);
 }

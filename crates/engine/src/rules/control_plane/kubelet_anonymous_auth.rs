@@ -1,12 +1,10 @@
 //! The kubelet serves anonymous requests.
 
-use super::{flags_of, is};
-use crate::analysis::control_plane::Component;
+use crate::analysis::control_plane::parse_go_bool;
+use crate::analysis::kubelet::{ANONYMOUS_AUTH, From, kubelets};
 use crate::finding::{Emitter, Severity};
-use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
-use crate::yaml::Node;
+use crate::scan::{Context, Facts};
 
 pub static RULE: Rule = Rule {
     id: "kubelet-anonymous-auth",
@@ -26,32 +24,28 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::KubeletConfig],
-    check: Check::Object(check),
+    check: Check::Inventory(check),
 };
 
-fn check(_: &Context, o: &Object, emit: &mut Emitter) {
-    // Flags override the config file; without `--config` the flag default (true) applies.
-    for flags in flags_of(o, Component::Kubelet) {
-        match flags.bool("anonymous-auth") {
-            Some(false) => {}
-            Some(true) => emit.object(o, &flags.pointer("anonymous-auth"), "kubelet runs with `--anonymous-auth=true`"),
-            None if flags.get("config").is_none() => emit.object(o, &flags.anchor, "kubelet has neither `--anonymous-auth=false` nor a `--config` file: the flag default is true"),
-            None => {}
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    // The effective setting: a flag over the config file(s), over the default of whichever is used.
+    for k in kubelets(&facts.control_plane) {
+        let Some(e) = k.effective(&ANONYMOUS_AUTH) else {
+            continue;
+        };
+        if e.value.as_deref().and_then(parse_go_bool) != Some(true) {
+            continue;
         }
-    }
-    if !is(o, "kubelet.config.k8s.io", "KubeletConfiguration") {
-        return;
-    }
-    // The config-file default is false (flag-only kubelets default to true).
-    if o.root
-        .pointer("/authentication/anonymous/enabled")
-        .and_then(Node::as_bool)
-        == Some(true)
-    {
-        emit.object(
-            o,
-            "/authentication/anonymous/enabled",
-            "KubeletConfiguration enables anonymous authentication",
-        );
+        let message = match e.from {
+            From::Flag => format!(
+                "kubelet runs with `--anonymous-auth={}`{}",
+                e.value.as_deref().unwrap_or_default(),
+                e.override_note(&ANONYMOUS_AUTH)
+            ),
+            From::Config => "KubeletConfiguration enables anonymous authentication".to_owned(),
+            From::FlagDefault => "kubelet has neither `--anonymous-auth=false` nor a `--config` file: the flag default is true".to_owned(),
+            From::ConfigDefault => "kubelet anonymous authentication is enabled".to_owned(),
+        };
+        emit.object(e.object, &e.pointer, message);
     }
 }

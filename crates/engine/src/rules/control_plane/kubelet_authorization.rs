@@ -1,12 +1,9 @@
 //! The kubelet authorizes every request.
 
-use super::{flags_of, is};
-use crate::analysis::control_plane::Component;
+use crate::analysis::kubelet::{AUTHORIZATION_MODE, From, kubelets};
 use crate::finding::{Emitter, Severity};
-use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
-use crate::yaml::Node;
+use crate::scan::{Context, Facts};
 
 pub static RULE: Rule = Rule {
     id: "kubelet-authorization-always-allow",
@@ -25,25 +22,26 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::KubeletConfig],
-    check: Check::Object(check),
+    check: Check::Inventory(check),
 };
 
-fn check(_: &Context, o: &Object, emit: &mut Emitter) {
-    for flags in flags_of(o, Component::Kubelet) {
-        match flags.get("authorization-mode").map(|f| f.value.as_str()) {
-            Some("AlwaysAllow") => emit.object(o, &flags.pointer("authorization-mode"), "kubelet runs with `--authorization-mode=AlwaysAllow`"),
-            None if flags.get("config").is_none() => emit.object(o, &flags.anchor, "kubelet has neither `--authorization-mode=Webhook` nor a `--config` file: the flag default is AlwaysAllow"),
-            _ => {}
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    for k in kubelets(&facts.control_plane) {
+        let Some(e) = k.effective(&AUTHORIZATION_MODE) else {
+            continue;
+        };
+        if e.value.as_deref() != Some("AlwaysAllow") {
+            continue;
         }
-    }
-    if !is(o, "kubelet.config.k8s.io", "KubeletConfiguration") {
-        return;
-    }
-    if o.root.pointer("/authorization/mode").and_then(Node::text) == Some("AlwaysAllow") {
-        emit.object(
-            o,
-            "/authorization/mode",
-            "KubeletConfiguration sets `authorization.mode: AlwaysAllow`",
-        );
+        let message = match e.from {
+            From::Flag => format!(
+                "kubelet runs with `--authorization-mode=AlwaysAllow`{}",
+                e.override_note(&AUTHORIZATION_MODE)
+            ),
+            From::Config => "KubeletConfiguration sets `authorization.mode: AlwaysAllow`".to_owned(),
+            From::FlagDefault => "kubelet has neither `--authorization-mode=Webhook` nor a `--config` file: the flag default is AlwaysAllow".to_owned(),
+            From::ConfigDefault => "kubelet authorization mode is AlwaysAllow".to_owned(),
+        };
+        emit.object(e.object, &e.pointer, message);
     }
 }

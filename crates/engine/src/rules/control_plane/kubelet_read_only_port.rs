@@ -1,12 +1,9 @@
 //! The kubelet's unauthenticated read-only port is open.
 
-use super::{flags_of, is};
-use crate::analysis::control_plane::Component;
+use crate::analysis::kubelet::{From, READ_ONLY_PORT, kubelets};
 use crate::finding::{Emitter, Severity};
-use crate::inventory::Object;
 use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
-use crate::yaml::Node;
+use crate::scan::{Context, Facts};
 
 pub static RULE: Rule = Rule {
     id: "kubelet-read-only-port",
@@ -23,28 +20,29 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::KubeletConfig],
-    check: Check::Object(check),
+    check: Check::Inventory(check),
 };
 
-fn check(_: &Context, o: &Object, emit: &mut Emitter) {
-    for flags in flags_of(o, Component::Kubelet) {
-        match flags.get("read-only-port").map(|f| f.value.as_str()) {
-            Some("0") => {}
-            Some(port) => emit.object(o, &flags.pointer("read-only-port"), format!("kubelet runs with `--read-only-port={port}`")),
-            None if flags.get("config").is_none() => emit.object(o, &flags.anchor, "kubelet has neither `--read-only-port=0` nor a `--config` file: the flag default opens port 10255"),
-            None => {}
-        }
-    }
-    if !is(o, "kubelet.config.k8s.io", "KubeletConfiguration") {
-        return;
-    }
-    if let Some(port) = o.root.get("readOnlyPort").and_then(Node::as_i64)
-        && port != 0
-    {
-        emit.object(
-            o,
-            "/readOnlyPort",
-            format!("KubeletConfiguration opens the unauthenticated read-only port {port}"),
-        );
+fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+    for k in kubelets(&facts.control_plane) {
+        let Some(e) = k.effective(&READ_ONLY_PORT) else {
+            continue;
+        };
+        let port = match e.value.as_deref() {
+            None | Some("0") => continue,
+            Some(port) => port,
+        };
+        let message = match e.from {
+            From::Flag => format!(
+                "kubelet runs with `--read-only-port={port}`{}",
+                e.override_note(&READ_ONLY_PORT)
+            ),
+            From::Config => {
+                format!("KubeletConfiguration opens the unauthenticated read-only port {port}")
+            }
+            From::FlagDefault => "kubelet has neither `--read-only-port=0` nor a `--config` file: the flag default opens port 10255".to_owned(),
+            From::ConfigDefault => format!("kubelet read-only port {port} is open"),
+        };
+        emit.object(e.object, &e.pointer, message);
     }
 }
