@@ -40,25 +40,33 @@ fn files() -> (tempfile::TempDir, String, String) {
     (dir, policy.display().to_string(), app.display().to_string())
 }
 
-#[test]
-fn policies_given_apart_judge_the_manifests_in_every_format() {
-    let (_dir, policy, app) = files();
+/// `kubeharden scan --no-config --format FORMAT --policy POLICY ARGS… APP`: the exit code and
+/// stdout as JSON.
+fn scan(format: &str, policy: &str, args: &[&str], app: &str) -> (Option<i32>, serde_json::Value) {
     let out = kh()
         .args([
             "scan",
             "--no-config",
             "--format",
-            "json",
+            format,
             "--policy",
-            &policy,
-            &app,
+            policy,
         ])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        .args(args)
+        .arg(app)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn policies_given_apart_judge_the_manifests_in_every_format() {
+    let (_dir, policy, app) = files();
+    let (code, report) = scan("json", &policy, &[], &app);
+    assert_eq!(code, Some(1));
     let custom: Vec<&serde_json::Value> = report["findings"]
         .as_array()
         .unwrap()
@@ -90,22 +98,8 @@ fn policies_given_apart_judge_the_manifests_in_every_format() {
         .unwrap();
     assert_eq!(custom_score["status"], "fail");
 
-    let sarif = kh()
-        .args([
-            "scan",
-            "--no-config",
-            "--format",
-            "sarif",
-            "--policy",
-            &policy,
-            &app,
-        ])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let sarif: serde_json::Value = serde_json::from_slice(&sarif).unwrap();
+    let (code, sarif) = scan("sarif", &policy, &[], &app);
+    assert_eq!(code, Some(1));
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"].to_string();
     assert!(rules.contains("vap/max-replicas/everywhere"), "{rules}");
 }
@@ -113,38 +107,15 @@ fn policies_given_apart_judge_the_manifests_in_every_format() {
 #[test]
 fn policy_rules_are_selected_like_built_in_ones() {
     let (_dir, policy, app) = files();
-    let out = kh()
-        .args([
-            "scan",
-            "--no-config",
-            "--format",
-            "json",
-            "--policy",
-            &policy,
-            "--skip-rules",
-            "vap/*",
-            &app,
-        ])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, report) = scan("json", &policy, &["--skip-rules", "vap/*"], &app);
     assert!(!report.to_string().contains("vap/max-replicas"), "{report}");
 
-    let out = kh()
-        .args([
-            "scan",
-            "--no-config",
-            "--format",
-            "json",
-            "--policy",
-            &policy,
-            "--rules",
-            "vap/max-replicas/everywhere",
-            &app,
-        ])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, report) = scan(
+        "json",
+        &policy,
+        &["--rules", "vap/max-replicas/everywhere"],
+        &app,
+    );
     let rules: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -163,19 +134,7 @@ fn a_broken_policy_is_a_diagnostic_with_file_and_line() {
         POLICY.replace("object.spec.replicas <= 5", "object.spec.replicas <="),
     )
     .unwrap();
-    let out = kh()
-        .args([
-            "scan",
-            "--no-config",
-            "--format",
-            "json",
-            "--policy",
-            broken.to_str().unwrap(),
-            &app,
-        ])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, report) = scan("json", broken.to_str().unwrap(), &[], &app);
     let diag = report["diagnostics"]
         .as_array()
         .unwrap()
@@ -190,7 +149,7 @@ fn a_broken_policy_is_a_diagnostic_with_file_and_line() {
     assert_eq!(diag["origin"], broken.display().to_string());
     assert_eq!(diag["line"], 8);
     assert_eq!(
-        out.status.code(),
+        code,
         Some(2),
         "a policy that cannot be read is an input error"
     );
