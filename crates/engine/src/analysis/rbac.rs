@@ -13,6 +13,7 @@
 //! [`BUILTIN_ROLES`]); any other role with the reserved `system:` prefix, or a well-known
 //! distribution prefix, is known to exist but its rules are not modelled.
 
+use crate::analysis::netpol::LabelSelector;
 use crate::inventory::Object;
 use crate::yaml::Node;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -246,68 +247,36 @@ impl<'r> Request<'r> {
 // Label selectors (aggregationRule.clusterRoleSelectors)
 // ---------------------------------------------------------------------------------------------
 
-/// A Kubernetes label selector: `matchLabels` and `matchExpressions`, ANDed.
+/// An aggregation label selector: [`LabelSelector`] (the one implementation of selector
+/// semantics), except that a null or non-mapping selector selects nothing, as
+/// `metav1.LabelSelectorAsSelector` reads a nil selector.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Selector {
-    labels: Vec<(String, String)>,
-    expressions: Vec<(String, String, Vec<String>)>,
-    /// A null selector, or one with an unknown operator: selects nothing.
-    nothing: bool,
-}
+pub struct Selector(Option<LabelSelector>);
 
 impl Selector {
     pub fn from_node(node: &Node) -> Selector {
         if !node.is_map() {
-            return Selector {
-                nothing: true,
-                ..Selector::default()
-            };
+            return Selector(None);
         }
-        let labels = crate::inventory::string_map(node.get("matchLabels"))
-            .into_iter()
-            .collect();
-        let expressions = node
-            .get("matchExpressions")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .map(|e| {
-                let text = |k: &str| e.get(k).and_then(Node::text).unwrap_or("").to_owned();
-                (text("key"), text("operator"), string_list(e.get("values")))
-            })
-            .collect();
-        Selector {
-            labels,
-            expressions,
-            nothing: false,
-        }
+        let mut problems = Vec::new();
+        Selector(Some(LabelSelector::parse(node, "", &mut problems)))
     }
 
     /// A selector requiring `key: value`.
     pub fn label(key: &str, value: &str) -> Selector {
-        Selector {
-            labels: vec![(key.to_owned(), value.to_owned())],
-            ..Selector::default()
-        }
+        Selector(Some(LabelSelector {
+            match_labels: BTreeMap::from([(key.to_owned(), value.to_owned())]),
+            ..LabelSelector::default()
+        }))
     }
 
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        if self.nothing {
-            return false;
-        }
-        self.labels
-            .iter()
-            .all(|(k, v)| labels.get(k).is_some_and(|l| l == v))
-            && self.expressions.iter().all(|(key, op, values)| {
-                let value = labels.get(key);
-                match op.as_str() {
-                    "In" => value.is_some_and(|v| values.contains(v)),
-                    "NotIn" => value.is_none_or(|v| !values.contains(v)),
-                    "Exists" => value.is_some(),
-                    "DoesNotExist" => value.is_none(),
-                    _ => false,
-                }
-            })
+        self.0.as_ref().is_some_and(|s| s.matches(labels))
+    }
+
+    /// One `matchLabels` pair, to index candidates by (a selector needs at least that label).
+    fn first_label(&self) -> Option<(&String, &String)> {
+        self.0.as_ref()?.match_labels.iter().next()
     }
 }
 
@@ -1024,7 +993,7 @@ impl<'a> Rbac<'a> {
             };
             let mut picked = BTreeSet::new();
             for s in selectors {
-                let candidates = match s.labels.first() {
+                let candidates = match s.first_label() {
                     Some((k, v)) => by_label
                         .get(&(k.as_str(), v.as_str()))
                         .map_or(&[][..], Vec::as_slice),
