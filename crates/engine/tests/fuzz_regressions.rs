@@ -113,3 +113,113 @@ fn a_lone_carriage_return_ends_a_line_everywhere() {
         )]
     );
 }
+
+/// The fix plan of one kept `fix` input, written to a file of the same name.
+fn fix_plan(name: &str) -> kubeharden_engine::fix::FileFix {
+    let (_, data) = regressions("fix")
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no fuzz-regressions/fix/{name}"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, data).unwrap();
+    let plan = kubeharden_engine::fix::plan(&[path], &Default::default()).unwrap();
+    plan.files.into_iter().next().expect("a file with findings")
+}
+
+fn reasons(f: &kubeharden_engine::fix::FileFix) -> Vec<&str> {
+    f.unfixed.iter().map(|u| u.reason.as_str()).collect()
+}
+
+#[test]
+fn a_flow_mapping_entry_without_a_value_is_filled_or_declined() {
+    // `{…, securityContext}`: the value is written after a new colon.
+    let f = fix_plan("fix-flow-implicit-null-sc.yaml");
+    assert_eq!(f.error, None);
+    let after = f.after.as_deref().expect("fixed");
+    assert!(
+        after.contains("image: busybox, securityContext: {"),
+        "{after}"
+    );
+    // `{…, n}` last: nothing can follow an empty value there; declined, not mis-placed after `}`.
+    let f = fix_plan("fix-flow-implicit-null.yaml");
+    assert!(f.after.is_none());
+    assert_eq!(
+        f.error.as_deref(),
+        Some("a flow mapping ends with an empty value")
+    );
+}
+
+#[test]
+fn a_single_pair_mapping_in_a_flow_sequence_is_not_edited() {
+    // `containers: [name: a]` was taken for a block mapping: lines were inserted inside `[…]`.
+    for name in ["fix-single-pair.yaml", "fix-single-pair-empty.json"] {
+        let f = fix_plan(name);
+        assert!(f.after.is_none() && f.error.is_none(), "{name}: {f:?}");
+        assert!(
+            reasons(&f)
+                .iter()
+                .any(|r| r.contains("a single-pair mapping in a flow sequence is not edited")),
+            "{name}: {:?}",
+            reasons(&f)
+        );
+    }
+}
+
+#[test]
+fn a_file_with_bare_carriage_returns_is_not_edited() {
+    // Lines counted differently by the loader and the edit planner put a fix into another
+    // document; the final check refused it. Such files are now declined up front.
+    let f = fix_plan("fix-lone-carriage-returns.yaml");
+    assert!(f.after.is_none() && f.error.is_none(), "{f:?}");
+    assert!(!f.unfixed.is_empty());
+    assert!(
+        reasons(&f)
+            .iter()
+            .all(|r| r.contains("bare carriage return")),
+        "{:?}",
+        reasons(&f)
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_not_overridden_by_a_safe_fix() {
+    // `allowPrivilegeEscalation: "false"`, `runAsNonRoot: "yes"`, `seccompProfile: {type: 1}`:
+    // written by the author (wrongly typed, so the API server rejects them). Replacing them is an
+    // unsafe fix, not a safe one.
+    for name in [
+        "fix-written-wrong-type-ape.yaml",
+        "fix-written-wrong-type.yaml",
+    ] {
+        let f = fix_plan(name);
+        // Other fixes (an unset field elsewhere) may apply; the written values stay.
+        let after = f.after.as_deref().unwrap_or(&f.before);
+        for kept in [
+            "allowPrivilegeEscalation: \"false\"",
+            "runAsNonRoot: \"yes\"",
+            "{type: 1}",
+        ] {
+            assert_eq!(
+                f.before.contains(kept),
+                after.contains(kept),
+                "{name}: {after}"
+            );
+        }
+        let unsafe_ones: Vec<&str> = f
+            .unfixed
+            .iter()
+            .filter(|u| u.needs_unsafe)
+            .map(|u| u.rule)
+            .collect();
+        for rule in match name {
+            "fix-written-wrong-type-ape.yaml" => &["container-privilege-escalation-allowed"][..],
+            _ => &["container-may-run-as-root", "container-seccomp-unconfined"][..],
+        } {
+            assert!(
+                unsafe_ones.contains(rule),
+                "{name}: {rule} {:#?}",
+                f.unfixed
+            );
+        }
+    }
+}

@@ -679,7 +679,8 @@ impl<'a> Planner<'a> {
                 }
                 (Pending::Fill(content), Kind::Scalar { .. }) => {
                     let entry = slot.entry.ok_or("a null value outside a mapping")?;
-                    let after_colon = entry.key_end + colon_len(text, entry.key_end);
+                    let colon = colon_len(text, entry.key_end);
+                    let after_colon = entry.key_end + colon;
                     if node.end > node.start {
                         // `key: null` / `key: ~`: the value is replaced in flow style.
                         let json = st.json || entry.key_style == ScalarStyle::DoubleQuoted;
@@ -691,9 +692,11 @@ impl<'a> Planner<'a> {
                         });
                     } else if slot.parent_flow || !rest_is_blank(text, after_colon) {
                         let json = st.json || entry.key_style == ScalarStyle::DoubleQuoted;
+                        // `{key}` has no colon: write one.
+                        let sep = if colon == 0 { ": " } else { " " };
                         self.push(
                             after_colon,
-                            format!(" {}", render_flow(content, json)),
+                            format!("{sep}{}", render_flow(content, json)),
                             slot.depth,
                         );
                     } else {

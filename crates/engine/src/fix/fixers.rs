@@ -230,6 +230,16 @@ pub(crate) fn run(rule: &str, job: &Job) -> Vec<Outcome> {
     out
 }
 
+/// A safe fix sets an unset field: a field the author wrote, if only with a value of the wrong
+/// type (`"true"`, `.R`), is overridden, which is unsafe.
+fn safe_unless_written(c: &Container, rel: &str) -> FixKind {
+    if c.field(rel).is_some_and(|n| !n.is_null()) {
+        FixKind::Unsafe
+    } else {
+        FixKind::Safe
+    }
+}
+
 /// Containers that read `rel` from the pod because they do not set it themselves.
 fn inheriting<'c>(
     containers: &'c [Container<'c>],
@@ -270,7 +280,7 @@ fn run_as_non_root(
         for (i, c) in per_container {
             out.push(ok(
                 vec![*i],
-                FixKind::Safe,
+                safe_unless_written(c, "securityContext/runAsNonRoot"),
                 vec![set(c.ptr("securityContext/runAsNonRoot"), New::Bool(true))],
                 format!("{}: set `runAsNonRoot: true`", c.describe()),
             ));
@@ -369,7 +379,7 @@ fn no_escalation(job: &Job, c: &Container, i: usize) -> Outcome {
     let mut note = "";
     let mut kind = match setting.value {
         Some(true) => FixKind::Unsafe,
-        _ => FixKind::Safe,
+        _ => safe_unless_written(c, "securityContext/allowPrivilegeEscalation"),
     };
     if security_context::privileged(c).value == Some(true) {
         if !job.has("container-privileged", c.name) {
@@ -406,9 +416,14 @@ fn seccomp(
     let runtime_default = || New::str("RuntimeDefault");
     let all_inheriting_flagged =
         inheriting(containers, "seccompProfile/type").all(|c| flagged(per_container, c));
+    // A type the container itself writes with the wrong type (`type: 1`) is not unset.
+    let written = |c: &Container| {
+        c.field("securityContext/seccompProfile/type")
+            .is_some_and(|n| !n.is_null())
+    };
     let unset: Vec<(usize, &Container)> = per_container
         .iter()
-        .filter(|(_, c)| security_context::seccomp_type(t, c).value.is_none())
+        .filter(|(_, c)| security_context::seccomp_type(t, c).value.is_none() && !written(c))
         .map(|(i, c)| (*i, *c))
         .collect();
     if !unset.is_empty() {
@@ -442,6 +457,21 @@ fn seccomp(
     }
     for (i, c) in per_container {
         let s = security_context::seccomp_type(t, c);
+        if s.value.is_none() && written(c) {
+            // Overriding what the author wrote is unsafe.
+            out.push(ok(
+                vec![*i],
+                FixKind::Unsafe,
+                vec![set(
+                    c.ptr("securityContext/seccompProfile/type"),
+                    runtime_default(),
+                )],
+                format!(
+                    "{}: set `seccompProfile.type: RuntimeDefault`",
+                    c.describe()
+                ),
+            ));
+        }
         let Some(old) = s.value else { continue };
         let profile = s.pointer.strip_suffix("/type").unwrap_or(&s.pointer);
         if job

@@ -213,6 +213,14 @@ pub(crate) fn parse(chunk: Chunk<'_>) -> Result<Option<LNode>, String> {
                 if stack.len() >= MAX_DEPTH {
                     return Err("nesting too deep".into());
                 }
+                // `[a: b]`: a mapping without braces inside a flow collection (whose `[` or `{`
+                // the start event spans) has neither braces nor lines to insert into.
+                let in_flow = matches!(stack.last(),
+                    Some(Frame::Seq { start, .. } | Frame::Map { start, .. })
+                        if start.end.index() > start.start.index());
+                if in_flow && span.end.index() == span.start.index() {
+                    return Err("a single-pair mapping in a flow sequence is not edited".into());
+                }
                 stack.push(Frame::Map {
                     start: span,
                     anchored: anchor != 0,
@@ -301,6 +309,10 @@ pub(crate) fn parse(chunk: Chunk<'_>) -> Result<Option<LNode>, String> {
                     // A block scalar's span runs to the next token: keep its last non-blank line.
                     let content = &chunk.text[start - chunk.offset..end - chunk.offset];
                     end = start + content.trim_end().len();
+                } else if style == ScalarStyle::Plain && text.is_empty() {
+                    // An empty value has no text, though its span may cover the next character
+                    // (the `}` closing `{key}`).
+                    end = start;
                 }
                 LNode {
                     start,

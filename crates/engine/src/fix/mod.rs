@@ -624,6 +624,15 @@ fn fix_file(
         );
         return out;
     }
+    // The loader reads a lone CR as a line break; edits placed by lines would not be.
+    let bytes = text.as_bytes();
+    if (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+        refuse_all(
+            &mut out,
+            "the file ends lines with a bare carriage return (classic Mac OS): not edited; convert its line ends to LF or CRLF",
+        );
+        return out;
+    }
     let loaded = source::load_bytes(name, text.clone().into_bytes());
     let mut per_object: Vec<Vec<&Finding>> = vec![Vec::new(); loaded.objects.len()];
     for f in findings {
