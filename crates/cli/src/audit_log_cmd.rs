@@ -4,9 +4,10 @@
 use anyhow::{Result, bail};
 use kubeharden_engine::analysis::control_plane::{AuditLevel, AuditRequest, audit_level};
 use kubeharden_engine::audit_log::{self, Analysis};
-use kubeharden_engine::finding::{Emitter, Location, Subject};
-use kubeharden_engine::scan::Report;
-use kubeharden_engine::source::{self, DiagLevel};
+use kubeharden_engine::finding::{Location, Subject};
+use kubeharden_engine::report::Report;
+use kubeharden_engine::rules::Emitter;
+use kubeharden_engine::source::DiagLevel;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,7 @@ pub fn analyze(files: &[PathBuf]) -> Result<Report> {
 /// audit Policy assigns (the log was written under some policy; this answers "what would this
 /// policy record?").
 pub fn coverage(policy: &Path, files: &[PathBuf], out: &mut dyn Write) -> Result<bool> {
-    let loaded = source::load_file(policy);
+    let loaded = kubeharden_engine::load::load_file(policy);
     if let Some(d) = loaded
         .diagnostics
         .iter()

@@ -2,16 +2,16 @@
 //! rules as `scan`, reading it through kube-rs (see the `kubeharden-cluster` crate). Kinds that
 //! could not be read make the rules that need them "not assessed", with the missing permission.
 
-use crate::scan_cmd::{OutputFormat, load_config};
+use crate::scan_cmd::{OutputFormat, write_reports};
 use crate::text;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
 use kubeharden_cluster::{Options, Snapshot};
-use kubeharden_engine::finding::Severity;
+use kubeharden_engine::config::Config;
+use kubeharden_engine::finish::{self, Exit, Finish};
+use kubeharden_engine::report::Report;
 use kubeharden_engine::rules::{self, Rule};
-use kubeharden_engine::scan::Report;
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
-use kubeharden_engine::suppress;
 use kubeharden_report::View;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -59,12 +59,6 @@ pub struct ClusterArgs {
     /// Skip these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub skip_rules: Vec<String>,
-    /// The config file (default: the nearest .kubeharden.yaml).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Read no config file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
     /// Write the findings into the cluster as PolicyReports per namespace and a
     /// ClusterPolicyReport (server-side apply, field manager `kubeharden`), for dashboards that
     /// read them; needs the wgpolicyk8s.io CRDs and the RBAC of deploy/cronjob/.
@@ -87,7 +81,8 @@ struct Audit {
     target: Option<kubeharden_cluster::Target>,
     context: String,
     server: String,
-    result: Result<(Report, Vec<String>), String>,
+    /// The finished report, its exit decision and how the cluster is named.
+    result: Result<(Report, Exit, Vec<String>), String>,
 }
 
 fn options(args: &ClusterArgs) -> Options {
@@ -111,7 +106,7 @@ async fn audit(
     args: &ClusterArgs,
     context: Option<&str>,
     selected: &[&'static Rule],
-    cfg: &kubeharden_engine::config::Config,
+    config: Option<&Config>,
 ) -> Audit {
     let timeout = Duration::from_secs(args.timeout.max(1));
     let target =
@@ -165,49 +160,17 @@ async fn audit(
         "cluster {context} ({server}): {} objects, {} requests",
         snapshot.objects, snapshot.requests
     )];
-    let mut report = kubeharden_cluster::scan_into(snapshot, selected);
-    cfg.apply(&mut report, &suppress::today_utc());
+    let (report, gaps) = kubeharden_cluster::scan_into(snapshot, selected);
+    let how = Finish {
+        gaps: &gaps,
+        ..args.output.finish(config)
+    };
+    let (report, exit) = finish::finish(report, &how);
     Audit {
         target: Some(target),
         context,
         server,
-        result: Ok((report, names)),
-    }
-}
-
-fn render(
-    format: OutputFormat,
-    view: &View<'_>,
-    fail_on: Severity,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match format {
-        OutputFormat::Text => text::render(out, view.report, fail_on)?,
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, view.report)?;
-            writeln!(out)?;
-        }
-        other => {
-            let f = match other {
-                OutputFormat::Sarif => kubeharden_report::Format::Sarif,
-                OutputFormat::Junit => kubeharden_report::Format::Junit,
-                OutputFormat::Markdown => kubeharden_report::Format::Markdown,
-                OutputFormat::Policyreport => kubeharden_report::Format::PolicyReport,
-                _ => kubeharden_report::Format::Html,
-            };
-            out.write_all(kubeharden_report::render(f, view).as_bytes())?;
-        }
-    }
-    Ok(())
-}
-
-fn exit_code(report: &Report, fail_on: Severity) -> u8 {
-    if report.has_input_errors() {
-        2
-    } else if report.failing(fail_on).next().is_some() {
-        1
-    } else {
-        0
+        result: Ok((report, exit, names)),
     }
 }
 
@@ -217,7 +180,7 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
             bail!("no rule `{id}`; `kubeharden rules` lists them");
         }
     }
-    let config = load_config(args.config.as_deref(), args.no_config)?;
+    let config = args.output.config()?;
     let cfg = config.clone().unwrap_or_default();
     let selected: Vec<&'static Rule> = cfg.select(&args.rules, &args.skip_rules);
     if selected.is_empty() {
@@ -242,13 +205,18 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
         let audits = runtime.block_on(futures::future::join_all(
             contexts
                 .iter()
-                .map(|c| audit(&args, Some(c.as_str()), &selected, &cfg)),
+                .map(|c| audit(&args, Some(c.as_str()), &selected, config.as_ref())),
         ));
-        return all_contexts(&args, &audits, &selected, &cfg);
+        return all_contexts(&args, &audits);
     }
 
-    let audit = runtime.block_on(audit(&args, args.context.as_deref(), &selected, &cfg));
-    let (report, names) = match audit.result {
+    let audit = runtime.block_on(audit(
+        &args,
+        args.context.as_deref(),
+        &selected,
+        config.as_ref(),
+    ));
+    let (report, exit, names) = match audit.result {
         Ok(r) => r,
         Err(e) => bail!("{}{e}", context_prefix(&audit.context, &audit.server)),
     };
@@ -260,16 +228,10 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
         fail_on: args.output.fail_on,
         config: config.as_ref().map(|c| c.origin.as_str()),
     };
-    for (format, path) in &args.output.outputs {
-        let mut bytes = Vec::new();
-        let mut sink = anstream::StripStream::new(&mut bytes);
-        render(*format, &view, args.output.fail_on, &mut sink)?;
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    }
     if args.apply_policy_reports {
         let yaml = kubeharden_report::render(kubeharden_report::Format::PolicyReport, &view);
         let documents: Vec<serde_json::Value> =
-            kubeharden_engine::source::load_bytes("policyreports", yaml.into_bytes())
+            kubeharden_engine::load::load_bytes("policyreports", yaml.into_bytes())
                 .objects
                 .iter()
                 .map(|o| o.root.to_json())
@@ -290,11 +252,8 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
             audit.server
         );
     }
-    // Buffered: a large report is millions of lines.
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
-    render(args.output.format, &view, args.output.fail_on, &mut out)?;
-    out.flush()?;
-    Ok(ExitCode::from(exit_code(&report, args.output.fail_on)))
+    write_reports(&view, args.output.format, &args.output.outputs)?;
+    Ok(ExitCode::from(exit.code()))
 }
 
 fn context_prefix(context: &str, server: &str) -> String {
@@ -306,16 +265,11 @@ fn context_prefix(context: &str, server: &str) -> String {
 }
 
 /// One section per cluster; exit 2 if any cluster could not be audited, else 1 if any fails.
-fn all_contexts(
-    args: &ClusterArgs,
-    audits: &[Audit],
-    _selected: &[&'static Rule],
-    _cfg: &kubeharden_engine::config::Config,
-) -> Result<ExitCode> {
+fn all_contexts(args: &ClusterArgs, audits: &[Audit]) -> Result<ExitCode> {
     let mut code = 0u8;
     for a in audits {
         code = code.max(match &a.result {
-            Ok((r, _)) => exit_code(r, args.output.fail_on),
+            Ok((_, exit, _)) => exit.code(),
             Err(_) => 2,
         });
         // An unreachable cluster outranks findings elsewhere.
@@ -328,7 +282,7 @@ fn all_contexts(
         let clusters: Vec<serde_json::Value> = audits
             .iter()
             .map(|a| match &a.result {
-                Ok((r, _)) => {
+                Ok((r, _, _)) => {
                     serde_json::json!({"context": a.context, "server": a.server, "report": r})
                 }
                 Err(e) => {
@@ -338,14 +292,14 @@ fn all_contexts(
             .collect();
         serde_json::to_writer_pretty(
             &mut out,
-            &serde_json::json!({"schema_version": kubeharden_engine::scan::SCHEMA_VERSION, "clusters": clusters}),
+            &serde_json::json!({"schema_version": kubeharden_engine::report::SCHEMA_VERSION, "clusters": clusters}),
         )?;
         writeln!(out)?;
     } else {
         for a in audits {
             writeln!(out, "══ cluster {} ({}) ══", a.context, a.server)?;
             match &a.result {
-                Ok((r, _)) => text::render(&mut out, r, args.output.fail_on)?,
+                Ok((r, _, _)) => text::render(&mut out, r, args.output.fail_on)?,
                 Err(e) => text::diagnostics(
                     &mut out,
                     &[Diagnostic::new(

@@ -4,8 +4,8 @@
 use crate::inputs;
 use anyhow::Result;
 use kubeharden_engine::config::Config;
+use kubeharden_engine::load::Input;
 use kubeharden_engine::rules::{CustomPolicies, Rule};
-use kubeharden_engine::scan::Input;
 use kubeharden_engine::source::Diagnostic;
 use kubeharden_policy::Policies;
 use std::path::PathBuf;

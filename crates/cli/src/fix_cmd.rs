@@ -80,7 +80,7 @@ fn files_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     if paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("`fix` edits files in place: `-` (stdin) is not supported");
     }
-    let (files, diagnostics) = source::expand_paths(paths);
+    let (files, diagnostics) = kubeharden_engine::load::expand_paths(paths);
     if let Some(d) = diagnostics.first() {
         bail!("{}: {}", d.origin, d.message);
     }

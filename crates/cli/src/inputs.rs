@@ -1,8 +1,8 @@
 //! Turns command-line paths into scan inputs: stdin, files, directories, kustomizations.
 
 use anyhow::Result;
-use kubeharden_engine::scan::Input;
-use kubeharden_engine::source::{self, DiagLevel, Diagnostic};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,7 +28,7 @@ pub fn gather(paths: &[PathBuf], kustomize: bool) -> Result<(Vec<Input>, Vec<Dia
             plain.push(path.clone());
         }
     }
-    let (files, diags) = source::expand_paths(&plain);
+    let (files, diags) = kubeharden_engine::load::expand_paths(&plain);
     diagnostics.extend(diags);
     let roots: Vec<PathBuf> = if kustomize {
         kustomization_roots(&files, &plain)

@@ -213,14 +213,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
         } => {
             node_cmd::ensure_dir(&root)?;
-            let report = node_cmd::scan_node(&root, apiserver_flags.as_deref(), rules::all());
+            let config = output.config()?;
+            let selected = config.clone().unwrap_or_default().select(&[], &[]);
+            let report = node_cmd::scan_node(&root, apiserver_flags.as_deref(), &selected);
             let inputs = vec![format!("node {}", root.display())];
-            output.emit(&report, rules::all(), &inputs)
+            output.write(report, &output.finish(config.as_ref()), &selected, &inputs)
         }
         Command::AuditLog(AuditLogCommand::Analyze { files, output }) => {
+            let config = output.config()?;
             let report = audit_log_cmd::analyze(&files)?;
             let inputs: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-            output.emit(&report, &audit_log_cmd::rules(), &inputs)
+            let how = output.finish(config.as_ref());
+            output.write(report, &how, &audit_log_cmd::rules(), &inputs)
         }
         Command::AuditLog(AuditLogCommand::Coverage { policy, files }) => {
             let complete =
@@ -256,7 +260,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 manifests_out,
             )?;
             drop(stdout);
-            emit_report(&report, format, Severity::Low)
+            emit_report(report, format, Severity::Low)
         }
         Command::AuditPolicy(AuditPolicyCommand::Explain {
             file,
@@ -397,23 +401,22 @@ fn pss_command(level: &str, version: &str, format: Format, paths: &[PathBuf]) ->
 
 /// Prints a report as text or JSON and maps it to the exit code convention.
 fn emit_report(
-    report: &kubeharden_engine::scan::Report,
+    report: kubeharden_engine::report::Report,
     format: Format,
     fail_on: Severity,
 ) -> Result<ExitCode> {
+    let how = kubeharden_engine::finish::Finish {
+        fail_on,
+        ..Default::default()
+    };
+    let (report, exit) = kubeharden_engine::finish::finish(report, &how);
     let mut out = anstream::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, report)?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        Format::Text => text::render(&mut out, report, fail_on)?,
+        Format::Text => text::render(&mut out, &report, fail_on)?,
     }
-    Ok(if report.has_input_errors() {
-        ExitCode::from(2)
-    } else if report.findings.iter().any(|f| f.severity >= fail_on) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(exit.code()))
 }

@@ -4,7 +4,8 @@
 use anyhow::{Context as _, Result, bail};
 use kubeharden_engine::analysis::control_plane::{AuditRequest, audit_level};
 use kubeharden_engine::node;
-use kubeharden_engine::scan::{self, Report};
+use kubeharden_engine::report::Report;
+use kubeharden_engine::scan;
 use kubeharden_engine::source;
 use std::path::Path;
 
@@ -24,7 +25,7 @@ pub fn scan_node(
 }
 
 /// `--apiserver-flags "--a=b --c=d"` as an input (the binary name is added when missing).
-pub fn command_line(line: &str) -> scan::Input {
+pub fn command_line(line: &str) -> kubeharden_engine::load::Input {
     let line = line.trim();
     let full = if line.starts_with('-') {
         format!("kube-apiserver {line}")
@@ -46,7 +47,7 @@ pub struct ExplainArgs<'a> {
 
 /// Prints the level and the deciding rule of every audit Policy in the file.
 pub fn explain(a: &ExplainArgs<'_>, out: &mut dyn std::io::Write) -> Result<bool> {
-    let loaded = source::load_file(a.file);
+    let loaded = kubeharden_engine::load::load_file(a.file);
     if let Some(d) = loaded
         .diagnostics
         .iter()

@@ -4,13 +4,14 @@
 use crate::{custom_policies, inputs, text};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
-use kubeharden_engine::baseline::{self, Baseline};
+use kubeharden_engine::baseline::Baseline;
 use kubeharden_engine::config::{self, Config};
 use kubeharden_engine::finding::Severity;
+use kubeharden_engine::finish::{self, Finish};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::Report;
 use kubeharden_engine::rules::{self, Rule};
-use kubeharden_engine::scan::{self, Input, Report};
-use kubeharden_engine::source::{DiagLevel, Diagnostic};
-use kubeharden_engine::suppress;
+use kubeharden_engine::scan;
 use kubeharden_report::{Format, View};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,20 +91,6 @@ pub struct ScanArgs {
     /// Skip these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub skip_rules: Vec<String>,
-    /// The config file (default: the nearest .kubeharden.yaml in the working directory or a
-    /// parent).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Read no config file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
-    /// Ignore other tools' suppression annotations (kube-linter, Polaris, Checkov, kubescape,
-    /// kube-score).
-    #[arg(long)]
-    pub no_foreign_suppressions: bool,
-    /// List the suppressed findings, with what suppressed them.
-    #[arg(long)]
-    pub show_suppressed: bool,
     /// Succeed when no Kubernetes object was found (otherwise an empty scan is exit 2).
     #[arg(long)]
     pub allow_empty: bool,
@@ -186,7 +173,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             bail!("no rule `{id}`; `kubeharden rules` lists them");
         }
     }
-    let config = load_config(args.config.as_deref(), args.no_config)?;
+    let config = args.output.config()?;
     let cfg = config.clone().unwrap_or_default();
     let mut selected: Vec<&'static Rule> = cfg.select(&args.rules, &args.skip_rules);
     if selected.is_empty()
@@ -220,35 +207,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut report = scan::scan_with(&inputs, &selected, extras);
     report.diagnostics.splice(0..0, diagnostics);
     report.diagnostics.extend(custom.diagnostics());
-    if args.no_foreign_suppressions || !cfg.foreign_suppressions {
-        suppress::unsuppress_foreign(&mut report);
-    }
-    cfg.apply(&mut report, &suppress::today_utc());
-    if let Some(b) = &baseline {
-        b.apply(&mut report);
-    }
-    if report.summary.objects == 0 && !args.allow_empty {
-        report.diagnostics.push(Diagnostic::new(
-            DiagLevel::Error,
-            "<inputs>",
-            None,
-            "no Kubernetes objects were scanned, so nothing was checked; pass --allow-empty if that is expected",
-        ));
-    }
-    if !args.show_suppressed {
-        report.suppressed_findings.clear();
-    }
-
-    let view = View {
-        report: &report,
-        rules: &selected,
-        severity: &cfg.severity,
-        inputs: &names,
-        fail_on: args.output.fail_on,
-        config: config.as_ref().map(|c| c.origin.as_str()),
+    let how = Finish {
+        baseline: baseline.as_ref(),
+        allow_empty: args.allow_empty,
+        fail_on_new: args.fail_on_new,
+        ..args.output.finish(config.as_ref())
     };
-    write_reports(&view, args.output.format, &args.output.outputs)?;
-    Ok(exit_code(&report, args.output.fail_on, args.fail_on_new))
+    args.output.write(report, &how, &selected, &names)
 }
 
 /// Writes the report to stdout in `format` and to each `--output FORMAT=PATH` file.
@@ -283,41 +248,60 @@ pub struct OutputArgs {
     /// Exit with 1 when a finding at or above this severity is reported.
     #[arg(long, default_value = "low", value_parser = parse_severity)]
     pub fail_on: Severity,
+    /// The config file (default: the nearest .kubeharden.yaml in the working directory or a
+    /// parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no config file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Ignore other tools' suppression annotations (kube-linter, Polaris, Checkov, kubescape,
+    /// kube-score).
+    #[arg(long)]
+    pub no_foreign_suppressions: bool,
+    /// List the suppressed findings, with what suppressed them.
+    #[arg(long)]
+    pub show_suppressed: bool,
 }
 
 impl OutputArgs {
-    /// Writes the report of `rules` over `inputs` as asked; the exit code (2 for unreadable
-    /// input, 1 for findings at or above `--fail-on`).
-    pub fn emit(
+    /// `--config`, or the nearest `.kubeharden.yaml`, unless `--no-config`.
+    pub fn config(&self) -> Result<Option<Config>> {
+        load_config(self.config.as_deref(), self.no_config)
+    }
+
+    /// How the report is finished: the config, the peers' annotations, the threshold (the
+    /// caller adds what only it knows: a baseline, evidence gaps, `--allow-empty`).
+    pub fn finish<'a>(&self, config: Option<&'a Config>) -> Finish<'a> {
+        Finish {
+            config,
+            foreign_suppressions: !self.no_foreign_suppressions,
+            show_suppressed: self.show_suppressed,
+            fail_on: self.fail_on,
+            ..Finish::default()
+        }
+    }
+
+    /// Finishes the report of `rules` over `inputs` the one way every command does
+    /// ([`finish::finish`]) and writes it as asked; the exit code.
+    pub fn write(
         &self,
-        report: &Report,
+        report: Report,
+        how: &Finish<'_>,
         rules: &[&'static Rule],
         inputs: &[String],
     ) -> Result<ExitCode> {
-        let severity = std::collections::BTreeMap::new();
+        let (report, exit) = finish::finish(report, how);
+        let no_overrides = std::collections::BTreeMap::new();
         let view = View {
-            report,
+            report: &report,
             rules,
-            severity: &severity,
+            severity: how.config.map_or(&no_overrides, |c| &c.severity),
             inputs,
             fail_on: self.fail_on,
-            config: None,
+            config: how.config.map(|c| c.origin.as_str()),
         };
         write_reports(&view, self.format, &self.outputs)?;
-        Ok(exit_code(report, self.fail_on, false))
-    }
-}
-
-fn exit_code(report: &Report, fail_on: Severity, only_new: bool) -> ExitCode {
-    if report.has_input_errors() {
-        return ExitCode::from(2);
-    }
-    let failing = report
-        .failing(fail_on)
-        .any(|f| !only_new || f.baseline == Some(baseline::Status::New));
-    if failing {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+        Ok(ExitCode::from(exit.code()))
     }
 }

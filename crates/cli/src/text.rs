@@ -2,8 +2,8 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use kubeharden_engine::finding::{Finding, Severity};
+use kubeharden_engine::report::{Report, Status};
 use kubeharden_engine::rules::{self, Rule};
-use kubeharden_engine::scan::{Report, Status};
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_engine::suppress;
 use std::io::{self, Write};
@@ -29,9 +29,11 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
     };
     let title = level(f.severity).primary_title(&f.message).id(f.rule);
     let mut notes = vec![
-        Level::NOTE
-            .with_name(Some("rule"))
-            .message(format!("{} — {}", f.seed, f.seed.title())),
+        Level::NOTE.with_name(Some("rule")).message(format!(
+            "{} — {}",
+            f.section,
+            f.section.title()
+        )),
         Level::HELP.message(f.remedy),
     ];
     if let Some(b) = f.baseline {
@@ -150,7 +152,7 @@ fn scorecard(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         writeln!(
             out,
             "  {:>7}  {colour}{:<12}\x1b[0m {}{count}",
-            s.seed.to_string(),
+            s.section.to_string(),
             s.status.as_str(),
             s.title
         )?;
@@ -225,7 +227,7 @@ pub fn rules_table(out: &mut dyn Write) -> io::Result<()> {
             out,
             "{:<42} {:>7}  {:<8}  {:<9}  {}",
             r.id,
-            r.seed.to_string(),
+            r.section.to_string(),
             r.severity.as_str(),
             fix,
             r.summary
@@ -240,8 +242,8 @@ pub fn explain(out: &mut dyn Write, r: &Rule) -> io::Result<()> {
         "\x1b[1m{}\x1b[0m ({}, rule {}: {})\n",
         r.id,
         r.severity,
-        r.seed,
-        r.seed.title()
+        r.section,
+        r.section.title()
     )?;
     writeln!(out, "{}\n", r.summary)?;
     writeln!(out, "\x1b[1mWhy\x1b[0m\n{}\n", wrap(r.rationale))?;
@@ -281,15 +283,15 @@ pub fn rules_markdown() -> String {
     for r in rules::all() {
         s.push_str(&format!(
             "| [`{0}`](#{0}) | {1} | {2} | {3} |\n",
-            r.id, r.seed, r.severity, r.summary
+            r.id, r.section, r.severity, r.summary
         ));
     }
     for r in rules::all() {
         s.push_str(&format!(
             "\n## {}\n\n**Seed rule {}** ({}) · **severity {}**\n\n{}\n\n**Why.** {}\n\n**Fix.** {}\n",
             r.id,
-            r.seed,
-            r.seed.title(),
+            r.section,
+            r.section.title(),
             r.severity,
             r.summary,
             wrap(r.rationale),

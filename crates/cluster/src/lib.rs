@@ -15,9 +15,12 @@ use futures::StreamExt as _;
 use kinds::How;
 use kube::api::ListParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kubeharden_engine::finish::{self, Finish};
 use kubeharden_engine::gaps::{self, Unavailable};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::Report;
 use kubeharden_engine::rules::Rule;
-use kubeharden_engine::scan::{self, Input, Report};
+use kubeharden_engine::scan;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -684,6 +687,8 @@ pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Err
         "metadata": {"name": target.context},
         "server": snapshot.server,
         "addresses": endpoint_addresses(&target.config.cluster_url).await,
+        // The namespaces read (empty: all): only an audit of kube-system is a whole cluster.
+        "namespaces": options.namespaces,
     });
     if options.probe_anonymous {
         let probes: Vec<Value> = probe_anonymous(target)
@@ -708,24 +713,30 @@ pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Err
     Ok(snapshot)
 }
 
-/// Scans a snapshot with the rules and applies its gaps (fail closed).
+/// Scans a snapshot with the rules and finishes it (`Finish::default()`) with its gaps (fail
+/// closed): for tests and embedders; the CLI finishes [`scan_into`]'s report with its options.
 pub fn scan(snapshot: &Snapshot, rules: &[&'static Rule]) -> Report {
-    let mut report = scan::scan(&snapshot.inputs, rules);
-    gaps::apply(&mut report, rules, &snapshot.unavailable);
-    report
+    let report = scan::scan(&snapshot.inputs, rules);
+    let how = Finish {
+        gaps: &snapshot.unavailable,
+        ..Finish::default()
+    };
+    finish::finish(report, &how).0
 }
 
-/// [`scan`], consuming the snapshot: each object's bytes are freed once parsed, so the snapshot
-/// and the findings are not held together at the end of the scan.
-pub fn scan_into(snapshot: Snapshot, rules: &[&'static Rule]) -> Report {
+/// Scans a snapshot, consuming it: each object's bytes are freed once parsed, so the snapshot
+/// and the findings are not held together at the end of the scan. Returns the report to finish
+/// ([`finish::finish`]) with the kinds that could not be read (`Finish::gaps`).
+pub fn scan_into(snapshot: Snapshot, rules: &[&'static Rule]) -> (Report, Vec<gaps::Unavailable>) {
     let Snapshot {
         inputs,
         unavailable,
         ..
     } = snapshot;
-    let mut report = scan::scan_owned(inputs, rules, scan::Extras::default());
-    gaps::apply(&mut report, rules, &unavailable);
-    report
+    (
+        scan::scan_owned(inputs, rules, scan::Extras::default()),
+        unavailable,
+    )
 }
 
 /// Writes PolicyReport / ClusterPolicyReport objects (`wgpolicyk8s.io/v1alpha2`) with server-side

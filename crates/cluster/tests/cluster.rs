@@ -6,8 +6,10 @@ mod apidouble;
 
 use apidouble::{Double, Faults};
 use kubeharden_cluster::{Options, Snapshot, collect, connect, kinds};
-use kubeharden_engine::rules::{self, Seed};
-use kubeharden_engine::scan::{Input, Report, Status, scan_all};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::{Report, Status};
+use kubeharden_engine::rules::{self, Section};
+use kubeharden_engine::scan::scan_all;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,8 +73,8 @@ async fn read(served: &Served, options: &Options) -> Snapshot {
     collect(&target, options).await.expect("collect")
 }
 
-fn score(report: &Report, seed: Seed) -> &kubeharden_engine::scan::SeedScore {
-    report.scorecard.iter().find(|s| s.seed == seed).unwrap()
+fn score(report: &Report, seed: Section) -> &kubeharden_engine::report::SectionScore {
+    report.scorecard.iter().find(|s| s.section == seed).unwrap()
 }
 
 /// Is the resource one the auditor reads (as `kubectl get` of the same kinds would)?
@@ -232,7 +234,7 @@ async fn reads_everything_with_pagination_discovery_and_metadata_only_secrets() 
     );
     // A whole cluster: the runtime section is assessed. Falco runs, but not on the tainted
     // control-plane node.
-    let runtime = score(&report, Seed::Runtime);
+    let runtime = score(&report, Section::Runtime);
     assert!(
         runtime.assessed.contains(&"runtime-detection-missing"),
         "{runtime:?}"
@@ -245,7 +247,7 @@ async fn reads_everything_with_pagination_discovery_and_metadata_only_secrets() 
     assert!(falco.message.contains("cp-1"), "{}", falco.message);
     // Rule 1 from the endpoint (127.0.0.1: private), and control-plane flags from mirror Pods.
     assert!(
-        score(&report, Seed::Rule(1))
+        score(&report, Section::Rule(1))
             .assessed
             .contains(&"apiserver-endpoint-public")
     );
@@ -255,9 +257,14 @@ async fn reads_everything_with_pagination_discovery_and_metadata_only_secrets() 
             .iter()
             .any(|f| f.rule == "apiserver-endpoint-public")
     );
-    assert!(report.summary.evidence.contains_key("kube-apiserver"));
+    assert!(
+        report
+            .summary
+            .evidence
+            .has(kubeharden_engine::evidence::Found::KubeApiserver)
+    );
     // No probe without --probe-anonymous: rule 5's probe is not assessed, and says how.
-    let s5 = score(&report, Seed::Rule(5));
+    let s5 = score(&report, Section::Rule(5));
     assert!(
         s5.missing.iter().any(|m| m.contains("--probe-anonymous")),
         "{s5:?}"
@@ -318,7 +325,7 @@ async fn forbidden_lists_fail_closed_and_server_errors_are_retried() {
     let report = kubeharden_cluster::scan(&snapshot, rules::all());
     // Section 11 (default-deny NetworkPolicies) is not assessed, with the reason, and its
     // cross-object findings (which would claim namespaces have no policy) are withheld.
-    let s11 = score(&report, Seed::Rule(11));
+    let s11 = score(&report, Section::Rule(11));
     assert_eq!(s11.status, Status::NotAssessed, "{s11:?}");
     assert!(
         s11.missing
@@ -326,9 +333,14 @@ async fn forbidden_lists_fail_closed_and_server_errors_are_retried() {
             .any(|m| m.contains("403") && m.contains("networkpolicies")),
         "{s11:?}"
     );
-    assert!(!report.findings.iter().any(|f| f.seed == Seed::Rule(11)));
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.section == Section::Rule(11))
+    );
     // Secret ages: not assessed; rule 15 names the missing permission.
-    let s15 = score(&report, Seed::Rule(15));
+    let s15 = score(&report, Section::Rule(15));
     assert!(!s15.assessed.contains(&"secret-not-rotated"));
     assert!(
         s15.missing
@@ -413,8 +425,11 @@ async fn kubectl_dumps_give_the_same_findings_as_the_cluster() {
         );
         // The same scorecard, but for the cluster-only evidence (endpoint).
         for (a, b) in cluster.scorecard.iter().zip(&report.scorecard) {
-            if a.seed != Seed::Rule(1) && a.seed != Seed::Rule(14) && a.seed != Seed::Rule(15) {
-                assert_eq!(a.status, b.status, "{name}: section {}", a.seed);
+            if a.section != Section::Rule(1)
+                && a.section != Section::Rule(14)
+                && a.section != Section::Rule(15)
+            {
+                assert_eq!(a.status, b.status, "{name}: section {}", a.section);
             }
         }
     }
@@ -453,7 +468,7 @@ async fn anonymous_probe_exec_credentials_and_rejected_credentials() {
     assert_eq!(f.len(), 3, "{f:?}");
     assert_eq!(f[0].location.origin, "cluster:ClusterConnection/double");
     assert!(
-        score(&report, Seed::Rule(5))
+        score(&report, Section::Rule(5))
             .assessed
             .contains(&"apiserver-answers-anonymous-requests")
     );
@@ -468,7 +483,7 @@ async fn anonymous_probe_exec_credentials_and_rejected_credentials() {
             .any(|f| f.rule == "apiserver-answers-anonymous-requests")
     );
     assert!(
-        score(&report, Seed::Rule(5))
+        score(&report, Section::Rule(5))
             .assessed
             .contains(&"apiserver-answers-anonymous-requests")
     );
@@ -513,7 +528,7 @@ fn the_deployed_cluster_roles_grant_exactly_what_is_read() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/rbac");
     let mut granted = BTreeSet::new();
     for file in ["clusterrole.yaml", "clusterrole-secrets.yaml"] {
-        let loaded = kubeharden_engine::source::load_file(&dir.join(file));
+        let loaded = kubeharden_engine::load::load_file(&dir.join(file));
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         for role in &loaded.objects {
             assert_eq!(role.kind, "ClusterRole");

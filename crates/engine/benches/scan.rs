@@ -6,7 +6,7 @@
 //! ```
 //!
 //! - `parse`: [`yaml::parse_stream`] over every file's text (in memory), in parallel;
-//! - `load`: [`source::load_bytes`]: parse and build the objects, in parallel;
+//! - `load`: [`kubeharden_engine::load::load_bytes`]: parse and build the objects, in parallel;
 //! - `scan_no_rules`: [`scan::scan`] with no rule: the pipeline (phase 0 namespace pre-pass,
 //!   loading, facts), from memory;
 //! - `scan_all`: [`scan::scan_all`], from memory;
@@ -17,8 +17,9 @@
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use kubeharden_engine::scan::{self, Input};
-use kubeharden_engine::{source, yaml};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::scan;
+use kubeharden_engine::yaml;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
@@ -42,7 +43,7 @@ static CORPUS: LazyLock<Option<Corpus>> = LazyLock::new(|| {
     if !real.is_dir() {
         return None;
     }
-    let (files, _) = source::expand_paths(&[real]);
+    let (files, _) = kubeharden_engine::load::expand_paths(&[real]);
     let mut inputs = Vec::new();
     let mut texts = Vec::new();
     let mut bytes = 0;

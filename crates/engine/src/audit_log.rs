@@ -421,7 +421,8 @@ impl Analysis {
 
 /// Findings for the analysed log, under the `audit_log` rules.
 pub fn findings(a: &Analysis) -> Vec<crate::finding::Finding> {
-    use crate::finding::{Emitter, Location, Subject};
+    use crate::finding::{Location, Subject};
+    use crate::rules::Emitter;
     use crate::rules::audit_log as r;
     let mut out = Vec::new();
     for g in a.groups.values() {
@@ -486,9 +487,10 @@ pub fn findings(a: &Analysis) -> Vec<crate::finding::Finding> {
     out
 }
 
-/// A report (every format renders it) for audit-log findings: the scorecard counts the audit log
-/// as evidence, so the audit-log rules are assessed.
-pub fn report(a: &Analysis, findings: Vec<crate::finding::Finding>) -> crate::scan::Report {
+/// A report (every format renders it) for audit-log findings, to be finished by
+/// [`crate::finish::finish`]: the audit log counts as evidence and the audit-log rules as run,
+/// so they are assessed.
+pub fn report(a: &Analysis, findings: Vec<crate::finding::Finding>) -> crate::report::Report {
     let rules = crate::rules::all();
     let mut report = crate::scan::scan(&[], rules);
     report.findings = findings;
@@ -497,15 +499,17 @@ pub fn report(a: &Analysis, findings: Vec<crate::finding::Finding>) -> crate::sc
     report
         .summary
         .evidence
-        .insert("audit-log", a.events as usize);
+        .add(crate::evidence::Found::AuditLog, a.events as usize);
     report.diagnostics.extend(a.errors.iter().cloned());
-    report.scorecard = crate::scan::scorecard(
-        rules,
-        &report.findings,
-        &crate::scan::Context::default(),
-        &crate::scan::Facts::default(),
-        &report.summary,
+    // The audit-log rules ran on the log (their check is outside the object scan).
+    report.scope.ran.extend(
+        rules
+            .iter()
+            .filter(|r| r.section != crate::rules::Section::Custom)
+            .filter(|r| r.evidence.contains(&crate::rules::Evidence::AuditLog))
+            .map(|r| r.id),
     );
+    report.scorecard = crate::report::scorecard(&report, rules);
     report
 }
 
@@ -741,7 +745,7 @@ not json
             yaml.contains("kind: Role\n") && yaml.contains("namespace: shop"),
             "{yaml}"
         );
-        let loaded = crate::source::load_bytes("s.yaml", yaml.into_bytes());
+        let loaded = crate::load::load_bytes("s.yaml", yaml.into_bytes());
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
     }
 }

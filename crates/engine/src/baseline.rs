@@ -4,31 +4,12 @@
 //! moving lines, reordering documents or containers does not make a finding new.
 
 use crate::finding::{Finding, Severity};
-use crate::scan::Report;
+use crate::report::Report;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Not in the baseline.
-    New,
-    /// In the baseline too.
-    Unchanged,
-    /// In the baseline, gone now.
-    Fixed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Unchanged => "unchanged",
-            Status::Fixed => "fixed",
-        }
-    }
-}
+pub use crate::finding::BaselineStatus as Status;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecordedSubject {
@@ -125,11 +106,11 @@ impl Baseline {
                 doc.tool
             ));
         }
-        if doc.schema_version != crate::scan::SCHEMA_VERSION {
+        if doc.schema_version != crate::report::SCHEMA_VERSION {
             return Err(format!(
                 "{name} has schema_version {}; this kubeharden reads {}",
                 doc.schema_version,
-                crate::scan::SCHEMA_VERSION
+                crate::report::SCHEMA_VERSION
             ));
         }
         Ok(Baseline {

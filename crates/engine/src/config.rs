@@ -7,8 +7,8 @@
 //! is itself a finding (`exemption-expired`), so lapsed risk acceptances surface in the audit.
 
 use crate::finding::{Finding, Location, Severity, Snippet, Subject, fingerprint};
-use crate::rules::{self, Check, References, Rule, Seed};
-use crate::scan::Report;
+use crate::report::Report;
+use crate::rules::{self, Check, References, Rule, Section};
 use crate::source::{DiagLevel, Diagnostic};
 use crate::suppress::{self, Suppression};
 use crate::yaml::{self, Node, Pos, Value};
@@ -23,7 +23,7 @@ pub const FILE_NAMES: [&str; 2] = [".kubeharden.yaml", ".kubeharden.yml"];
 /// The finding reported for an exemption whose `expires` date has passed.
 pub static EXEMPTION_EXPIRED: Rule = Rule {
     id: "exemption-expired",
-    seed: Seed::Runtime,
+    section: Section::Runtime,
     severity: Severity::Medium,
     summary: "An exemption of .kubeharden.yaml has expired",
     rationale: "An exemption records an accepted risk until a date. Once the date has passed the \
@@ -471,11 +471,10 @@ impl Config {
                 f.severity = *s;
             }
         }
-        report.finish();
     }
 
     fn expired_finding(&self, ex: &Exemption) -> Finding {
-        let seed = rules::find(&ex.rule).map_or(Seed::Runtime, |r| r.seed);
+        let section = rules::find(&ex.rule).map_or(Section::Runtime, |r| r.section);
         let line = ex.pos.line;
         let first = line.saturating_sub(2).max(1);
         let snippet = Snippet::new(
@@ -488,7 +487,7 @@ impl Config {
         let pointer = format!("/exemptions/{}", ex.index);
         Finding {
             rule: EXEMPTION_EXPIRED.id,
-            seed,
+            section,
             severity: EXEMPTION_EXPIRED.severity,
             subject: Subject {
                 kind: ex.kind.clone().unwrap_or_else(|| "*".to_owned()),

@@ -5,11 +5,11 @@
 //! such as "no NetworkPolicy selects this workload", would report what it could not see). Findings
 //! of per-object rules are kept: they are about objects that were read.
 
-use crate::rules::{Check, Evidence, Rule};
-use crate::scan::Report;
+use crate::report::Report;
+use crate::rules::{Check, Evidence};
 use crate::source::{DiagLevel, Diagnostic};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A kind the source could not read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -59,8 +59,14 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
     if WORKLOAD_KINDS.contains(&kind) {
         out.extend([
             Evidence::PodTemplates,
-            Evidence::NetworkPolicies,
+            Evidence::WorkloadsAndPolicies,
             Evidence::ClusterWorkloads,
+            Evidence::RuntimeDetector,
+            Evidence::MetricsCollector,
+            Evidence::Dashboards,
+            Evidence::CisBenchmarkJob,
+            Evidence::ImageScanner,
+            Evidence::SecretsManager,
         ]);
         if kind == "Pod" {
             // The control plane's mirror Pods carry the component flags.
@@ -68,10 +74,10 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
         }
     }
     match (group, kind) {
-        ("", "Namespace") => out.extend([Evidence::Namespaces, Evidence::NetworkPolicies]),
+        ("", "Namespace") => out.extend([Evidence::Namespaces, Evidence::WorkloadsAndPolicies]),
         ("", "ServiceAccount") | ("rbac.authorization.k8s.io", _) => out.push(Evidence::Rbac),
         ("", "Secret") => out.push(Evidence::SecretAges),
-        ("", "Node") => out.push(Evidence::ClusterWorkloads),
+        ("", "Node") => out.extend([Evidence::ClusterWorkloads, Evidence::RuntimeDetector]),
         ("", "Endpoints") | ("discovery.k8s.io", "EndpointSlice") => {
             out.push(Evidence::ApiEndpoint)
         }
@@ -82,7 +88,7 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
             | "crd.projectcalico.org"
             | "projectcalico.org",
             _,
-        ) => out.push(Evidence::NetworkPolicies),
+        ) => out.extend([Evidence::NetworkPolicies, Evidence::WorkloadsAndPolicies]),
         (
             "admissionregistration.k8s.io"
             | "kyverno.io"
@@ -94,8 +100,14 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
             | "connaisseur.policy",
             _,
         ) => out.push(Evidence::AdmissionControl),
-        ("monitoring.coreos.com" | "grafana.integreatly.org" | "secrets.hashicorp.com", _) => {
-            out.push(Evidence::ClusterWorkloads)
+        ("monitoring.coreos.com" | "operator.victoriametrics.com", _) => {
+            out.extend([Evidence::ClusterWorkloads, Evidence::MetricsCollector])
+        }
+        ("grafana.integreatly.org", _) => {
+            out.extend([Evidence::ClusterWorkloads, Evidence::Dashboards])
+        }
+        ("secrets.hashicorp.com", _) => {
+            out.extend([Evidence::ClusterWorkloads, Evidence::SecretsManager])
         }
         _ => {}
     }
@@ -104,17 +116,18 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
     out
 }
 
-/// Applies the gaps to a finished scan of what could be read: affected rules leave `assessed`,
-/// the reasons join the section's `missing`, the cross-object rules' findings are dropped, each
-/// gap becomes a warning diagnostic, and the scorecard is re-derived.
-pub fn apply(report: &mut Report, rules: &[&'static Rule], gaps: &[Unavailable]) {
+/// Applies the gaps to a scan of what could be read (called by [`crate::finish::finish`]): the
+/// evidence they feed becomes unreadable, with the reasons (so the rules that need it leave
+/// `assessed` and the reasons join the section's `missing`), the cross-object rules' findings
+/// among them are dropped, and each gap becomes a warning diagnostic.
+pub(crate) fn apply(report: &mut Report, gaps: &[Unavailable]) {
     if gaps.is_empty() {
         return;
     }
-    let mut reasons: BTreeMap<Evidence, BTreeSet<String>> = BTreeMap::new();
+    let unreadable = &mut report.scope.unreadable;
     for gap in gaps {
         for e in evidence_fed_by(&gap.group, &gap.kind) {
-            reasons.entry(e).or_default().insert(gap.reason.clone());
+            unreadable.entry(e).or_default().insert(gap.reason.clone());
         }
         report.diagnostics.push(Diagnostic::new(
             DiagLevel::Warning,
@@ -126,39 +139,30 @@ pub fn apply(report: &mut Report, rules: &[&'static Rule], gaps: &[Unavailable])
             ),
         ));
     }
-    let affected: Vec<&Rule> = rules
-        .iter()
-        .copied()
-        .filter(|r| r.evidence.iter().any(|e| reasons.contains_key(e)))
-        .collect();
-    let dropped: BTreeSet<&str> = affected
+    let dropped: BTreeSet<&str> = report
+        .scope
+        .selected
         .iter()
         .filter(|r| matches!(r.check, Check::Inventory(_)))
+        .filter(|r| {
+            r.evidence
+                .iter()
+                .any(|e| report.scope.unreadable.contains_key(e))
+        })
         .map(|r| r.id)
         .collect();
     report.findings.retain(|f| !dropped.contains(f.rule));
     report
         .suppressed_findings
         .retain(|f| !dropped.contains(f.rule));
-    for score in &mut report.scorecard {
-        let mut missing: BTreeSet<String> = score.missing.drain(..).collect();
-        for rule in affected.iter().filter(|r| r.seed == score.seed) {
-            score.assessed.retain(|id| *id != rule.id);
-            for e in rule.evidence {
-                if let Some(rs) = reasons.get(e) {
-                    missing.extend(rs.iter().map(|r| format!("{}: {r}", rule.id)));
-                }
-            }
-        }
-        score.missing = missing.into_iter().collect();
-    }
-    report.finish();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::{Input, Status, scan};
+    use crate::load::Input;
+    use crate::report::Status;
+    use crate::scan::scan;
 
     #[test]
     fn a_forbidden_kind_makes_its_rules_not_assessed() {
@@ -168,7 +172,7 @@ mod tests {
             bytes: text.as_bytes().into(),
         }];
         let rules = crate::rules::all();
-        let mut report = scan(&inputs, rules);
+        let report = scan(&inputs, rules);
         let before: usize = report
             .findings
             .iter()
@@ -182,7 +186,12 @@ mod tests {
             namespace: None,
             reason: "forbidden (403): grant `list` on networkpolicies.networking.k8s.io".into(),
         };
-        apply(&mut report, rules, &[gap]);
+        let gaps = [gap];
+        let how = crate::finish::Finish {
+            gaps: &gaps,
+            ..crate::finish::Finish::default()
+        };
+        let (report, _) = crate::finish::finish(report, &how);
         assert!(
             report
                 .findings
@@ -192,7 +201,7 @@ mod tests {
         let s11 = report
             .scorecard
             .iter()
-            .find(|s| s.seed == crate::rules::Seed::Rule(11))
+            .find(|s| s.section == crate::rules::Section::Rule(11))
             .unwrap();
         assert!(
             !s11.assessed

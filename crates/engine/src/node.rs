@@ -7,7 +7,7 @@
 //! the ownership and permissions of the files the CIS benchmark checks.
 
 use crate::analysis::control_plane::{Component, flags_from_command_line, split_command_line};
-use crate::scan::Input;
+use crate::load::Input;
 use crate::source::{DiagLevel, Diagnostic};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -332,7 +332,7 @@ pub fn gather(root: &Path) -> NodeEvidence {
 
 /// Reads the API server static Pod, and adds the files named by its flags as inputs.
 fn follow_flag_files(root: &Path, manifest: &Path, ev: &mut NodeEvidence) {
-    let loaded = crate::source::load_file(manifest);
+    let loaded = crate::load::load_file(manifest);
     for object in &loaded.objects {
         for flags in crate::analysis::control_plane::component_flags(object) {
             if flags.component != Component::ApiServer {
@@ -365,7 +365,7 @@ fn follow_flag_files(root: &Path, manifest: &Path, ev: &mut NodeEvidence) {
 
 /// The values of one component flag in a static Pod manifest.
 fn flag_values(manifest: &Path, component: Component, name: &str) -> Vec<String> {
-    let loaded = crate::source::load_file(manifest);
+    let loaded = crate::load::load_file(manifest);
     let mut out = Vec::new();
     for object in &loaded.objects {
         for flags in crate::analysis::control_plane::component_flags(object) {
@@ -421,7 +421,7 @@ fn kubelet_client_ca(root: &Path, ev: &mut NodeEvidence, named: Option<String>) 
         ev.files
             .iter()
             .filter(|f| f.role == NodeFileRole::KubeletConfig)
-            .flat_map(|f| crate::source::load_file(&under(root, &f.path)).objects)
+            .flat_map(|f| crate::load::load_file(&under(root, &f.path)).objects)
             .find_map(|o| {
                 o.root
                     .pointer("/authentication/x509/clientCAFile")

@@ -7,74 +7,18 @@
 //! 2. **inventory**: cross-object rules over the facts.
 
 use crate::analysis::security_context;
-use crate::finding::{Emitter, Finding, Severity};
-use crate::inventory::{Object, PodTemplate};
-use crate::rules::{self, Check, Evidence, Rule, Seed};
-use crate::source::{self, DiagLevel, Diagnostic, Loaded};
+use crate::evidence::{Found, FoundSet, found_in};
+use crate::finding::Finding;
+use crate::inventory::{Object, PodTemplate, Workload};
+use crate::load::{Input, Loaded};
+use crate::report::{InputSummary, Report, SCHEMA_VERSION, Scope};
+use crate::rules::{
+    self, Check, Context, Derived, Emitter, Facts, NamespaceInfo, RequestInfo, Rule, retained_kind,
+};
+use crate::source::{DiagLevel, Diagnostic};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::Arc;
-
-/// One input of a scan.
-#[derive(Clone, Debug)]
-pub enum Input {
-    File(PathBuf),
-    /// Bytes already in memory: stdin (`<stdin>`), an admission request.
-    Bytes {
-        name: String,
-        bytes: Arc<[u8]>,
-    },
-    /// The output of a renderer (`kustomize build`) and the files it was rendered from: each
-    /// rendered object that appears unchanged in one of the files is attributed to that file.
-    Rendered {
-        name: String,
-        bytes: Arc<[u8]>,
-        sources: Vec<PathBuf>,
-    },
-}
-
-impl Input {
-    pub fn load(&self) -> Loaded {
-        match self {
-            Input::File(p) => source::load_file(p),
-            Input::Bytes { name, bytes } => source::load_bytes(name, bytes.to_vec()),
-            Input::Rendered {
-                name,
-                bytes,
-                sources,
-            } => source::load_rendered(name, bytes.to_vec(), sources),
-        }
-    }
-
-    /// [`Input::load`], freeing in-memory bytes once copied (when this was their last holder).
-    pub fn into_loaded(self) -> Loaded {
-        match self {
-            Input::Bytes { name, bytes } => {
-                let owned = bytes.to_vec();
-                drop(bytes);
-                source::load_bytes(&name, owned)
-            }
-            other => other.load(),
-        }
-    }
-
-    /// The objects of the documents that may hold the scalar `word` (see
-    /// [`source::may_hold_scalar`]): phase 0 parses a few documents instead of every input twice.
-    fn load_holding(&self, words: &[&str]) -> Loaded {
-        let keep = |doc: &str| words.iter().any(|w| source::may_hold_scalar(doc, w));
-        match self {
-            Input::File(p) => source::load_file_where(p, &keep),
-            Input::Bytes { name, bytes } => source::load_bytes_where(name, bytes.to_vec(), &keep),
-            // Attributing rendered objects to their files needs every object.
-            Input::Rendered { bytes, .. } => match std::str::from_utf8(bytes) {
-                Ok(text) if !keep(text) => Loaded::default(),
-                _ => self.load(),
-            },
-        }
-    }
-}
 
 /// The objects that `keep` accepts among the documents of the inputs that may hold one of
 /// `words` as a scalar: for front ends that need some objects before the scan (the user's
@@ -95,198 +39,6 @@ pub fn collect_objects(
         })
         .collect()
 }
-
-/// A Namespace declared in the input.
-#[derive(Clone, Debug, Default)]
-pub struct NamespaceInfo {
-    pub labels: BTreeMap<String, String>,
-    pub origin: String,
-    pub line: u32,
-}
-
-/// What every rule may consult besides the object it checks.
-#[derive(Debug, Default)]
-pub struct Context {
-    /// Namespaces declared in the input, by name.
-    pub namespaces: BTreeMap<String, NamespaceInfo>,
-    /// The user's policies, run on every object (see [`rules::CustomPolicies`]).
-    pub custom: Option<Arc<dyn rules::CustomPolicies>>,
-    /// The admission request being judged (the webhook); `None` for files and clusters, which
-    /// policies see as a `CREATE` by an unnamed user.
-    pub request: Option<RequestInfo>,
-}
-
-/// What an admission request says besides its object, for policies that read it.
-#[derive(Clone, Debug, Default)]
-pub struct RequestInfo {
-    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
-    pub operation: String,
-    pub username: String,
-    pub uid: String,
-    pub groups: Vec<String>,
-    /// The object before an UPDATE.
-    pub old_object: Option<serde_json::Value>,
-    pub dry_run: bool,
-}
-
-/// A workload (any object with a pod template), summarised for cross-object rules.
-#[derive(Clone, Debug, Serialize)]
-pub struct Workload {
-    pub kind: String,
-    pub api_version: String,
-    pub name: String,
-    pub namespace: String,
-    pub origin: String,
-    pub line: u32,
-    pub column: u32,
-    pub helm_source: Option<String>,
-    pub pod_labels: BTreeMap<String, String>,
-    /// `spec.serviceAccountName` (or the deprecated `serviceAccount`), else `default`.
-    pub service_account: String,
-    /// The pod's `automountServiceAccountToken`, if set (the ServiceAccount's applies otherwise).
-    pub automount_token: Option<bool>,
-    /// Named container ports (`name` → port), for NetworkPolicy named-port resolution.
-    pub named_ports: Vec<(String, i64, String)>,
-    /// `kubeharden.io/ignore` rule ids from the object and pod template annotations.
-    pub ignore: Vec<crate::suppress::Suppression>,
-}
-
-/// What survives phase 1: small objects that cross-object rules read whole, and summaries.
-#[derive(Debug, Default)]
-pub struct Facts {
-    /// Objects of the kinds cross-object rules read (see [`retained_kind`]).
-    pub objects: Vec<Object>,
-    pub workloads: Vec<Workload>,
-    /// Object count per kind.
-    pub kinds: BTreeMap<String, usize>,
-    /// Namespaces referenced by namespaced objects (declared or not).
-    pub namespaces_referenced: BTreeSet<String>,
-    /// Files of a node with their ownership and permissions (`kubeharden node`).
-    pub node_files: Vec<crate::node::NodeFile>,
-    /// Objects carrying component flags (static Pods, kubeadm ClusterConfiguration, command
-    /// lines) and KubeletConfigurations: the kubelet's flags override its config file, which may
-    /// be another input (see [`crate::analysis::kubelet`]).
-    pub control_plane: Vec<Object>,
-}
-
-/// Kinds kept whole for cross-object rules. Small and few in real inputs.
-pub fn retained_kind(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "NetworkPolicy"
-            | "Role"
-            | "ClusterRole"
-            | "RoleBinding"
-            | "ClusterRoleBinding"
-            | "ServiceAccount"
-            | "CiliumNetworkPolicy"
-            | "CiliumClusterwideNetworkPolicy"
-            | "GlobalNetworkPolicy"
-            | "AdminNetworkPolicy"
-            | "BaselineAdminNetworkPolicy"
-    )
-}
-
-/// Counts of what was read.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct InputSummary {
-    pub inputs: usize,
-    pub bytes: u64,
-    pub objects: usize,
-    pub pod_templates: usize,
-    pub kinds: BTreeMap<String, usize>,
-    /// Configuration evidence found: control-plane components by binary name, `audit-policy`,
-    /// `encryption-config`, `kubelet-config`.
-    pub evidence: BTreeMap<&'static str, usize>,
-}
-
-/// The configuration evidence an object provides (see [`InputSummary::evidence`]).
-fn evidence_tags(o: &Object) -> Vec<&'static str> {
-    let mut tags: Vec<&'static str> = crate::analysis::control_plane::component_flags(o)
-        .iter()
-        .map(|f| f.component.binary())
-        .collect();
-    match (o.kind.as_str(), o.group()) {
-        ("Policy", "audit.k8s.io") => tags.push("audit-policy"),
-        ("EncryptionConfiguration", "apiserver.config.k8s.io") => tags.push("encryption-config"),
-        ("KubeletConfiguration", "kubelet.config.k8s.io") => tags.push("kubelet-config"),
-        _ => {}
-    }
-    if crate::analysis::image_verification::is_admission_evidence(o) {
-        tags.push("admission-control");
-    }
-    tags.extend(crate::analysis::runtime::evidence_tags(o));
-    tags
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Pass,
-    Fail,
-    /// No findings, but some of the section's checks lacked evidence.
-    Partial,
-    NotAssessed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Partial => "partial",
-            Status::NotAssessed => "not assessed",
-        }
-    }
-}
-
-/// One line of the 15-rule scorecard.
-#[derive(Clone, Debug, Serialize)]
-pub struct SeedScore {
-    pub seed: Seed,
-    pub title: &'static str,
-    pub status: Status,
-    pub findings: usize,
-    /// Rules of this section that ran on sufficient evidence.
-    pub assessed: Vec<&'static str>,
-    /// What evidence was missing, and what would settle it.
-    pub missing: Vec<String>,
-}
-
-/// The result of a scan: what every report format renders.
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    /// Version of this JSON document's shape.
-    pub schema_version: u32,
-    pub tool: &'static str,
-    pub tool_version: &'static str,
-    pub summary: InputSummary,
-    pub findings: Vec<Finding>,
-    pub suppressed: usize,
-    pub scorecard: Vec<SeedScore>,
-    pub diagnostics: Vec<Diagnostic>,
-    /// The suppressed findings, each with `suppressed_by` (listed with `--show-suppressed`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub suppressed_findings: Vec<Finding>,
-    /// The comparison with `--baseline`, if one was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<crate::baseline::Summary>,
-}
-
-impl Report {
-    pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
-    }
-    pub fn has_input_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.level == DiagLevel::Error)
-    }
-}
-
-pub const SCHEMA_VERSION: u32 = 1;
 
 /// Scans the inputs with the given rules.
 pub fn scan(inputs: &[Input], rules: &[&'static Rule]) -> Report {
@@ -405,26 +157,27 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         for (k, n) in o.kinds {
             *facts.kinds.entry(k).or_default() += n;
         }
-        for (k, n) in o.evidence {
-            *summary.evidence.entry(k).or_default() += n;
-        }
+        summary.evidence.extend(o.evidence);
     }
     summary.kinds = facts.kinds.clone();
     if !facts.node_files.is_empty() {
         summary
             .evidence
-            .insert("node-files", facts.node_files.len());
+            .add(Found::NodeFiles, facts.node_files.len());
     }
+    facts.whole_cluster = summary.evidence.has(Found::ClusterWorkloads);
 
-    // Phase 2: cross-object rules.
+    // Phase 2: cross-object rules, over the facts and the models derived from them once.
+    let derived = Derived::new(&facts);
     for rule in rules {
         if let Check::Inventory(check) = rule.check {
             let mut emit = Emitter::new(rule);
-            check(&ctx, &facts, &mut emit);
+            check(&ctx, &derived, &mut emit);
             suppressed += emit.suppressed;
             findings.extend(emit.findings);
         }
     }
+    drop(derived);
 
     // Split only when something was suppressed (partitioning copies every finding).
     let (mut findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) =
@@ -435,22 +188,34 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         } else {
             (findings, Vec::new())
         };
-    crate::post::sort_findings(&mut findings);
+    crate::finish::sort_findings(&mut findings);
     diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
-    let scorecard = scorecard(rules, &findings, &ctx, &facts, &summary);
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: "kubeharden",
         tool_version: env!("CARGO_PKG_VERSION"),
         summary,
         findings,
         suppressed,
-        scorecard,
+        scorecard: Vec::new(),
         diagnostics,
         suppressed_findings,
         baseline: None,
-    }
-    .sorted()
+        scope: Scope {
+            selected: rules.to_vec(),
+            // Every selected rule ran but those whose evidence is outside the objects.
+            ran: rules
+                .iter()
+                .filter(|r| !matches!(r.check, Check::External))
+                .map(|r| r.id)
+                .collect(),
+            unreadable: BTreeMap::new(),
+            scorecard: true,
+        },
+    };
+    crate::finish::sort_findings(&mut report.suppressed_findings);
+    report.scorecard = crate::report::scorecard(&report, rules::all());
+    report
 }
 
 #[derive(Default)]
@@ -465,7 +230,7 @@ struct Outcome {
     workloads: Vec<Workload>,
     namespaces: BTreeSet<String>,
     kinds: BTreeMap<String, usize>,
-    evidence: BTreeMap<&'static str, usize>,
+    evidence: FoundSet,
 }
 
 /// The rules phase 1 runs, by what they check.
@@ -490,8 +255,8 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
     out.objects = loaded.objects.len();
     for object in loaded.objects {
         *out.kinds.entry(object.kind.clone()).or_default() += 1;
-        for tag in evidence_tags(&object) {
-            *out.evidence.entry(tag).or_default() += 1;
+        for found in found_in(&object) {
+            out.evidence.add(found, 1);
         }
         out.diagnostics
             .extend(crate::suppress::check_annotations(&object));
@@ -563,7 +328,7 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
                             })
                     })
                     .collect(),
-                ignore: crate::finding::ignore_list(&object),
+                ignore: crate::rules::ignore_list(&object),
                 pod_labels: crate::inventory::string_map(
                     template.metadata.and_then(|m| m.get("labels")),
                 ),
@@ -605,122 +370,9 @@ fn detach(mut object: Object) -> Object {
     object
 }
 
-/// Does the input hold the evidence a rule needs?
-fn has_evidence(evidence: Evidence, ctx: &Context, summary: &InputSummary) -> bool {
-    let has = |kind: &str| summary.kinds.get(kind).is_some_and(|&n| n > 0);
-    match evidence {
-        Evidence::Manifests => summary.objects > 0,
-        Evidence::PodTemplates => summary.pod_templates > 0,
-        Evidence::Namespaces => !ctx.namespaces.is_empty(),
-        Evidence::NetworkPolicies => summary.pod_templates > 0,
-        Evidence::ApiServerFlags => summary.evidence.contains_key("kube-apiserver"),
-        Evidence::ControlPlaneFlags => [
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kube-scheduler",
-            "etcd",
-            "kubelet-config",
-        ]
-        .iter()
-        .any(|k| summary.evidence.contains_key(k)),
-        Evidence::AuditPolicy => summary.evidence.contains_key("audit-policy"),
-        Evidence::EncryptionConfig => summary.evidence.contains_key("encryption-config"),
-        Evidence::KubeletConfig => {
-            summary.evidence.contains_key("kubelet-config")
-                || summary.evidence.contains_key("kubelet")
-        }
-        Evidence::NodeFiles => summary.evidence.contains_key("node-files"),
-        Evidence::AuditLog => summary.evidence.contains_key("audit-log"),
-        Evidence::AdmissionControl => summary.evidence.contains_key("admission-control"),
-        Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
-            .iter()
-            .any(|k| has(k)),
-        Evidence::ClusterWorkloads => summary.evidence.contains_key("cluster-workloads"),
-        Evidence::ApiEndpoint => summary.evidence.contains_key("api-endpoint"),
-        Evidence::AnonymousProbe => summary.evidence.contains_key("anonymous-probe"),
-        Evidence::SecretAges => summary.evidence.contains_key("secret-age"),
-    }
-}
-
-/// What no built-in rule of a section checks yet: said plainly rather than passed silently. A
-/// section with such gaps is at best `partial`.
-fn unchecked(seed: Seed) -> Option<&'static str> {
-    Some(match seed {
-        Seed::Rule(13) => {
-            "not visible in manifests: whether images are scanned for vulnerabilities in CI (check the pipeline)"
-        }
-        _ => return None,
-    })
-}
-
-pub fn scorecard(
-    rules: &[&'static Rule],
-    findings: &[Finding],
-    ctx: &Context,
-    _facts: &Facts,
-    summary: &InputSummary,
-) -> Vec<SeedScore> {
-    let custom = rules.iter().any(|r| r.seed == Seed::Custom);
-    Seed::all()
-        .chain(custom.then_some(Seed::Custom))
-        .map(|seed| {
-            let section: Vec<&Rule> = rules.iter().copied().filter(|r| r.seed == seed).collect();
-            let count = findings.iter().filter(|f| f.seed == seed).count();
-            let mut assessed = Vec::new();
-            let mut missing: BTreeSet<String> = BTreeSet::new();
-            for rule in &section {
-                let lacking: Vec<Evidence> = rule
-                    .evidence
-                    .iter()
-                    .copied()
-                    .filter(|e| !has_evidence(*e, ctx, summary))
-                    .collect();
-                if lacking.is_empty() {
-                    assessed.push(rule.id);
-                } else {
-                    missing.extend(lacking.iter().map(|e| e.missing().to_owned()));
-                }
-            }
-            missing.extend(unchecked(seed).map(str::to_owned));
-            if section.is_empty() {
-                missing.insert(format!("no rule of this version covers section {seed}"));
-            }
-            let status = if count > 0 {
-                Status::Fail
-            } else if assessed.is_empty() {
-                Status::NotAssessed
-            } else if missing.is_empty() {
-                Status::Pass
-            } else {
-                Status::Partial
-            };
-            SeedScore {
-                seed,
-                title: seed.title(),
-                status,
-                findings: count,
-                assessed,
-                missing: missing.into_iter().collect(),
-            }
-        })
-        .collect()
-}
-
 /// Scans with every built-in rule.
 pub fn scan_all(inputs: &[Input]) -> Report {
     scan(inputs, rules::all())
-}
-
-/// What [`check_input`] found in one input.
-#[derive(Debug, Default)]
-pub struct Checked {
-    /// Active findings, in report order.
-    pub findings: Vec<Finding>,
-    /// Findings silenced by suppression annotations, each with `suppressed_by`.
-    pub suppressed_findings: Vec<Finding>,
-    pub diagnostics: Vec<Diagnostic>,
-    /// Objects read from the input.
-    pub objects: usize,
 }
 
 /// A light entry point for front ends that judge one input at a time (the admission webhook):
@@ -728,8 +380,8 @@ pub struct Checked {
 /// no cross-object phase and no scorecard. Only the `Object` and `PodTemplate` rules of `rules`
 /// run: a lone object has no neighbours, so `Inventory` rules would report false gaps. For those
 /// rules, the findings (active and suppressed) and diagnostics are exactly the ones [`scan`]
-/// reports for the same input.
-pub fn check_input(input: &Input, rules: &[&'static Rule]) -> Checked {
+/// reports for the same input. The report is finished like any other ([`crate::finish`]).
+pub fn check_input(input: &Input, rules: &[&'static Rule]) -> Report {
     check_input_with(input, rules, None, None)
 }
 
@@ -740,8 +392,9 @@ pub fn check_input_with(
     rules: &[&'static Rule],
     custom: Option<Arc<dyn rules::CustomPolicies>>,
     request: Option<RequestInfo>,
-) -> Checked {
+) -> Report {
     let loaded = input.load();
+    let bytes = loaded.bytes;
     let mut ctx = Context {
         custom,
         request,
@@ -775,14 +428,42 @@ pub fn check_input_with(
         .findings
         .into_iter()
         .partition(|f| f.suppressed_by.is_none());
-    crate::post::sort_findings(&mut findings);
-    crate::post::sort_findings(&mut suppressed_findings);
+    crate::finish::sort_findings(&mut findings);
+    crate::finish::sort_findings(&mut suppressed_findings);
     let mut diagnostics = out.diagnostics;
     diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
-    Checked {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: "kubeharden",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        summary: InputSummary {
+            inputs: 1,
+            bytes,
+            objects: out.objects,
+            pod_templates: out.workloads.len(),
+            kinds: out.kinds,
+            evidence: out.evidence,
+        },
+        suppressed: suppressed_findings.len(),
         findings,
-        suppressed_findings,
+        scorecard: Vec::new(),
         diagnostics,
-        objects: out.objects,
+        suppressed_findings,
+        baseline: None,
+        scope: Scope {
+            selected: rules.to_vec(),
+            ran: rules
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.check,
+                        Check::Object(_) | Check::PodTemplate(_) | Check::Custom
+                    )
+                })
+                .map(|r| r.id)
+                .collect(),
+            unreadable: BTreeMap::new(),
+            scorecard: false,
+        },
     }
 }

@@ -14,11 +14,10 @@
 //! listed (`--show-suppressed`) and reinstated.
 
 use crate::inventory::{Object, PodTemplate};
+use crate::report::Report;
 use crate::rules::{self, Rule};
-use crate::scan::Report;
 use crate::source::{DiagLevel, Diagnostic};
 use crate::yaml::Node;
-use serde::Serialize;
 
 /// `kubeharden.io/ignore: "rule-a,rule-b"` (or `all`).
 pub const IGNORE: &str = "kubeharden.io/ignore";
@@ -27,65 +26,7 @@ pub const IGNORE_REASON: &str = "kubeharden.io/ignore-reason";
 /// `kubeharden.io/ignore.<container>: "rule-a,rule-b"`: one container only.
 pub const IGNORE_CONTAINER_PREFIX: &str = "kubeharden.io/ignore.";
 
-/// Where a suppression comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Source {
-    /// `kubeharden.io/ignore…` annotations.
-    Annotation,
-    KubeLinter,
-    Polaris,
-    Checkov,
-    Kubescape,
-    KubeScore,
-    /// An exemption of `.kubeharden.yaml`.
-    Config,
-}
-
-impl Source {
-    pub const FOREIGN: [Source; 5] = [
-        Source::KubeLinter,
-        Source::Polaris,
-        Source::Checkov,
-        Source::Kubescape,
-        Source::KubeScore,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Annotation => "annotation",
-            Source::KubeLinter => "kube-linter",
-            Source::Polaris => "polaris",
-            Source::Checkov => "checkov",
-            Source::Kubescape => "kubescape",
-            Source::KubeScore => "kube-score",
-            Source::Config => "config",
-        }
-    }
-
-    /// Another tool's key, honoured unless `--no-foreign-suppressions`.
-    pub fn is_foreign(self) -> bool {
-        Source::FOREIGN.contains(&self)
-    }
-}
-
-/// One declared suppression.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Suppression {
-    /// The kubeharden rule it silences, or `all`.
-    pub rule: String,
-    /// Only this container (per-container annotation, config exemption with `container`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    pub source: Source,
-    /// The annotation key, or `path:line` of the config exemption.
-    pub key: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Expiry date (`YYYY-MM-DD`), if the suppression has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-}
+pub use crate::finding::{Suppression, SuppressionSource as Source};
 
 /// kube-score check ids that map one to one onto a kubeharden rule (kube-score's checks carry no
 /// ids in our rule references, so the table is kept here).
@@ -375,5 +316,4 @@ pub fn unsuppress_foreign(report: &mut Report) {
         f.suppressed_by = None;
         f
     }));
-    report.finish();
 }

@@ -2,8 +2,8 @@
 //! (stages, user info, impersonation, objectRef, responseStatus, authorization annotations).
 
 use kubeharden_engine::audit_log::{self, Analysis, Category};
+use kubeharden_engine::load::load_file;
 use kubeharden_engine::rules::{self, Check};
-use kubeharden_engine::source::load_file;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -124,7 +124,7 @@ fn every_audit_log_rule_fires_on_the_fixture() {
     let seed4 = report
         .scorecard
         .iter()
-        .find(|s| s.seed == rules::Seed::Rule(4))
+        .find(|s| s.section == rules::Section::Rule(4))
         .unwrap();
     assert!(
         seed4.assessed.contains(&"audit-log-sensitive-activity"),

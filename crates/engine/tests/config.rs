@@ -3,8 +3,10 @@
 use kubeharden_engine::baseline::{self, Baseline};
 use kubeharden_engine::config::{self, Config};
 use kubeharden_engine::finding::Severity;
+use kubeharden_engine::finish::{self, Finish};
+use kubeharden_engine::load::Input;
 use kubeharden_engine::rules;
-use kubeharden_engine::scan::{Input, scan_all};
+use kubeharden_engine::scan::scan_all;
 use kubeharden_engine::suppress::{self, Source};
 use std::path::Path;
 
@@ -12,7 +14,7 @@ fn parse(text: &str) -> Result<Config, config::ConfigError> {
     Config::parse(".kubeharden.yaml", text, Path::new("."))
 }
 
-fn scan_text(text: &str) -> kubeharden_engine::scan::Report {
+fn scan_text(text: &str) -> kubeharden_engine::report::Report {
     scan_all(&[Input::Bytes {
         name: "x.yaml".into(),
         bytes: text.as_bytes().into(),
@@ -54,6 +56,20 @@ fn errors_name_the_position() {
     assert!(parse("disable: [exemption-expired]\n").is_err());
 }
 
+/// The report finished with the config `c` on `today`.
+fn finished(
+    report: kubeharden_engine::report::Report,
+    c: &config::Config,
+    today: &str,
+) -> kubeharden_engine::report::Report {
+    let how = Finish {
+        config: Some(c),
+        today: today.into(),
+        ..Finish::default()
+    };
+    finish::finish(report, &how).0
+}
+
 #[test]
 fn selection_overrides_and_exemptions() {
     let c = parse(
@@ -70,8 +86,7 @@ fn selection_overrides_and_exemptions() {
     let ids: Vec<&str> = c.select(&only, &[]).iter().map(|r| r.id).collect();
     assert_eq!(ids, ["container-runs-as-root"]);
 
-    let mut report = scan_text(POD);
-    c.apply(&mut report, "2026-01-01");
+    let report = finished(scan_text(POD), &c, "2026-01-01");
     let active: Vec<_> = report
         .findings
         .iter()
@@ -90,16 +105,19 @@ fn selection_overrides_and_exemptions() {
     let s9 = report
         .scorecard
         .iter()
-        .find(|s| s.seed == rules::Seed::Rule(9))
+        .find(|s| s.section == rules::Section::Rule(9))
         .unwrap();
     assert_eq!(
         s9.findings,
-        report.findings.iter().filter(|f| f.seed == s9.seed).count()
+        report
+            .findings
+            .iter()
+            .filter(|f| f.section == s9.section)
+            .count()
     );
 
     // After the expiry date the exemption stops and is reported.
-    let mut report = scan_text(POD);
-    c.apply(&mut report, "2999-01-02");
+    let report = finished(scan_text(POD), &c, "2999-01-02");
     assert_eq!(
         report
             .findings
@@ -115,11 +133,10 @@ fn selection_overrides_and_exemptions() {
         .collect();
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].location.line, 5);
-    assert_eq!(expired[0].seed, rules::Seed::Rule(9));
+    assert_eq!(expired[0].section, rules::Section::Rule(9));
     assert!(!expired[0].snippet.is_empty());
     // On the expiry day itself it still holds.
-    let mut report = scan_text(POD);
-    c.apply(&mut report, "2999-01-01");
+    let report = finished(scan_text(POD), &c, "2999-01-01");
     assert_eq!(report.suppressed_findings.len(), 1);
 }
 
@@ -173,7 +190,7 @@ fn foreign_suppressions_can_be_turned_off() {
         "metadata: {name: p, namespace: n}",
         "metadata: {name: p, namespace: n, annotations: {checkov.io/skip3: \"CKV_K8S_16=ok\"}}",
     );
-    let mut report = scan_text(&pod);
+    let report = scan_text(&pod);
     let s: Vec<_> = report
         .suppressed_findings
         .iter()
@@ -184,7 +201,11 @@ fn foreign_suppressions_can_be_turned_off() {
         s[0].suppressed_by.as_ref().unwrap().reason.as_deref(),
         Some("ok")
     );
-    suppress::unsuppress_foreign(&mut report);
+    let how = Finish {
+        foreign_suppressions: false,
+        ..Finish::default()
+    };
+    let (report, _) = finish::finish(report, &how);
     assert_eq!(
         report
             .findings
@@ -202,8 +223,11 @@ fn baseline_classifies_by_fingerprint_as_a_multiset() {
     let base = Baseline::from_report("old", &old);
     // Moved down and containers swapped: unchanged.
     let moved = "\n\n# moved\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  containers:\n  - {name: b, image: i, securityContext: {privileged: true}}\n  - {name: a, image: i, securityContext: {privileged: true}}\n";
-    let mut report = scan_text(moved);
-    base.apply(&mut report);
+    let how = Finish {
+        baseline: Some(&base),
+        ..Finish::default()
+    };
+    let (report, _) = finish::finish(scan_text(moved), &how);
     let summary = report.baseline.as_ref().unwrap();
     assert_eq!(summary.new, 0);
     assert!(summary.fixed.is_empty());
@@ -241,7 +265,7 @@ fn baseline_classifies_by_fingerprint_as_a_multiset() {
     );
 }
 
-/// `Report::finish` (run after findings move) re-derives the scorecard exactly as the scan does.
+/// `finish` (run after findings move) re-derives the scorecard exactly as the scan does.
 #[test]
 fn finish_agrees_with_the_scan_scorecard() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
@@ -250,12 +274,11 @@ fn finish_agrees_with_the_scan_scorecard() {
         .map(|p| Input::File(root.join(p)))
         .collect();
     let report = scan_all(&inputs);
-    let mut again = report.clone();
-    again.finish();
-    let status = |r: &kubeharden_engine::scan::Report| {
+    let (again, _) = finish::finish(report.clone(), &Finish::default());
+    let status = |r: &kubeharden_engine::report::Report| {
         r.scorecard
             .iter()
-            .map(|s| (s.seed, s.status, s.findings))
+            .map(|s| (s.section, s.status, s.findings))
             .collect::<Vec<_>>()
     };
     assert_eq!(status(&report), status(&again));

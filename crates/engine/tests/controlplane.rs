@@ -2,26 +2,14 @@
 //! config; the EncryptionConfiguration and audit Policy examples give the findings an expert
 //! expects (table below).
 
-use kubeharden_engine::analysis::control_plane::component_flags;
-use kubeharden_engine::scan::{Input, scan_all};
-use kubeharden_engine::source::{DiagLevel, load_file};
-use std::path::{Path, PathBuf};
+mod common;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("KUBEHARDEN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
-    if dir.join("controlplane").is_dir() {
-        return Some(dir.join("controlplane"));
-    }
-    if std::env::var_os("KUBEHARDEN_REQUIRE_CORPUS").is_some_and(|v| v == "1") {
-        panic!("corpus not found at {}", dir.display());
-    }
-    println!("skipped: corpus not found at {}", dir.display());
-    None
-}
+use kubeharden_engine::analysis::control_plane::component_flags;
+use kubeharden_engine::load::Input;
+use kubeharden_engine::load::load_file;
+use kubeharden_engine::scan::scan_all;
+use kubeharden_engine::source::DiagLevel;
+use std::path::{Path, PathBuf};
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -78,7 +66,9 @@ fn classify(path: &Path) -> Vec<String> {
 
 #[test]
 fn every_control_plane_file_is_classified() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus("controlplane") else {
+        return;
+    };
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     let mut components = 0;
     for f in files(&dir) {
@@ -160,7 +150,9 @@ const EXPECTED: &[(&str, &[&str])] = &[
 
 #[test]
 fn encryption_and_audit_examples_match_expert_expectations() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus("controlplane") else {
+        return;
+    };
     let families = ["encryption-config-", "audit-policy-"];
     let mut mismatches = Vec::new();
     for (file, expected) in EXPECTED {

@@ -10,29 +10,18 @@
 //! `psa-testdata/` are sampled, deterministically (every [`PSA_SAMPLE_EVERY`]th file in sorted
 //! order; `KUBEHARDEN_CORPUS_FULL=1` scans them all).
 
-use kubeharden_engine::scan::{Input, Report, scan_all};
-use kubeharden_engine::source::{self, DiagLevel};
+mod common;
+
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::Report;
+use kubeharden_engine::scan::scan_all;
+use kubeharden_engine::source::DiagLevel;
 use saphyr_parser::{Event, Parser};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const PSA_SAMPLE_EVERY: usize = 10;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("KUBEHARDEN_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var("KUBEHARDEN_REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!("corpus not found at {}", dir.display());
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
-    }
-}
 
 /// Every file under `dir`, recursively, in sorted order (hidden files included).
 fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -118,7 +107,9 @@ fn scan_one(path: &Path) -> std::thread::Result<Report> {
 
 #[test]
 fn every_corpus_file_scans_without_panic_and_reports_yaml_errors() {
-    let Some(corpus) = corpus_dir() else { return };
+    let Some(corpus) = common::corpus("") else {
+        return;
+    };
     let started = Instant::now();
     let (files, total) = selected_files(&corpus);
     let (mut objects, mut findings, mut errors, mut warnings, mut notes) = (0, 0, 0, 0, 0);
@@ -154,7 +145,7 @@ fn every_corpus_file_scans_without_panic_and_reports_yaml_errors() {
             continue;
         }
         let bytes = std::fs::read(path).unwrap();
-        if bytes.len() as u64 > source::MAX_FILE_BYTES {
+        if bytes.len() as u64 > kubeharden_engine::load::MAX_FILE_BYTES {
             continue;
         }
         let Some(why) = must_fail(&bytes) else {
@@ -201,10 +192,12 @@ fn every_corpus_file_scans_without_panic_and_reports_yaml_errors() {
 
 #[test]
 fn real_directory_in_one_scan() {
-    let Some(corpus) = corpus_dir() else { return };
+    let Some(corpus) = common::corpus("") else {
+        return;
+    };
     let real = corpus.join("real");
     let started = Instant::now();
-    let (files, diags) = source::expand_paths(std::slice::from_ref(&real));
+    let (files, diags) = kubeharden_engine::load::expand_paths(std::slice::from_ref(&real));
     assert!(diags.is_empty(), "{diags:?}");
     let inputs: Vec<Input> = files.into_iter().map(Input::File).collect();
     let report = catch_unwind(AssertUnwindSafe(|| scan_all(&inputs))).expect("scan panicked");

@@ -12,27 +12,16 @@
 //! The corpus is found through `KUBEHARDEN_CORPUS` (default `../../../shared/corpus` from this
 //! crate); without it the tests are skipped, unless `KUBEHARDEN_REQUIRE_CORPUS=1`.
 
+mod common;
+
 use kubeharden_engine::fix::{self, FileFix, Options};
-use kubeharden_engine::scan::{Input, Report, scan_all};
-use kubeharden_engine::source::{self, DiagLevel};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::Report;
+use kubeharden_engine::scan::scan_all;
+use kubeharden_engine::source::DiagLevel;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("KUBEHARDEN_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var("KUBEHARDEN_REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!("corpus not found at {}", dir.display());
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
-    }
-}
 
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -186,13 +175,17 @@ fn check_file(f: &FileFix, after: &str, wl: &Whitelist) -> usize {
 }
 
 fn roundtrip(unsafe_fixes: bool) {
-    let Some(corpus) = corpus_dir() else { return };
+    let Some(corpus) = common::corpus("") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     for sub in ["real", "vulnerable"] {
         copy_tree(&corpus.join(sub), &tmp.path().join(sub));
     }
-    let (files, diags) =
-        source::expand_paths(&[tmp.path().join("real"), tmp.path().join("vulnerable")]);
+    let (files, diags) = kubeharden_engine::load::expand_paths(&[
+        tmp.path().join("real"),
+        tmp.path().join("vulnerable"),
+    ]);
     assert!(diags.is_empty(), "{diags:?}");
     let opts = Options {
         unsafe_fixes,

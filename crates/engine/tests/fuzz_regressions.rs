@@ -51,19 +51,19 @@ fn fix_regressions() {
     run("fix", |data| fuzz_checks::fix(data, dir.path()));
 }
 
-fn scan_regression(target: &str, name: &str) -> kubeharden_engine::scan::Report {
+fn scan_regression(target: &str, name: &str) -> kubeharden_engine::report::Report {
     let (_, data) = regressions(target)
         .into_iter()
         .find(|(n, _)| n == name)
         .unwrap_or_else(|| panic!("no fuzz-regressions/{target}/{name}"));
-    kubeharden_engine::scan::scan_all(&[kubeharden_engine::scan::Input::Bytes {
+    kubeharden_engine::scan::scan_all(&[kubeharden_engine::load::Input::Bytes {
         name: name.to_owned(),
         bytes: data.into(),
     }])
 }
 
 fn diagnostics(
-    report: &kubeharden_engine::scan::Report,
+    report: &kubeharden_engine::report::Report,
 ) -> Vec<(String, Option<u32>, Option<u32>)> {
     report
         .diagnostics

@@ -2,8 +2,10 @@
 //! line), quickly, without a panic, a hang or a stack overflow.
 
 use kubeharden_engine::finding::Finding;
-use kubeharden_engine::scan::{Input, Report, scan_all};
-use kubeharden_engine::source::{self, DiagLevel, Diagnostic};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::Report;
+use kubeharden_engine::scan::scan_all;
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_engine::yaml::MAX_DEPTH;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -362,7 +364,8 @@ fn files_over_the_size_limit_are_skipped_with_an_error() {
     let path = dir.path().join("huge.yaml");
     // Sparse: no disk space used, and never read.
     let file = std::fs::File::create(&path).unwrap();
-    file.set_len(source::MAX_FILE_BYTES + 1).unwrap();
+    file.set_len(kubeharden_engine::load::MAX_FILE_BYTES + 1)
+        .unwrap();
     drop(file);
     let report = scan_all(&[Input::File(path.clone())]);
     let errors = diags(&report, DiagLevel::Error);
@@ -414,7 +417,7 @@ fn merging_a_large_mapping_takes_linear_time() {
     let report = scan("merge.yaml", &text);
     no_errors(&report);
     assert_eq!(report.summary.objects, 1);
-    let loaded = source::load_bytes("merge.yaml", text.into_bytes());
+    let loaded = kubeharden_engine::load::load_bytes("merge.yaml", text.into_bytes());
     let data = loaded.objects[0].root.get("data").unwrap();
     assert_eq!(data.entries().len(), 100_000);
     // Explicit keys win over merged ones, wherever they are written.

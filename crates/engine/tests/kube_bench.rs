@@ -18,30 +18,17 @@
 //! (`NOT_JUDGED`); every disagreement is listed with its reason (`DISAGREEMENTS`), and the test
 //! fails on any disagreement not listed and on any listed one that no longer happens.
 
+mod common;
+
 use kubeharden_engine::analysis::control_plane::Component::{
     self, ApiServer, ControllerManager, Etcd, Kubelet, Scheduler,
 };
+use kubeharden_engine::load::Input;
 use kubeharden_engine::node::{self, NodeFile, NodeFileRole, NodeFileRole::*};
+use kubeharden_engine::report::Report;
 use kubeharden_engine::rules;
-use kubeharden_engine::scan::{Input, Report, scan_with_node_files};
+use kubeharden_engine::scan::scan_with_node_files;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("KUBEHARDEN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
-    if dir.join("controlplane").is_dir() {
-        return Some(dir.join("controlplane"));
-    }
-    if std::env::var_os("KUBEHARDEN_REQUIRE_CORPUS").is_some_and(|v| v == "1") {
-        panic!("corpus not found at {}", dir.display());
-    }
-    println!("skipped: corpus not found at {}", dir.display());
-    None
-}
 
 const GOLDEN: &str = "kube-bench/integration/testdata/Expected_output.data";
 
@@ -732,7 +719,9 @@ fn ours(report: &Report, how: Ours) -> Verdict {
 
 #[test]
 fn we_agree_with_kube_bench_golden_report() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus("controlplane") else {
+        return;
+    };
     let text = std::fs::read_to_string(dir.join(GOLDEN)).unwrap();
     let checks = golden(&text);
     // The report's own totals: the parse saw every check.

@@ -3,7 +3,8 @@
 //! Fixtures: `tests/fixtures/kubelet/`.
 
 use kubeharden_engine::finding::Finding;
-use kubeharden_engine::scan::{Input, scan_all};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::scan::scan_all;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {

@@ -6,8 +6,8 @@
 //! crate). Without it the test is skipped, unless `KUBEHARDEN_REQUIRE_CORPUS=1`.
 
 use kubeharden_engine::analysis::netpol::{Endpoint, Labels, Network, PodRef, Protocol, Side};
-use kubeharden_engine::scan::{Input, scan_all};
-use kubeharden_engine::source;
+use kubeharden_engine::load::Input;
+use kubeharden_engine::scan::scan_all;
 use std::path::{Path, PathBuf};
 
 fn corpus_dir() -> Option<PathBuf> {
@@ -508,7 +508,7 @@ fn file_path(dir: &Path, file: &str) -> PathBuf {
 fn network(dir: &Path, case: &Case) -> Result<Network, String> {
     let mut objects = Vec::new();
     for file in case.files {
-        let loaded = source::load_file(&file_path(dir, file));
+        let loaded = kubeharden_engine::load::load_file(&file_path(dir, file));
         if !loaded.diagnostics.is_empty() {
             return Err(format!("{file}: {:?}", loaded.diagnostics));
         }

@@ -140,9 +140,9 @@ fn gather_follows_flags_and_units() {
     let score = report
         .scorecard
         .iter()
-        .find(|s| s.seed == kubeharden_engine::rules::Seed::Rule(14))
+        .find(|s| s.section == kubeharden_engine::rules::Section::Rule(14))
         .unwrap();
-    assert_eq!(score.status, kubeharden_engine::scan::Status::Fail);
+    assert_eq!(score.status, kubeharden_engine::report::Status::Fail);
 }
 
 #[test]
@@ -666,7 +666,7 @@ fn rke2_config_file_and_kubelet_drop_ins() {
         .inputs
         .iter()
         .filter_map(|i| match i {
-            kubeharden_engine::scan::Input::Bytes { name, .. } => Some(name.clone()),
+            kubeharden_engine::load::Input::Bytes { name, .. } => Some(name.clone()),
             _ => None,
         })
         .collect();

@@ -20,7 +20,9 @@
 
 use fastrand::Rng;
 use kubeharden_engine::finding::Finding;
-use kubeharden_engine::scan::{Input, Report, scan_all};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::Report;
+use kubeharden_engine::scan::scan_all;
 use kubeharden_engine::source::DiagLevel;
 use kubeharden_engine::yaml::{self, Node, Resolved, Scalar, Style, Value};
 use std::path::{Path, PathBuf};
@@ -83,7 +85,7 @@ fn outcome(report: &Report, in_list: bool) -> (Vec<String>, Vec<String>) {
     let scorecard = report
         .scorecard
         .iter()
-        .map(|s| format!("{:?} {} {}", s.seed, s.status.as_str(), s.findings))
+        .map(|s| format!("{:?} {} {}", s.section, s.status.as_str(), s.findings))
         .collect();
     (findings, scorecard)
 }

@@ -11,27 +11,14 @@
 //! check at the restricted level too, but upstream's registry drops an overridden check: e.g. a
 //! hostPath volume is reported by `restrictedVolumes`, not `hostPathVolumes`, at restricted).
 
+mod common;
+
 use kubeharden_engine::analysis::pss::{self, CheckResult, Level, Version};
 use kubeharden_engine::yaml;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 const EXPECTED_FILES: usize = 4537;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("KUBEHARDEN_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    let testdata = dir.join("psa-testdata/test/testdata");
-    if testdata.is_dir() {
-        Some(testdata)
-    } else if std::env::var("KUBEHARDEN_REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!("corpus not found at {}", testdata.display());
-    } else {
-        None
-    }
-}
 
 /// The check IDs (lower case) that may report a fail fixture of `prefix`: the check itself, and the
 /// upstream override of it at the restricted level (`OverrideCheckIDs` in the restricted checks).
@@ -111,7 +98,7 @@ fn check_file(path: &Path, level: Level, minor: u32, pass: bool) -> Result<(), S
 
 #[test]
 fn psa_fixtures_conform() {
-    let Some(testdata) = corpus_dir() else {
+    let Some(testdata) = common::corpus("psa-testdata/test/testdata") else {
         println!("skipped: corpus not found");
         return;
     };

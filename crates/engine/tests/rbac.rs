@@ -11,27 +11,12 @@
 //! The corpus is found through `KUBEHARDEN_CORPUS` (default `../../../shared/corpus` from this
 //! crate). Without it these tests are skipped, unless `KUBEHARDEN_REQUIRE_CORPUS=1`.
 
+mod common;
+
 use kubeharden_engine::analysis::rbac::{RISKS, Risk};
 use kubeharden_engine::finding::Finding;
-use kubeharden_engine::scan::{Input, scan_all};
-use kubeharden_engine::source;
-use std::path::{Path, PathBuf};
-
-fn corpus(sub: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("KUBEHARDEN_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    let dir = dir.join(sub);
-    if dir.exists() {
-        Some(dir)
-    } else if std::env::var("KUBEHARDEN_REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!("corpus not found at {}", dir.display());
-    } else {
-        eprintln!("skipped: corpus not found at {}", dir.display());
-        None
-    }
-}
+use kubeharden_engine::load::Input;
+use kubeharden_engine::scan::scan_all;
 
 /// A kube-linter check, the object (document index) its e2e test expects it to report, and the
 /// rule of ours that corresponds, with what its finding must say.
@@ -90,7 +75,7 @@ fn matches(case: &Case, f: &Finding) -> bool {
 
 #[test]
 fn kube_linter_rbac_checks_agree() {
-    let Some(dir) = corpus("rbac/kube-linter/tests/checks") else {
+    let Some(dir) = common::corpus("rbac/kube-linter/tests/checks") else {
         return;
     };
     let mut agree = 0;
@@ -99,7 +84,7 @@ fn kube_linter_rbac_checks_agree() {
     let mut disagreements = Vec::new();
     for case in CASES {
         let path = dir.join(case.file);
-        let loaded = source::load_file(&path);
+        let loaded = kubeharden_engine::load::load_file(&path);
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         let starts: Vec<u32> = loaded.objects.iter().map(|o| o.root.pos.line).collect();
         let report = scan_all(&[Input::File(path.clone())]);
@@ -178,7 +163,7 @@ const RBAC_POLICE: &[(&str, Option<&str>)] = &[
 
 #[test]
 fn rbac_police_catalogue_is_mapped() {
-    let Some(path) = corpus("rbac/rbac-police/docs/policies.md") else {
+    let Some(path) = common::corpus("rbac/rbac-police/docs/policies.md") else {
         return;
     };
     let text = std::fs::read_to_string(path).unwrap();

@@ -1,8 +1,9 @@
 //! Every rule has a fixture that fires and one that passes:
 //! `tests/fixtures/rules/<rule-id>/fire.yaml` and `pass.yaml`.
 
+use kubeharden_engine::load::Input;
 use kubeharden_engine::rules;
-use kubeharden_engine::scan::{Input, scan_all};
+use kubeharden_engine::scan::scan_all;
 use std::path::PathBuf;
 
 fn fixture(id: &str, which: &str) -> PathBuf {

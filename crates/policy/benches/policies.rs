@@ -15,8 +15,9 @@
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
+use kubeharden_engine::load::Input;
 use kubeharden_engine::rules::{CustomPolicies, Rule};
-use kubeharden_engine::scan::{self, Extras, Input};
+use kubeharden_engine::scan::{self, Extras};
 use kubeharden_policy::Policies;
 use std::fmt::Write;
 use std::sync::{Arc, LazyLock};

@@ -12,10 +12,13 @@ mod gatekeeper;
 mod matching;
 mod vap;
 
-use kubeharden_engine::finding::{Emitter, Severity};
+use kubeharden_engine::finding::Severity;
 use kubeharden_engine::inventory::Object;
-use kubeharden_engine::rules::{Check, CustomPolicies, Evidence, References, Rule, Seed};
-use kubeharden_engine::scan::{self, Context, Input};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::rules::Context;
+use kubeharden_engine::rules::Emitter;
+use kubeharden_engine::rules::{Check, CustomPolicies, Evidence, References, Rule, Section};
+use kubeharden_engine::scan;
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -292,7 +295,7 @@ struct RuleSpec {
 fn make_rule(spec: RuleSpec) -> &'static Rule {
     Box::leak(Box::new(Rule {
         id: leak(spec.id),
-        seed: Seed::Custom,
+        section: Section::Custom,
         severity: spec.severity,
         summary: leak(spec.summary),
         rationale: leak(spec.rationale),

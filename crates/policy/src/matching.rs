@@ -4,7 +4,7 @@
 
 use kubeharden_engine::analysis::netpol::{LabelSelector, Labels};
 use kubeharden_engine::inventory::Object;
-use kubeharden_engine::scan::{Context, RequestInfo};
+use kubeharden_engine::rules::{Context, RequestInfo};
 use kubeharden_engine::yaml::Node;
 use std::sync::OnceLock;
 

@@ -3,9 +3,11 @@
 //! Specific tests then pin messages, severities and diagnostics.
 
 use kubeharden_engine::finding::{Finding, Severity};
-use kubeharden_engine::rules::{CustomPolicies, Seed};
-use kubeharden_engine::scan::{self, Extras, Input, Report, Status};
-use kubeharden_engine::source::{self, DiagLevel, Diagnostic};
+use kubeharden_engine::load::Input;
+use kubeharden_engine::report::{Report, Status};
+use kubeharden_engine::rules::{CustomPolicies, Section};
+use kubeharden_engine::scan::{self, Extras};
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_policy::Policies;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -116,7 +118,7 @@ fn gatekeeper_messages_ids_and_severities_follow_the_constraint() {
         f[0].rule,
         "gatekeeper/k8srequiredlabels/deployments-need-owner"
     );
-    assert_eq!(f[0].seed, Seed::Custom);
+    assert_eq!(f[0].section, Section::Custom);
     assert_eq!(f[0].severity, Severity::High);
     assert_eq!(f[0].message, r#"you must provide labels: {"owner"}"#);
     assert_eq!(f[0].location.line, 38, "the object's first line");
@@ -249,12 +251,12 @@ fn custom_policies_have_their_scorecard_section() {
     let custom = report
         .scorecard
         .iter()
-        .find(|s| s.seed == Seed::Custom)
+        .find(|s| s.section == Section::Custom)
         .unwrap();
     assert_eq!(custom.status, Status::Fail);
     assert_eq!(custom.findings, 1);
     let plain = scan::scan_all(&[Input::File(fixture("vap/docs-replicas.yaml"))]);
-    assert!(plain.scorecard.iter().all(|s| s.seed != Seed::Custom));
+    assert!(plain.scorecard.iter().all(|s| s.section != Section::Custom));
 }
 
 #[test]
@@ -311,7 +313,7 @@ fn referential_templates_see_the_inputs_and_say_so_without_them() {
         "ingress host <shop.example.com> is also used by staging/bad-shop-copy"
     );
     // Without inputs (the webhook), the template is reported and not evaluated.
-    let loaded = source::load_file(&fixture("gatekeeper/referential.yaml"));
+    let loaded = kubeharden_engine::load::load_file(&fixture("gatekeeper/referential.yaml"));
     let without = Policies::from_objects(loaded.objects, Vec::new());
     assert!(without.policies.is_empty());
     assert!(

@@ -8,7 +8,7 @@
 
 use crate::View;
 use kubeharden_engine::finding::{Finding, Severity};
-use kubeharden_engine::scan::Status;
+use kubeharden_engine::report::Status;
 use kubeharden_engine::source::DiagLevel;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -188,7 +188,7 @@ fn row<'a>(view: &View<'_>, f: &'a Finding) -> Row<'a> {
     Row {
         severity: f.severity.as_str(),
         rule: f.rule,
-        seed: f.seed.to_string(),
+        seed: f.section.to_string(),
         namespace: f.subject.namespace.as_deref().unwrap_or(""),
         kind: &f.subject.kind,
         name: &f.subject.name,
@@ -287,7 +287,7 @@ pub fn render(view: &View<'_>) -> String {
             .scorecard
             .iter()
             .map(|s| Score {
-                seed: s.seed.to_string(),
+                seed: s.section.to_string(),
                 title: s.title,
                 status: s.status.as_str(),
                 class: status_class(s.status),
@@ -305,7 +305,7 @@ pub fn render(view: &View<'_>) -> String {
             .iter()
             .map(|rule| RuleRow {
                 id: rule.id,
-                seed: rule.seed.to_string(),
+                seed: rule.section.to_string(),
                 severity: view.rule_severity(rule).as_str(),
                 summary: rule.summary,
                 count: r.findings.iter().filter(|f| f.rule == rule.id).count(),

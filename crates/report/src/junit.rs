@@ -5,7 +5,7 @@
 
 use crate::View;
 use kubeharden_engine::finding::Finding;
-use kubeharden_engine::scan::Report;
+use kubeharden_engine::report::Report;
 use std::fmt::Write as _;
 
 /// Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot carry
@@ -106,7 +106,7 @@ pub fn render(view: &View<'_>) -> String {
             "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{fl}\" errors=\"0\" skipped=\"{sk}\">\n    <properties>\n      <property name=\"severity\" value=\"{}\"/>\n      <property name=\"seed-rule\" value=\"{}\"/>\n      <property name=\"summary\" value=\"{}\"/>\n    </properties>\n{cases}  </testsuite>\n",
             escape(rule.id),
             view.rule_severity(rule),
-            rule.seed,
+            rule.section,
             escape(rule.summary),
         );
     }

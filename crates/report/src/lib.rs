@@ -5,8 +5,8 @@
 
 use kubeharden_engine::config;
 use kubeharden_engine::finding::{Finding, Severity};
+use kubeharden_engine::report::Report;
 use kubeharden_engine::rules::Rule;
-use kubeharden_engine::scan::Report;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 

@@ -6,8 +6,8 @@
 use crate::View;
 use kubeharden_engine::baseline;
 use kubeharden_engine::finding::Finding;
+use kubeharden_engine::report::Status;
 use kubeharden_engine::rules::Rule;
-use kubeharden_engine::scan::Status;
 use std::fmt::Write as _;
 
 /// Findings shown in the top table.
@@ -159,7 +159,7 @@ pub fn render(view: &View<'_>) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",
-            sc.seed,
+            sc.section,
             text(sc.title),
             status_icon(sc.status),
             sc.findings
@@ -174,7 +174,7 @@ pub fn render(view: &View<'_>) -> String {
         s.push_str("\n<details>\n<summary>What the scorecard could not assess</summary>\n\n");
         for sc in gaps {
             for m in &sc.missing {
-                let _ = writeln!(s, "- **{}** {}: {}", sc.seed, text(sc.title), text(m));
+                let _ = writeln!(s, "- **{}** {}: {}", sc.section, text(sc.title), text(m));
             }
         }
         s.push_str("\n</details>\n");

@@ -47,7 +47,7 @@ fn result(view: &View<'_>, f: &Finding) -> Value {
     json!({
         "source": "kubeharden",
         "policy": f.rule,
-        "category": format!("Seed rule {}: {}", f.seed, f.seed.title()),
+        "category": format!("Seed rule {}: {}", f.section, f.section.title()),
         "severity": f.severity.as_str(),
         "result": outcome,
         "scored": true,

@@ -101,7 +101,7 @@ fn rule(view: &View<'_>, r: &Rule) -> Value {
             "security-severity": security_severity(severity),
             "severity": severity.as_str(),
             "precision": "high",
-            "tags": ["security", "kubernetes", format!("seed-rule-{}", r.seed)],
+            "tags": ["security", "kubernetes", format!("seed-rule-{}", r.section)],
         },
     })
 }
@@ -134,7 +134,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     }
     let mut properties = json!({
         "severity": f.severity.as_str(),
-        "seedRule": f.seed.to_string(),
+        "seedRule": f.section.to_string(),
         "pointer": f.location.pointer,
     });
     if let Some(t) = &f.location.helm_source {
@@ -208,7 +208,7 @@ pub fn render(view: &View<'_>) -> String {
         .iter()
         .map(|s| {
             json!({
-                "seedRule": s.seed.to_string(),
+                "seedRule": s.section.to_string(),
                 "title": s.title,
                 "status": s.status.as_str(),
                 "findings": s.findings,

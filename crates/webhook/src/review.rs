@@ -11,10 +11,12 @@
 
 use crate::admission::{Request, Response, Status};
 use crate::policy::{Mode, Policy};
+use kubeharden_engine::Input;
 use kubeharden_engine::finding::Finding;
-use kubeharden_engine::scan::{self, Input};
+use kubeharden_engine::finish::{self, Finish};
+use kubeharden_engine::rules::RequestInfo;
+use kubeharden_engine::scan;
 use kubeharden_engine::source::DiagLevel;
-use kubeharden_engine::suppress;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -114,7 +116,7 @@ impl Reviewer {
         &self,
         name: String,
         bytes: &[u8],
-        request: Option<scan::RequestInfo>,
+        request: Option<RequestInfo>,
     ) -> Result<(Vec<Finding>, usize), EvalError> {
         let input = Input::Bytes {
             name,
@@ -133,42 +135,21 @@ impl Reviewer {
         {
             return Err(EvalError(format!("cannot read the object: {}", d.message)));
         }
-        if checked.objects == 0 {
+        if checked.summary.objects == 0 {
             return Err(EvalError(
                 "the object is not a Kubernetes object (no apiVersion and kind)".into(),
             ));
         }
-        let config = &self.policy.config;
-        let mut findings = checked.findings;
-        let mut suppressed = checked.suppressed_findings.len();
-        if !config.foreign_suppressions {
-            for mut f in checked.suppressed_findings {
-                if f.suppressed_by
-                    .as_ref()
-                    .is_some_and(|s| s.source.is_foreign())
-                {
-                    f.suppressed_by = None;
-                    suppressed -= 1;
-                    findings.push(f);
-                }
-            }
-        }
-        if !config.exemptions.is_empty() {
-            let today = suppress::today_utc();
-            let before = findings.len();
-            findings.retain(|f| {
-                !config
-                    .exemptions
-                    .iter()
-                    .any(|ex| ex.matches(f) && !ex.is_expired(&today))
-            });
-            suppressed += before - findings.len();
-        }
-        for f in &mut findings {
-            if let Some(s) = config.severity.get(f.rule) {
-                f.severity = *s;
-            }
-        }
+        // The same finish as every other door: the peers' annotations (unless the config turns
+        // them off), the config's exemptions with expiry and severity overrides.
+        let how = Finish {
+            config: Some(&self.policy.config),
+            allow_empty: true,
+            ..Finish::default()
+        };
+        let (report, _) = finish::finish(checked, &how);
+        let suppressed = report.suppressed;
+        let findings = report.findings;
         Ok((findings, suppressed))
     }
 
@@ -212,7 +193,7 @@ impl Reviewer {
             }
         };
         let bytes = admitted(object.get(), req);
-        let request = self.policy.custom.is_some().then(|| scan::RequestInfo {
+        let request = self.policy.custom.is_some().then(|| RequestInfo {
             operation: req.operation.clone(),
             username: req.user_info.username.clone(),
             uid: String::new(),

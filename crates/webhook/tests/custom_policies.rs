@@ -3,7 +3,6 @@
 //! rules; the request's operation and user reach the policies.
 
 use kubeharden_engine::inventory::Object;
-use kubeharden_engine::source;
 use kubeharden_policy::Policies;
 use kubeharden_webhook::server::validate_body;
 use kubeharden_webhook::{Policy, Reviewer};
@@ -47,7 +46,7 @@ spec: {policyName: small-configmaps, validationActions: [Warn]}
 "#;
 
 fn reviewer() -> Reviewer {
-    let loaded = source::load_bytes("policies.yaml", POLICIES.as_bytes().to_vec());
+    let loaded = kubeharden_engine::load::load_bytes("policies.yaml", POLICIES.as_bytes().to_vec());
     let objects: Vec<Object> = loaded.objects;
     let policies = Policies::from_objects(objects, Vec::new());
     assert!(

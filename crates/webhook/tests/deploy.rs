@@ -2,8 +2,8 @@
 //! the server (the policy in the ConfigMap loads, the webhook configuration keeps its own namespace
 //! and kube-system out, the probes and Service name the ports the flags open).
 
-use kubeharden_engine::scan::{self, Input};
-use kubeharden_engine::source;
+use kubeharden_engine::load::Input;
+use kubeharden_engine::scan;
 use kubeharden_webhook::Policy;
 use std::path::{Path, PathBuf};
 
@@ -12,11 +12,11 @@ fn deploy_dir() -> PathBuf {
 }
 
 fn objects() -> Vec<serde_json::Value> {
-    let (files, diags) = source::expand_paths(&[deploy_dir()]);
+    let (files, diags) = kubeharden_engine::load::expand_paths(&[deploy_dir()]);
     assert!(diags.is_empty(), "{diags:?}");
     files
         .iter()
-        .flat_map(|f| source::load_file(f).objects)
+        .flat_map(|f| kubeharden_engine::load::load_file(f).objects)
         .map(|o| o.root.to_json())
         .collect()
 }
@@ -37,7 +37,7 @@ fn scan_of_the_deployment_finds_nothing() {
 }
 
 fn scan_finds_nothing(dir: &Path) {
-    let (files, _) = source::expand_paths(&[dir.to_path_buf()]);
+    let (files, _) = kubeharden_engine::load::expand_paths(&[dir.to_path_buf()]);
     let inputs: Vec<Input> = files.into_iter().map(Input::File).collect();
     let report = scan::scan_all(&inputs);
     assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);

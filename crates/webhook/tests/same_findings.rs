@@ -6,8 +6,8 @@
 mod common;
 
 use common::Client;
-use kubeharden_engine::scan::{self, Input};
-use kubeharden_engine::source;
+use kubeharden_engine::load::Input;
+use kubeharden_engine::scan;
 use kubeharden_webhook::{Policy, Reviewer};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -32,7 +32,7 @@ fn objects() -> Vec<(String, String, Option<String>)> {
     );
     let mut out = Vec::new();
     for f in files {
-        let loaded = source::load_file(&f);
+        let loaded = kubeharden_engine::load::load_file(&f);
         for (i, o) in loaded.objects.iter().enumerate() {
             let label = format!("{}#{i}", f.strip_prefix(&root).unwrap().display());
             out.push((label, o.root.to_json().to_string(), o.namespace.clone()));

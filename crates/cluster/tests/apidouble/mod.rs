@@ -746,10 +746,10 @@ pub fn corpus_dir() -> Option<std::path::PathBuf> {
 
 /// Every Kubernetes object in the YAML/JSON files under the directories, as JSON.
 pub fn objects_under(dirs: &[std::path::PathBuf]) -> Vec<Value> {
-    let (files, _) = kubeharden_engine::source::expand_paths(dirs);
+    let (files, _) = kubeharden_engine::load::expand_paths(dirs);
     let mut out = Vec::new();
     for f in files {
-        for o in kubeharden_engine::source::load_file(&f).objects {
+        for o in kubeharden_engine::load::load_file(&f).objects {
             let v = o.root.to_json();
             if v["metadata"]["name"].is_string() {
                 out.push(v);
@@ -763,7 +763,7 @@ pub fn objects_under(dirs: &[std::path::PathBuf]) -> Vec<Value> {
 /// EndpointSlice, and Secrets (an old hand-made one with a value, a token).
 pub fn cluster_basics() -> Vec<Value> {
     let text = include_str!("basics.yaml");
-    kubeharden_engine::source::load_bytes("basics.yaml", text.as_bytes().to_vec())
+    kubeharden_engine::load::load_bytes("basics.yaml", text.as_bytes().to_vec())
         .objects
         .iter()
         .map(|o| o.root.to_json())

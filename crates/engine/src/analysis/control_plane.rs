@@ -862,7 +862,7 @@ pub fn secrets_write_provider(config: &Node) -> Option<SecretsProvider> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::load_bytes;
+    use crate::load::load_bytes;
 
     #[test]
     fn static_pod_flags_last_wins() {

@@ -282,7 +282,7 @@ pub fn is_admission_evidence(o: &Object) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::load_bytes;
+    use crate::load::load_bytes;
 
     #[test]
     fn kyverno_modes_and_scopes() {

@@ -281,7 +281,7 @@ impl<'a> Kubelet<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::load_bytes;
+    use crate::load::load_bytes;
 
     fn objects(docs: &[(&str, &str)]) -> Vec<Object> {
         docs.iter()

@@ -1587,7 +1587,7 @@ pub const DISCOVERY_URLS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::load_bytes;
+    use crate::load::load_bytes;
 
     fn objects(yaml: &str) -> Vec<Object> {
         let loaded = load_bytes("t.yaml", yaml.as_bytes().to_vec());

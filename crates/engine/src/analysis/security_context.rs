@@ -223,7 +223,7 @@ pub fn type_errors(t: &PodTemplate<'_>) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::load_bytes;
+    use crate::load::load_bytes;
 
     fn with_template(yaml: &str, f: impl FnOnce(&PodTemplate)) {
         let l = load_bytes("t.yaml", yaml.as_bytes().to_vec());

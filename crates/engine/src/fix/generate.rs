@@ -52,7 +52,8 @@ pub fn psa_namespace(ns: &str, level: &str, minor: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::{Input, scan_all};
+    use crate::load::Input;
+    use crate::scan::scan_all;
     use std::sync::Arc;
 
     #[test]

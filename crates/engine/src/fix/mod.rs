@@ -45,9 +45,11 @@ use crate::analysis::pss;
 use crate::analysis::rbac::Rbac;
 use crate::finding::Finding;
 use crate::inventory::{Object, PodTemplate};
+use crate::load::Input;
+use crate::load::{self, Loaded};
 use crate::rules::{self, Rule};
-use crate::scan::{self, Input};
-use crate::source::{self, DiagLevel, Diagnostic, Loaded};
+use crate::scan;
+use crate::source::{DiagLevel, Diagnostic};
 use edit::{DocStyle, Edit, Planner};
 use layout::LNode;
 use rayon::prelude::*;
@@ -366,11 +368,11 @@ pub fn plan(files: &[PathBuf], opts: &Options) -> Result<Plan, String> {
         .map(|p| {
             let mut keep = Vec::new();
             let mut namespaces = Vec::new();
-            for o in source::load_file(p).objects {
+            for o in load::load_file(p).objects {
                 if PodTemplate::of(&o).is_some() {
                     namespaces.push(o.effective_namespace().unwrap_or("default").to_owned());
                 }
-                if scan::retained_kind(&o.kind) {
+                if crate::rules::retained_kind(&o.kind) {
                     keep.push(o);
                 }
             }
@@ -461,10 +463,8 @@ fn enforce_verdicts(
         .par_iter()
         .flat_map_iter(|p| {
             let loaded = match after.get(p.as_path()) {
-                Some(text) => {
-                    source::load_bytes(&p.display().to_string(), text.as_bytes().to_vec())
-                }
-                None => source::load_file(p),
+                Some(text) => load::load_bytes(&p.display().to_string(), text.as_bytes().to_vec()),
+                None => load::load_file(p),
             };
             loaded
                 .objects
@@ -633,7 +633,7 @@ fn fix_file(
         );
         return out;
     }
-    let loaded = source::load_bytes(name, text.clone().into_bytes());
+    let loaded = load::load_bytes(name, text.clone().into_bytes());
     let mut per_object: Vec<Vec<&Finding>> = vec![Vec::new(); loaded.objects.len()];
     for f in findings {
         match find_object(&loaded.objects, f) {
@@ -845,7 +845,7 @@ fn object_layout<'a>(
 /// The fixed text must read as the same objects, each with exactly the planned changes, and with
 /// the same diagnostics.
 fn verify(name: &str, before: &Loaded, after: &str, ops: &[Vec<edit::Op>]) -> Result<(), String> {
-    let reread = source::load_bytes(name, after.as_bytes().to_vec());
+    let reread = load::load_bytes(name, after.as_bytes().to_vec());
     if reread.objects.len() != before.objects.len() {
         return Err(format!(
             "the fixed text reads as {} objects instead of {}",
@@ -883,7 +883,7 @@ pub fn undeclared_namespaces(files: &[PathBuf]) -> Vec<String> {
     let mut used = BTreeSet::new();
     let mut declared = BTreeSet::new();
     for p in files {
-        for o in source::load_file(p).objects {
+        for o in load::load_file(p).objects {
             if o.kind == "Namespace" && o.group().is_empty() {
                 declared.insert(o.name.clone());
             } else if PodTemplate::of(&o).is_some() {

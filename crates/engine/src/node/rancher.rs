@@ -430,7 +430,7 @@ fn follow_files(root: &Path, words: &[Word], name: &str, ev: &mut NodeEvidence) 
 
 /// A command line as a scan input whose words record where they were written (`origins`, see
 /// `analysis::control_plane::written_at`).
-fn command_line_with_origins(name: &str, words: &[Word]) -> crate::scan::Input {
+fn command_line_with_origins(name: &str, words: &[Word]) -> crate::load::Input {
     let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut doc = format!(
         "apiVersion: kubeharden.io/v1alpha1\nkind: CommandLine\nmetadata:\n  name: {}\ncommand:\n",
@@ -452,7 +452,7 @@ fn command_line_with_origins(name: &str, words: &[Word]) -> crate::scan::Input {
             None => doc.push_str("- null\n"),
         }
     }
-    crate::scan::Input::Bytes {
+    crate::load::Input::Bytes {
         name: name.to_owned(),
         bytes: doc.into_bytes().into(),
     }

@@ -8,9 +8,12 @@ use kubeharden_engine::analysis::control_plane::{
 };
 use kubeharden_engine::config::Config;
 use kubeharden_engine::fix;
+use kubeharden_engine::load::Input;
+use kubeharden_engine::load::Loaded;
 use kubeharden_engine::node::command_line_input;
-use kubeharden_engine::scan::{Input, Report, scan_all};
-use kubeharden_engine::source::{self, DiagLevel, Diagnostic, Loaded};
+use kubeharden_engine::report::Report;
+use kubeharden_engine::scan::scan_all;
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -63,7 +66,7 @@ fn check_report(report: &Report, name: &str, lines: u32) {
 pub fn loader(data: &[u8]) {
     let name = name_for(data);
     let lines = line_count(data);
-    let loaded = source::load_bytes(name, data.to_vec());
+    let loaded = kubeharden_engine::load::load_bytes(name, data.to_vec());
     for d in &loaded.diagnostics {
         check_diagnostic(d, name, lines);
     }
@@ -114,7 +117,7 @@ pub fn config_readers(data: &[u8]) {
     let Input::Bytes { bytes, .. } = input.clone() else {
         unreachable!()
     };
-    let loaded = source::load_bytes(name, bytes.to_vec());
+    let loaded = kubeharden_engine::load::load_bytes(name, bytes.to_vec());
     assert!(
         loaded.diagnostics.is_empty() && loaded.objects.len() == 1,
         "the CommandLine document of {text:?} does not read: {:#?}\n{}",
@@ -136,7 +139,7 @@ pub fn config_readers(data: &[u8]) {
     check_report(&report, name, line_count(&bytes));
 
     // The YAML readers, on every object whatever its kind.
-    let loaded: Loaded = source::load_bytes("fuzz.yaml", data.to_vec());
+    let loaded: Loaded = kubeharden_engine::load::load_bytes("fuzz.yaml", data.to_vec());
     for o in &loaded.objects {
         for flags in component_flags(o) {
             for f in &flags.flags {
@@ -261,8 +264,8 @@ fn check_safe_changes(ptr: &str, old: Option<&Value>, new: &Value, out: &mut Vec
 /// The fixed text reads as the same objects, with no new diagnostic, each object differing from
 /// the original only where a safe fix writes.
 fn check_fixed(name: &str, before: &str, after: &str) {
-    let b = source::load_bytes(name, before.as_bytes().to_vec());
-    let a = source::load_bytes(name, after.as_bytes().to_vec());
+    let b = kubeharden_engine::load::load_bytes(name, before.as_bytes().to_vec());
+    let a = kubeharden_engine::load::load_bytes(name, after.as_bytes().to_vec());
     let context = || format!("--- before\n{before}\n--- after\n{after}");
     assert_eq!(a.objects.len(), b.objects.len(), "objects\n{}", context());
     for level in [DiagLevel::Error, DiagLevel::Warning, DiagLevel::Note] {

@@ -2,16 +2,15 @@
 //! authenticated identity.
 
 use super::describe_hit;
-use crate::analysis::rbac::{
-    DISCOVERY_URLS, PUBLIC_INFO_URLS, Rbac, Resolution, SubjectKind, beyond,
-};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::rbac::{DISCOVERY_URLS, PUBLIC_INFO_URLS, Resolution, SubjectKind, beyond};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "anonymous-or-unauthenticated-binding",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::Critical,
     summary: "Binding grants access to anonymous users, or more than discovery to all authenticated users",
     rationale: "`system:anonymous` and the group `system:unauthenticated` are whoever can reach the \
@@ -35,8 +34,8 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let rbac = Rbac::new(&facts.objects);
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let rbac = facts.rbac();
     for b in &rbac.bindings {
         for s in &b.subjects {
             let (who, anonymous) = match (s.kind, s.name.as_str()) {
@@ -58,7 +57,7 @@ fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
                     } else {
                         DISCOVERY_URLS
                     };
-                    let Some(first) = beyond(&rbac, role, allowed, !anonymous) else {
+                    let Some(first) = beyond(rbac, role, allowed, !anonymous) else {
                         continue;
                     };
                     let mut hits = rbac.risks(role, scope);
@@ -73,7 +72,7 @@ fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
                         )
                     } else {
                         hits.iter()
-                            .map(|h| describe_hit(&rbac, role, h))
+                            .map(|h| describe_hit(rbac, role, h))
                             .collect::<Vec<_>>()
                             .join(", ")
                     };

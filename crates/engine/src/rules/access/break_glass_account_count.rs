@@ -1,15 +1,16 @@
 //! Exactly one break-glass identity may hold cluster-admin; `system:masters` is never granted.
 
 use super::human_cluster_admins;
-use crate::analysis::rbac::{BREAK_GLASS_ANNOTATION, Rbac, SubjectKind};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::rbac::{BREAK_GLASS_ANNOTATION, SubjectKind};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 use std::collections::HashSet;
 
 pub static RULE: Rule = Rule {
     id: "break-glass-account-count",
-    seed: Seed::Rule(3),
+    section: Section::Rule(3),
     severity: Severity::High,
     summary: "More than one human identity holds cluster-admin, or `system:masters` is bound",
     rationale: "Cluster-admin for people should exist once: a single break-glass account whose \
@@ -35,9 +36,9 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let rbac = Rbac::new(&facts.objects);
-    let mut admins = human_cluster_admins(&rbac);
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let rbac = facts.rbac();
+    let mut admins = human_cluster_admins(rbac);
     // Not the input's order: which binding carries the finding, and so its fingerprint, must not
     // change when documents are reordered.
     admins.sort_by(|a, b| {

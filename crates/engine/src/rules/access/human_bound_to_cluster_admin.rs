@@ -1,14 +1,15 @@
 //! A person or team (User or Group) holds cluster-admin cluster-wide.
 
 use super::human_cluster_admins;
-use crate::analysis::rbac::{BREAK_GLASS_ANNOTATION, Rbac};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::rbac::BREAK_GLASS_ANNOTATION;
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "human-bound-to-cluster-admin",
-    seed: Seed::Rule(3),
+    section: Section::Rule(3),
     severity: Severity::High,
     summary: "User or Group is bound to cluster-admin (or an equivalent wildcard ClusterRole) cluster-wide",
     rationale: "A standing cluster-admin grant to a person turns every phished laptop, leaked \
@@ -35,9 +36,9 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let rbac = Rbac::new(&facts.objects);
-    for admin in human_cluster_admins(&rbac) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let rbac = facts.rbac();
+    for admin in human_cluster_admins(rbac) {
         if admin.binding.is_break_glass() {
             continue;
         }

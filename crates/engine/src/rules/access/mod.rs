@@ -2,8 +2,9 @@
 //! The RBAC semantics live in [`crate::analysis::rbac`]; the rules here only phrase findings.
 
 use crate::analysis::rbac::{Grant, Rbac, RiskHit, Role, ServiceAccounts};
+use crate::inventory::Workload;
+use crate::rules::Facts;
 use crate::rules::Rule;
-use crate::scan::{Facts, Workload};
 
 mod anonymous_or_unauthenticated_binding;
 mod break_glass_account_count;

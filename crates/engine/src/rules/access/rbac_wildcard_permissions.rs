@@ -1,13 +1,14 @@
 //! A Role or ClusterRole grants `*` verbs or `*` resources.
 
-use crate::analysis::rbac::{PolicyRule, RBAC_GROUP, Rbac, RoleKind};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::rbac::{PolicyRule, RBAC_GROUP, RoleKind};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "rbac-wildcard-permissions",
-    seed: Seed::Rule(2),
+    section: Section::Rule(2),
     severity: Severity::High,
     summary: "Role or ClusterRole grants wildcard (`*`) verbs or resources",
     rationale: "A `*` in verbs grants every verb, including `escalate`, `bind`, `impersonate` and \
@@ -58,8 +59,8 @@ fn what(rule: &PolicyRule) -> String {
     format!("{verbs} on {resources}{groups}")
 }
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let rbac = Rbac::new(&facts.objects);
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let rbac = facts.rbac();
     for role in &rbac.roles {
         let Some(object) = role.object else {
             continue;

@@ -1,13 +1,14 @@
 //! A binding references a role that is neither in the input nor provided by the platform.
 
-use crate::analysis::rbac::{BindingKind, Rbac, Resolution};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::rbac::{BindingKind, Resolution};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "role-binding-to-missing-role",
-    seed: Seed::Rule(2),
+    section: Section::Rule(2),
     severity: Severity::Medium,
     summary: "Binding references a Role or ClusterRole that does not exist",
     rationale: "A binding to a missing role grants nothing today, but it is a standing grant to its \
@@ -28,8 +29,8 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let rbac = Rbac::new(&facts.objects);
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let rbac = facts.rbac();
     // With no role definitions at all the input is a partial view (bindings only): the roles may
     // well be defined elsewhere.
     if !rbac.has_role_objects {

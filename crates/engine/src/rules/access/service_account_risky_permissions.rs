@@ -1,15 +1,16 @@
 //! A ServiceAccount is bound to permissions that let it escalate, read credentials or run code.
 
 use super::{describe_hit, list_workloads, workloads_running_as};
-use crate::analysis::rbac::{Rbac, Resolution, Scope, ServiceAccounts};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::rbac::{Resolution, Scope, ServiceAccounts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 use std::collections::HashMap;
 
 pub static RULE: Rule = Rule {
     id: "service-account-risky-permissions",
-    seed: Seed::Rule(2),
+    section: Section::Rule(2),
     severity: Severity::High,
     summary: "ServiceAccount is bound to risky permissions (secrets, pod creation, exec, escalation)",
     rationale: "A service account's token is mounted into every pod that runs as it, so whoever \
@@ -48,8 +49,8 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let rbac = Rbac::new(&facts.objects);
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let rbac = facts.rbac();
     let mut described: HashMap<(usize, Scope), String> = HashMap::new();
     for b in &rbac.bindings {
         // Bootstrap bindings (controllers of kube-system) are reconciled by the API server.
@@ -73,7 +74,7 @@ fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
                 hits = vec![full];
             }
             hits.iter()
-                .map(|h| describe_hit(&rbac, role, h))
+                .map(|h| describe_hit(rbac, role, h))
                 .collect::<Vec<_>>()
                 .join(", ")
         });

@@ -1,14 +1,15 @@
 //! A workload runs as its namespace's `default` ServiceAccount with the API token mounted.
 
-use crate::analysis::rbac::{Principal, Rbac};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::rbac::Principal;
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 use std::collections::HashMap;
 
 pub static RULE: Rule = Rule {
     id: "workload-uses-default-service-account",
-    seed: Seed::Rule(2),
+    section: Section::Rule(2),
     severity: Severity::Medium,
     summary: "Workload runs as the `default` ServiceAccount with its API token mounted",
     rationale: "Every pod that names no ServiceAccount runs as its namespace's `default` one, so all \
@@ -33,8 +34,8 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let rbac = Rbac::new(&facts.objects);
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let rbac = facts.rbac();
     let mut rights: HashMap<&str, String> = HashMap::new();
     for w in facts
         .workloads

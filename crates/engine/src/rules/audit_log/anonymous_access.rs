@@ -1,11 +1,11 @@
 //! The audit log shows anonymous requests that the API server allowed.
 
 use crate::finding::Severity;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "audit-log-anonymous-access",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::Critical,
     summary: "Audit log shows allowed anonymous or unauthenticated requests",
     rationale: "Manifests say what anonymous users may do; the audit log shows what they did. An \

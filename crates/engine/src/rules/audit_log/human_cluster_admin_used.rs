@@ -1,11 +1,11 @@
 //! The audit log shows people acting through cluster-admin.
 
 use crate::finding::Severity;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "audit-log-human-cluster-admin-used",
-    seed: Seed::Rule(3),
+    section: Section::Rule(3),
     severity: Severity::Medium,
     summary: "Audit log shows people using cluster-admin",
     rationale: "The authorizer records which binding allowed each request. People whose requests \

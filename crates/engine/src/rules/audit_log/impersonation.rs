@@ -1,11 +1,11 @@
 //! The audit log shows impersonated requests.
 
 use crate::finding::Severity;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "audit-log-impersonation",
-    seed: Seed::Rule(2),
+    section: Section::Rule(2),
     severity: Severity::Medium,
     summary: "Audit log shows impersonation",
     rationale: "Impersonation (`kubectl --as`) lets an identity act as any user, group or \

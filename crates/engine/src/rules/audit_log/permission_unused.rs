@@ -1,11 +1,11 @@
 //! A permission that the audit log shows was never used.
 
 use crate::finding::Severity;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "rbac-permission-unused",
-    seed: Seed::Rule(2),
+    section: Section::Rule(2),
     severity: Severity::Low,
     summary: "Granted RBAC permission never used in the audit log",
     rationale: "Least privilege is measured against use: a rule that the subject never exercised \

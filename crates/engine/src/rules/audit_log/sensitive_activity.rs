@@ -1,11 +1,11 @@
 //! Sensitive operations seen in the audit log.
 
 use crate::finding::Severity;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "audit-log-sensitive-activity",
-    seed: Seed::Rule(4),
+    section: Section::Rule(4),
     severity: Severity::Low,
     summary: "Audit log shows sensitive operations (secret access, exec, token requests, RBAC or webhook changes) by a person",
     rationale: "Secret reads, `kubectl exec`, token requests and RBAC or admission changes are what \

@@ -1,11 +1,11 @@
 //! The audit log shows requests by members of system:masters.
 
 use crate::finding::Severity;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "audit-log-system-masters-used",
-    seed: Seed::Rule(3),
+    section: Section::Rule(3),
     severity: Severity::High,
     summary: "Audit log shows requests by members of system:masters",
     rationale: "`system:masters` bypasses RBAC and authorization webhooks entirely, cannot be \

@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "apiserver-anonymous-auth",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::High,
     summary: "API server accepts anonymous requests",
     rationale: "With `--anonymous-auth` left at its default (true), unauthenticated requests are \

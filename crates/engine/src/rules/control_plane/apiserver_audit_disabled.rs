@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "apiserver-audit-logging-disabled",
-    seed: Seed::Rule(4),
+    section: Section::Rule(4),
     severity: Severity::High,
     summary: "API server records no audit events",
     rationale: "Without `--audit-policy-file` the API server records no audit events at all, even \

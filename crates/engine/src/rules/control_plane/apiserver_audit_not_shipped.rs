@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "apiserver-audit-not-shipped",
-    seed: Seed::Rule(4),
+    section: Section::Rule(4),
     severity: Severity::Low,
     summary: "Audit log is only written to a local file",
     rationale: "An attacker who gains root on the control-plane node can edit or delete a local \

@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "apiserver-authorization-mode",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::Critical,
     summary: "API server authorization is AlwaysAllow or lacks Node and RBAC",
     rationale: "`AlwaysAllow` (the default when `--authorization-mode` is unset) lets every \

@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "apiserver-encryption-at-rest-missing",
-    seed: Seed::Rule(14),
+    section: Section::Rule(14),
     severity: Severity::High,
     summary: "API server does not encrypt Secrets at rest",
     rationale: "Without `--encryption-provider-config` every Secret is stored in etcd as plain text: \

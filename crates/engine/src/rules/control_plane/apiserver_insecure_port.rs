@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "apiserver-insecure-port",
-    seed: Seed::Rule(1),
+    section: Section::Rule(1),
     severity: Severity::Critical,
     summary: "API server serves the insecure (unauthenticated HTTP) port",
     rationale: "Requests on the insecure port bypass authentication and authorization entirely: \

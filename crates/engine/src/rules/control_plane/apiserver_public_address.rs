@@ -2,15 +2,16 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use std::net::IpAddr;
 
 pub static RULE: Rule = Rule {
     id: "apiserver-public-address",
-    seed: Seed::Rule(1),
+    section: Section::Rule(1),
     severity: Severity::High,
     summary: "API server binds or advertises a public IP address",
     rationale: "An API server on a public address is reachable by the whole internet: every \

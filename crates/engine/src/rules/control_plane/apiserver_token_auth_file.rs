@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "apiserver-static-token-file",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::High,
     summary: "API server accepts static tokens from `--token-auth-file`",
     rationale: "Static tokens are plain-text bearer credentials on the control-plane disk that \

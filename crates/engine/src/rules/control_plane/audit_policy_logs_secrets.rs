@@ -2,14 +2,15 @@
 
 use super::is;
 use crate::analysis::control_plane::{SENSITIVE_OPS, audit_level};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "audit-policy-logs-secret-data",
-    seed: Seed::Rule(4),
+    section: Section::Rule(4),
     severity: Severity::Medium,
     summary: "Audit policy logs request or response bodies of Secrets or tokens",
     rationale: "At `Request` or `RequestResponse` level the audit event contains the object: for \

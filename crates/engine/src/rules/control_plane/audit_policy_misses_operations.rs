@@ -2,14 +2,15 @@
 
 use super::is;
 use crate::analysis::control_plane::{AuditLevel, SENSITIVE_OPS, audit_level};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "audit-policy-misses-sensitive-operations",
-    seed: Seed::Rule(4),
+    section: Section::Rule(4),
     severity: Severity::High,
     summary: "Audit policy does not record sensitive operations",
     rationale: "An audit policy is evaluated top-down, first match wins, and unmatched requests are \

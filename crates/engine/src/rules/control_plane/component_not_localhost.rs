@@ -2,14 +2,15 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "control-plane-component-not-localhost",
-    seed: Seed::Rule(1),
+    section: Section::Rule(1),
     severity: Severity::Medium,
     summary: "kube-controller-manager or kube-scheduler is not bound to 127.0.0.1",
     rationale: "Their secure ports (10257, 10259) serve metrics, profiling and health endpoints; \
@@ -21,7 +22,7 @@ pub static RULE: Rule = Rule {
         cis: &["1.3.7", "1.4.2"],
         ..References::NONE
     },
-    evidence: &[Evidence::ControlPlaneFlags],
+    evidence: &[Evidence::ControllerManagerOrSchedulerFlags],
     check: Check::Object(check),
 };
 

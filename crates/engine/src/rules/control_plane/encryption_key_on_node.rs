@@ -2,14 +2,15 @@
 
 use super::is;
 use crate::analysis::control_plane::secrets_write_provider;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "encryption-config-not-kms-v2",
-    seed: Seed::Rule(14),
+    section: Section::Rule(14),
     severity: Severity::Low,
     summary: "Secrets are encrypted with a local key or KMS v1 rather than KMS v2",
     rationale: "`aescbc`, `aesgcm` and `secretbox` keep the key in the EncryptionConfiguration file on \

@@ -2,14 +2,15 @@
 
 use super::is;
 use crate::analysis::control_plane::secrets_write_provider;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "encryption-config-secrets-plaintext",
-    seed: Seed::Rule(14),
+    section: Section::Rule(14),
     severity: Severity::Critical,
     summary: "EncryptionConfiguration writes Secrets in plain text",
     rationale: "The first provider of the entry that covers `secrets` encrypts every write. If no \

@@ -1,14 +1,15 @@
 //! The kubelet serves anonymous requests.
 
 use crate::analysis::control_plane::parse_go_bool;
-use crate::analysis::kubelet::{ANONYMOUS_AUTH, From, kubelets};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::kubelet::{ANONYMOUS_AUTH, From};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "kubelet-anonymous-auth",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::Critical,
     summary: "Kubelet accepts anonymous requests",
     rationale: "The kubelet API (port 10250) runs commands in any pod on the node (`/exec`, `/run`), \
@@ -27,9 +28,9 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     // The effective setting: a flag over the config file(s), over the default of whichever is used.
-    for k in kubelets(&facts.control_plane) {
+    for k in facts.kubelets() {
         let Some(e) = k.effective(&ANONYMOUS_AUTH) else {
             continue;
         };

@@ -1,13 +1,14 @@
 //! The kubelet authorizes every request.
 
-use crate::analysis::kubelet::{AUTHORIZATION_MODE, From, kubelets};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::kubelet::{AUTHORIZATION_MODE, From};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "kubelet-authorization-always-allow",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::Critical,
     summary: "Kubelet authorization mode is AlwaysAllow",
     rationale: "With `AlwaysAllow`, any client the kubelet authenticates (or every client, with \
@@ -25,8 +26,8 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    for k in kubelets(&facts.control_plane) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    for k in facts.kubelets() {
         let Some(e) = k.effective(&AUTHORIZATION_MODE) else {
             continue;
         };

@@ -1,13 +1,14 @@
 //! The kubelet's unauthenticated read-only port is open.
 
-use crate::analysis::kubelet::{From, READ_ONLY_PORT, kubelets};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::kubelet::{From, READ_ONLY_PORT};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "kubelet-read-only-port",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::Medium,
     summary: "Kubelet read-only port is enabled",
     rationale: "The read-only port (10255) serves pod specs — including environment variables that \
@@ -23,8 +24,8 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    for k in kubelets(&facts.control_plane) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    for k in facts.kubelets() {
         let Some(e) = k.effective(&READ_ONLY_PORT) else {
             continue;
         };

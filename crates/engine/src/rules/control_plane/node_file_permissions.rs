@@ -1,13 +1,14 @@
 //! Control-plane and kubelet files with loose permissions or wrong owners (CIS 1.1.x, 4.1.x).
 
-use crate::finding::{Emitter, Location, Severity, Subject};
+use crate::finding::{Location, Severity, Subject};
 use crate::node::{NodeFile, NodeFileRole};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "node-file-permissions",
-    seed: Seed::Runtime,
+    section: Section::Runtime,
     severity: Severity::Medium,
     summary: "Control-plane or kubelet file is writable or readable by others, or not owned by root",
     rationale: "Static Pod manifests define the control plane: whoever can write them runs code as \
@@ -72,7 +73,7 @@ fn finding(emit: &mut Emitter, f: &NodeFile, message: String) {
     emit.at(subject, location, message);
 }
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     for f in &facts.node_files {
         let (mode_id, owner_id, max) = expectation(f.role);
         let extra = f.mode & !max & 0o777;

@@ -1,13 +1,14 @@
 //! DNS egress (port 53) is allowed to any destination instead of the cluster DNS.
 
 use crate::analysis::netpol::{self, NetworkPolicy};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "dns-egress-unrestricted",
-    seed: Seed::Rule(12),
+    section: Section::Rule(12),
     severity: Severity::Low,
     summary: "DNS egress allowed to any destination, not only to the cluster DNS",
     rationale: "Allowing port 53 to everywhere, the usual way to keep name resolution working \
@@ -27,7 +28,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// Kubernetes NetworkPolicies only; Cilium and Calico DNS rules are not judged by this version.
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     for o in &facts.objects {
         let Some(p) = NetworkPolicy::from_object(o) else {
             continue;

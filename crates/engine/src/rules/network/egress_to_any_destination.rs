@@ -1,13 +1,14 @@
 //! An egress rule admits any destination.
 
 use crate::analysis::netpol;
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "egress-to-any-destination",
-    seed: Seed::Rule(12),
+    section: Section::Rule(12),
     severity: Severity::Medium,
     summary: "Egress rule allows any destination",
     rationale: "An egress rule without `to`, with `ipBlock: 0.0.0.0/0` (or `::/0`), or with \
@@ -30,7 +31,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// NetworkPolicy, Cilium and Calico egress rules; AdminNetworkPolicy is not judged.
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     for o in &facts.objects {
         for b in netpol::broad_egress(o) {
             emit.object(

@@ -1,10 +1,12 @@
 //! Seed rules 11-12: default-deny NetworkPolicies and egress allowlists. The semantics live in
 //! [`crate::analysis::netpol`]; these rules only report.
 
-use crate::analysis::netpol::{Direction, Network};
-use crate::finding::{Emitter, Location, Subject};
+use crate::analysis::netpol::Direction;
+use crate::finding::{Location, Subject};
+use crate::inventory::Workload;
+use crate::rules::Emitter;
 use crate::rules::Rule;
-use crate::scan::{Facts, Workload};
+use crate::rules::{Derived, Facts};
 
 mod dns_egress_unrestricted;
 mod egress_to_any_destination;
@@ -70,8 +72,8 @@ fn namespace_finding(
 }
 
 /// Every namespace with workloads has a default deny for `d`.
-fn check_default_deny(d: Direction, facts: &Facts, emit: &mut Emitter) {
-    let net = Network::from_objects(&facts.objects);
+fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
+    let net = facts.network();
     for (ns, workloads) in namespaces_with_workloads(facts) {
         let dd = net.default_deny(ns, d);
         if dd.holds() {

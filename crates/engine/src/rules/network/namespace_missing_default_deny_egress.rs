@@ -1,13 +1,14 @@
 //! A namespace with workloads has no default-deny egress policy.
 
 use crate::analysis::netpol::Direction;
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "namespace-missing-default-deny-egress",
-    seed: Seed::Rule(11),
+    section: Section::Rule(11),
     severity: Severity::Medium,
     summary: "Namespace has no default-deny egress NetworkPolicy",
     rationale: "Without egress isolation a compromised pod can download tooling, reach the cloud \
@@ -28,10 +29,10 @@ pub static RULE: Rule = Rule {
         ],
         ..References::NONE
     },
-    evidence: &[Evidence::NetworkPolicies],
+    evidence: &[Evidence::WorkloadsAndPolicies],
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     super::check_default_deny(Direction::Egress, facts, emit);
 }

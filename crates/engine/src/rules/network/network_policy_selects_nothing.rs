@@ -1,13 +1,14 @@
 //! A NetworkPolicy selects no workload of its namespace (a dangling policy).
 
 use crate::analysis::netpol::{NetworkPolicy, PodRef};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "network-policy-selects-nothing",
-    seed: Seed::Rule(11),
+    section: Section::Rule(11),
     severity: Severity::Low,
     summary: "NetworkPolicy selects no workload of its namespace",
     rationale: "A policy whose `podSelector` matches none of the pods in its namespace protects \
@@ -21,12 +22,12 @@ pub static RULE: Rule = Rule {
         kubescape: &["C-0299"],
         ..References::NONE
     },
-    evidence: &[Evidence::NetworkPolicies],
+    evidence: &[Evidence::WorkloadsAndPolicies, Evidence::NetworkPolicies],
     check: Check::Inventory(check),
 };
 
 /// Kubernetes NetworkPolicies only: Cilium and Calico selectors are not judged for this.
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     for o in &facts.objects {
         let Some(p) = NetworkPolicy::from_object(o) else {
             continue;

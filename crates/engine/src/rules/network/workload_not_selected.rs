@@ -1,13 +1,14 @@
 //! A workload's pods are selected by no network policy at all.
 
-use crate::analysis::netpol::{Network, PodRef};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::analysis::netpol::PodRef;
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "workload-not-selected-by-network-policy",
-    seed: Seed::Rule(11),
+    section: Section::Rule(11),
     severity: Severity::Low,
     summary: "Workload is selected by no NetworkPolicy",
     rationale: "Pods that no policy selects are non-isolated in both directions: any pod of the \
@@ -24,12 +25,12 @@ pub static RULE: Rule = Rule {
         kubescape: &["C-0260"],
         ..References::NONE
     },
-    evidence: &[Evidence::NetworkPolicies],
+    evidence: &[Evidence::WorkloadsAndPolicies],
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let net = Network::from_objects(&facts.objects);
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let net = facts.network();
     for w in &facts.workloads {
         if let Err(notes) = net.selected_by(&PodRef::of(w)) {
             let mut message = format!(

@@ -1,14 +1,15 @@
 //! A container keeps the runtime's default capabilities.
 
 use crate::analysis::security_context::{self, normalize_capability};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-capabilities-not-dropped",
-    seed: Seed::Rule(8),
+    section: Section::Rule(8),
     severity: Severity::Medium,
     summary: "Container does not drop ALL capabilities",
     rationale: "Container runtimes grant a default set of capabilities (CHOWN, DAC_OVERRIDE, FOWNER, \

@@ -1,14 +1,15 @@
 //! A container adds capabilities beyond NET_BIND_SERVICE.
 
 use crate::analysis::security_context::{self, normalize_capability};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-adds-capabilities",
-    seed: Seed::Rule(8),
+    section: Section::Rule(8),
     severity: Severity::High,
     summary: "Container adds Linux capabilities",
     rationale: "Added capabilities widen the kernel attack surface. SYS_ADMIN is nearly root (mount, \

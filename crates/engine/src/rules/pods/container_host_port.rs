@@ -1,14 +1,15 @@
 //! A container binds a port on the node's network interfaces.
 
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "container-host-port",
-    seed: Seed::Rule(9),
+    section: Section::Rule(9),
     severity: Severity::Medium,
     summary: "Container exposes a hostPort",
     rationale: "A hostPort opens the port on every address of the node, outside Services and \

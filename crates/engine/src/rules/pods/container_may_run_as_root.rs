@@ -1,14 +1,15 @@
 //! Nothing prevents a container from running as root.
 
 use crate::analysis::security_context;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-may-run-as-root",
-    seed: Seed::Rule(7),
+    section: Section::Rule(7),
     severity: Severity::Medium,
     summary: "Container does not enforce runAsNonRoot",
     rationale: "Without `runAsNonRoot: true` (or a non-zero `runAsUser`), the container runs as \

@@ -1,14 +1,15 @@
 //! allowPrivilegeEscalation is not false: setuid binaries can gain privileges.
 
 use crate::analysis::security_context;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-privilege-escalation-allowed",
-    seed: Seed::Rule(9),
+    section: Section::Rule(9),
     severity: Severity::Medium,
     summary: "Container does not set allowPrivilegeEscalation: false",
     rationale: "Unless `allowPrivilegeEscalation` is false, the kernel's no_new_privs flag is off and a \

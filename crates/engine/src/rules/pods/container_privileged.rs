@@ -1,14 +1,15 @@
 //! A container runs privileged: it has every capability and all host devices.
 
 use crate::analysis::security_context;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-privileged",
-    seed: Seed::Rule(9),
+    section: Section::Rule(9),
     severity: Severity::Critical,
     summary: "Container runs in privileged mode",
     rationale: "A privileged container has all Linux capabilities and access to every host device; \

@@ -1,14 +1,15 @@
 //! The container's root filesystem is writable.
 
 use crate::analysis::security_context;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-root-filesystem-writable",
-    seed: Seed::Rule(10),
+    section: Section::Rule(10),
     severity: Severity::Medium,
     summary: "Container root filesystem is not read-only",
     rationale: "A writable root filesystem lets an intruder drop tools, modify binaries and \

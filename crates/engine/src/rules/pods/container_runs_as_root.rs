@@ -1,14 +1,15 @@
 //! A container is explicitly set to run as root.
 
 use crate::analysis::security_context;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-runs-as-root",
-    seed: Seed::Rule(7),
+    section: Section::Rule(7),
     severity: Severity::High,
     summary: "Container is configured to run as root (runAsUser: 0 or runAsNonRoot: false)",
     rationale: "Root in a container is root on the node's kernel: any container escape or writable \

@@ -1,14 +1,15 @@
 //! A Pod Security label has a value the admission plugin does not understand.
 
 use crate::analysis::pss;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "namespace-pss-label-invalid",
-    seed: Seed::Rule(6),
+    section: Section::Rule(6),
     severity: Severity::Medium,
     summary: "Namespace has an invalid Pod Security label value",
     rationale: "Pod Security admission reads invalid labels in surprising ways: an invalid `enforce` \

@@ -1,14 +1,15 @@
 //! A namespace does not enforce the restricted Pod Security Standard.
 
 use crate::analysis::pss::{self, Level};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "namespace-pss-not-restricted",
-    seed: Seed::Rule(6),
+    section: Section::Rule(6),
     severity: Severity::High,
     summary: "Namespace does not enforce Pod Security Standard `restricted`",
     rationale: "Pod Security admission only rejects pods in namespaces labelled \

@@ -1,14 +1,15 @@
 //! Restricted is enforced but not pinned to a version, or not audited.
 
 use crate::analysis::pss::{self, Level, Version};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "namespace-pss-version-or-audit-missing",
-    seed: Seed::Rule(6),
+    section: Section::Rule(6),
     severity: Severity::Low,
     summary: "Namespace enforces restricted without a pinned version or without audit/warn labels",
     rationale: "`enforce-version: latest` (the default) changes meaning when the cluster is upgraded: \

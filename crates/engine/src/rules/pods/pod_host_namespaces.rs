@@ -1,14 +1,15 @@
 //! The pod shares the node's network, PID or IPC namespace.
 
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "pod-host-namespaces",
-    seed: Seed::Rule(9),
+    section: Section::Rule(9),
     severity: Severity::High,
     summary: "Pod shares a host namespace (hostNetwork, hostPID or hostIPC)",
     rationale: "hostNetwork lets the pod sniff and bind node traffic and reach services that trust \

@@ -1,14 +1,15 @@
 //! A hostPath volume mounts part of the node's filesystem into the pod.
 
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "pod-hostpath-volume",
-    seed: Seed::Rule(9),
+    section: Section::Rule(9),
     severity: Severity::High,
     summary: "Pod mounts a hostPath volume",
     rationale: "A hostPath volume exposes the node's filesystem: `/` gives full node takeover, \

@@ -2,14 +2,15 @@
 //! probe hosts and restricted volume types, evaluated by the PSS engine.
 
 use crate::analysis::pss::{self, Level, Version};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "pod-pss-restricted-violation",
-    seed: Seed::Rule(6),
+    section: Section::Rule(6),
     severity: Severity::Medium,
     summary: "Pod violates a Pod Security restricted check not covered by a dedicated rule",
     rationale: "Besides privileges, users and capabilities (which have their own rules), PSS \

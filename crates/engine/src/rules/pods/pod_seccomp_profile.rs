@@ -1,14 +1,15 @@
 //! No seccomp profile, or an unconfined one.
 
 use crate::analysis::security_context;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "container-seccomp-unconfined",
-    seed: Seed::Rule(6),
+    section: Section::Rule(6),
     severity: Severity::Medium,
     summary: "Container runs without the RuntimeDefault or a Localhost seccomp profile",
     rationale: "Kubernetes runs containers Unconfined by default: every system call is allowed, \

@@ -1,14 +1,15 @@
 //! A workload would be rejected by the Pod Security level of its own namespace.
 
 use crate::analysis::pss::{self, Level};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "workload-violates-namespace-pss",
-    seed: Seed::Rule(6),
+    section: Section::Rule(6),
     severity: Severity::High,
     summary: "Workload violates the Pod Security level its namespace enforces",
     rationale: "Pod Security admission rejects a Pod that violates its namespace's `enforce` level; \

@@ -1,15 +1,16 @@
 //! The API server answers unauthenticated requests.
 
 use crate::analysis::runtime::is_cluster_connection;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "apiserver-answers-anonymous-requests",
-    seed: Seed::Rule(5),
+    section: Section::Rule(5),
     severity: Severity::High,
     summary: "The API server answers requests without credentials",
     rationale: "Flags and RBAC bindings say what should happen; a request without credentials says \

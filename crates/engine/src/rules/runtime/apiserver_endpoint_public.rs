@@ -1,16 +1,17 @@
 //! The API server is reachable at a public address (as clients reach it).
 
 use crate::analysis::runtime::{is_apiserver_endpoints, is_cluster_connection, is_private};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 use std::net::IpAddr;
 
 pub static RULE: Rule = Rule {
     id: "apiserver-endpoint-public",
-    seed: Seed::Rule(1),
+    section: Section::Rule(1),
     severity: Severity::High,
     summary: "The API server's endpoint is a public IP address",
     rationale: "Flags say where the API server binds; what matters is where clients reach it. The \

@@ -2,13 +2,14 @@
 
 use super::{about_cluster, cluster_anchor, found};
 use crate::analysis::runtime::Component;
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "cis-benchmark-not-scheduled",
-    seed: Seed::Runtime,
+    section: Section::Runtime,
     severity: Severity::Info,
     summary: "No scheduled CIS benchmark (kube-bench CronJob)",
     rationale: "Node and control-plane configuration drifts: an upgrade resets a flag, someone edits \
@@ -23,14 +24,11 @@ pub static RULE: Rule = Rule {
         docs: &["https://github.com/aquasecurity/kube-bench/blob/main/docs/running.md"],
         ..References::NONE
     },
-    evidence: &[Evidence::ClusterWorkloads],
+    evidence: &[Evidence::CisBenchmarkJob],
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let Some(anchor) = cluster_anchor(facts) else {
-        return;
-    };
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let runs = found(facts, Component::CisBenchmark);
     if runs.iter().any(|f| f.object.kind == "CronJob") {
         return;
@@ -44,10 +42,16 @@ fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
                 f.object.kind, f.object.name
             ),
         ),
-        None => about_cluster(
-            emit,
-            anchor,
-            "no CronJob runs kube-bench: the CIS benchmark is not re-checked on a schedule".into(),
-        ),
+        // Absent: only a whole cluster shows it (otherwise not assessed).
+        None => {
+            if let Some(anchor) = cluster_anchor(facts) {
+                about_cluster(
+                    emit,
+                    anchor,
+                    "no CronJob runs kube-bench: the CIS benchmark is not re-checked on a schedule"
+                        .into(),
+                );
+            }
+        }
     }
 }

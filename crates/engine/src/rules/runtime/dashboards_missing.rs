@@ -2,13 +2,14 @@
 
 use super::require;
 use crate::analysis::runtime::Component;
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "dashboards-missing",
-    seed: Seed::Runtime,
+    section: Section::Runtime,
     severity: Severity::Info,
     summary: "No Grafana dashboards for the cluster's metrics",
     rationale: "Metrics nobody looks at do not help during an incident: dashboards for the control plane, nodes and workloads (Grafana, fed by Prometheus) are how an operator sees that something changed, and how an investigation reconstructs when. A hosted Grafana outside the cluster is fine too: then mark this finding as accepted.",
@@ -17,11 +18,11 @@ pub static RULE: Rule = Rule {
         docs: &["https://grafana.com/docs/grafana/latest/"],
         ..References::NONE
     },
-    evidence: &[Evidence::ClusterWorkloads],
+    evidence: &[Evidence::Dashboards],
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     require(
         facts,
         emit,

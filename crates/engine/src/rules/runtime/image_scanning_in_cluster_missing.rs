@@ -2,13 +2,14 @@
 
 use super::require;
 use crate::analysis::runtime::Component;
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "image-scanning-in-cluster-missing",
-    seed: Seed::Rule(13),
+    section: Section::Rule(13),
     severity: Severity::Info,
     summary: "No in-cluster scanning of running images (Trivy operator)",
     rationale: "A CI scan sees an image once, when it is built; vulnerabilities are published every day afterwards. An in-cluster scanner (Trivy operator, Kubescape) rescans what actually runs, including images nobody built in your CI (operators, charts, sidecars), and reports new CVEs as VulnerabilityReports that dashboards and alerts can read.",
@@ -17,11 +18,11 @@ pub static RULE: Rule = Rule {
         docs: &["https://aquasecurity.github.io/trivy-operator/latest/"],
         ..References::NONE
     },
-    evidence: &[Evidence::ClusterWorkloads],
+    evidence: &[Evidence::ImageScanner],
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     require(
         facts,
         emit,

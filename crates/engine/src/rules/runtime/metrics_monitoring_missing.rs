@@ -2,13 +2,14 @@
 
 use super::require;
 use crate::analysis::runtime::Component;
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "metrics-monitoring-missing",
-    seed: Seed::Runtime,
+    section: Section::Runtime,
     severity: Severity::Medium,
     summary: "No Prometheus (or compatible) metrics collection in the cluster",
     rationale: "Without metrics and alerts, an attack or an outage shows up as a user complaint: a crash-looping pod, a node at 100% CPU from a miner, an API server rejecting requests or a certificate about to expire go unnoticed. Prometheus (or a compatible collector such as VictoriaMetrics or Grafana Alloy) scraping the control plane, kubelets and workloads is the baseline every runbook assumes.",
@@ -17,11 +18,11 @@ pub static RULE: Rule = Rule {
         docs: &["https://prometheus.io/docs/introduction/overview/"],
         ..References::NONE
     },
-    evidence: &[Evidence::ClusterWorkloads],
+    evidence: &[Evidence::MetricsCollector],
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     require(
         facts,
         emit,

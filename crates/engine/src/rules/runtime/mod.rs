@@ -8,9 +8,11 @@
 //! are not assessed rather than reporting what they could not see.
 
 use crate::analysis::runtime::{Component, Found, components};
-use crate::finding::{Emitter, Location, Subject};
+use crate::finding::{Location, Subject};
+use crate::inventory::Workload;
+use crate::rules::Emitter;
+use crate::rules::Facts;
 use crate::rules::Rule;
-use crate::scan::{Facts, Workload};
 
 mod apiserver_answers_anonymous;
 mod apiserver_endpoint_public;
@@ -34,14 +36,21 @@ pub static RULES: &[&Rule] = &[
     &cis_benchmark_not_scheduled::RULE,
 ];
 
-/// The first kube-system workload: present when the input is a whole cluster. Absence findings
-/// are located there (the cluster has no object of its own).
+/// Where a finding about the cluster as a whole is located (the cluster has no object of its
+/// own): the first kube-system workload, else the first workload. `None` unless the input is a
+/// whole cluster ([`Facts::whole_cluster`]): absence is only concluded from a whole cluster.
 fn cluster_anchor(facts: &Facts) -> Option<&Workload> {
-    facts
-        .workloads
-        .iter()
-        .filter(|w| w.namespace == "kube-system")
-        .min_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)))
+    if !facts.whole_cluster {
+        return None;
+    }
+    let first = |system: bool| {
+        facts
+            .workloads
+            .iter()
+            .filter(|w| !system || w.namespace == "kube-system")
+            .min_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)))
+    };
+    first(true).or_else(|| first(false))
 }
 
 /// The components of a kind in the retained objects.
@@ -78,10 +87,11 @@ fn about_cluster(emit: &mut Emitter, anchor: &Workload, message: String) {
 /// Presence check shared by the monitoring rules: a finding on the cluster when no component of
 /// the kind is found in a whole-cluster input.
 fn require(facts: &Facts, emit: &mut Emitter, component: Component, absent: &str) {
-    let Some(anchor) = cluster_anchor(facts) else {
-        return; // not a whole cluster: not assessed (see the scorecard)
-    };
-    if found(facts, component).is_empty() {
+    if !found(facts, component).is_empty() {
+        return; // present, wherever it runs
+    }
+    // Absent: a finding only for a whole cluster; otherwise not assessed (see the scorecard).
+    if let Some(anchor) = cluster_anchor(facts) {
         about_cluster(emit, anchor, absent.to_owned());
     }
 }

@@ -2,15 +2,16 @@
 
 use super::{about_cluster, cluster_anchor, found};
 use crate::analysis::runtime::Component;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "runtime-detection-missing",
-    seed: Seed::Runtime,
+    section: Section::Runtime,
     severity: Severity::Medium,
     summary: "No runtime threat detector (Falco, Tetragon…) runs on every node",
     rationale: "Hardening reduces the attack surface; it does not tell you when someone gets in. A \
@@ -28,7 +29,7 @@ pub static RULE: Rule = Rule {
         ],
         ..References::NONE
     },
-    evidence: &[Evidence::ClusterWorkloads],
+    evidence: &[Evidence::RuntimeDetector],
     check: Check::Inventory(check),
 };
 
@@ -113,10 +114,7 @@ fn coverage_gap(ds: &Object, nodes: &[&Object]) -> Option<(String, String)> {
     None
 }
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
-    let Some(anchor) = cluster_anchor(facts) else {
-        return;
-    };
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let detectors = found(facts, Component::RuntimeDetector);
     let daemonsets: Vec<_> = detectors
         .iter()
@@ -132,11 +130,16 @@ fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
                     f.product, f.object.kind
                 ),
             ),
-            None => about_cluster(
-                emit,
-                anchor,
-                "no runtime threat detector (Falco, Tetragon, Tracee, KubeArmor, Sysdig, NeuVector) runs as a DaemonSet in the cluster".into(),
-            ),
+            // Absent: only a whole cluster shows it (otherwise not assessed).
+            None => {
+                if let Some(anchor) = cluster_anchor(facts) {
+                    about_cluster(
+                        emit,
+                        anchor,
+                        "no runtime threat detector (Falco, Tetragon, Tracee, KubeArmor, Sysdig, NeuVector) runs as a DaemonSet in the cluster".into(),
+                    );
+                }
+            }
         }
         return;
     }

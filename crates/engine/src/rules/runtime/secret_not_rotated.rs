@@ -1,10 +1,11 @@
 //! A Secret that has not been re-created for a long time and no controller rotates.
 
 use crate::analysis::runtime::{days_since_epoch, today};
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 /// Older than this, a hand-managed Secret is reported.
@@ -12,7 +13,7 @@ pub const MAX_AGE_DAYS: i64 = 90;
 
 pub static RULE: Rule = Rule {
     id: "secret-not-rotated",
-    seed: Seed::Rule(15),
+    section: Section::Rule(15),
     severity: Severity::Low,
     summary: "Secret older than 90 days and not managed by a rotating controller",
     rationale: "A credential that never changes stays valid for everyone who ever saw it: former \

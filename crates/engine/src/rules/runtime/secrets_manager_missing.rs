@@ -2,13 +2,14 @@
 
 use super::require;
 use crate::analysis::runtime::Component;
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
     id: "secrets-manager-missing",
-    seed: Seed::Rule(15),
+    section: Section::Rule(15),
     severity: Severity::Info,
     summary: "No secrets manager (Vault, External Secrets) in the cluster",
     rationale: "Secrets created by hand in the cluster are rarely rotated: nobody knows where else they are used, and changing them is a manual, risky step. A secrets manager (HashiCorp Vault with dynamic, leased credentials, or the External Secrets Operator syncing from a cloud secret store) keeps the source of truth outside etcd, rotates on a schedule and revokes on demand.",
@@ -17,11 +18,11 @@ pub static RULE: Rule = Rule {
         docs: &["https://developer.hashicorp.com/vault/docs/platform/k8s"],
         ..References::NONE
     },
-    evidence: &[Evidence::ClusterWorkloads],
+    evidence: &[Evidence::SecretsManager],
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     require(
         facts,
         emit,

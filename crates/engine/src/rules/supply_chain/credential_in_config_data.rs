@@ -1,15 +1,16 @@
 //! A credential in ConfigMap data or in an annotation.
 
 use crate::analysis::secrets;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::{Node, escape_token};
 
 pub static RULE: Rule = Rule {
     id: "credential-in-config-data",
-    seed: Seed::Rule(14),
+    section: Section::Rule(14),
     severity: Severity::High,
     summary: "Credential in ConfigMap data or an annotation",
     rationale: "ConfigMaps and annotations are not secret: every reader of the namespace (and many \

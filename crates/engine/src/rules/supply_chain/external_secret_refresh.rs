@@ -1,9 +1,10 @@
 //! An ExternalSecret that never refreshes (so rotation never reaches the cluster).
 
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 /// Longest refresh interval that still picks up a rotated secret the same day.
@@ -11,7 +12,7 @@ const MAX_SECONDS: u64 = 24 * 3600;
 
 pub static RULE: Rule = Rule {
     id: "external-secret-not-refreshed",
-    seed: Seed::Rule(15),
+    section: Section::Rule(15),
     severity: Severity::Low,
     summary: "ExternalSecret is never or rarely refreshed",
     rationale: "External Secrets Operator copies the secret from the store every `refreshInterval`; \

@@ -1,15 +1,16 @@
 //! A credential written literally into a container's environment.
 
 use crate::analysis::secrets;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "hardcoded-credential-in-env",
-    seed: Seed::Rule(14),
+    section: Section::Rule(14),
     severity: Severity::High,
     summary: "Credential hard-coded in a container's environment or command line",
     rationale: "A literal `env[].value` or command-line argument is stored in the workload object, \

@@ -1,15 +1,16 @@
 //! An image referenced by a mutable tag instead of a digest.
 
 use crate::analysis::images;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "image-not-pinned-by-digest",
-    seed: Seed::Rule(13),
+    section: Section::Rule(13),
     severity: Severity::Low,
     summary: "Container image is not pinned by digest",
     rationale: "Tags are mutable: the registry can serve different content for `app:1.4.2` tomorrow \

@@ -1,14 +1,15 @@
 //! No admission control rejects unsigned images.
 
 use crate::analysis::image_verification::{is_admission_evidence, verifier};
-use crate::finding::{Emitter, Severity};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::Severity;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 use std::collections::BTreeSet;
 
 pub static RULE: Rule = Rule {
     id: "image-signature-not-enforced",
-    seed: Seed::Rule(13),
+    section: Section::Rule(13),
     severity: Severity::High,
     summary: "No admission control enforces image signatures",
     rationale: "Scanning images in CI only helps if the cluster refuses images that did not go \
@@ -30,7 +31,7 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(_: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     if facts.workloads.is_empty() || !facts.objects.iter().any(is_admission_evidence) {
         return; // not assessed: the scorecard names the missing evidence
     }

@@ -1,15 +1,16 @@
 //! An image without a tag, or tagged `latest`.
 
 use crate::analysis::images;
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "image-tag-latest",
-    seed: Seed::Rule(13),
+    section: Section::Rule(13),
     severity: Severity::Medium,
     summary: "Container image has no tag or uses `latest`",
     rationale: "`latest` (also what the kubelet pulls when no tag is given) names whatever was pushed \

@@ -1,14 +1,15 @@
 //! A long-lived ServiceAccount token Secret.
 
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "legacy-service-account-token",
-    seed: Seed::Rule(15),
+    section: Section::Rule(15),
     severity: Severity::Medium,
     summary: "Long-lived ServiceAccount token Secret",
     rationale: "A `kubernetes.io/service-account-token` Secret holds a JWT that never expires and is \

@@ -1,14 +1,15 @@
 //! Namespaces that an enforcing signature verifier does not cover.
 
 use crate::analysis::image_verification::verifier;
-use crate::finding::{Emitter, Location, Severity, Subject};
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::{Context, Facts};
+use crate::finding::{Location, Severity, Subject};
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Context, Derived};
 use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {
     id: "namespace-outside-image-verification",
-    seed: Seed::Rule(13),
+    section: Section::Rule(13),
     severity: Severity::Medium,
     summary: "Workloads run in a namespace no enforcing signature verifier covers, or the verifier fails open",
     rationale: "Signature policies are scoped: Kyverno `match`/`exclude`, Gatekeeper \
@@ -26,7 +27,7 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check),
 };
 
-fn check(ctx: &Context, facts: &Facts, emit: &mut Emitter) {
+fn check(ctx: &Context, facts: &Derived, emit: &mut Emitter) {
     let enforcing: Vec<_> = facts
         .objects
         .iter()
@@ -46,7 +47,7 @@ fn check(ctx: &Context, facts: &Facts, emit: &mut Emitter) {
             ),
         );
     }
-    let mut by_namespace: BTreeMap<&str, Vec<&crate::scan::Workload>> = BTreeMap::new();
+    let mut by_namespace: BTreeMap<&str, Vec<&crate::inventory::Workload>> = BTreeMap::new();
     for w in &facts.workloads {
         by_namespace
             .entry(w.namespace.as_str())

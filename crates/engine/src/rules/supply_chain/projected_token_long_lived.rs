@@ -1,9 +1,10 @@
 //! A projected ServiceAccount token with a long lifetime.
 
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::PodTemplate;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 /// Tokens valid for more than a day defeat the purpose of short-lived credentials.
@@ -11,7 +12,7 @@ const MAX_SECONDS: i64 = 86_400;
 
 pub static RULE: Rule = Rule {
     id: "projected-token-long-lived",
-    seed: Seed::Rule(15),
+    section: Section::Rule(15),
     severity: Severity::Low,
     summary: "Projected ServiceAccount token lives longer than a day",
     rationale: "Projected tokens are bound to the pod and rotated by the kubelet, but a long \

@@ -1,14 +1,15 @@
 //! A Secret with its values in the manifest: secrets committed to git.
 
-use crate::finding::{Emitter, Severity};
+use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Evidence, References, Rule, Seed};
-use crate::scan::Context;
+use crate::rules::Context;
+use crate::rules::Emitter;
+use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "secret-values-in-manifest",
-    seed: Seed::Rule(14),
+    section: Section::Rule(14),
     severity: Severity::High,
     summary: "Secret manifest carries its values (base64 is not encryption)",
     rationale: "A Secret's `data` is only base64-encoded and `stringData` is plain text: a manifest that \

@@ -2,119 +2,72 @@
 //! with their origin and exact positions. Bad input becomes diagnostics; the rest goes on.
 
 use crate::inventory::Object;
+pub use crate::source::{DiagLevel, Diagnostic, Source};
 use crate::yaml::{self, Node, Pos};
-use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Largest file read; bigger files get a diagnostic and are skipped.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DiagLevel {
-    /// The input (or part of it) could not be read: the scan is incomplete.
-    Error,
-    /// Read, but suspicious or read differently from what it seems (duplicate keys, wrong types).
-    Warning,
-    /// Skipped on purpose (not a Kubernetes object).
-    Note,
+/// One input of a scan.
+#[derive(Clone, Debug)]
+pub enum Input {
+    File(PathBuf),
+    /// Bytes already in memory: stdin (`<stdin>`), an admission request.
+    Bytes {
+        name: String,
+        bytes: Arc<[u8]>,
+    },
+    /// The output of a renderer (`kustomize build`) and the files it was rendered from: each
+    /// rendered object that appears unchanged in one of the files is attributed to that file.
+    Rendered {
+        name: String,
+        bytes: Arc<[u8]>,
+        sources: Vec<PathBuf>,
+    },
 }
 
-/// A problem with the input, not with the cluster's security: names file, line and column.
-#[derive(Clone, Debug, Serialize)]
-pub struct Diagnostic {
-    pub level: DiagLevel,
-    pub origin: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<u32>,
-    pub message: String,
-}
-
-impl Diagnostic {
-    pub fn new(
-        level: DiagLevel,
-        origin: &str,
-        pos: Option<Pos>,
-        message: impl Into<String>,
-    ) -> Self {
-        Diagnostic {
-            level,
-            origin: origin.to_owned(),
-            line: pos.map(|p| p.line),
-            column: pos.map(|p| p.col),
-            message: message.into(),
-        }
-    }
-}
-
-/// The text of one input (file, stdin…), shared by the objects read from it, for snippets.
-#[derive(Debug)]
-pub struct Source {
-    /// How the input is named in reports: a path as given, `<stdin>`, `cluster:…`, `node:…`.
-    pub name: String,
-    /// The input's text, or for an [excerpt](Source::excerpt) the lines it keeps.
-    pub text: String,
-    /// Line number (1-based) of the first line of `text` in the input: 1 unless an excerpt.
-    first_line: u32,
-    /// Byte offset of the start of every line, built on the first call to [`Source::line`].
-    line_starts: OnceLock<Vec<usize>>,
-}
-
-impl Source {
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Source {
-            name: name.into(),
-            text: text.into(),
-            first_line: 1,
-            line_starts: OnceLock::new(),
+impl Input {
+    pub fn load(&self) -> Loaded {
+        match self {
+            Input::File(p) => crate::load::load_file(p),
+            Input::Bytes { name, bytes } => crate::load::load_bytes(name, bytes.to_vec()),
+            Input::Rendered {
+                name,
+                bytes,
+                sources,
+            } => crate::load::load_rendered(name, bytes.to_vec(), sources),
         }
     }
 
-    /// A copy of lines `from..=to` only, which answers [`Source::line`] for those lines as the
-    /// whole source does: for objects kept after the rest of their (possibly large) input is
-    /// dropped.
-    pub fn excerpt(&self, from: u32, to: u32) -> Source {
-        let from = from.max(self.first_line);
-        let mut text = String::new();
-        for line in from..=to {
-            match self.line(line) {
-                Some(t) => {
-                    text.push_str(t);
-                    text.push('\n');
-                }
-                None => break,
+    /// [`Input::load`], freeing in-memory bytes once copied (when this was their last holder).
+    pub fn into_loaded(self) -> Loaded {
+        match self {
+            Input::Bytes { name, bytes } => {
+                let owned = bytes.to_vec();
+                drop(bytes);
+                crate::load::load_bytes(&name, owned)
             }
-        }
-        Source {
-            name: self.name.clone(),
-            text,
-            first_line: from,
-            line_starts: OnceLock::new(),
+            other => other.load(),
         }
     }
 
-    /// The text of a 1-based line, without its line ending (as [`str::lines`] would give it, but
-    /// in constant time: findings in a large file ask for many lines).
-    pub fn line(&self, line: u32) -> Option<&str> {
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        let index = line.checked_sub(self.first_line)? as usize;
-        let start = *starts.get(index)?;
-        if start >= self.text.len() {
-            return None;
+    /// The objects of the documents that may hold the scalar `word` (see
+    /// [`crate::load::may_hold_scalar`]): phase 0 parses a few documents instead of every input twice.
+    pub fn load_holding(&self, words: &[&str]) -> Loaded {
+        let keep = |doc: &str| words.iter().any(|w| crate::load::may_hold_scalar(doc, w));
+        match self {
+            Input::File(p) => crate::load::load_file_where(p, &keep),
+            Input::Bytes { name, bytes } => {
+                crate::load::load_bytes_where(name, bytes.to_vec(), &keep)
+            }
+            // Attributing rendered objects to their files needs every object.
+            Input::Rendered { bytes, .. } => match std::str::from_utf8(bytes) {
+                Ok(text) if !keep(text) => Loaded::default(),
+                _ => self.load(),
+            },
         }
-        let end = starts.get(index + 1).copied().unwrap_or(self.text.len());
-        let text = &self.text[start..end];
-        Some(match text.strip_suffix('\n') {
-            Some(t) => t.strip_suffix('\r').unwrap_or(t),
-            None => text,
-        })
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::source::Source;
 use crate::yaml::{Node, Pos};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -296,7 +297,7 @@ impl<'a> Container<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::load_bytes;
+    use crate::load::load_bytes;
 
     #[test]
     fn cronjob_template_and_container_order() {
@@ -324,4 +325,26 @@ mod tests {
         assert!(PodTemplate::of(&l.objects[0]).is_none());
         assert_eq!(l.objects[0].effective_namespace(), Some("default"));
     }
+}
+
+/// A workload (any object with a pod template), summarised for cross-object rules.
+#[derive(Clone, Debug, Serialize)]
+pub struct Workload {
+    pub kind: String,
+    pub api_version: String,
+    pub name: String,
+    pub namespace: String,
+    pub origin: String,
+    pub line: u32,
+    pub column: u32,
+    pub helm_source: Option<String>,
+    pub pod_labels: BTreeMap<String, String>,
+    /// `spec.serviceAccountName` (or the deprecated `serviceAccount`), else `default`.
+    pub service_account: String,
+    /// The pod's `automountServiceAccountToken`, if set (the ServiceAccount's applies otherwise).
+    pub automount_token: Option<bool>,
+    /// Named container ports (`name` → port), for NetworkPolicy named-port resolution.
+    pub named_ports: Vec<(String, i64, String)>,
+    /// `kubeharden.io/ignore` rule ids from the object and pod template annotations.
+    pub ignore: Vec<crate::finding::Suppression>,
 }

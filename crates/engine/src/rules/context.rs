@@ -1,0 +1,131 @@
+//! What a rule sees besides the object it checks: the [`Context`] of the scan and, for
+//! cross-object rules, the [`Facts`] that phase 1 keeps.
+
+use super::CustomPolicies;
+use crate::analysis::kubelet::{Kubelet, kubelets};
+use crate::analysis::netpol::Network;
+use crate::analysis::rbac::Rbac;
+use crate::inventory::{Object, Workload};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
+
+/// A Namespace declared in the input.
+#[derive(Clone, Debug, Default)]
+pub struct NamespaceInfo {
+    pub labels: BTreeMap<String, String>,
+    pub origin: String,
+    pub line: u32,
+}
+
+/// What every rule may consult besides the object it checks.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Namespaces declared in the input, by name.
+    pub namespaces: BTreeMap<String, NamespaceInfo>,
+    /// The user's policies, run on every object (see [`rules::CustomPolicies`]).
+    pub custom: Option<Arc<dyn CustomPolicies>>,
+    /// The admission request being judged (the webhook); `None` for files and clusters, which
+    /// policies see as a `CREATE` by an unnamed user.
+    pub request: Option<RequestInfo>,
+}
+
+/// What an admission request says besides its object, for policies that read it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestInfo {
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    pub operation: String,
+    pub username: String,
+    pub uid: String,
+    pub groups: Vec<String>,
+    /// The object before an UPDATE.
+    pub old_object: Option<serde_json::Value>,
+    pub dry_run: bool,
+}
+
+/// What survives phase 1: small objects that cross-object rules read whole, and summaries.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Objects of the kinds cross-object rules read (see [`retained_kind`]).
+    pub objects: Vec<Object>,
+    pub workloads: Vec<Workload>,
+    /// Object count per kind.
+    pub kinds: BTreeMap<String, usize>,
+    /// Namespaces referenced by namespaced objects (declared or not).
+    pub namespaces_referenced: BTreeSet<String>,
+    /// Files of a node with their ownership and permissions (`kubeharden node`).
+    pub node_files: Vec<crate::node::NodeFile>,
+    /// Objects carrying component flags (static Pods, kubeadm ClusterConfiguration, command
+    /// lines) and KubeletConfigurations: the kubelet's flags override its config file, which may
+    /// be another input (see [`crate::analysis::kubelet`]).
+    pub control_plane: Vec<Object>,
+    /// The input is a whole cluster (see [`crate::evidence::shows_whole_cluster`]): absence
+    /// checks (no runtime detector, no monitoring) may conclude from what is not there.
+    pub whole_cluster: bool,
+}
+
+/// What cross-object rules read: the [`Facts`] (through `Deref`) and the models derived from
+/// them, each built once per scan on first use, whichever rules ask for it.
+pub struct Derived<'f> {
+    facts: &'f Facts,
+    rbac: OnceLock<Rbac<'f>>,
+    network: OnceLock<Network>,
+    kubelets: OnceLock<Vec<Kubelet<'f>>>,
+}
+
+impl<'f> Derived<'f> {
+    pub fn new(facts: &'f Facts) -> Derived<'f> {
+        Derived {
+            facts,
+            rbac: OnceLock::new(),
+            network: OnceLock::new(),
+            kubelets: OnceLock::new(),
+        }
+    }
+
+    pub fn facts(&self) -> &'f Facts {
+        self.facts
+    }
+
+    /// The RBAC model of the retained objects (roles, aggregation, bindings, subjects).
+    pub fn rbac(&self) -> &Rbac<'f> {
+        self.rbac.get_or_init(|| Rbac::new(&self.facts.objects))
+    }
+
+    /// The NetworkPolicy model of the retained objects.
+    pub fn network(&self) -> &Network {
+        self.network
+            .get_or_init(|| Network::from_objects(&self.facts.objects))
+    }
+
+    /// Every kubelet of the input with its effective settings (flags over config files).
+    pub fn kubelets(&self) -> &[Kubelet<'f>] {
+        self.kubelets
+            .get_or_init(|| kubelets(&self.facts.control_plane))
+    }
+}
+
+impl std::ops::Deref for Derived<'_> {
+    type Target = Facts;
+    fn deref(&self) -> &Facts {
+        self.facts
+    }
+}
+
+/// Kinds kept whole for cross-object rules. Small and few in real inputs.
+pub fn retained_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "NetworkPolicy"
+            | "Role"
+            | "ClusterRole"
+            | "RoleBinding"
+            | "ClusterRoleBinding"
+            | "ServiceAccount"
+            | "CiliumNetworkPolicy"
+            | "CiliumClusterwideNetworkPolicy"
+            | "GlobalNetworkPolicy"
+            | "AdminNetworkPolicy"
+            | "BaselineAdminNetworkPolicy"
+    )
+}
