@@ -2,11 +2,12 @@
 //! according to the API server's audit log.
 
 use anyhow::{Result, bail};
+use kubeharden_engine::analysis::audit_log::{self, Analysis};
 use kubeharden_engine::analysis::control_plane::{AuditLevel, AuditRequest, audit_level};
-use kubeharden_engine::audit_log::{self, Analysis};
-use kubeharden_engine::finding::{Location, Subject};
 use kubeharden_engine::report::Report;
-use kubeharden_engine::rules::Emitter;
+use kubeharden_engine::rules::audit_log::PERMISSION_UNUSED;
+use kubeharden_engine::rules::{AuditLogInput, Rule};
+use kubeharden_engine::scan;
 use kubeharden_engine::source::DiagLevel;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,12 +26,16 @@ fn read_logs(analysis: &mut Analysis, files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// `audit-log analyze`: findings for sensitive activity.
-pub fn analyze(files: &[PathBuf]) -> Result<Report> {
+/// `audit-log analyze`: findings for sensitive activity, by the audit-log rules among `rules`.
+pub fn analyze(files: &[PathBuf], rules: &[&'static Rule]) -> Result<Report> {
     let mut a = Analysis::default();
     read_logs(&mut a, files)?;
-    let findings = audit_log::findings(&a);
-    Ok(audit_log::report(&a, findings))
+    let input = AuditLogInput {
+        log: &a,
+        subject: None,
+        rbac: &[],
+    };
+    Ok(scan::scan_audit_log(&input, rules))
 }
 
 /// `audit-log coverage`: for each sensitive request shape seen in the log, the level the given
@@ -169,34 +174,15 @@ pub fn suggest(
         objects.extend(input.load().objects);
     }
     let group_refs: Vec<&str> = groups.iter().map(String::as_str).collect();
-    let who = audit_log::principal(subject, &group_refs);
-    let mut findings = Vec::new();
-    let mut emit = Emitter::new(&kubeharden_engine::rules::audit_log::PERMISSION_UNUSED);
-    for (u, binding) in audit_log::unused_grants(&objects, &who, &a.tracked) {
-        let pos = binding.locate("/roleRef");
-        emit.at(
-            Subject {
-                kind: binding.kind.clone(),
-                api_version: binding.api_version.clone(),
-                name: binding.name.clone(),
-                namespace: binding.namespace.clone(),
-                container: None,
-            },
-            Location {
-                origin: binding.source.name.clone(),
-                line: pos.line,
-                column: pos.col,
-                pointer: "/roleRef".into(),
-                helm_source: None,
-            },
-            format!(
-                "{subject} never used `{}` granted {} by {} ({}) in {} audited requests",
-                u.rule, u.scope, u.binding, u.role, a.events
-            ),
-        );
-    }
-    findings.extend(emit.findings);
-    let mut report = audit_log::report(&a, findings);
+    let input = AuditLogInput {
+        log: &a,
+        subject: Some((
+            subject.to_owned(),
+            audit_log::principal(subject, &group_refs),
+        )),
+        rbac: &objects,
+    };
+    let mut report = scan::scan_audit_log(&input, &[&PERMISSION_UNUSED]);
     report.diagnostics.extend(diagnostics);
     Ok(report)
 }

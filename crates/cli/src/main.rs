@@ -221,7 +221,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::AuditLog(AuditLogCommand::Analyze { files, output }) => {
             let config = output.config()?;
-            let report = audit_log_cmd::analyze(&files)?;
+            let selected = config.clone().unwrap_or_default().select(&[], &[]);
+            let report = audit_log_cmd::analyze(&files, &selected)?;
             let inputs: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
             let how = output.finish(config.as_ref());
             output.write(report, &how, &audit_log_cmd::rules(), &inputs)

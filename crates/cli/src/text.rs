@@ -236,7 +236,7 @@ pub fn rules_table(out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-pub fn explain(out: &mut dyn Write, r: &Rule) -> io::Result<()> {
+pub fn explain(out: &mut dyn Write, r: &'static Rule) -> io::Result<()> {
     writeln!(
         out,
         "\x1b[1m{}\x1b[0m ({}, rule {}: {})\n",
@@ -261,6 +261,66 @@ pub fn explain(out: &mut dyn Write, r: &Rule) -> io::Result<()> {
         writeln!(out, "\x1b[1mReferences\x1b[0m")?;
         for (name, ids) in refs {
             writeln!(out, "  {name}: {ids}")?;
+        }
+    }
+    if let Some(examples) = rules::examples::examples(r.id) {
+        example(out, r, "Example that fires", examples.fire, true)?;
+        example(out, r, "Example that passes", examples.pass, false)?;
+    }
+    Ok(())
+}
+
+/// Lines of an example shown by `explain` (more when a finding is further down); the rest is cut
+/// with a note, unless only a few lines would be.
+const EXAMPLE_LINES: usize = 40;
+
+/// One example of `explain`: its YAML with line numbers and, for the one that fires, what a scan
+/// of it with the rule reports (scanned here, so the example and its findings cannot drift).
+fn example(
+    out: &mut dyn Write,
+    r: &'static Rule,
+    title: &str,
+    yaml: &str,
+    fires: bool,
+) -> io::Result<()> {
+    let findings = if fires {
+        let input = kubeharden_engine::Input::Bytes {
+            name: "example.yaml".into(),
+            bytes: yaml.as_bytes().into(),
+        };
+        kubeharden_engine::scan::scan(&[input], &[r]).findings
+    } else {
+        Vec::new()
+    };
+    let lines: Vec<&str> = yaml.lines().collect();
+    let last_finding = findings.iter().map(|f| f.location.line as usize).max();
+    let mut shown = EXAMPLE_LINES.max(last_finding.unwrap_or(0));
+    if lines.len() <= shown + 3 {
+        shown = lines.len();
+    }
+    let width = shown.to_string().len();
+    writeln!(out, "\n\x1b[1m{title}\x1b[0m")?;
+    for (n, line) in lines.iter().take(shown).enumerate() {
+        writeln!(out, "\x1b[2m{:>width$} |\x1b[0m {line}", n + 1)?;
+    }
+    if lines.len() > shown {
+        writeln!(
+            out,
+            "\x1b[2m{:>width$} |\x1b[0m … ({} more lines)",
+            "",
+            lines.len() - shown
+        )?;
+    }
+    if fires {
+        writeln!(out, "\nkubeharden reports:")?;
+        for f in &findings {
+            let s = &f.subject;
+            let object = match &s.namespace {
+                Some(ns) => format!(" ({} {ns}/{})", s.kind, s.name),
+                None if s.name.is_empty() => format!(" ({})", s.kind),
+                None => format!(" ({} {})", s.kind, s.name),
+            };
+            writeln!(out, "  line {}: {}{object}", f.location.line, f.message)?;
         }
     }
     Ok(())

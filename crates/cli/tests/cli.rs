@@ -137,6 +137,36 @@ fn explain_and_rules() {
 }
 
 #[test]
+fn explain_shows_the_fixtures_as_examples_with_what_they_report() {
+    kh().args(["explain", "container-privileged"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\nExample that fires\n"))
+        // The fixture, with line numbers.
+        .stdout(predicate::str::contains(
+            "10 |         securityContext: {privileged: on}   # YAML 1.1 true\n",
+        ))
+        // What a scan of it reports, exactly.
+        .stdout(predicate::str::contains(
+            "kubeharden reports:\n  line 10: init container \"setup\" sets `privileged: true` (DaemonSet ops/agent)\n",
+        ))
+        .stdout(predicate::str::contains("\nExample that passes\n"))
+        .stdout(predicate::str::contains(
+            "14 |       privileged: false     # duplicate key: the last one wins, as in Kubernetes\n",
+        ));
+    // A long example is cut.
+    kh().args(["explain", "namespace-missing-default-deny-ingress"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" more lines)\n"));
+    // Findings from the audit log: no YAML example.
+    kh().args(["explain", "audit-log-impersonation"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Example that").not());
+}
+
+#[test]
 fn docs_rules_md_is_in_sync() {
     let out = kh()
         .args(["rules", "--format", "markdown"])

@@ -388,6 +388,7 @@ impl Reader<'_> {
                                 f.describe(),
                                 w.plural
                             ),
+                            values_only: false,
                         });
                     }
                 }
@@ -545,6 +546,7 @@ fn gap_for(r: &Resource, namespace: Option<&str>, failure: &Failure) -> Unavaila
         resource: r.plural.clone(),
         namespace: namespace.map(str::to_owned),
         reason,
+        values_only: false,
     }
 }
 
@@ -667,6 +669,17 @@ pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Err
             Ok(items) => {
                 *snapshot.kinds.entry(r.kind.clone()).or_default() += items.len();
                 named.extend(items);
+                // Read as metadata only, by design: the rules judging Secret values say so.
+                if r.how == How::SecretMetadata {
+                    unavailable.push(Unavailable {
+                        group: r.group.clone(),
+                        kind: r.kind.clone(),
+                        resource: r.plural.clone(),
+                        namespace: ns.map(str::to_owned),
+                        reason: "Secret values are not read (metadata only, by design); scan the manifests for committed values".into(),
+                        values_only: true,
+                    });
+                }
             }
             // A resource deleted between discovery and list (a CRD uninstalled): nothing to read.
             Err(Failure::Status { code: 404, .. }) => {}

@@ -8,9 +8,9 @@
 
 use crate::finding::{Finding, Location, Severity, Snippet, Subject, fingerprint};
 use crate::report::Report;
+use crate::rules::suppress::{self, Suppression};
 use crate::rules::{self, Check, References, Rule, Section};
 use crate::source::{DiagLevel, Diagnostic};
-use crate::suppress::{self, Suppression};
 use crate::yaml::{self, Node, Pos, Value};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeMap;
@@ -33,6 +33,7 @@ pub static EXEMPTION_EXPIRED: Rule = Rule {
         set a new `expires` date after review.",
     references: References::NONE,
     evidence: &[],
+    fix: None,
     check: Check::Inventory(|_, _, _| {}),
 };
 

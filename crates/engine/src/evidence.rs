@@ -48,6 +48,8 @@ pub enum Found {
     NodeFiles,
     /// Events of the API server's audit log (`kubeharden audit-log analyze`).
     AuditLog,
+    /// Requests of one subject tracked in the audit log, with its RBAC (`rbac suggest`).
+    RbacUsage,
 }
 
 impl Found {
@@ -75,6 +77,7 @@ impl Found {
             Found::SecretAge => "secret-age",
             Found::NodeFiles => "node-files",
             Found::AuditLog => "audit-log",
+            Found::RbacUsage => "rbac-usage",
         }
     }
 

@@ -49,7 +49,7 @@ impl Default for Finish<'_> {
             show_suppressed: true,
             fail_on: Severity::Low,
             fail_on_new: false,
-            today: crate::suppress::today_utc(),
+            today: kubeharden_model::date::today_utc(),
         }
     }
 }
@@ -81,7 +81,7 @@ impl Exit {
 pub fn finish(mut report: Report, how: &Finish<'_>) -> (Report, Exit) {
     let foreign = how.foreign_suppressions && how.config.is_none_or(|c| c.foreign_suppressions);
     if !foreign {
-        crate::suppress::unsuppress_foreign(&mut report);
+        unsuppress_foreign(&mut report);
     }
     crate::gaps::apply(&mut report, how.gaps);
     if let Some(config) = how.config {
@@ -107,6 +107,22 @@ pub fn finish(mut report: Report, how: &Finish<'_>) -> (Report, Exit) {
         report.suppressed_findings.clear();
     }
     (report, exit)
+}
+
+/// `--no-foreign-suppressions`: findings silenced only by another tool's key count again.
+fn unsuppress_foreign(report: &mut Report) {
+    let (foreign, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.suppressed_findings)
+        .into_iter()
+        .partition(|f| {
+            f.suppressed_by
+                .as_ref()
+                .is_some_and(|s| s.source.is_foreign())
+        });
+    report.suppressed_findings = kept;
+    report.findings.extend(foreign.into_iter().map(|mut f| {
+        f.suppressed_by = None;
+        f
+    }));
 }
 
 /// Sorts the findings, recounts the suppressed ones and re-derives the scorecard.

@@ -24,6 +24,10 @@ pub struct Unavailable {
     pub namespace: Option<String>,
     /// What went wrong and what would settle it, e.g. the missing permission.
     pub reason: String,
+    /// The objects were read, but not their values (Secrets read as metadata only, by design):
+    /// only the rules that judge the values are affected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub values_only: bool,
 }
 
 impl Unavailable {
@@ -126,11 +130,20 @@ pub(crate) fn apply(report: &mut Report, gaps: &[Unavailable]) {
     }
     let unreadable = &mut report.scope.unreadable;
     for gap in gaps {
-        for e in evidence_fed_by(&gap.group, &gap.kind) {
+        let fed = if gap.values_only {
+            vec![Evidence::SecretValues]
+        } else {
+            evidence_fed_by(&gap.group, &gap.kind)
+        };
+        for e in fed {
             unreadable.entry(e).or_default().insert(gap.reason.clone());
         }
         report.diagnostics.push(Diagnostic::new(
-            DiagLevel::Warning,
+            if gap.values_only {
+                DiagLevel::Note
+            } else {
+                DiagLevel::Warning
+            },
             &format!("cluster:{}", gap.resource_name()),
             None,
             format!(
@@ -185,6 +198,7 @@ mod tests {
             resource: "networkpolicies".into(),
             namespace: None,
             reason: "forbidden (403): grant `list` on networkpolicies.networking.k8s.io".into(),
+            values_only: false,
         };
         let gaps = [gap];
         let how = crate::finish::Finish {

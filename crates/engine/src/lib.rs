@@ -8,7 +8,6 @@
 pub use kubeharden_model::{finding, inventory, load, meta, selector, source, yaml};
 
 pub mod analysis;
-pub mod audit_log;
 pub mod baseline;
 pub mod config;
 pub mod evidence;
@@ -19,7 +18,7 @@ pub mod node;
 pub mod report;
 pub mod rules;
 pub mod scan;
-pub mod suppress;
 
 pub use load::Input;
 pub use report::Report;
+pub use rules::suppress;

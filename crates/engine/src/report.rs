@@ -73,7 +73,7 @@ pub struct Report {
     pub suppressed_findings: Vec<Finding>,
     /// The comparison with `--baseline`, if one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<crate::baseline::Summary>,
+    pub baseline: Option<kubeharden_model::baseline::Summary>,
     /// What the scorecard is derived from besides the findings and the evidence.
     #[serde(skip)]
     pub scope: Scope,
@@ -137,6 +137,7 @@ pub fn satisfied(evidence: Evidence, summary: &InputSummary) -> bool {
         Evidence::KubeletConfig => found.has(Found::KubeletConfig) || found.has(Found::Kubelet),
         Evidence::NodeFiles => found.has(Found::NodeFiles),
         Evidence::AuditLog => found.has(Found::AuditLog),
+        Evidence::RbacUsage => found.has(Found::RbacUsage),
         Evidence::AdmissionControl => found.has(Found::AdmissionControl),
         Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
             .iter()
@@ -151,6 +152,9 @@ pub fn satisfied(evidence: Evidence, summary: &InputSummary) -> bool {
         Evidence::ApiEndpoint => found.has(Found::ApiEndpoint),
         Evidence::AnonymousProbe => found.has(Found::AnonymousProbe),
         Evidence::SecretAges => found.has(Found::SecretAge),
+        // The values are in whatever objects were read, unless a live source said it did not
+        // read them (a gap, see `crate::gaps`).
+        Evidence::SecretValues => summary.objects > 0,
     }
 }
 

@@ -13,7 +13,8 @@ use crate::inventory::{Object, PodTemplate, Workload};
 use crate::load::{Input, Loaded};
 use crate::report::{InputSummary, Report, SCHEMA_VERSION, Scope};
 use crate::rules::{
-    self, Check, Context, Derived, Emitter, Facts, NamespaceInfo, RequestInfo, Rule, retained_kind,
+    self, AuditLogInput, Check, Context, Derived, Emitter, Facts, NamespaceInfo, RequestInfo, Rule,
+    retained_kind,
 };
 use crate::source::{DiagLevel, Diagnostic};
 use rayon::prelude::*;
@@ -206,7 +207,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
             // Every selected rule ran but those whose evidence is outside the objects.
             ran: rules
                 .iter()
-                .filter(|r| !matches!(r.check, Check::External))
+                .filter(|r| !matches!(r.check, Check::AuditLog(_)))
                 .map(|r| r.id)
                 .collect(),
             unreadable: BTreeMap::new(),
@@ -259,7 +260,7 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
             out.evidence.add(found, 1);
         }
         out.diagnostics
-            .extend(crate::suppress::check_annotations(&object));
+            .extend(crate::rules::suppress::check_annotations(&object));
         if let Some(ns) = object.effective_namespace() {
             out.namespaces.insert(ns.to_owned());
         }
@@ -466,4 +467,58 @@ pub fn check_input_with(
             scorecard: false,
         },
     }
+}
+
+/// The audit-log door: the `AuditLog` rules of `rules` over an analysed audit log (and, for
+/// `rbac suggest`, the tracked subject and its RBAC objects). The log counts as evidence and
+/// those rules as run, so their sections are assessed; the report is finished like any other.
+pub fn scan_audit_log(input: &AuditLogInput<'_>, rules: &[&'static Rule]) -> Report {
+    let mut findings = Vec::new();
+    let mut suppressed_findings = Vec::new();
+    let mut ran = BTreeSet::new();
+    for rule in rules {
+        if let Check::AuditLog(check) = rule.check {
+            let mut emit = Emitter::new(rule);
+            check(input, &mut emit);
+            ran.insert(rule.id);
+            for f in emit.findings {
+                if f.suppressed_by.is_some() {
+                    suppressed_findings.push(f);
+                } else {
+                    findings.push(f);
+                }
+            }
+        }
+    }
+    let mut evidence = FoundSet::default();
+    evidence.add(Found::AuditLog, input.log.events as usize);
+    if input.subject.is_some() {
+        evidence.add(Found::RbacUsage, input.log.tracked.len());
+    }
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: "kubeharden",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        summary: InputSummary {
+            inputs: input.log.files,
+            bytes: input.log.bytes,
+            evidence,
+            ..InputSummary::default()
+        },
+        suppressed: suppressed_findings.len(),
+        findings,
+        scorecard: Vec::new(),
+        diagnostics: input.log.errors.clone(),
+        suppressed_findings,
+        baseline: None,
+        scope: Scope {
+            selected: rules.to_vec(),
+            ran,
+            unreadable: BTreeMap::new(),
+            scorecard: true,
+        },
+    };
+    crate::finish::sort_findings(&mut report.findings);
+    report.scorecard = crate::report::scorecard(&report, rules::all());
+    report
 }

@@ -1,9 +1,11 @@
 //! Audit-log analysis over a fixture written from the documented `audit.k8s.io/v1` Event schema
 //! (stages, user info, impersonation, objectRef, responseStatus, authorization annotations).
 
-use kubeharden_engine::audit_log::{self, Analysis, Category};
+use kubeharden_engine::analysis::audit_log::{self, Analysis, Category};
 use kubeharden_engine::load::load_file;
+use kubeharden_engine::rules::AuditLogInput;
 use kubeharden_engine::rules::{self, Check};
+use kubeharden_engine::scan::scan_audit_log;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -88,7 +90,13 @@ fn categories_users_and_counts() {
 fn every_audit_log_rule_fires_on_the_fixture() {
     let mut a = Analysis::default();
     a.read_file(&fixture("audit.log"));
-    let findings = audit_log::findings(&a);
+    let input = AuditLogInput {
+        log: &a,
+        subject: None,
+        rbac: &[],
+    };
+    let report = scan_audit_log(&input, rules::all());
+    let findings = &report.findings;
     // Service accounts doing RBAC changes are controllers' business: no sensitive-activity finding.
     assert!(
         !findings
@@ -105,14 +113,30 @@ fn every_audit_log_rule_fires_on_the_fixture() {
     let unused = audit_log::unused_grants(&objects, &who, &tracked.tracked);
     assert_eq!(unused.len(), 1, "{unused:?}");
     assert!(unused[0].0.rule.contains("secrets"), "{:?}", unused[0].0);
+    // `rbac suggest`: the tracked subject with its RBAC objects.
+    let suggest = scan_audit_log(
+        &AuditLogInput {
+            log: &tracked,
+            subject: Some(("system:serviceaccount:shop:ci-deployer".into(), who)),
+            rbac: &objects,
+        },
+        rules::all(),
+    );
+    let unused_findings: Vec<_> = suggest
+        .findings
+        .iter()
+        .filter(|f| f.rule == "rbac-permission-unused")
+        .collect();
+    assert_eq!(unused_findings.len(), 1, "{unused_findings:#?}");
+    assert_eq!(unused_findings[0].location.pointer, "/roleRef");
     let fired: std::collections::BTreeSet<&str> = findings
         .iter()
+        .chain(&suggest.findings)
         .map(|f| f.rule)
-        .chain(["rbac-permission-unused"])
         .collect();
     for r in rules::all()
         .iter()
-        .filter(|r| matches!(r.check, Check::External))
+        .filter(|r| matches!(r.check, Check::AuditLog(_)))
     {
         assert!(
             fired.contains(r.id),
@@ -120,7 +144,6 @@ fn every_audit_log_rule_fires_on_the_fixture() {
             r.id
         );
     }
-    let report = audit_log::report(&a, findings);
     let seed4 = report
         .scorecard
         .iter()

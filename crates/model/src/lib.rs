@@ -11,6 +11,8 @@
 //! The engine (analysis, rules, scan, finish) depends on this crate; this crate depends on no
 //! other kubeharden crate, so cargo forbids upward imports.
 
+pub mod baseline;
+pub mod date;
 pub mod finding;
 pub mod inventory;
 pub mod load;

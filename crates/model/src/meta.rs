@@ -102,6 +102,9 @@ pub enum Evidence {
     NodeFiles,
     /// The API server's audit log (`kubeharden audit-log analyze`).
     AuditLog,
+    /// One subject's requests in the audit log, with the RBAC objects that grant its permissions
+    /// (`kubeharden rbac suggest`).
+    RbacUsage,
     /// The cluster's admission control: webhook configurations, Kyverno/Gatekeeper/policy-controller
     /// policies, the API server's AdmissionConfiguration.
     AdmissionControl,
@@ -127,6 +130,9 @@ pub enum Evidence {
     AnonymousProbe,
     /// Secrets with their creation time (from the cluster or a dump), for their age.
     SecretAges,
+    /// The values of the Secrets in the input (manifests and dumps have them; a cluster audit
+    /// reads Secrets as metadata only, by design).
+    SecretValues,
 }
 
 impl Evidence {
@@ -170,6 +176,9 @@ impl Evidence {
             Evidence::AuditLog => {
                 "no audit log analysed; run `kubeharden audit-log analyze` on the API server's audit log"
             }
+            Evidence::RbacUsage => {
+                "no subject's use of its permissions was measured; run `kubeharden rbac suggest SUBJECT --audit-log … RBAC_FILES`"
+            }
             Evidence::NodeFiles => {
                 "file ownership and permissions are only visible on the node: run `kubeharden node` there (or `--root` on a copy)"
             }
@@ -203,6 +212,9 @@ impl Evidence {
             Evidence::AnonymousProbe => {
                 "unauthenticated access to the API server was not probed: run `kubeharden cluster --probe-anonymous`"
             }
+            Evidence::SecretValues => {
+                "Secret values are not read by a cluster audit (metadata only), so values committed to manifests cannot be judged; run `kubeharden scan` on the manifests in git"
+            }
             Evidence::SecretAges => {
                 "no Secrets with a creation time in the input, so their age is unknown; run `kubeharden cluster` or scan `kubectl get secrets -A -o yaml` output"
             }
@@ -227,6 +239,9 @@ pub struct References {
     pub polaris: &'static [&'static str],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub kubescape: &'static [&'static str],
+    /// kube-score check names (kube-score has no ids of its own).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub kube_score: &'static [&'static str],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub docs: &'static [&'static str],
 }
@@ -242,6 +257,7 @@ impl References {
             ("kube-linter", self.kube_linter),
             ("Polaris", self.polaris),
             ("kubescape", self.kubescape),
+            ("kube-score", self.kube_score),
             ("Docs", self.docs),
         ]
         .into_iter()
@@ -258,6 +274,29 @@ impl References {
         kube_linter: &[],
         polaris: &[],
         kubescape: &[],
+        kube_score: &[],
         docs: &[],
     };
+}
+
+/// Whether applying a rule's fix can change how a workload behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixKind {
+    /// Sets an unset field to its secure value: applied by default.
+    Safe,
+    /// Overrides or removes what the author wrote, or may stop the workload: `--unsafe-fixes`.
+    Unsafe,
+    /// Nothing to edit: the missing object is generated (`fix --generate-missing DIR`).
+    Generated,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Safe => "safe",
+            FixKind::Unsafe => "unsafe",
+            FixKind::Generated => "generated",
+        }
+    }
 }

@@ -302,6 +302,7 @@ fn make_rule(spec: RuleSpec) -> &'static Rule {
         remedy: leak(spec.remedy),
         references: References::NONE,
         evidence: &[Evidence::Manifests],
+        fix: None,
         check: Check::Custom,
     }))
 }

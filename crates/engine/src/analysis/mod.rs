@@ -1,5 +1,6 @@
 //! Semantic engines that rules call. Each is the one place its semantics live.
 
+pub mod audit_log;
 pub mod control_plane;
 pub mod image_verification;
 pub mod images;

@@ -351,7 +351,7 @@ mod tests {
         assert_eq!(days_since_epoch("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(days_since_epoch("2024-03-01T00:00:00Z"), Some(19_783));
         assert_eq!(
-            crate::suppress::date_from_days(days_since_epoch("2023-12-31").unwrap()),
+            kubeharden_model::date::date_from_days(days_since_epoch("2023-12-31").unwrap()),
             "2023-12-31"
         );
         assert_eq!(days_since_epoch("soon"), None);

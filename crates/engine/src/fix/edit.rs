@@ -8,73 +8,10 @@
 //! Nothing else in the file is rewritten.
 
 use super::layout::{Kind, LEntry, LNode};
+pub use crate::rules::fix::{New, Op};
 use crate::yaml::{self, Resolved, Scalar, Style};
 use saphyr_parser::ScalarStyle;
 use serde_json::Value as Json;
-
-/// A value to write.
-#[derive(Clone, Debug, PartialEq)]
-pub enum New {
-    Bool(bool),
-    Int(i64),
-    Str(String),
-    Map(Vec<(String, New)>),
-    Seq(Vec<New>),
-}
-
-impl New {
-    pub fn str(s: &str) -> New {
-        New::Str(s.to_owned())
-    }
-
-    pub fn map(entries: &[(&str, New)]) -> New {
-        New::Map(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
-    }
-
-    pub fn to_json(&self) -> Json {
-        match self {
-            New::Bool(b) => Json::Bool(*b),
-            New::Int(i) => Json::from(*i),
-            New::Str(s) => Json::String(s.clone()),
-            New::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            New::Seq(s) => Json::Array(s.iter().map(New::to_json).collect()),
-        }
-    }
-}
-
-/// A change to one object, by JSON pointer relative to the object's root.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Op {
-    /// Sets a field, creating the mappings on the way.
-    Set { ptr: String, value: New },
-    /// Adds an item to a sequence, creating it (and the mappings on the way) when missing.
-    Append { ptr: String, value: New },
-    /// Removes a mapping entry (and every duplicate of it). Where it cannot be cut out as whole
-    /// lines (flow style, or sharing a line with a `- `), the value is set to `fallback` instead.
-    Remove { ptr: String, fallback: New },
-    /// Replaces a mapping entry, key and value, with another key and value.
-    Replace {
-        ptr: String,
-        key: String,
-        value: New,
-    },
-}
-
-impl Op {
-    pub fn ptr(&self) -> &str {
-        match self {
-            Op::Set { ptr, .. }
-            | Op::Append { ptr, .. }
-            | Op::Remove { ptr, .. }
-            | Op::Replace { ptr, .. } => ptr,
-        }
-    }
-}
 
 /// One splice of the original text: bytes `start..end` become `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! # How a file is edited
 //!
 //! The file is scanned with the rules that have a fix; each finding goes to its rule's fixer
-//! ([`fixers`]), which proposes semantic operations on the object (set
+//! (declared by each rule, see [`crate::rules::fix`]), which proposes semantic operations on the object (set
 //! `/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation` to `false`, append
 //! `ALL` to a `drop` list, remove `hostPID`…) through the same analysis the rule used. The
 //! operations become **byte splices of the original text** ([`edit`]), placed with the extents
@@ -33,12 +33,10 @@
 
 mod diff;
 mod edit;
-mod fixers;
 pub mod generate;
 mod layout;
 
 pub use edit::{New, Op};
-pub use fixers::NON_ROOT_UID;
 
 use crate::analysis::netpol::{Direction, Network};
 use crate::analysis::pss;
@@ -57,27 +55,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Whether applying a rule's fix can change how a workload behaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FixKind {
-    /// Sets an unset field to its secure value: applied by default.
-    Safe,
-    /// Overrides or removes what the author wrote, or may stop the workload: `--unsafe-fixes`.
-    Unsafe,
-    /// Nothing to edit: the missing object is generated (`fix --generate-missing DIR`).
-    Generated,
-}
-
-impl FixKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FixKind::Safe => "safe",
-            FixKind::Unsafe => "unsafe",
-            FixKind::Generated => "generated",
-        }
-    }
-}
+pub use crate::rules::fix::{Fix, FixKind, NON_ROOT_UID};
 
 /// The fix of one rule, as `kubeharden explain` and `kubeharden rules` show it.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -87,108 +65,32 @@ pub struct FixInfo {
     pub description: &'static str,
 }
 
-/// Every rule that has a fix. Kept apart from the rule files so that a fix is added without
-/// touching its rule; a test checks that every id names a registered rule.
-static FIXES: &[FixInfo] = &[
-    FixInfo {
-        rule: "container-may-run-as-root",
-        kind: FixKind::Safe,
-        description: "Sets `runAsNonRoot: true` in the pod's securityContext (in each flagged \
-            container's when another container runs as UID 0). With --unsafe-fixes, also sets \
-            `runAsUser: 10001` on containers whose image is an official Docker Hub image, which \
-            runs as root by default and would otherwise be refused by the kubelet.",
-    },
-    FixInfo {
-        rule: "container-runs-as-root",
-        kind: FixKind::Unsafe,
-        description: "Replaces `runAsUser: 0` with `runAsUser: 10001`, or `runAsNonRoot: false` \
-            with `true` (--unsafe-fixes: the image may need root).",
-    },
-    FixInfo {
-        rule: "container-privilege-escalation-allowed",
-        kind: FixKind::Safe,
-        description: "Sets `allowPrivilegeEscalation: false` on each flagged container. An \
-            explicit `true` is changed only with --unsafe-fixes; privileged containers and \
-            containers adding CAP_SYS_ADMIN are left alone (the API server rejects the combination).",
-    },
-    FixInfo {
-        rule: "container-capabilities-not-dropped",
-        kind: FixKind::Safe,
-        description: "Adds `ALL` to `securityContext.capabilities.drop` (creating it), or corrects \
-            its spelling (`all` → `ALL`). Capabilities in `add` are kept.",
-    },
-    FixInfo {
-        rule: "container-seccomp-unconfined",
-        kind: FixKind::Safe,
-        description: "Sets `seccompProfile.type: RuntimeDefault` in the pod's securityContext (or \
-            each flagged container's). An explicit `Unconfined` is replaced only with --unsafe-fixes.",
-    },
-    FixInfo {
-        rule: "container-privileged",
-        kind: FixKind::Unsafe,
-        description: "Sets `privileged: false` (--unsafe-fixes: the workload loses host devices \
-            and capabilities).",
-    },
-    FixInfo {
-        rule: "container-root-filesystem-writable",
-        kind: FixKind::Unsafe,
-        description: "Sets `readOnlyRootFilesystem: true` and mounts an `emptyDir` volume at \
-            /tmp (--unsafe-fixes: other paths the application writes to need volumes too).",
-    },
-    FixInfo {
-        rule: "pod-host-namespaces",
-        kind: FixKind::Unsafe,
-        description: "Removes `hostNetwork`, `hostPID` and `hostIPC` (--unsafe-fixes).",
-    },
-    FixInfo {
-        rule: "pod-hostpath-volume",
-        kind: FixKind::Unsafe,
-        description: "Replaces the `hostPath` of the volume with an empty `emptyDir`, keeping its \
-            mounts valid (--unsafe-fixes: the data of the host path is gone).",
-    },
-    FixInfo {
-        rule: "workload-uses-default-service-account",
-        kind: FixKind::Safe,
-        description: "Sets `automountServiceAccountToken: false` on the pod when no use of the \
-            API is visible (no RBAC grant to the ServiceAccount, no projected token, no API \
-            client in the image, command or environment).",
-    },
-    FixInfo {
-        rule: "namespace-pss-version-or-audit-missing",
-        kind: FixKind::Safe,
-        description: "Pins `pod-security.kubernetes.io/enforce-version` and sets the `audit` (and \
-            `warn`) labels to `restricted`; neither rejects a pod.",
-    },
-    FixInfo {
-        rule: "namespace-pss-not-restricted",
-        kind: FixKind::Unsafe,
-        description: "Sets the namespace's `pod-security.kubernetes.io/enforce` label to \
-            `restricted`, pinned, with audit and warn (--unsafe-fixes: pods that violate \
-            restricted are then rejected). `fix --generate-missing DIR` writes labelled Namespace \
-            manifests for namespaces the input uses but does not declare.",
-    },
-    FixInfo {
-        rule: "namespace-missing-default-deny-ingress",
-        kind: FixKind::Generated,
-        description: "`fix --generate-missing DIR` (or `generate default-deny -n NS`) writes a \
-            default-deny NetworkPolicy for the namespace.",
-    },
-    FixInfo {
-        rule: "namespace-missing-default-deny-egress",
-        kind: FixKind::Generated,
-        description: "`fix --generate-missing DIR` (or `generate default-deny -n NS`) writes a \
-            default-deny NetworkPolicy for the namespace and one allowing DNS to kube-dns.",
-    },
-];
-
-/// Every fix, in registry order.
+/// Every rule that has a fix, in the order fixes are applied ([`Fix::order`]): made from the
+/// rules, each of which declares its fix in its own file.
 pub fn all() -> &'static [FixInfo] {
-    FIXES
+    static ALL: std::sync::OnceLock<Vec<FixInfo>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut fixes: Vec<(u8, FixInfo)> = rules::all()
+            .iter()
+            .filter_map(|r| {
+                r.fix.map(|f| {
+                    let info = FixInfo {
+                        rule: r.id,
+                        kind: f.kind,
+                        description: f.description,
+                    };
+                    (f.order, info)
+                })
+            })
+            .collect();
+        fixes.sort_by_key(|(order, _)| *order);
+        fixes.into_iter().map(|(_, info)| info).collect()
+    })
 }
 
 /// The fix of a rule, if it has one.
 pub fn for_rule(id: &str) -> Option<&'static FixInfo> {
-    FIXES.iter().find(|f| f.rule == id)
+    all().iter().find(|f| f.rule == id)
 }
 
 /// What `fix` does.
@@ -331,7 +233,7 @@ impl Plan {
 /// The rules a fix run scans with: those with a fix, narrowed by `--rules`.
 pub fn selected_rules(opts: &Options) -> Result<Vec<&'static Rule>, String> {
     let infos: Vec<&FixInfo> = match &opts.rules {
-        None => FIXES
+        None => all()
             .iter()
             .filter(|f| f.kind != FixKind::Generated || opts.generate_missing)
             .collect(),
@@ -386,7 +288,7 @@ pub fn plan(files: &[PathBuf], opts: &Options) -> Result<Plan, String> {
         workload_namespaces.extend(namespaces);
     }
     let rbac = Rbac::new(&retained);
-    let mut ctx = fixers::Ctx {
+    let mut ctx = crate::rules::fix::Ctx {
         rbac: &rbac,
         pss_minor: opts.pss_minor,
         enforceable: None,
@@ -405,7 +307,7 @@ pub fn plan(files: &[PathBuf], opts: &Options) -> Result<Plan, String> {
         .map(|p| (p, p.display().to_string()))
         .filter(|(_, name)| by_origin.contains_key(name.as_str()))
         .collect();
-    let run = |ctx: &fixers::Ctx, (p, name): &(&PathBuf, String)| {
+    let run = |ctx: &crate::rules::fix::Ctx, (p, name): &(&PathBuf, String)| {
         fix_file(p, name, &by_origin[name.as_str()], ctx, opts)
     };
     let mut fixed: Vec<FileFix> = targets.par_iter().map(|t| run(&ctx, t)).collect();
@@ -569,7 +471,7 @@ fn find_object(objects: &[Object], f: &Finding) -> Option<usize> {
 struct Accepted<'f> {
     object: usize,
     rule: &'static str,
-    change: fixers::Change,
+    change: crate::rules::fix::Change,
     findings: Vec<&'f Finding>,
 }
 
@@ -577,7 +479,7 @@ fn fix_file(
     path: &Path,
     name: &str,
     findings: &[&Finding],
-    ctx: &fixers::Ctx,
+    ctx: &crate::rules::fix::Ctx,
     opts: &Options,
 ) -> FileFix {
     let mut out = FileFix {
@@ -652,14 +554,15 @@ fn fix_file(
         if fs.is_empty() {
             continue;
         }
-        let job = fixers::Job {
+        let job = crate::rules::fix::Job {
             ctx,
             object: &loaded.objects[oi],
             findings: fs,
         };
         let mut covered = vec![false; fs.len()];
-        for info in FIXES.iter().filter(|i| i.kind != FixKind::Generated) {
-            for outcome in fixers::run(info.rule, &job) {
+        for info in all().iter().filter(|i| i.kind != FixKind::Generated) {
+            let rule = rules::find(info.rule).expect("a fix belongs to a registered rule");
+            for outcome in crate::rules::fix::run(rule, &job) {
                 for &i in &outcome.findings {
                     covered[i] = true;
                 }

@@ -129,3 +129,11 @@ pub fn retained_kind(kind: &str) -> bool {
             | "BaselineAdminNetworkPolicy"
     )
 }
+
+/// What the audit-log rules read: the analysed log and, for `rbac suggest`, the subject it tracked
+/// (as given, and as a principal) with the RBAC objects that grant its permissions.
+pub struct AuditLogInput<'a> {
+    pub log: &'a crate::analysis::audit_log::Analysis,
+    pub subject: Option<(String, crate::analysis::rbac::Principal)>,
+    pub rbac: &'a [Object],
+}

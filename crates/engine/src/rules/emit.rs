@@ -58,7 +58,8 @@ impl<'r> Emitter<'r> {
     /// A finding about a workload known only by its summary (cross-object rules), located at the
     /// start of the object.
     pub fn workload(&mut self, w: &Workload, message: impl Into<String>) {
-        let suppressed_by = crate::suppress::find(&w.ignore, self.rule.id, None).map(Box::new);
+        let suppressed_by =
+            crate::rules::suppress::find(&w.ignore, self.rule.id, None).map(Box::new);
         let subject = Subject {
             kind: w.kind.clone(),
             api_version: w.api_version.clone(),
@@ -113,7 +114,7 @@ impl<'r> Emitter<'r> {
         pointer: &str,
         message: String,
     ) {
-        let suppressed_by = crate::suppress::find(
+        let suppressed_by = crate::rules::suppress::find(
             &ignore_list(object),
             self.rule.id,
             container.map(|c| c.name),
@@ -172,12 +173,12 @@ impl<'r> Emitter<'r> {
 
 /// `kubeharden.io/ignore: "rule-a,rule-b"` (or `all`) on the object's or its pod template's
 /// annotations. A reason goes in `kubeharden.io/ignore-reason`.
-pub const IGNORE_ANNOTATION: &str = crate::suppress::IGNORE;
+pub const IGNORE_ANNOTATION: &str = crate::rules::suppress::IGNORE;
 
 /// Every suppression declared on the object and its pod template: ours (object-wide and
-/// per-container) and the peers' keys that map onto our rules (see [`crate::suppress`]).
-pub fn ignore_list(object: &Object) -> Vec<crate::suppress::Suppression> {
-    crate::suppress::declared(object)
+/// per-container) and the peers' keys that map onto our rules (see [`crate::rules::suppress`]).
+pub fn ignore_list(object: &Object) -> Vec<crate::rules::suppress::Suppression> {
+    crate::rules::suppress::declared(object)
 }
 
 /// Up to two lines of context before the marked line.

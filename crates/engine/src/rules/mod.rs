@@ -8,12 +8,17 @@ use std::fmt;
 
 mod context;
 mod emit;
-pub use context::{Context, Derived, Facts, NamespaceInfo, RequestInfo, retained_kind};
+pub mod fix;
+pub mod suppress;
+pub use context::{
+    AuditLogInput, Context, Derived, Facts, NamespaceInfo, RequestInfo, retained_kind,
+};
 pub use emit::{Emitter, IGNORE_ANNOTATION, ignore_list};
 
 pub mod access;
 pub mod audit_log;
 pub mod control_plane;
+pub mod examples;
 pub mod network;
 pub mod pods;
 pub mod runtime;
@@ -27,9 +32,10 @@ pub enum Check {
     PodTemplate(fn(&Context, &PodTemplate, &mut Emitter)),
     /// The inventory as a whole (cross-object rules), after all inputs are read.
     Inventory(fn(&Context, &Derived<'_>, &mut Emitter)),
-    /// Findings come from evidence outside the object inventory (the audit log): the front end
-    /// that reads it emits them (see `audit_log`); a scan of objects never runs it.
-    External,
+    /// The API server's audit log, as analysed by [`crate::analysis::audit_log`]: run by
+    /// [`crate::scan::scan_audit_log`] (`audit-log analyze`, `rbac suggest`); a scan of objects
+    /// never runs it.
+    AuditLog(fn(&AuditLogInput<'_>, &mut Emitter)),
     /// A user's policy (Gatekeeper constraint, ValidatingAdmissionPolicy binding), run per object
     /// by the [`CustomPolicies`] of the scan's [`Context`].
     Custom,
@@ -60,6 +66,9 @@ pub struct Rule {
     pub remedy: &'static str,
     pub references: References,
     pub evidence: &'static [Evidence],
+    /// The rule's fix (`kubeharden fix`), if it has one.
+    #[serde(skip)]
+    pub fix: Option<&'static fix::Fix>,
     #[serde(skip)]
     pub check: Check,
 }

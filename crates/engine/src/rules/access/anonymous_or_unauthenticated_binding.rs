@@ -31,6 +31,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::Rbac],
+    fix: None,
     check: Check::Inventory(check),
 };
 

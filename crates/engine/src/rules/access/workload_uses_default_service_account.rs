@@ -1,10 +1,14 @@
 //! A workload runs as its namespace's `default` ServiceAccount with the API token mounted.
 
 use crate::analysis::rbac::Principal;
+use crate::analysis::rbac::ServiceAccounts;
 use crate::finding::Severity;
+use crate::inventory::PodTemplate;
 use crate::rules::Emitter;
+use crate::rules::fix::{Fix, FixKind, Fixer, Job, New, Outcome, PodFix, no, ok, set};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::rules::{Context, Derived};
+use crate::yaml::Node;
 use std::collections::HashMap;
 
 pub static RULE: Rule = Rule {
@@ -31,8 +35,121 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: Some(&FIX),
     check: Check::Inventory(check),
 };
+
+static FIX: Fix = Fix {
+    order: 100,
+    kind: FixKind::Safe,
+    description: "Sets `automountServiceAccountToken: false` on the pod when no use of the \
+            API is visible (no RBAC grant to the ServiceAccount, no projected token, no API \
+            client in the image, command or environment).",
+    fixer: Fixer::Pod {
+        pod_level: true,
+        fix,
+    },
+};
+
+fn fix(p: &PodFix) -> Vec<Outcome> {
+    let ids: Vec<usize> = p.mine.iter().map(|(i, _)| *i).collect();
+    vec![no_token(p.job, p.template, ids)]
+}
+
+/// Signs that a workload calls the Kubernetes API with its ServiceAccount token.
+fn api_use(job: &Job, t: &PodTemplate) -> Option<String> {
+    let ns = job.object.effective_namespace().unwrap_or("default");
+    let grants: Vec<String> = job
+        .ctx
+        .rbac
+        .grants(&Principal::service_account(ns, "default"))
+        .iter()
+        // Bound to this very ServiceAccount: bindings to every ServiceAccount (of the cluster or
+        // the namespace) would hold for a dedicated one as well.
+        .filter(|g| {
+            matches!(
+                g.subject.service_accounts(),
+                Some(ServiceAccounts::One { .. })
+            )
+        })
+        .map(|g| g.binding.describe())
+        .collect();
+    if !grants.is_empty() {
+        return Some(format!(
+            "the \"default\" ServiceAccount of namespace \"{ns}\" is granted permissions ({})",
+            grants.join(", ")
+        ));
+    }
+    let projected_token = t
+        .spec
+        .get("volumes")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|v| v.pointer("/projected/sources"))
+        .flat_map(Node::items)
+        .any(|s| s.get("serviceAccountToken").is_some());
+    if projected_token {
+        return Some("the pod mounts a projected ServiceAccount token".into());
+    }
+    const HINTS: &[&str] = &[
+        "kubernetes_service",
+        "serviceaccount",
+        "kubeconfig",
+        "kubectl",
+        "operator",
+        "controller",
+        "kube-state-metrics",
+    ];
+    for c in t.containers() {
+        let mut texts: Vec<&str> = Vec::new();
+        texts.extend(c.field("image").and_then(Node::text));
+        for field in ["command", "args"] {
+            texts.extend(
+                c.field(field)
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(Node::text),
+            );
+        }
+        for env in c.field("env").map(Node::items).unwrap_or(&[]) {
+            texts.extend(env.get("name").and_then(Node::text));
+            texts.extend(env.get("value").and_then(Node::text));
+        }
+        for text in texts {
+            let lower = text.to_ascii_lowercase();
+            if let Some(hint) = HINTS.iter().find(|h| lower.contains(*h)) {
+                return Some(format!(
+                    "{} mentions `{hint}`, a sign that it calls the Kubernetes API",
+                    c.describe()
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn no_token(job: &Job, t: &PodTemplate, ids: Vec<usize>) -> Outcome {
+    if t.spec.get("automountServiceAccountToken").is_some() {
+        return no(
+            ids,
+            "the pod asks for the token explicitly (`automountServiceAccountToken`)",
+        );
+    }
+    if let Some(reason) = api_use(job, t) {
+        return no(
+            ids,
+            format!("{reason}: give the workload its own ServiceAccount instead"),
+        );
+    }
+    ok(
+        ids,
+        FixKind::Safe,
+        vec![set(t.ptr("automountServiceAccountToken"), New::Bool(false))],
+        "pod: set `automountServiceAccountToken: false` (no use of the API is visible)".into(),
+    )
+}
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let rbac = facts.rbac();

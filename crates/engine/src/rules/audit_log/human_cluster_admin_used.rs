@@ -1,6 +1,8 @@
 //! The audit log shows people acting through cluster-admin.
 
+use crate::analysis::audit_log::Category;
 use crate::finding::Severity;
+use crate::rules::{AuditLogInput, Emitter};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -19,5 +21,10 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::AuditLog],
-    check: Check::External,
+    fix: None,
+    check: Check::AuditLog(check),
 };
+
+fn check(input: &AuditLogInput, emit: &mut Emitter) {
+    super::of(input, emit, Category::HumanClusterAdmin);
+}

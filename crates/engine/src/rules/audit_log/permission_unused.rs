@@ -1,6 +1,9 @@
 //! A permission that the audit log shows was never used.
 
+use crate::analysis::audit_log::unused_grants;
 use crate::finding::Severity;
+use crate::finding::{Location, Subject};
+use crate::rules::{AuditLogInput, Emitter};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -17,6 +20,38 @@ pub static RULE: Rule = Rule {
         kubescape: &["C-0272"],
         ..References::NONE
     },
-    evidence: &[Evidence::AuditLog],
-    check: Check::External,
+    evidence: &[Evidence::AuditLog, Evidence::RbacUsage],
+    fix: None,
+    check: Check::AuditLog(check),
 };
+
+/// For the subject tracked by `rbac suggest`: every rule granted by the RBAC objects given that
+/// no request in the log exercised, at the binding's `roleRef`.
+fn check(input: &AuditLogInput, emit: &mut Emitter) {
+    let Some((subject, who)) = &input.subject else {
+        return;
+    };
+    for (u, binding) in unused_grants(input.rbac, who, &input.log.tracked) {
+        let pos = binding.locate("/roleRef");
+        emit.at(
+            Subject {
+                kind: binding.kind.clone(),
+                api_version: binding.api_version.clone(),
+                name: binding.name.clone(),
+                namespace: binding.namespace.clone(),
+                container: None,
+            },
+            Location {
+                origin: binding.source.name.clone(),
+                line: pos.line,
+                column: pos.col,
+                pointer: "/roleRef".into(),
+                helm_source: None,
+            },
+            format!(
+                "{subject} never used `{}` granted {} by {} ({}) in {} audited requests",
+                u.rule, u.scope, u.binding, u.role, input.log.events
+            ),
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! Sensitive operations seen in the audit log.
 
+use crate::analysis::audit_log::{Category, is_system};
 use crate::finding::Severity;
+use crate::rules::{AuditLogInput, Emitter};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -20,5 +22,22 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::AuditLog],
-    check: Check::External,
+    fix: None,
+    check: Check::AuditLog(check),
 };
+
+/// Sensitive operations (pod exec, Secret reads and writes, token requests, RBAC and webhook
+/// changes) done by people; the requests of system components are expected.
+fn check(input: &AuditLogInput, emit: &mut Emitter) {
+    super::groups_of(input, emit, |g| {
+        let person = !is_system(&g.user) && !g.user.is_empty();
+        person
+            && !matches!(
+                g.category,
+                Category::AnonymousAllowed
+                    | Category::SystemMasters
+                    | Category::HumanClusterAdmin
+                    | Category::Impersonation
+            )
+    });
+}

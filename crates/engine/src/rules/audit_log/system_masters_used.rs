@@ -1,6 +1,8 @@
 //! The audit log shows requests by members of system:masters.
 
+use crate::analysis::audit_log::Category;
 use crate::finding::Severity;
+use crate::rules::{AuditLogInput, Emitter};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -20,5 +22,10 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::AuditLog],
-    check: Check::External,
+    fix: None,
+    check: Check::AuditLog(check),
 };
+
+fn check(input: &AuditLogInput, emit: &mut Emitter) {
+    super::of(input, emit, Category::SystemMasters);
+}

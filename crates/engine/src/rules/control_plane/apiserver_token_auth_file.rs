@@ -25,6 +25,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::ApiServerFlags],
+    fix: None,
     check: Check::Object(check),
 };
 

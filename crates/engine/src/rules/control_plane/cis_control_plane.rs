@@ -32,6 +32,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::ControlPlaneFlags],
+    fix: None,
     check: Check::Inventory(check),
 };
 

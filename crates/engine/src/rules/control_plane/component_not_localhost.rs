@@ -23,6 +23,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::ControllerManagerOrSchedulerFlags],
+    fix: None,
     check: Check::Object(check),
 };
 

@@ -26,6 +26,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::EncryptionConfig],
+    fix: None,
     check: Check::Object(check),
 };
 

@@ -29,6 +29,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::NodeFiles],
+    fix: None,
     check: Check::Inventory(check),
 };
 

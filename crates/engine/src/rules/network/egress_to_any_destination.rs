@@ -27,6 +27,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::NetworkPolicies],
+    fix: None,
     check: Check::Inventory(check),
 };
 

@@ -3,6 +3,7 @@
 use crate::analysis::netpol::Direction;
 use crate::finding::Severity;
 use crate::rules::Emitter;
+use crate::rules::fix::{Fix, FixKind, Fixer};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
@@ -30,7 +31,16 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::WorkloadsAndPolicies],
+    fix: Some(&FIX),
     check: Check::Inventory(check),
+};
+
+static FIX: Fix = Fix {
+    order: 140,
+    kind: FixKind::Generated,
+    description: "`fix --generate-missing DIR` (or `generate default-deny -n NS`) writes a \
+            default-deny NetworkPolicy for the namespace and one allowing DNS to kube-dns.",
+    fixer: Fixer::Generated,
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

@@ -23,6 +23,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::WorkloadsAndPolicies, Evidence::NetworkPolicies],
+    fix: None,
     check: Check::Inventory(check),
 };
 

@@ -26,6 +26,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::WorkloadsAndPolicies],
+    fix: None,
     check: Check::Inventory(check),
 };
 

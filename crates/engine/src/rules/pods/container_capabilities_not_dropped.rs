@@ -5,6 +5,7 @@ use crate::finding::Severity;
 use crate::inventory::PodTemplate;
 use crate::rules::Context;
 use crate::rules::Emitter;
+use crate::rules::fix::{Fix, FixKind, Fixer, New, Op, Outcome, PodFix, ok, set};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -28,8 +29,45 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: Some(&FIX),
     check: Check::PodTemplate(check),
 };
+
+static FIX: Fix = Fix {
+    order: 40,
+    kind: FixKind::Safe,
+    description: "Adds `ALL` to `securityContext.capabilities.drop` (creating it), or corrects \
+            its spelling (`all` → `ALL`). Capabilities in `add` are kept.",
+    fixer: Fixer::Pod {
+        pod_level: false,
+        fix,
+    },
+};
+
+fn fix(p: &PodFix) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (i, c) in p.per_container {
+        let caps = security_context::capabilities(c);
+        let op = match caps
+            .drop
+            .iter()
+            .find(|(name, _)| normalize_capability(name) == "ALL")
+        {
+            Some((_, ptr)) => set(ptr.clone(), New::str("ALL")),
+            None => Op::Append {
+                ptr: caps.drop_ptr.clone(),
+                value: New::str("ALL"),
+            },
+        };
+        out.push(ok(
+            vec![*i],
+            FixKind::Safe,
+            vec![op],
+            format!("{}: drop capability `ALL`", c.describe()),
+        ));
+    }
+    out
+}
 
 fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
     if security_context::is_windows(t) {

@@ -26,6 +26,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: None,
     check: Check::PodTemplate(check),
 };
 

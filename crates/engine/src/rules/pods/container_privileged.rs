@@ -5,6 +5,7 @@ use crate::finding::Severity;
 use crate::inventory::PodTemplate;
 use crate::rules::Context;
 use crate::rules::Emitter;
+use crate::rules::fix::{Fix, FixKind, Fixer, New, Outcome, PodFix, ok, set};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -25,11 +26,38 @@ pub static RULE: Rule = Rule {
         kube_linter: &["privileged-container"],
         polaris: &["runAsPrivileged"],
         kubescape: &["C-0057"],
+        kube_score: &["container-security-context-privileged"],
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: Some(&FIX),
     check: Check::PodTemplate(check),
 };
+
+static FIX: Fix = Fix {
+    order: 60,
+    kind: FixKind::Unsafe,
+    description: "Sets `privileged: false` (--unsafe-fixes: the workload loses host devices \
+            and capabilities).",
+    fixer: Fixer::Pod {
+        pod_level: false,
+        fix,
+    },
+};
+
+fn fix(p: &PodFix) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (i, c) in p.per_container {
+        let s = security_context::privileged(c);
+        out.push(ok(
+            vec![*i],
+            FixKind::Unsafe,
+            vec![set(s.pointer, New::Bool(false))],
+            format!("{}: set `privileged: false`", c.describe()),
+        ));
+    }
+    out
+}
 
 fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
     for c in t.containers() {

@@ -2,9 +2,13 @@
 
 use crate::analysis::security_context;
 use crate::finding::Severity;
+use crate::inventory::Container;
 use crate::inventory::PodTemplate;
 use crate::rules::Context;
 use crate::rules::Emitter;
+use crate::rules::fix::{
+    Fix, FixKind, Fixer, NON_ROOT_UID, New, Outcome, PodFix, flagged, inheriting, ok, set,
+};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -29,8 +33,67 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: Some(&FIX),
     check: Check::PodTemplate(check),
 };
+
+static FIX: Fix = Fix {
+    order: 20,
+    kind: FixKind::Unsafe,
+    description: "Replaces `runAsUser: 0` with `runAsUser: 10001`, or `runAsNonRoot: false` \
+            with `true` (--unsafe-fixes: the image may need root).",
+    fixer: Fixer::Pod {
+        pod_level: false,
+        fix,
+    },
+};
+
+fn fix(p: &PodFix) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    run_as_root(p.template, p.containers, p.per_container, &mut out);
+    out
+}
+
+fn run_as_root(
+    t: &PodTemplate,
+    containers: &[Container],
+    per_container: &[(usize, &Container)],
+    out: &mut Vec<Outcome>,
+) {
+    for (i, c) in per_container {
+        let user = security_context::run_as_user(t, c);
+        let (field, eff, value, what) = if user.value == Some(0) {
+            let e = (user.pointer, user.from_pod);
+            (
+                "runAsUser",
+                e,
+                New::Int(NON_ROOT_UID),
+                format!("runAsUser: {NON_ROOT_UID}"),
+            )
+        } else {
+            let s = security_context::run_as_non_root(t, c);
+            (
+                "runAsNonRoot",
+                (s.pointer, s.from_pod),
+                New::Bool(true),
+                "runAsNonRoot: true".to_owned(),
+            )
+        };
+        let (pointer, from_pod) = eff;
+        // A pod-level value is changed only when every container reading it is flagged.
+        let ptr = if from_pod && !inheriting(containers, field).all(|o| flagged(per_container, o)) {
+            c.ptr(&format!("securityContext/{field}"))
+        } else {
+            pointer
+        };
+        out.push(ok(
+            vec![*i],
+            FixKind::Unsafe,
+            vec![set(ptr, value)],
+            format!("{}: set `{what}`", c.describe()),
+        ));
+    }
+}
 
 fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
     if security_context::user_namespaced(t) {

@@ -1,10 +1,12 @@
 //! Restricted is enforced but not pinned to a version, or not audited.
 
 use crate::analysis::pss::{self, Level, Version};
+use crate::finding::Finding;
 use crate::finding::Severity;
 use crate::inventory::Object;
 use crate::rules::Context;
 use crate::rules::Emitter;
+use crate::rules::fix::{Fix, FixKind, Fixer, Job, New, Outcome, label_ptr, ok, set};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -23,8 +25,59 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::Namespaces],
+    fix: Some(&FIX),
     check: Check::Object(check),
 };
+
+static FIX: Fix = Fix {
+    order: 110,
+    kind: FixKind::Safe,
+    description: "Pins `pod-security.kubernetes.io/enforce-version` and sets the `audit` (and \
+            `warn`) labels to `restricted`; neither rejects a pod.",
+    fixer: Fixer::Namespace(psa_pin_and_audit),
+};
+
+fn psa_pin_and_audit(job: &Job, mine: &[(usize, &Finding)]) -> Vec<Outcome> {
+    let o = job.object;
+    let policy = pss::namespace_policy(|k| o.label(k).map(str::to_owned));
+    let version = format!("v1.{}", job.ctx.pss_minor);
+    mine.iter()
+        .map(|(i, f)| {
+            if job.rel(f).ends_with("enforce-version") {
+                ok(
+                    vec![*i],
+                    FixKind::Safe,
+                    vec![set(
+                        label_ptr(pss::ENFORCE_VERSION_LABEL),
+                        New::Str(version.clone()),
+                    )],
+                    format!(
+                        "namespace \"{}\": pin `{}: {version}`",
+                        o.name,
+                        pss::ENFORCE_VERSION_LABEL
+                    ),
+                )
+            } else {
+                let mut ops = vec![set(
+                    label_ptr(pss::AUDIT_LEVEL_LABEL),
+                    New::str("restricted"),
+                )];
+                if policy.warn.level != Level::Restricted {
+                    ops.push(set(
+                        label_ptr(pss::WARN_LEVEL_LABEL),
+                        New::str("restricted"),
+                    ));
+                }
+                ok(
+                    vec![*i],
+                    FixKind::Safe,
+                    ops,
+                    format!("namespace \"{}\": audit and warn at `restricted`", o.name),
+                )
+            }
+        })
+        .collect()
+}
 
 fn check(_: &Context, o: &Object, emit: &mut Emitter) {
     if o.kind != "Namespace" || !o.group().is_empty() {

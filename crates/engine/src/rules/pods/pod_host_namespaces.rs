@@ -4,6 +4,7 @@ use crate::finding::Severity;
 use crate::inventory::PodTemplate;
 use crate::rules::Context;
 use crate::rules::Emitter;
+use crate::rules::fix::{Fix, FixKind, Fixer, New, Op, Outcome, PodFix, ok};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
@@ -29,8 +30,36 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: Some(&FIX),
     check: Check::PodTemplate(check),
 };
+
+static FIX: Fix = Fix {
+    order: 80,
+    kind: FixKind::Unsafe,
+    description: "Removes `hostNetwork`, `hostPID` and `hostIPC` (--unsafe-fixes).",
+    fixer: Fixer::Pod {
+        pod_level: true,
+        fix,
+    },
+};
+
+fn fix(p: &PodFix) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (i, f) in p.mine {
+        let field = p.job.rel(f).rsplit('/').next().unwrap_or("");
+        out.push(ok(
+            vec![*i],
+            FixKind::Unsafe,
+            vec![Op::Remove {
+                ptr: p.job.rel(f).to_owned(),
+                fallback: New::Bool(false),
+            }],
+            format!("pod: remove `{field}: true`"),
+        ));
+    }
+    out
+}
 
 fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
     for field in ["hostNetwork", "hostPID", "hostIPC"] {

@@ -4,6 +4,7 @@ use crate::finding::Severity;
 use crate::inventory::PodTemplate;
 use crate::rules::Context;
 use crate::rules::Emitter;
+use crate::rules::fix::{Fix, FixKind, Fixer, New, Op, Outcome, PodFix, ok};
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::yaml::Node;
 
@@ -28,8 +29,44 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: Some(&FIX),
     check: Check::PodTemplate(check),
 };
+
+static FIX: Fix = Fix {
+    order: 90,
+    kind: FixKind::Unsafe,
+    description: "Replaces the `hostPath` of the volume with an empty `emptyDir`, keeping its \
+            mounts valid (--unsafe-fixes: the data of the host path is gone).",
+    fixer: Fixer::Pod {
+        pod_level: true,
+        fix,
+    },
+};
+
+fn fix(p: &PodFix) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (i, f) in p.mine {
+        let ptr = p.job.rel(f);
+        let name = ptr
+            .strip_suffix("/hostPath")
+            .and_then(|v| p.job.object.root.pointer(v))
+            .and_then(|v| v.get("name"))
+            .and_then(Node::text)
+            .unwrap_or("");
+        out.push(ok(
+            vec![*i],
+            FixKind::Unsafe,
+            vec![Op::Replace {
+                ptr: ptr.to_owned(),
+                key: "emptyDir".into(),
+                value: New::Map(Vec::new()),
+            }],
+            format!("volume \"{name}\": replace `hostPath` with an empty `emptyDir`"),
+        ));
+    }
+    out
+}
 
 /// Host paths that hand over the node outright.
 const CRITICAL_PATHS: &[&str] = &[

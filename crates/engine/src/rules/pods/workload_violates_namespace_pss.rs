@@ -24,6 +24,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates, Evidence::Namespaces],
+    fix: None,
     check: Check::PodTemplate(check),
 };
 

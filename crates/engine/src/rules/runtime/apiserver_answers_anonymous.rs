@@ -32,6 +32,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::AnonymousProbe],
+    fix: None,
     check: Check::Object(check),
 };
 

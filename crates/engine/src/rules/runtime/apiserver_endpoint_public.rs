@@ -29,6 +29,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::ApiEndpoint],
+    fix: None,
     check: Check::Object(check),
 };
 

@@ -25,6 +25,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::CisBenchmarkJob],
+    fix: None,
     check: Check::Inventory(check),
 };
 

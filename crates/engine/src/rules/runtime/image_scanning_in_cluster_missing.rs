@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::ImageScanner],
+    fix: None,
     check: Check::Inventory(check),
 };
 

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::MetricsCollector],
+    fix: None,
     check: Check::Inventory(check),
 };
 

@@ -30,6 +30,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::RuntimeDetector],
+    fix: None,
     check: Check::Inventory(check),
 };
 

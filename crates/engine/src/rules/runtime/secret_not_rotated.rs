@@ -31,6 +31,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::SecretAges],
+    fix: None,
     check: Check::Object(check),
 };
 

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::SecretsManager],
+    fix: None,
     check: Check::Inventory(check),
 };
 

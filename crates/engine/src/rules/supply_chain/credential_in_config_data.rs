@@ -26,6 +26,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::Manifests],
+    fix: None,
     check: Check::Object(check),
 };
 

@@ -25,6 +25,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],
+    fix: None,
     check: Check::PodTemplate(check),
 };
 

@@ -24,6 +24,7 @@ pub static RULE: Rule = Rule {
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates, Evidence::AdmissionControl],
+    fix: None,
     check: Check::Inventory(check),
 };
 

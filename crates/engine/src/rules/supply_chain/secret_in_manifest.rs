@@ -24,7 +24,8 @@ pub static RULE: Rule = Rule {
         kubescape: &["C-0012", "C-0234"],
         ..References::NONE
     },
-    evidence: &[Evidence::Manifests],
+    evidence: &[Evidence::Manifests, Evidence::SecretValues],
+    fix: None,
     check: Check::Object(check),
 };
 

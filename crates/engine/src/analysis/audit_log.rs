@@ -157,7 +157,7 @@ pub struct Analysis {
     track_user: Option<String>,
 }
 
-fn is_system(user: &str) -> bool {
+pub fn is_system(user: &str) -> bool {
     user.starts_with("system:")
 }
 
@@ -417,100 +417,6 @@ impl Analysis {
             }
         }
     }
-}
-
-/// Findings for the analysed log, under the `audit_log` rules.
-pub fn findings(a: &Analysis) -> Vec<crate::finding::Finding> {
-    use crate::finding::{Location, Subject};
-    use crate::rules::Emitter;
-    use crate::rules::audit_log as r;
-    let mut out = Vec::new();
-    for g in a.groups.values() {
-        let person = !is_system(&g.user) && !g.user.is_empty();
-        let rule = match g.category {
-            Category::AnonymousAllowed => &r::ANONYMOUS_ACCESS,
-            Category::SystemMasters => &r::SYSTEM_MASTERS_USED,
-            Category::HumanClusterAdmin => &r::HUMAN_CLUSTER_ADMIN_USED,
-            Category::Impersonation => &r::IMPERSONATION,
-            _ if person => &r::SENSITIVE_ACTIVITY,
-            _ => continue,
-        };
-        let mut emit = Emitter::new(rule);
-        let place = if g.namespace.is_empty() {
-            "cluster-wide".to_owned()
-        } else {
-            format!("in namespace \"{}\"", g.namespace)
-        };
-        let outcome = if g.denied > 0 {
-            format!(" ({} allowed, {} denied)", g.allowed, g.denied)
-        } else {
-            String::new()
-        };
-        emit.at(
-            Subject {
-                kind: "User".into(),
-                api_version: String::new(),
-                name: if g.user.is_empty() {
-                    "(no user)".into()
-                } else {
-                    g.user.clone()
-                },
-                namespace: (!g.namespace.is_empty()).then(|| g.namespace.clone()),
-                container: None,
-            },
-            Location {
-                origin: g.origin.clone(),
-                line: g.line as u32,
-                column: 1,
-                pointer: String::new(),
-                helm_source: None,
-            },
-            format!(
-                "{}: {} by \"{}\" {place}, {} time(s){outcome} between {} and {} (e.g. `{}`)",
-                g.category.describe(),
-                match g.category {
-                    Category::SystemMasters
-                    | Category::HumanClusterAdmin
-                    | Category::Impersonation
-                    | Category::AnonymousAllowed => "requests",
-                    _ => "done",
-                },
-                g.user,
-                g.count,
-                g.first,
-                g.last,
-                g.example
-            ),
-        );
-        out.extend(emit.findings);
-    }
-    out
-}
-
-/// A report (every format renders it) for audit-log findings, to be finished by
-/// [`crate::finish::finish`]: the audit log counts as evidence and the audit-log rules as run,
-/// so they are assessed.
-pub fn report(a: &Analysis, findings: Vec<crate::finding::Finding>) -> crate::report::Report {
-    let rules = crate::rules::all();
-    let mut report = crate::scan::scan(&[], rules);
-    report.findings = findings;
-    report.summary.inputs = a.files;
-    report.summary.bytes = a.bytes;
-    report
-        .summary
-        .evidence
-        .add(crate::evidence::Found::AuditLog, a.events as usize);
-    report.diagnostics.extend(a.errors.iter().cloned());
-    // The audit-log rules ran on the log (their check is outside the object scan).
-    report.scope.ran.extend(
-        rules
-            .iter()
-            .filter(|r| r.section != crate::rules::Section::Custom)
-            .filter(|r| r.evidence.contains(&crate::rules::Evidence::AuditLog))
-            .map(|r| r.id),
-    );
-    report.scorecard = crate::report::scorecard(&report, rules);
-    report
 }
 
 /// The minimal rules that cover a set of observed requests, per namespace (`""` = cluster-wide:

@@ -7,17 +7,17 @@
 //!   `kube-linter.io/ignore-all`; Polaris `polaris.fairwinds.com/<check>-exempt: "true"` and
 //!   `polaris.fairwinds.com/exempt: "true"`; Checkov `checkov.io/skip<N>: <CKV_ID>=<reason>`;
 //!   kubescape `kubescape.io/skip-controls` (+ `skip-reason`, `skip-expiry`); kube-score
-//!   `kube-score/ignore`. `--no-foreign-suppressions` turns them off ([`unsuppress_foreign`]).
-//! - Exemptions of `.kubeharden.yaml` (see [`crate::config`]).
+//!   `kube-score/ignore`. `--no-foreign-suppressions` turns them off (`crate::finish`).
+//! - Exemptions of `.kubeharden.yaml` (see `crate::config`).
 //!
 //! A suppressed finding is still built and kept (with `suppressed_by`), so it can be counted,
 //! listed (`--show-suppressed`) and reinstated.
 
 use crate::inventory::{Object, PodTemplate};
-use crate::report::Report;
 use crate::rules::{self, Rule};
 use crate::source::{DiagLevel, Diagnostic};
 use crate::yaml::Node;
+pub use kubeharden_model::date::{date_from_days, parse_date, today_utc};
 
 /// `kubeharden.io/ignore: "rule-a,rule-b"` (or `all`).
 pub const IGNORE: &str = "kubeharden.io/ignore";
@@ -28,21 +28,6 @@ pub const IGNORE_CONTAINER_PREFIX: &str = "kubeharden.io/ignore.";
 
 pub use crate::finding::{Suppression, SuppressionSource as Source};
 
-/// kube-score check ids that map one to one onto a kubeharden rule (kube-score's checks carry no
-/// ids in our rule references, so the table is kept here).
-pub const KUBE_SCORE: &[(&str, &str)] = &[
-    (
-        "container-security-context-privileged",
-        "container-privileged",
-    ),
-    (
-        "container-security-context-readonlyrootfilesystem",
-        "container-root-filesystem-writable",
-    ),
-    ("container-seccomp-profile", "container-seccomp-unconfined"),
-    ("container-image-tag", "image-tag-latest"),
-];
-
 fn references(rule: &Rule, source: Source) -> &'static [&'static str] {
     let r = &rule.references;
     match source {
@@ -50,6 +35,7 @@ fn references(rule: &Rule, source: Source) -> &'static [&'static str] {
         Source::Polaris => r.polaris,
         Source::Checkov => r.checkov,
         Source::Kubescape => r.kubescape,
+        Source::KubeScore => r.kube_score,
         _ => &[],
     }
 }
@@ -59,13 +45,6 @@ fn references(rule: &Rule, source: Source) -> &'static [&'static str] {
 /// of our rules, or a rule that covers several of its checks, is not honoured: suppressing
 /// `host-network` must not silence a `hostPID` finding.) Returns `(foreign id, rule id)`.
 pub fn foreign_keys(source: Source) -> Vec<(&'static str, &'static str)> {
-    if source == Source::KubeScore {
-        return KUBE_SCORE
-            .iter()
-            .copied()
-            .filter(|(_, id)| rules::find(id).is_some())
-            .collect();
-    }
     let all = rules::all();
     let mut out = Vec::new();
     for rule in all {
@@ -105,55 +84,6 @@ fn map_foreign(source: Source, foreign_id: &str) -> Option<&'static str> {
 
 fn split_ids(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// Today's date in UTC as `YYYY-MM-DD`.
-pub fn today_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    date_from_days((secs / 86_400) as i64)
-}
-
-/// Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-pub fn date_from_days(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `YYYY-MM-DD` (the date part of an RFC 3339 timestamp is accepted) with a valid month and day.
-pub fn parse_date(text: &str) -> Option<String> {
-    let t = text.trim();
-    let date = t.get(..10)?;
-    let rest = &t[10..];
-    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
-        return None;
-    }
-    let b = date.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)) {
-        return None;
-    }
-    let y: u32 = date[..4].parse().ok()?;
-    let m: u32 = date[5..7].parse().ok()?;
-    let d: u32 = date[8..].parse().ok()?;
-    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
-    let max = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    (1..=max).contains(&d).then(|| date.to_owned())
 }
 
 fn annotation_maps(object: &Object) -> Vec<&Node> {
@@ -300,20 +230,4 @@ pub fn check_annotations(object: &Object) -> Vec<Diagnostic> {
         }
     }
     out
-}
-
-/// `--no-foreign-suppressions`: findings silenced only by another tool's key count again.
-pub fn unsuppress_foreign(report: &mut Report) {
-    let (foreign, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.suppressed_findings)
-        .into_iter()
-        .partition(|f| {
-            f.suppressed_by
-                .as_ref()
-                .is_some_and(|s| s.source.is_foreign())
-        });
-    report.suppressed_findings = kept;
-    report.findings.extend(foreign.into_iter().map(|mut f| {
-        f.suppressed_by = None;
-        f
-    }));
 }
