@@ -34,7 +34,7 @@ pub static EXEMPTION_EXPIRED: Rule = Rule {
     references: References::NONE,
     evidence: &[],
     fix: None,
-    check: Check::Inventory(|_, _, _| {}),
+    check: Check::Inventory(|_, _, _| {}, &[]),
 };
 
 /// Rules that are not checks but can appear in findings (see [`EXEMPTION_EXPIRED`]).

@@ -156,7 +156,7 @@ pub(crate) fn apply(report: &mut Report, gaps: &[Unavailable]) {
         .scope
         .selected
         .iter()
-        .filter(|r| matches!(r.check, Check::Inventory(_)))
+        .filter(|r| matches!(r.check, Check::Inventory(..)))
         .filter(|r| {
             r.evidence
                 .iter()

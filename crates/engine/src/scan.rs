@@ -13,8 +13,8 @@ use crate::inventory::{Object, PodTemplate, Workload};
 use crate::load::{Input, Loaded};
 use crate::report::{InputSummary, Report, SCHEMA_VERSION, Scope};
 use crate::rules::{
-    self, AuditLogInput, Check, Context, Derived, Emitter, Facts, NamespaceInfo, RequestInfo, Rule,
-    retained_kind,
+    self, AuditLogInput, Check, Context, Derived, Emitter, Facts, InventoryCheck, Model,
+    NamespaceInfo, RequestInfo, Rule, retained_kind,
 };
 use crate::source::{DiagLevel, Diagnostic};
 use rayon::prelude::*;
@@ -168,14 +168,39 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     }
     facts.whole_cluster = summary.evidence.has(Found::ClusterWorkloads);
 
-    // Phase 2: cross-object rules, over the facts and the models derived from them once.
-    let derived = Derived::new(&facts);
-    for rule in rules {
-        if let Check::Inventory(check) = rule.check {
-            let mut emit = Emitter::new(rule);
-            check(&ctx, &derived, &mut emit);
-            suppressed += emit.suppressed;
-            findings.extend(emit.findings);
+    // Phase 2: cross-object rules, over the facts and the models derived from them: each model
+    // is built once, by the first rule that asks for it, and freed after the last rule that
+    // declares it.
+    let inventory: Vec<(&'static Rule, InventoryCheck, &'static [Model])> = rules
+        .iter()
+        .filter_map(|r| match r.check {
+            Check::Inventory(check, models) => Some((*r, check, models)),
+            _ => None,
+        })
+        .collect();
+    let mut derived = Derived::new(&facts);
+    for (i, (rule, check, models)) in inventory.iter().enumerate() {
+        let mut emit = Emitter::new(rule);
+        check(&ctx, &derived, &mut emit);
+        suppressed += emit.suppressed;
+        findings.extend(emit.findings);
+        let undeclared: Vec<Model> = derived
+            .take_used()
+            .into_iter()
+            .filter(|m| !models.contains(m))
+            .collect();
+        debug_assert!(
+            undeclared.is_empty(),
+            "rule {} uses {undeclared:?} without declaring it in Check::Inventory",
+            rule.id
+        );
+        for m in *models {
+            if !inventory[i + 1..]
+                .iter()
+                .any(|(_, _, later)| later.contains(m))
+            {
+                derived.release(*m);
+            }
         }
     }
     drop(derived);

@@ -6,6 +6,7 @@ use crate::analysis::kubelet::{Kubelet, kubelets};
 use crate::analysis::netpol::Network;
 use crate::analysis::rbac::Rbac;
 use crate::inventory::{Object, Workload};
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
@@ -70,6 +71,30 @@ pub struct Derived<'f> {
     rbac: OnceLock<Rbac<'f>>,
     network: OnceLock<Network>,
     kubelets: OnceLock<Vec<Kubelet<'f>>>,
+    /// The models asked for since [`Derived::take_used`] (a bit per [`Model`]).
+    used: Cell<u8>,
+}
+
+/// A model derived from the facts, built once per scan by the first rule that asks for it and
+/// released after the last rule that declares it (`Check::Inventory`'s second field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// Roles, aggregation, bindings and subjects ([`Rbac`]).
+    Rbac,
+    /// NetworkPolicies and CNI policies ([`Network`]).
+    Network,
+    /// Every kubelet with its effective settings ([`Kubelet`]).
+    Kubelets,
+}
+
+impl Model {
+    fn bit(self) -> u8 {
+        match self {
+            Model::Rbac => 1,
+            Model::Network => 2,
+            Model::Kubelets => 4,
+        }
+    }
 }
 
 impl<'f> Derived<'f> {
@@ -79,7 +104,30 @@ impl<'f> Derived<'f> {
             rbac: OnceLock::new(),
             network: OnceLock::new(),
             kubelets: OnceLock::new(),
+            used: Cell::new(0),
         }
+    }
+
+    /// Frees a model no later rule needs (it would be built again if one asked).
+    pub fn release(&mut self, model: Model) {
+        match model {
+            Model::Rbac => drop(self.rbac.take()),
+            Model::Network => drop(self.network.take()),
+            Model::Kubelets => drop(self.kubelets.take()),
+        }
+    }
+
+    /// The models asked for since the last call, which a rule must have declared.
+    pub fn take_used(&self) -> Vec<Model> {
+        let used = self.used.replace(0);
+        [Model::Rbac, Model::Network, Model::Kubelets]
+            .into_iter()
+            .filter(|m| used & m.bit() != 0)
+            .collect()
+    }
+
+    fn note(&self, model: Model) {
+        self.used.set(self.used.get() | model.bit());
     }
 
     pub fn facts(&self) -> &'f Facts {
@@ -88,17 +136,20 @@ impl<'f> Derived<'f> {
 
     /// The RBAC model of the retained objects (roles, aggregation, bindings, subjects).
     pub fn rbac(&self) -> &Rbac<'f> {
+        self.note(Model::Rbac);
         self.rbac.get_or_init(|| Rbac::new(&self.facts.objects))
     }
 
     /// The NetworkPolicy model of the retained objects.
     pub fn network(&self) -> &Network {
+        self.note(Model::Network);
         self.network
             .get_or_init(|| Network::from_objects(&self.facts.objects))
     }
 
     /// Every kubelet of the input with its effective settings (flags over config files).
     pub fn kubelets(&self) -> &[Kubelet<'f>] {
+        self.note(Model::Kubelets);
         self.kubelets
             .get_or_init(|| kubelets(&self.facts.control_plane))
     }

@@ -11,7 +11,7 @@ mod emit;
 pub mod fix;
 pub mod suppress;
 pub use context::{
-    AuditLogInput, Context, Derived, Facts, NamespaceInfo, RequestInfo, retained_kind,
+    AuditLogInput, Context, Derived, Facts, Model, NamespaceInfo, RequestInfo, retained_kind,
 };
 pub use emit::{Emitter, IGNORE_ANNOTATION, ignore_list};
 
@@ -24,14 +24,18 @@ pub mod pods;
 pub mod runtime;
 pub mod supply_chain;
 
+/// A cross-object check: the context, the facts with their derived models, the emitter.
+pub type InventoryCheck = fn(&Context, &Derived<'_>, &mut Emitter);
+
 /// What a rule looks at.
 pub enum Check {
     /// Every object of the input.
     Object(fn(&Context, &Object, &mut Emitter)),
     /// Every pod template (Pods and workload kinds).
     PodTemplate(fn(&Context, &PodTemplate, &mut Emitter)),
-    /// The inventory as a whole (cross-object rules), after all inputs are read.
-    Inventory(fn(&Context, &Derived<'_>, &mut Emitter)),
+    /// The inventory as a whole (cross-object rules), after all inputs are read, with the
+    /// derived models the check uses (built once, freed after their last user).
+    Inventory(InventoryCheck, &'static [Model]),
     /// The API server's audit log, as analysed by [`crate::analysis::audit_log`]: run by
     /// [`crate::scan::scan_audit_log`] (`audit-log analyze`, `rbac suggest`); a scan of objects
     /// never runs it.

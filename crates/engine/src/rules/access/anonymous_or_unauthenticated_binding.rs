@@ -5,7 +5,7 @@ use super::describe_hit;
 use crate::analysis::rbac::{DISCOVERY_URLS, PUBLIC_INFO_URLS, Resolution, SubjectKind, beyond};
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
@@ -32,7 +32,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::Rbac],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Rbac]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

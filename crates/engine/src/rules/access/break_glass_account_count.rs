@@ -4,7 +4,7 @@ use super::human_cluster_admins;
 use crate::analysis::rbac::{BREAK_GLASS_ANNOTATION, SubjectKind};
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 use std::collections::HashSet;
 
@@ -34,7 +34,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::Rbac],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Rbac]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

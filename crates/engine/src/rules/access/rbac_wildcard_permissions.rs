@@ -3,7 +3,7 @@
 use crate::analysis::rbac::{PolicyRule, RBAC_GROUP, RoleKind};
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
@@ -29,7 +29,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::Rbac],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Rbac]),
 };
 
 fn what(rule: &PolicyRule) -> String {

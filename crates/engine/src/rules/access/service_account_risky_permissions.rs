@@ -4,7 +4,7 @@ use super::{describe_hit, list_workloads, workloads_running_as};
 use crate::analysis::rbac::{Resolution, Scope, ServiceAccounts};
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 use std::collections::HashMap;
 
@@ -47,7 +47,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::Rbac],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Rbac]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

@@ -6,7 +6,7 @@ use crate::finding::Severity;
 use crate::inventory::PodTemplate;
 use crate::rules::Emitter;
 use crate::rules::fix::{Fix, FixKind, Fixer, Job, New, Outcome, PodFix, no, ok, set};
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 use crate::yaml::Node;
 use std::collections::HashMap;
@@ -36,7 +36,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::PodTemplates],
     fix: Some(&FIX),
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Rbac]),
 };
 
 static FIX: Fix = Fix {

@@ -9,7 +9,7 @@ use crate::analysis::kubelet::{
 };
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
@@ -33,7 +33,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::ControlPlaneFlags],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Kubelets]),
 };
 
 /// kube-bench test kinds.

@@ -4,7 +4,7 @@ use crate::analysis::control_plane::parse_go_bool;
 use crate::analysis::kubelet::{ANONYMOUS_AUTH, From};
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
@@ -26,7 +26,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::KubeletConfig],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Kubelets]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

@@ -3,7 +3,7 @@
 use crate::analysis::kubelet::{From, READ_ONLY_PORT};
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
@@ -22,7 +22,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::KubeletConfig],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Kubelets]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

@@ -30,7 +30,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::NodeFiles],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[]),
 };
 
 /// (CIS id for permissions, CIS id for ownership, maximum mode) per role.

@@ -25,7 +25,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::NetworkPolicies],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[]),
 };
 
 /// Kubernetes NetworkPolicies only; Cilium and Calico DNS rules are not judged by this version.

@@ -28,7 +28,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::NetworkPolicies],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[]),
 };
 
 /// NetworkPolicy, Cilium and Calico egress rules; AdminNetworkPolicy is not judged.

@@ -4,7 +4,7 @@ use crate::analysis::netpol::Direction;
 use crate::finding::Severity;
 use crate::rules::Emitter;
 use crate::rules::fix::{Fix, FixKind, Fixer};
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
@@ -33,7 +33,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::WorkloadsAndPolicies],
     fix: Some(&FIX),
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Network]),
 };
 
 static FIX: Fix = Fix {

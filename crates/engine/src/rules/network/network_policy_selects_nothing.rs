@@ -24,7 +24,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::WorkloadsAndPolicies, Evidence::NetworkPolicies],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[]),
 };
 
 /// Kubernetes NetworkPolicies only: Cilium and Calico selectors are not judged for this.

@@ -3,7 +3,7 @@
 use crate::analysis::netpol::PodRef;
 use crate::finding::Severity;
 use crate::rules::Emitter;
-use crate::rules::{Check, Evidence, References, Rule, Section};
+use crate::rules::{Check, Evidence, Model, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
 pub static RULE: Rule = Rule {
@@ -27,7 +27,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::WorkloadsAndPolicies],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[Model::Network]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

@@ -31,7 +31,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::RuntimeDetector],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[]),
 };
 
 fn int(o: &Object, pointer: &str) -> Option<i64> {

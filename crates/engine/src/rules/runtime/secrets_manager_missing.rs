@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::SecretsManager],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {

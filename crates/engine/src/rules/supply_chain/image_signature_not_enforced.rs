@@ -29,7 +29,7 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::PodTemplates, Evidence::AdmissionControl],
     fix: None,
-    check: Check::Inventory(check),
+    check: Check::Inventory(check, &[]),
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
