@@ -210,3 +210,56 @@ fn the_deploy_manifests_pass_their_own_scan() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("0 findings"), "{text}");
 }
+
+/// `kubeharden cluster` finishes its report like `scan`: the config's `foreignSuppressions: false`
+/// (and `--no-foreign-suppressions`) reinstate a finding silenced by another tool's annotation.
+#[test]
+fn cluster_honours_foreign_suppressions_off() {
+    let pod = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "p",
+            "namespace": "shop",
+            "annotations": {"ignore-check.kube-linter.io/privileged-container": "reviewed"}
+        },
+        "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true}}]}
+    });
+    let (_rt, addr, token, _) = serve(vec![pod], Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    std::fs::write(&kc, apidouble::kubeconfig(addr, &token, false)).unwrap();
+    let cfg = dir.path().join("kubeharden.yaml");
+    std::fs::write(&cfg, "foreignSuppressions: false\n").unwrap();
+    let privileged = |extra: &[&str]| -> (usize, u64) {
+        let out = kubeharden()
+            .args(["cluster", "--format", "json", "--kubeconfig"])
+            .arg(&kc)
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let active = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "container-privileged")
+            .count();
+        (active, report["suppressed"].as_u64().unwrap())
+    };
+    let (active, suppressed) = privileged(&["--no-config"]);
+    assert_eq!(active, 0, "kube-linter's annotation is honoured by default");
+    assert!(suppressed >= 1);
+    let cfg_arg = cfg.to_str().unwrap();
+    assert_eq!(
+        privileged(&["--config", cfg_arg]).0,
+        1,
+        "the config turns it off"
+    );
+    assert_eq!(
+        privileged(&["--no-config", "--no-foreign-suppressions"]).0,
+        1,
+        "so does the flag"
+    );
+}
