@@ -17,6 +17,7 @@ pub mod finding;
 pub mod inventory;
 pub mod load;
 pub mod meta;
+pub mod paths;
 pub mod selector;
 pub mod source;
 pub mod yaml;
