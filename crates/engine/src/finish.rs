@@ -7,7 +7,7 @@
 use crate::baseline::{self, Baseline};
 use crate::config::Config;
 use crate::evidence::Found;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Suppression, SuppressionSource};
 use crate::gaps::Unavailable;
 use crate::report::Report;
 use crate::source::{DiagLevel, Diagnostic};
@@ -22,8 +22,14 @@ pub struct Finish<'a> {
     /// Honour kube-linter, Polaris, Checkov, kubescape and kube-score annotations. Off when
     /// `--no-foreign-suppressions` or the config's `foreignSuppressions: false`.
     pub foreign_suppressions: bool,
+    /// Honour suppression annotations written on the objects themselves (ours and the peers').
+    /// Off at admission: whoever writes the object must not be able to exempt it; only the
+    /// config's exemptions (which the requester cannot write) apply there.
+    pub object_annotations: bool,
     /// Kinds a live source could not read: the rules that need them are not assessed.
     pub gaps: &'a [Unavailable],
+    /// Accept an audit that could not read every kind (otherwise incomplete: exit 2).
+    pub allow_incomplete: bool,
     /// A previous JSON report: findings are marked new or unchanged, the gone ones fixed.
     pub baseline: Option<&'a Baseline>,
     /// Accept an input with no Kubernetes object (otherwise an error: nothing was checked).
@@ -43,7 +49,9 @@ impl Default for Finish<'_> {
         Finish {
             config: None,
             foreign_suppressions: true,
+            object_annotations: true,
             gaps: &[],
+            allow_incomplete: false,
             baseline: None,
             allow_empty: false,
             show_suppressed: true,
@@ -80,8 +88,10 @@ impl Exit {
 /// counts and scorecard are re-derived from what is left.
 pub fn finish(mut report: Report, how: &Finish<'_>) -> (Report, Exit) {
     let foreign = how.foreign_suppressions && how.config.is_none_or(|c| c.foreign_suppressions);
-    if !foreign {
-        unsuppress_foreign(&mut report);
+    if !how.object_annotations {
+        unsuppress(&mut report, |_| true);
+    } else if !foreign {
+        unsuppress(&mut report, |s| s.source.is_foreign());
     }
     crate::gaps::apply(&mut report, how.gaps);
     if let Some(config) = how.config {
@@ -102,24 +112,29 @@ pub fn finish(mut report: Report, how: &Finish<'_>) -> (Report, Exit) {
         ));
     }
     recount(&mut report);
-    let exit = exit(&report, how.fail_on, how.fail_on_new);
+    let mut exit = exit(&report, how.fail_on, how.fail_on_new);
+    // A live source that could not read some kinds gave an incomplete answer.
+    if how.gaps.iter().any(|g| !g.values_only) && !how.allow_incomplete {
+        exit = Exit::Incomplete;
+    }
     if !how.show_suppressed {
         report.suppressed_findings.clear();
     }
     (report, exit)
 }
 
-/// `--no-foreign-suppressions`: findings silenced only by another tool's key count again.
-fn unsuppress_foreign(report: &mut Report) {
-    let (foreign, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.suppressed_findings)
+/// Findings silenced by an annotation that `which` selects count again (`--no-foreign-suppressions`:
+/// the other tools' keys; at admission: every annotation on the object). Config exemptions stay.
+fn unsuppress(report: &mut Report, which: impl Fn(&Suppression) -> bool) {
+    let (reinstated, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.suppressed_findings)
         .into_iter()
         .partition(|f| {
             f.suppressed_by
                 .as_ref()
-                .is_some_and(|s| s.source.is_foreign())
+                .is_some_and(|s| s.source != SuppressionSource::Config && which(s))
         });
     report.suppressed_findings = kept;
-    report.findings.extend(foreign.into_iter().map(|mut f| {
+    report.findings.extend(reinstated.into_iter().map(|mut f| {
         f.suppressed_by = None;
         f
     }));

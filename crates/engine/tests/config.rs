@@ -295,3 +295,38 @@ fn finish_agrees_with_the_scan_scorecard() {
     assert_eq!(status(&report), status(&again));
     assert_eq!(report.findings.len(), again.findings.len());
 }
+
+/// At admission (`object_annotations: false`) no annotation on the object exempts it, ours or the
+/// peers'; the config's exemptions, which the requester cannot write, still do.
+#[test]
+fn object_annotations_can_be_ignored_but_config_exemptions_hold() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations:\n    kubeharden.io/ignore: container-privileged\n    ignore-check.kube-linter.io/privileged-container: \"mine\"\nspec:\n  containers:\n  - {name: a, image: i, securityContext: {privileged: true}}\n";
+    let privileged = |r: &kubeharden_engine::report::Report| {
+        r.findings
+            .iter()
+            .filter(|f| f.rule == "container-privileged")
+            .count()
+    };
+    let (honoured, _) = finish::finish(scan_text(pod), &Finish::default());
+    assert_eq!(privileged(&honoured), 0);
+    let admission = Finish {
+        object_annotations: false,
+        ..Finish::default()
+    };
+    let (ignored, _) = finish::finish(scan_text(pod), &admission);
+    assert_eq!(privileged(&ignored), 1);
+    let c =
+        parse("exemptions:\n- {rule: container-privileged, namespace: shop, name: p, reason: r}\n")
+            .unwrap();
+    let with_config = Finish {
+        config: Some(&c),
+        ..admission
+    };
+    let (exempted, _) = finish::finish(scan_text(pod), &with_config);
+    assert_eq!(privileged(&exempted), 0);
+    let by = exempted.suppressed_findings[0]
+        .suppressed_by
+        .as_ref()
+        .unwrap();
+    assert_eq!(by.source, Source::Config);
+}
