@@ -79,11 +79,27 @@ def main():
         put("config_readers", line.encode())
     for p in sorted((ROOT / "crates/webhook/tests/data").glob("*.json")):
         put("admission", p.read_bytes())
+        put("webhook", p.read_bytes())
+    for p in sorted((ROOT / "crates/webhook/tests/data/fuzz-regressions").glob("*/*")):
+        put("webhook", p.read_bytes())
+    # The adversary's requests: its own ignore annotations, control characters in the fields
+    # that reach messages, many annotations, an UPDATE whose old object is another kind.
+    evil = {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p\x1b[2J", "namespace": "team-a",
+                         "annotations": {"kubeharden.io/ignore": "all",
+                                         "ignore-check.kube-linter.io/privileged-container": "x"}},
+            "spec": {"containers": [{"name": "c\x07", "image": "evil\x1b]0;t\x07:1",
+                                     "securityContext": {"privileged": True}}]}}
+    put("webhook", review(evil))
+    put("webhook", review(evil, "UPDATE", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p"}}))
+    many = json.loads(json.dumps(evil))
+    many["metadata"]["annotations"] = {"a%04d.example.com/k" % i: "v" for i in range(1500)}
+    put("webhook", review(many))
     try:
         import yaml  # optional: wraps YAML workloads into AdmissionReviews too
     except ImportError:
         yaml = None
-    for p in files(CORPUS / "vulnerable") + files(CORPUS / "psa-testdata", every=50) + repo_inputs:
+    for i, p in enumerate(files(CORPUS / "vulnerable") + files(CORPUS / "psa-testdata", every=50) + repo_inputs):
         try:
             text = p.read_text()
             docs = [json.loads(text)] if p.suffix == ".json" else (list(yaml.safe_load_all(text)) if yaml else [])
@@ -93,6 +109,8 @@ def main():
             if isinstance(obj, dict) and "kind" in obj:
                 put("admission", review(obj))
                 put("admission", review(obj, "UPDATE", obj))
+                if i % 4 == 0:
+                    put("webhook", review(obj))
     for target in sorted(os.listdir(OUT)):
         print(f"{target}: {len(os.listdir(OUT / target))} seeds")
 

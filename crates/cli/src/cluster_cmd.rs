@@ -2,7 +2,7 @@
 //! rules as `scan`, reading it through kube-rs (see the `kubeharden-cluster` crate). Kinds that
 //! could not be read make the rules that need them "not assessed", with the missing permission.
 
-use crate::scan_cmd::{OutputFormat, write_reports};
+use crate::scan_cmd::{OutputFormat, ignore_broken_pipe, write_reports};
 use crate::text;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
@@ -64,6 +64,11 @@ pub struct ClusterArgs {
     /// read them; needs the wgpolicyk8s.io CRDs and the RBAC of deploy/cronjob/.
     #[arg(long, conflicts_with = "all_contexts")]
     pub apply_policy_reports: bool,
+    /// Accept an audit that could not read every kind (a 403 on a list): the rules that need
+    /// them are still reported not assessed, but the exit code is decided by the findings alone.
+    /// Without it such an audit is incomplete: exit 2.
+    #[arg(long)]
+    pub allow_incomplete: bool,
     /// Progress on stderr: `auto` (when it is a terminal), `always`, `never`.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: Progress,
@@ -163,6 +168,7 @@ async fn audit(
     let (report, gaps) = kubeharden_cluster::scan_into(snapshot, selected);
     let how = Finish {
         gaps: &gaps,
+        allow_incomplete: args.allow_incomplete,
         ..args.output.finish(config)
     };
     let (report, exit) = finish::finish(report, &how);
@@ -252,7 +258,12 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
             audit.server
         );
     }
-    write_reports(&view, args.output.format, &args.output.outputs)?;
+    // A closed pipe stops the writing, not the verdict.
+    ignore_broken_pipe(write_reports(
+        &view,
+        args.output.format,
+        &args.output.outputs,
+    ))?;
     Ok(ExitCode::from(exit.code()))
 }
 
@@ -277,6 +288,11 @@ fn all_contexts(args: &ClusterArgs, audits: &[Audit]) -> Result<ExitCode> {
             code = 2;
         }
     }
+    ignore_broken_pipe(write_all_contexts(args, audits))?;
+    Ok(ExitCode::from(code))
+}
+
+fn write_all_contexts(args: &ClusterArgs, audits: &[Audit]) -> Result<()> {
     let mut out = std::io::BufWriter::new(anstream::stdout().lock());
     if args.output.format == OutputFormat::Json {
         let clusters: Vec<serde_json::Value> = audits
@@ -314,5 +330,5 @@ fn all_contexts(args: &ClusterArgs, audits: &[Audit]) -> Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(ExitCode::from(code))
+    Ok(())
 }

@@ -16,7 +16,8 @@ pub const GENERATED_FILE: &str = "kubeharden-generated.yaml";
 
 #[derive(Args)]
 pub struct FixArgs {
-    /// Files and directories to fix (directories recursively, .gitignore honoured).
+    /// Files and directories to fix (directories recursively, as `scan` reads them: dotfiles and
+    /// ignored files included, symlinks followed, `.git/` left out).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Print a unified diff of the fixes instead of writing them (exit 1 when there are fixes).
@@ -112,29 +113,41 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
     }
     let verb = if writing { "fixed" } else { "would fix" };
     let mut patch = String::new();
+    // Every file is attempted; each one not written is said, with why, and fails the run.
+    let (mut changed, mut fixed_findings) = (0, 0);
+    let (mut not_written, mut not_written_findings) = (0, 0);
     for f in &plan.files {
         if let Some(e) = &f.error {
             failed = true;
             writeln!(report, "error: {}: not edited: {e}", f.name)?;
         }
-        let Some(after) = &f.after else { continue };
+        if !f.changed() {
+            continue;
+        }
+        let findings: usize = f.fixed.iter().map(|x| x.findings).sum();
         if args.diff {
             patch.push_str(&f.diff());
         }
         if writing {
-            // An edit made by someone else since the file was read is not overwritten.
-            if std::fs::read_to_string(&f.path).ok().as_deref() != Some(f.before.as_str()) {
+            // Only over the very bytes the fix was computed from (checked right before the
+            // rename): an edit made meanwhile is never lost.
+            if let Err(e) = f.write() {
                 failed = true;
+                not_written += 1;
+                not_written_findings += findings;
                 writeln!(
                     report,
-                    "error: {}: changed while being fixed; not written",
-                    f.name
+                    "error: {}: {e}; {} change{} for {findings} finding{} not applied",
+                    f.name,
+                    f.fixed.len(),
+                    plural(f.fixed.len()),
+                    plural(findings)
                 )?;
                 continue;
             }
-            fix::write_atomic(&f.path, after).with_context(|| format!("writing {}", f.name))?;
         }
-        let findings: usize = f.fixed.iter().map(|x| x.findings).sum();
+        changed += 1;
+        fixed_findings += findings;
         writeln!(
             report,
             "{verb} {}: {} change{}, {findings} finding{}",
@@ -160,7 +173,14 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
 
     let mut generated_changed = false;
     if let (Some(dir), Some(g)) = (&args.generate_missing, &plan.generated) {
-        generated_changed = generated(dir, g, writing, args.diff, &mut patch, report)?;
+        match generated(dir, g, writing, args.diff, &mut patch, report)? {
+            Ok(c) => generated_changed = c,
+            Err(e) => {
+                failed = true;
+                not_written += 1;
+                writeln!(report, "error: {e}")?;
+            }
+        }
     }
 
     let unfixed: Vec<&fix::Unfixed> = plan.unfixed().collect();
@@ -196,19 +216,26 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
             writeln!(report, "  {rule}: {n} finding{}", plural(n))?;
         }
     }
-    let changed = plan.changed().count();
     let needs_unsafe = needs_unsafe.len();
     writeln!(
         report,
-        "{} file{} {}, {} finding{} fixed, {} not fixed{}",
+        "{} file{} {}, {} finding{} fixed, {} not fixed{}{}",
         changed,
         plural(changed),
         if writing { "changed" } else { "to change" },
-        plan.fixed_findings(),
-        plural(plan.fixed_findings()),
-        unfixed.len(),
+        fixed_findings,
+        plural(fixed_findings),
+        unfixed.len() + not_written_findings,
         if needs_unsafe > 0 {
             format!(" ({needs_unsafe} with an unsafe fix: --unsafe-fixes)")
+        } else {
+            String::new()
+        },
+        if not_written > 0 {
+            format!(
+                "; {not_written} file{} not written (see the errors above)",
+                plural(not_written)
+            )
         } else {
             String::new()
         }
@@ -225,7 +252,8 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
     })
 }
 
-/// Writes (or shows) the generated manifests. True when the file is new or would change.
+/// Writes (or shows) the generated manifests: whether the file is new or would change, or why
+/// it was not written (the other files' results stand).
 fn generated(
     dir: &Path,
     g: &fix::Generated,
@@ -233,26 +261,28 @@ fn generated(
     diff: bool,
     patch: &mut String,
     report: &mut dyn Write,
-) -> Result<bool> {
+) -> Result<std::result::Result<bool, String>> {
     for skipped in &g.skipped {
         writeln!(report, "not generated: {skipped}")?;
     }
     if g.text.is_empty() {
         writeln!(report, "nothing missing to generate")?;
-        return Ok(false);
+        return Ok(Ok(false));
     }
     let path = dir.join(GENERATED_FILE);
     let name = path.display().to_string();
     match std::fs::read_to_string(&path) {
         Ok(existing) if existing == g.text => {
             writeln!(report, "{name} is up to date")?;
-            return Ok(false);
+            return Ok(Ok(false));
         }
-        Ok(_) => bail!(
-            "{name} exists with other content: remove it or choose another --generate-missing directory"
-        ),
+        Ok(_) => {
+            return Ok(Err(format!(
+                "{name} exists with other content, not written: remove it or choose another --generate-missing directory"
+            )));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+        Err(e) => return Ok(Err(format!("{name}: cannot read: {e}; not written"))),
     }
     if diff {
         let lines = g.text.lines().count();
@@ -264,8 +294,16 @@ fn generated(
         }
     }
     if writing {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        fix::write_atomic(&path, &g.text).with_context(|| format!("writing {name}"))?;
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return Ok(Err(format!(
+                "{name}: cannot create {}: {e}; not written",
+                dir.display()
+            )));
+        }
+        // Never over a file that appeared since it was found missing.
+        if let Err(e) = fix::write_new(&path, &g.text) {
+            return Ok(Err(format!("{name}: {e}")));
+        }
     }
     let verb = if writing {
         "generated"
@@ -285,7 +323,7 @@ fn generated(
             "{verb} {name}: Namespace \"{ns}\" with Pod Security labels (restricted)"
         )?;
     }
-    Ok(true)
+    Ok(Ok(true))
 }
 
 pub fn generate(command: GenerateCommand) -> Result<ExitCode> {

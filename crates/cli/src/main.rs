@@ -167,15 +167,27 @@ enum AuditPolicyCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands that only print (rules, explanations, generated manifests) owe no verdict.
+    let informational = matches!(
+        cli.command,
+        Command::Rules { .. }
+            | Command::Explain { .. }
+            | Command::Config(_)
+            | Command::Generate(_)
+            | Command::AuditPolicy(_)
+    );
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // `kubeharden scan … | head`: a closed pipe is not an error worth reporting.
-            if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
-                return ExitCode::SUCCESS;
+            // `kubeharden rules | head`: a closed pipe is not an error worth reporting. A command
+            // that owes a verdict and could not reach it (report commands exit with their
+            // findings' code on a closed pipe, see `OutputArgs::write`) is never a success.
+            if scan_cmd::is_broken_pipe(&e) {
+                return if informational {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(2)
+                };
             }
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -361,6 +373,25 @@ fn pss_command(level: &str, version: &str, format: Format, paths: &[PathBuf]) ->
             });
         }
     }
+    // A closed pipe stops the writing, not the verdict.
+    scan_cmd::ignore_broken_pipe(write_pss(&results, &diagnostics, format))?;
+    let errors = diagnostics
+        .iter()
+        .any(|d| d.level == kubeharden_engine::source::DiagLevel::Error);
+    Ok(if errors {
+        ExitCode::from(2)
+    } else if results.iter().any(|r| !r.allowed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_pss(
+    results: &[PssResult],
+    diagnostics: &[kubeharden_engine::source::Diagnostic],
+    format: Format,
+) -> Result<()> {
     let mut out = anstream::stdout().lock();
     match format {
         Format::Json => {
@@ -371,7 +402,7 @@ fn pss_command(level: &str, version: &str, format: Format, paths: &[PathBuf]) ->
             writeln!(out)?;
         }
         Format::Text => {
-            for r in &results {
+            for r in results {
                 let id = match &r.namespace {
                     Some(ns) => format!("{}/{}/{}", r.kind, ns, r.name),
                     None => format!("{}/{}", r.kind, r.name),
@@ -385,19 +416,11 @@ fn pss_command(level: &str, version: &str, format: Format, paths: &[PathBuf]) ->
                     Some(m) => writeln!(out, "{}:{}: {id}: {m}", r.origin, r.line)?,
                 }
             }
-            text::diagnostics(&mut out, &diagnostics)?;
+            text::diagnostics(&mut out, diagnostics)?;
         }
     }
-    let errors = diagnostics
-        .iter()
-        .any(|d| d.level == kubeharden_engine::source::DiagLevel::Error);
-    Ok(if errors {
-        ExitCode::from(2)
-    } else if results.iter().any(|r| !r.allowed) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    out.flush()?;
+    Ok(())
 }
 
 /// Prints a report as text or JSON and maps it to the exit code convention.
@@ -411,13 +434,19 @@ fn emit_report(
         ..Default::default()
     };
     let (report, exit) = kubeharden_engine::finish::finish(report, &how);
-    let mut out = anstream::stdout().lock();
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
+    let write = || -> Result<()> {
+        let mut out = anstream::stdout().lock();
+        match format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                writeln!(out)?;
+            }
+            Format::Text => text::render(&mut out, &report, fail_on)?,
         }
-        Format::Text => text::render(&mut out, &report, fail_on)?,
-    }
+        out.flush()?;
+        Ok(())
+    };
+    // A closed pipe stops the writing, not the verdict.
+    scan_cmd::ignore_broken_pipe(write())?;
     Ok(ExitCode::from(exit.code()))
 }

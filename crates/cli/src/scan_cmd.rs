@@ -85,6 +85,16 @@ pub struct ScanArgs {
     /// Scan the raw files of kustomization directories instead of rendering them.
     #[arg(long)]
     pub no_kustomize: bool,
+    /// Kill a kustomization render (and everything it started) that takes longer than this;
+    /// its files are then scanned unrendered.
+    #[arg(long, value_name = "SECONDS", default_value_t = inputs::DEFAULT_KUSTOMIZE_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub kustomize_timeout: u64,
+    /// Let kustomizations fetch remote bases and resources (URLs, `github.com/…`, `git::…`).
+    /// Without it renders are offline: a kustomization with a remote reference is not rendered,
+    /// an error names the reference (exit 2), and its directory's files are scanned as they are.
+    #[arg(long, conflicts_with = "no_kustomize")]
+    pub allow_remote_bases: bool,
     /// Only run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub rules: Vec<String>,
@@ -189,7 +199,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         None => None,
     };
 
-    let (inputs, diagnostics) = inputs::gather(&args.paths, !args.no_kustomize)?;
+    let kustomize = inputs::Kustomize {
+        render: !args.no_kustomize,
+        timeout: std::time::Duration::from_secs(args.kustomize_timeout),
+        allow_remote: args.allow_remote_bases,
+    };
+    let (inputs, diagnostics) = inputs::gather_with(&args.paths, &kustomize)?;
     let mut inputs: Vec<Input> = inputs
         .into_iter()
         .filter(|i| !matches!(i, Input::File(p) if cfg.is_excluded(p)))
@@ -301,7 +316,39 @@ impl OutputArgs {
             fail_on: self.fail_on,
             config: how.config.map(|c| c.origin.as_str()),
         };
-        write_reports(&view, self.format, &self.outputs)?;
+        // A reader that closes the pipe (`kubeharden scan DIR | head -1`) stops the writing, not
+        // the verdict: the exit code is still the findings'.
+        ignore_broken_pipe(write_reports(&view, self.format, &self.outputs))?;
         Ok(ExitCode::from(exit.code()))
+    }
+}
+
+/// Is this error (anywhere in its chain, through `io::Error::other` and serde_json's wrapping) a
+/// write to a pipe whose reader is gone?
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    fn io_broken(e: &std::io::Error) -> bool {
+        e.kind() == std::io::ErrorKind::BrokenPipe || e.get_ref().is_some_and(inner_broken)
+    }
+    fn inner_broken(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io_broken(io);
+        }
+        if let Some(json) = e.downcast_ref::<serde_json::Error>() {
+            return json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe);
+        }
+        false
+    }
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(io_broken)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}
+
+/// `Ok` for a broken pipe on stdout: the caller goes on to its exit code.
+pub fn ignore_broken_pipe(result: Result<()>) -> Result<()> {
+    match result {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
     }
 }

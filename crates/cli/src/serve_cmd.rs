@@ -15,6 +15,15 @@ pub enum LogFormat {
     Text,
 }
 
+/// What a request whose evaluation overruns `--eval-timeout` gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnEvalTimeout {
+    /// A denial saying the object could not be judged in time.
+    Deny,
+    /// HTTP 503: the API server applies the webhook's failurePolicy (Ignore admits it).
+    Error,
+}
+
 /// `10s`, `500ms`, `2m`, or a number of seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -59,9 +68,23 @@ pub struct ServeArgs {
     /// Larger request bodies are answered 413.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Time to receive a request body and evaluate it (408 or 503 after it).
+    /// Time to receive a request body (408 after it).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// Time to judge a received request, waiting for an evaluation slot included; at the
+    /// deadline the request is answered at once (--on-eval-timeout) and its evaluation is
+    /// abandoned. Keep it under the ValidatingWebhookConfiguration's timeoutSeconds.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub eval_timeout: Duration,
+    /// What a request whose evaluation overruns --eval-timeout gets: `deny` (a denial saying it
+    /// could not be judged in time) or `error` (HTTP 503, so that the API server applies the
+    /// webhook's failurePolicy).
+    #[arg(long, value_enum, default_value = "deny")]
+    pub on_eval_timeout: OnEvalTimeout,
+    /// Evaluations at a time (default: one per CPU, at least 2); more requests wait for a slot
+    /// within --eval-timeout.
+    #[arg(long)]
+    pub eval_concurrency: Option<usize>,
     /// Time for the TLS handshake, the request headers and the first request of a connection.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub handshake_timeout: Duration,
@@ -105,6 +128,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     opts.cert_reload_interval = args.cert_reload_interval;
     opts.max_body_bytes = args.max_body_bytes;
     opts.request_timeout = args.request_timeout;
+    opts.eval_timeout = args.eval_timeout;
+    opts.on_eval_timeout = match args.on_eval_timeout {
+        OnEvalTimeout::Deny => kubeharden_webhook::review::OnTimeout::Deny,
+        OnEvalTimeout::Error => kubeharden_webhook::review::OnTimeout::Error,
+    };
+    opts.eval_concurrency = args.eval_concurrency;
     opts.handshake_timeout = args.handshake_timeout;
     opts.shutdown_delay = args.shutdown_delay;
     opts.shutdown_grace = args.shutdown_grace;
@@ -113,7 +142,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         rt.worker_threads(n.max(1));
     }
     let rt = rt.enable_all().build()?;
-    rt.block_on(kubeharden_webhook::serve(opts, Reviewer::new(policy)))?;
+    let served = rt.block_on(kubeharden_webhook::serve(opts, Reviewer::new(policy)));
+    // Every request has been answered (or its connection closed at the grace period); an
+    // evaluation abandoned at its deadline may still run on a blocking thread: do not wait for
+    // it (dropping the runtime would).
+    rt.shutdown_background();
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

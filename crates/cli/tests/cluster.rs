@@ -51,9 +51,10 @@ fn audits_a_cluster_with_a_forbidden_kind() {
         .arg(format!("sarif={}", sarif.display()))
         .output()
         .unwrap();
+    // A kind it could not list: the audit is incomplete (exit 2), findings or not.
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -90,6 +91,46 @@ fn audits_a_cluster_with_a_forbidden_kind() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("container-privileged"), "{text}");
     assert!(text.contains("403"), "{text}");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `--allow-incomplete`: the kinds it could not list are still reported (their rules not
+/// assessed), and the exit code is the findings'.
+#[test]
+fn allow_incomplete_accepts_a_forbidden_kind() {
+    let faults = Faults {
+        forbidden: vec![("rbac.authorization.k8s.io".into(), "clusterroles".into())],
+        ..Faults::default()
+    };
+    let (_rt, addr, token, _) = serve(apidouble::cluster_basics(), faults);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    std::fs::write(&kc, apidouble::kubeconfig(addr, &token, false)).unwrap();
+    let out = kubeharden()
+        .args([
+            "cluster",
+            "--no-config",
+            "--allow-incomplete",
+            "--format",
+            "json",
+            "--kubeconfig",
+        ])
+        .arg(&kc)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["scorecard"]
+            .to_string()
+            .contains("clusterroles.rbac.authorization.k8s.io"),
+        "the gap is still reported"
+    );
 }
 
 #[test]

@@ -184,6 +184,68 @@ fn dry_run_rules_and_errors() {
 }
 
 #[test]
+fn every_file_is_attempted_and_each_one_not_written_is_said() {
+    // A read-only file between two writable ones: the others are fixed and listed, the
+    // read-only one is left as it is and named with the reason, and the exit code is 2.
+    let dir = temp_with(&[("a.yaml", POD), ("b.yaml", POD), ("c.yaml", POD)]);
+    let b = dir.path().join("b.yaml");
+    let mut perms = std::fs::metadata(&b).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&b, perms).unwrap();
+    let out = kh(dir.path())
+        .args(["fix", "a.yaml", "b.yaml", "c.yaml"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("fixed a.yaml: 4 changes"), "{stdout}");
+    assert!(stdout.contains("fixed c.yaml: 4 changes"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "error: b.yaml: the file is read-only, not written; 4 changes for 4 findings not applied"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("fixed b.yaml"), "{stdout}");
+    assert!(
+        stdout.contains("2 files changed, 8 findings fixed")
+            && stdout.contains("1 file not written"),
+        "{stdout}"
+    );
+    assert_eq!(read(dir.path(), "b.yaml"), POD);
+    for name in ["a.yaml", "c.yaml"] {
+        assert!(
+            read(dir.path(), name).contains("automountServiceAccountToken: false"),
+            "{name}"
+        );
+    }
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+
+    // --generate-missing over a file with other content: said, exit 2, the fixes stand.
+    let dir = temp_with(&[
+        ("app/pod.yaml", POD),
+        ("out/kubeharden-generated.yaml", "x: 1\n"),
+    ]);
+    let out = kh(dir.path())
+        .args(["fix", "--generate-missing", "out", "app"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("fixed app/pod.yaml"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "error: out/kubeharden-generated.yaml exists with other content, not written"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(read(dir.path(), "out/kubeharden-generated.yaml"), "x: 1\n");
+}
+
+#[test]
 fn templates_are_not_edited_and_their_remedy_is_printed() {
     let helm = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: \"{{ .Release.Name }}\"}\nspec:\n  containers:\n  - name: web\n    image: x\n";
     let dir = temp_with(&[("templates/pod.yaml", helm)]);

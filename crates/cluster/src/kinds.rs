@@ -17,100 +17,183 @@ pub enum How {
 #[derive(Clone, Copy, Debug)]
 pub struct Wanted {
     pub group: &'static str,
+    /// The kind its objects have (what [`kubeharden_engine::gaps::evidence_fed_by`] maps to
+    /// evidence when the resource cannot be read, even before discovery named it).
+    pub kind: &'static str,
     pub plural: &'static str,
     pub how: How,
+    /// Served by every Kubernetes API server this auditor supports (core, apps, batch, RBAC,
+    /// NetworkPolicies, EndpointSlices, webhook configurations): missing from discovery, it is
+    /// a gap, not an absence. CRDs and newer APIs may legitimately be missing.
+    pub always: bool,
 }
 
-const fn full(group: &'static str, plural: &'static str) -> Wanted {
+const fn full(group: &'static str, kind: &'static str, plural: &'static str) -> Wanted {
     Wanted {
         group,
+        kind,
         plural,
         how: How::Full,
+        always: false,
+    }
+}
+
+/// A resource every API server serves.
+const fn core(group: &'static str, kind: &'static str, plural: &'static str) -> Wanted {
+    Wanted {
+        always: true,
+        ..full(group, kind, plural)
     }
 }
 
 /// Everything the rules read from a cluster.
 pub const WANTED: &[Wanted] = &[
     // Core: namespaces (Pod Security labels), workloads, identities, nodes.
-    full("", "namespaces"),
-    full("", "pods"),
-    full("", "replicationcontrollers"),
-    full("", "podtemplates"),
-    full("", "serviceaccounts"),
-    full("", "configmaps"),
-    full("", "nodes"),
+    core("", "Namespace", "namespaces"),
+    core("", "Pod", "pods"),
+    core("", "ReplicationController", "replicationcontrollers"),
+    core("", "PodTemplate", "podtemplates"),
+    core("", "ServiceAccount", "serviceaccounts"),
+    core("", "ConfigMap", "configmaps"),
+    core("", "Node", "nodes"),
     Wanted {
-        group: "",
-        plural: "secrets",
         how: How::SecretMetadata,
+        ..core("", "Secret", "secrets")
     },
     Wanted {
-        group: "discovery.k8s.io",
-        plural: "endpointslices",
         how: How::ApiServerEndpoints,
+        ..core("discovery.k8s.io", "EndpointSlice", "endpointslices")
     },
-    full("apps", "deployments"),
-    full("apps", "replicasets"),
-    full("apps", "statefulsets"),
-    full("apps", "daemonsets"),
-    full("batch", "jobs"),
-    full("batch", "cronjobs"),
-    full("rbac.authorization.k8s.io", "roles"),
-    full("rbac.authorization.k8s.io", "clusterroles"),
-    full("rbac.authorization.k8s.io", "rolebindings"),
-    full("rbac.authorization.k8s.io", "clusterrolebindings"),
-    full("networking.k8s.io", "networkpolicies"),
-    full("policy.networking.k8s.io", "adminnetworkpolicies"),
-    full("policy.networking.k8s.io", "baselineadminnetworkpolicies"),
-    full("cilium.io", "ciliumnetworkpolicies"),
-    full("cilium.io", "ciliumclusterwidenetworkpolicies"),
-    full("crd.projectcalico.org", "networkpolicies"),
-    full("crd.projectcalico.org", "globalnetworkpolicies"),
-    full("projectcalico.org", "networkpolicies"),
-    full("projectcalico.org", "globalnetworkpolicies"),
-    // Admission control and policy engines.
+    core("apps", "Deployment", "deployments"),
+    core("apps", "ReplicaSet", "replicasets"),
+    core("apps", "StatefulSet", "statefulsets"),
+    core("apps", "DaemonSet", "daemonsets"),
+    core("batch", "Job", "jobs"),
+    core("batch", "CronJob", "cronjobs"),
+    core("rbac.authorization.k8s.io", "Role", "roles"),
+    core("rbac.authorization.k8s.io", "ClusterRole", "clusterroles"),
+    core("rbac.authorization.k8s.io", "RoleBinding", "rolebindings"),
+    core(
+        "rbac.authorization.k8s.io",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+    ),
+    core("networking.k8s.io", "NetworkPolicy", "networkpolicies"),
     full(
-        "admissionregistration.k8s.io",
-        "validatingwebhookconfigurations",
+        "policy.networking.k8s.io",
+        "AdminNetworkPolicy",
+        "adminnetworkpolicies",
     ),
     full(
+        "policy.networking.k8s.io",
+        "BaselineAdminNetworkPolicy",
+        "baselineadminnetworkpolicies",
+    ),
+    full("cilium.io", "CiliumNetworkPolicy", "ciliumnetworkpolicies"),
+    full(
+        "cilium.io",
+        "CiliumClusterwideNetworkPolicy",
+        "ciliumclusterwidenetworkpolicies",
+    ),
+    full("crd.projectcalico.org", "NetworkPolicy", "networkpolicies"),
+    full(
+        "crd.projectcalico.org",
+        "GlobalNetworkPolicy",
+        "globalnetworkpolicies",
+    ),
+    full("projectcalico.org", "NetworkPolicy", "networkpolicies"),
+    full(
+        "projectcalico.org",
+        "GlobalNetworkPolicy",
+        "globalnetworkpolicies",
+    ),
+    // Admission control and policy engines.
+    core(
         "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+    ),
+    core(
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
         "mutatingwebhookconfigurations",
     ),
     full(
         "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicy",
         "validatingadmissionpolicies",
     ),
     full(
         "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
         "validatingadmissionpolicybindings",
     ),
-    full("kyverno.io", "clusterpolicies"),
-    full("kyverno.io", "policies"),
-    full("policies.kyverno.io", "imagevalidatingpolicies"),
-    full("templates.gatekeeper.sh", "constrainttemplates"),
+    full("kyverno.io", "ClusterPolicy", "clusterpolicies"),
+    full("kyverno.io", "Policy", "policies"),
+    full(
+        "policies.kyverno.io",
+        "ImageValidatingPolicy",
+        "imagevalidatingpolicies",
+    ),
+    full(
+        "templates.gatekeeper.sh",
+        "ConstraintTemplate",
+        "constrainttemplates",
+    ),
     // Gatekeeper names a constraint resource after its kind, lowercased: only the image
     // verification constraint is read (templates already show that Gatekeeper enforces).
-    full("constraints.gatekeeper.sh", "ratifyverification"),
-    full("policy.sigstore.dev", "clusterimagepolicies"),
-    full("config.ratify.deislabs.io", "verifiers"),
+    full(
+        "constraints.gatekeeper.sh",
+        "RatifyVerification",
+        "ratifyverification",
+    ),
+    full(
+        "policy.sigstore.dev",
+        "ClusterImagePolicy",
+        "clusterimagepolicies",
+    ),
+    full("config.ratify.deislabs.io", "Verifier", "verifiers"),
     // Secrets management and service meshes.
-    full("bitnami.com", "sealedsecrets"),
-    full("external-secrets.io", "externalsecrets"),
-    full("external-secrets.io", "secretstores"),
-    full("external-secrets.io", "clustersecretstores"),
-    full("secrets.hashicorp.com", "vaultdynamicsecrets"),
-    full("security.istio.io", "peerauthentications"),
-    full("security.istio.io", "authorizationpolicies"),
-    full("policy.linkerd.io", "servers"),
-    full("policy.linkerd.io", "authorizationpolicies"),
+    full("bitnami.com", "SealedSecret", "sealedsecrets"),
+    full("external-secrets.io", "ExternalSecret", "externalsecrets"),
+    full("external-secrets.io", "SecretStore", "secretstores"),
+    full(
+        "external-secrets.io",
+        "ClusterSecretStore",
+        "clustersecretstores",
+    ),
+    full(
+        "secrets.hashicorp.com",
+        "VaultDynamicSecret",
+        "vaultdynamicsecrets",
+    ),
+    full(
+        "security.istio.io",
+        "PeerAuthentication",
+        "peerauthentications",
+    ),
+    full(
+        "security.istio.io",
+        "AuthorizationPolicy",
+        "authorizationpolicies",
+    ),
+    full("policy.linkerd.io", "Server", "servers"),
+    full(
+        "policy.linkerd.io",
+        "AuthorizationPolicy",
+        "authorizationpolicies",
+    ),
     // Workload CRDs with pod templates, monitoring operators.
-    full("argoproj.io", "rollouts"),
-    full("apps.kruise.io", "clonesets"),
-    full("apps.kruise.io", "advancedstatefulsets"),
-    full("apps.openshift.io", "deploymentconfigs"),
-    full("monitoring.coreos.com", "prometheuses"),
-    full("grafana.integreatly.org", "grafanas"),
+    full("argoproj.io", "Rollout", "rollouts"),
+    full("apps.kruise.io", "CloneSet", "clonesets"),
+    full(
+        "apps.kruise.io",
+        "AdvancedStatefulSet",
+        "advancedstatefulsets",
+    ),
+    full("apps.openshift.io", "DeploymentConfig", "deploymentconfigs"),
+    full("monitoring.coreos.com", "Prometheus", "prometheuses"),
+    full("grafana.integreatly.org", "Grafana", "grafanas"),
 ];
 
 /// The groups the auditor needs discovery for.

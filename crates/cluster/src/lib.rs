@@ -2,8 +2,15 @@
 //! concurrency and retries, every resource the rules use (see [`kinds::WANTED`]); each object
 //! becomes one JSON input named `cluster:Kind/namespace/name`, so the same rules run as on files
 //! and findings point into the object as the API server returned it. Secrets are read as metadata
-//! and type only. Fail closed: a list that is forbidden or keeps failing becomes an
-//! [`Unavailable`] gap, and [`scan`] makes the rules that need it "not assessed" with the reason.
+//! and type only. Fail closed: a list that is forbidden, keeps failing or stops before its end
+//! (a continued page that fails, a repeated continue token, a page without items, time running
+//! out) becomes an [`Unavailable`] gap, and [`scan`] makes the rules that need it "not assessed"
+//! with the reason.
+//!
+//! Time is bounded: connecting by [`CONNECT_TIMEOUT`] (at most the request timeout), each
+//! request, its retries and their backoff included, by the timeout given to [`connect`], and the
+//! whole collection by [`Options::deadline`]. An API server that never answers fails the audit
+//! after the request timeout, with an error that says so.
 //!
 //! Cluster-only evidence is recorded in a synthetic `kubeharden.io/v1alpha1 ClusterConnection`
 //! object: the API endpoint and its addresses (rule 1) and, when asked, the answers of an
@@ -27,6 +34,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::time::Instant;
+
+/// The longest a TCP connection and TLS handshake may take (shorter when the request timeout
+/// is): a server that does not accept connections fails fast, and a retry gets its turn.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default bound of a whole collection ([`Options::deadline`]).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -53,8 +68,12 @@ pub struct Options {
     pub page_size: u32,
     /// Retries of a request answered 429 or 5xx, or failing in transport.
     pub retries: u32,
-    /// First backoff delay; doubled on each retry (capped at 5 s).
+    /// First backoff delay; doubled on each retry (capped at 5 s). Retries and their backoff
+    /// stay within the request's timeout and the deadline.
     pub backoff: Duration,
+    /// The whole collection (discovery, every page of every list, retries, the probe) ends by
+    /// then: lists not finished become gaps; discovery not finished is an error.
+    pub deadline: Duration,
     /// Send unauthenticated requests to `/version`, `/api`, `/apis`.
     pub probe_anonymous: bool,
     /// Progress on stderr.
@@ -69,6 +88,7 @@ impl Default for Options {
             page_size: 500,
             retries: 4,
             backoff: Duration::from_millis(200),
+            deadline: DEFAULT_DEADLINE,
             probe_anonymous: false,
             progress: false,
         }
@@ -82,11 +102,14 @@ pub struct Target {
     pub config: kube::Config,
     /// The kubeconfig context (or `in-cluster`).
     pub context: String,
+    /// The bound of each request, its retries and their backoff included.
+    pub timeout: Duration,
 }
 
 /// Connects as kubectl does: the given kubeconfig (else `$KUBECONFIG`, `~/.kube/config`, or the
 /// in-cluster service account), its current context unless one is named; exec credential plugins
-/// and client certificates are handled by kube-rs.
+/// and client certificates are handled by kube-rs. `timeout` bounds each request, its retries
+/// included; connecting is bounded by [`CONNECT_TIMEOUT`] (or `timeout`, if shorter).
 pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
@@ -125,8 +148,12 @@ pub async fn connect(
             (config, name)
         }
     };
-    config.connect_timeout = Some(timeout);
-    config.read_timeout = Some(timeout);
+    let timeout = timeout.max(Duration::from_millis(1));
+    config.connect_timeout = Some(timeout.min(CONNECT_TIMEOUT));
+    // Each request is bounded as a whole (`Reader::get`), which an idle-read timeout is not: a
+    // server dripping one byte at a time would reset it forever.
+    config.read_timeout = None;
+    config.write_timeout = None;
     // Retries are ours (429 and every 5xx, with backoff), not kube's (429/503/504 only).
     config.default_retry = false;
     let client = kube::Client::try_from(config.clone()).map_err(|e| Error::Unreachable {
@@ -137,6 +164,7 @@ pub async fn connect(
         client,
         config,
         context: name,
+        timeout,
     })
 }
 
@@ -207,16 +235,76 @@ impl Resource {
 
 /// Why a request finally failed.
 enum Failure {
-    Status { code: u16, message: String },
+    Status {
+        code: u16,
+        message: String,
+    },
+    /// No connection, or the connection failed (after the retries).
     Transport(String),
+    /// No answer within the request's timeout or before the collection's deadline.
+    Timeout(String),
+    /// An answer that is not a complete list: the list stopped before its end.
+    Invalid(String),
 }
 
 impl Failure {
     fn describe(&self) -> String {
         match self {
             Failure::Status { code, message } => format!("HTTP {code}: {message}"),
-            Failure::Transport(m) => m.clone(),
+            Failure::Transport(m) | Failure::Timeout(m) | Failure::Invalid(m) => m.clone(),
         }
+    }
+}
+
+/// A list that failed, and how far it had come.
+struct ListError {
+    failure: Failure,
+    /// Pages and objects read before it failed (thrown away: a partial list is not read).
+    pages: usize,
+    objects: usize,
+}
+
+impl ListError {
+    fn after<T>(failure: Failure, pages: usize, items: &[T]) -> ListError {
+        ListError {
+            failure,
+            pages,
+            objects: items.len(),
+        }
+    }
+}
+
+impl From<Failure> for ListError {
+    fn from(failure: Failure) -> ListError {
+        ListError {
+            failure,
+            pages: 0,
+            objects: 0,
+        }
+    }
+}
+
+/// An error with its causes (`client error (Connect): tcp connect error: Connection refused`).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
     }
 }
 
@@ -224,26 +312,90 @@ struct Reader<'a> {
     target: &'a Target,
     options: &'a Options,
     requests: AtomicUsize,
+    /// The end of the whole collection.
+    deadline: Instant,
 }
 
-impl Reader<'_> {
-    /// One request with retries on 429, 5xx and transport errors (exponential backoff).
+impl<'a> Reader<'a> {
+    fn new(target: &'a Target, options: &'a Options) -> Reader<'a> {
+        Reader {
+            target,
+            options,
+            requests: AtomicUsize::new(0),
+            deadline: Instant::now() + options.deadline,
+        }
+    }
+
+    /// One request with retries on 429, 5xx and transport errors (exponential backoff), all
+    /// within the request's timeout and the collection's deadline: an attempt that would outlive
+    /// either is cut, and no retry starts that could not finish its backoff in time.
     async fn get(&self, request: http::Request<Vec<u8>>) -> Result<String, Failure> {
-        let mut attempt = 0;
+        let what = format!("{} {}", request.method(), request.uri());
+        let timeout = self.target.timeout;
+        let own_end = Instant::now() + timeout;
+        let end = own_end.min(self.deadline);
+        let out_of_time = |attempts: u32, last: Option<&Failure>| {
+            let answer = if last.is_some() {
+                "successful answer"
+            } else {
+                "answer"
+            };
+            let why = if end < own_end {
+                format!(
+                    "no {answer} before the audit's deadline ({}) passed",
+                    seconds(self.options.deadline)
+                )
+            } else {
+                format!("no {answer} within {}", seconds(timeout))
+            };
+            let last = last
+                .map(|f| {
+                    let text = f.describe();
+                    let text = text.strip_prefix(&format!("{what}: ")).unwrap_or(&text);
+                    format!("; last: {text}")
+                })
+                .unwrap_or_default();
+            Failure::Timeout(format!(
+                "{what}: {why} ({attempts} attempt{}{last})",
+                if attempts == 1 { "" } else { "s" }
+            ))
+        };
+        let mut attempt: u32 = 0;
+        let mut last: Option<Failure> = None;
         loop {
+            if Instant::now() >= end {
+                return Err(out_of_time(attempt, last.as_ref()));
+            }
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.target.client.request_text(clone(&request)).await;
+            let result =
+                tokio::time::timeout_at(end, self.target.client.request_text(clone(&request)))
+                    .await;
             let failure = match result {
-                Ok(text) => return Ok(text),
-                Err(kube::Error::Api(status)) => Failure::Status {
+                Err(_) => return Err(out_of_time(attempt + 1, last.as_ref())),
+                Ok(Ok(text)) => return Ok(text),
+                Ok(Err(kube::Error::Api(status))) => Failure::Status {
                     code: status.code,
                     message: status.message.clone(),
                 },
-                Err(e) => Failure::Transport(e.to_string()),
+                Ok(Err(e)) => {
+                    let text = chain(&e);
+                    let connect = self.target.config.connect_timeout;
+                    let text = match connect {
+                        Some(t)
+                            if text.contains("(Connect)")
+                                && text.ends_with("deadline has elapsed") =>
+                        {
+                            format!("no connection within {}", seconds(t))
+                        }
+                        _ => text,
+                    };
+                    Failure::Transport(format!("{what}: {text}"))
+                }
             };
             let retriable = match &failure {
                 Failure::Status { code, .. } => *code == 429 || *code >= 500,
                 Failure::Transport(_) => true,
+                Failure::Timeout(_) | Failure::Invalid(_) => false,
             };
             if !retriable || attempt >= self.options.retries {
                 return Err(failure);
@@ -253,8 +405,12 @@ impl Reader<'_> {
                 .backoff
                 .saturating_mul(1 << attempt.min(10))
                 .min(Duration::from_secs(5));
+            if Instant::now() + delay >= end {
+                return Err(out_of_time(attempt + 1, Some(&failure)));
+            }
             tokio::time::sleep(delay).await;
             attempt += 1;
+            last = Some(failure);
         }
     }
 }
@@ -314,7 +470,7 @@ impl Reader<'_> {
                 server: self.server(),
                 context: self.target.context.clone(),
             }),
-            Failure::Transport(m) => Some(Error::Unreachable {
+            Failure::Transport(m) | Failure::Timeout(m) => Some(Error::Unreachable {
                 server: self.server(),
                 message: m.clone(),
             }),
@@ -380,7 +536,7 @@ impl Reader<'_> {
                     for w in kinds::WANTED.iter().filter(|w| w.group == group) {
                         gaps.push(Unavailable {
                             group: group.clone(),
-                            kind: w.plural.to_owned(),
+                            kind: w.kind.to_owned(),
                             resource: w.plural.to_owned(),
                             namespace: None,
                             reason: format!(
@@ -394,23 +550,55 @@ impl Reader<'_> {
                 }
             }
         }
+        // What every API server serves cannot be absent: left out of discovery (or not
+        // listable), it is a gap, not an empty list. CRDs and newer APIs may be absent.
+        for w in kinds::WANTED.iter().filter(|w| w.always) {
+            let discovered = found
+                .iter()
+                .any(|r| r.group == w.group && r.plural == w.plural);
+            let gap = gaps
+                .iter()
+                .any(|g| g.group == w.group && g.resource == w.plural);
+            if !discovered && !gap {
+                let name = if w.group.is_empty() {
+                    w.plural.to_owned()
+                } else {
+                    format!("{}.{}", w.plural, w.group)
+                };
+                gaps.push(Unavailable {
+                    group: w.group.to_owned(),
+                    kind: w.kind.to_owned(),
+                    resource: w.plural.to_owned(),
+                    namespace: None,
+                    reason: format!(
+                        "API discovery does not offer `list` on {name}, which every Kubernetes API server serves, so it could not be read"
+                    ),
+                    values_only: false,
+                });
+            }
+        }
         found.sort_by(|a, b| (&a.group, &a.plural).cmp(&(&b.group, &b.plural)));
         Ok(found)
     }
 
     /// Every page of one list; items with `apiVersion` and `kind` set (list items lack them).
+    /// All or nothing: a list that stops before its end (a continued page that fails or is not
+    /// found, a continue token repeated, a page without its items, a last page that says more
+    /// remain, time running out) is an error, never a shorter list.
     async fn list(
         &self,
         r: &Resource,
         namespace: Option<&str>,
         only_name: Option<&str>,
-    ) -> Result<Vec<(String, Arc<[u8]>)>, Failure> {
+    ) -> Result<Vec<(String, Arc<[u8]>)>, ListError> {
         let path = r.path(match r.how {
             How::ApiServerEndpoints => Some("default"),
             _ => namespace,
         });
         let mut items = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut pages = 0;
         let mut restarted = false;
         loop {
             let lp = ListParams {
@@ -438,49 +626,119 @@ impl Reader<'_> {
                 Err(Failure::Status { code: 410, .. }) if token.is_some() && !restarted => {
                     restarted = true;
                     token = None;
+                    seen.clear();
+                    pages = 0;
                     items.clear();
                     continue;
                 }
-                Err(f) => return Err(f),
-            };
-            let mut page: Value = serde_json::from_str(&text)
-                .map_err(|e| Failure::Transport(format!("invalid list response: {e}")))?;
-            match r.how {
-                How::SecretMetadata => {
-                    items.extend(secret_metadata(&mut page).iter().map(serialized))
+                // The resource was there for the first page: a later one cannot be "not found".
+                Err(Failure::Status { code: 404, message }) if token.is_some() => {
+                    return Err(ListError::after(
+                        Failure::Invalid(format!("a continued page was answered 404 ({message})")),
+                        pages,
+                        &items,
+                    ));
                 }
-                _ => {
-                    if let Some(list) = page.get_mut("items").and_then(Value::as_array_mut) {
-                        for mut item in list.drain(..) {
-                            if let Some(o) = item.as_object_mut() {
-                                o.insert("apiVersion".into(), r.api_version().into());
-                                o.insert("kind".into(), r.kind.clone().into());
-                                if let Some(m) =
-                                    o.get_mut("metadata").and_then(Value::as_object_mut)
-                                {
-                                    m.remove("managedFields");
-                                }
-                            }
-                            items.push(serialized(&item));
-                        }
-                    }
+                Err(f) => return Err(ListError::after(f, pages, &items)),
+            };
+            let mut page: Value = serde_json::from_str(&text).map_err(|e| {
+                ListError::after(
+                    Failure::Invalid(format!("invalid list response: {e}")),
+                    pages,
+                    &items,
+                )
+            })?;
+            let read = match r.how {
+                How::SecretMetadata => secret_metadata(&mut page),
+                _ => list_items(&mut page, r),
+            };
+            match read {
+                Ok(list) => items.extend(list.iter().map(serialized)),
+                Err(why) => {
+                    return Err(ListError::after(
+                        Failure::Invalid(format!("invalid list response: {why}")),
+                        pages,
+                        &items,
+                    ));
                 }
             }
+            pages += 1;
             token = page["metadata"]["continue"]
                 .as_str()
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned);
-            if token.is_none() {
-                return Ok(items);
+            match &token {
+                None => {
+                    // A last page that says more remain: the server stopped the list early.
+                    let remaining = page["metadata"]["remainingItemCount"].as_i64().unwrap_or(0);
+                    if remaining > 0 {
+                        return Err(ListError::after(
+                            Failure::Invalid(format!(
+                                "the last page gives no continue token but says {remaining} more objects remain"
+                            )),
+                            pages,
+                            &items,
+                        ));
+                    }
+                    return Ok(items);
+                }
+                Some(t) if !seen.insert(t.clone()) => {
+                    return Err(ListError::after(
+                        Failure::Invalid(
+                            "the server returned an earlier page's continue token again (the list would never end)"
+                                .into(),
+                        ),
+                        pages,
+                        &items,
+                    ));
+                }
+                Some(_) => {}
             }
         }
     }
 }
 
+/// The items of a list page, each stamped with `apiVersion` and `kind` and without
+/// `managedFields`. A page without an `items` array, or with an item that is not an object with
+/// a name, is not a list.
+fn list_items(page: &mut Value, r: &Resource) -> Result<Vec<Value>, String> {
+    let Some(list) = page.get_mut("items").and_then(Value::as_array_mut) else {
+        return Err(match page["kind"].as_str() {
+            Some(kind) => format!("a `{kind}` without an `items` list"),
+            None => "no `items` list".into(),
+        });
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for mut item in list.drain(..) {
+        let Some(o) = item.as_object_mut() else {
+            return Err("an item that is not an object".into());
+        };
+        if !o
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .is_some_and(Value::is_string)
+        {
+            return Err("an item without `metadata.name`".into());
+        }
+        o.insert("apiVersion".into(), r.api_version().into());
+        o.insert("kind".into(), r.kind.clone().into());
+        if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("managedFields");
+        }
+        out.push(item);
+    }
+    Ok(out)
+}
+
 /// Secrets from a metadata Table: `{apiVersion, kind, metadata, type}`, never `data`. A server
 /// that ignores the Table request and sends whole Secrets has their values dropped here, unread.
-fn secret_metadata(page: &mut Value) -> Vec<Value> {
+/// A page that is neither a Table with rows nor a list with items, or a row or item without a
+/// name, is not a list.
+fn secret_metadata(page: &mut Value) -> Result<Vec<Value>, String> {
     let secret = |metadata: Value, kind: Option<Value>| {
+        if !metadata.get("name").is_some_and(Value::is_string) {
+            return Err("a Secret without `metadata.name`".to_owned());
+        }
         let mut metadata = metadata;
         if let Some(m) = metadata.as_object_mut() {
             m.remove("managedFields");
@@ -489,26 +747,28 @@ fn secret_metadata(page: &mut Value) -> Vec<Value> {
         if let Some(t) = kind.filter(|t| t.is_string()) {
             o["type"] = t;
         }
-        o
+        Ok(o)
     };
     if page["kind"] == "Table" {
         let type_column = page["columnDefinitions"]
             .as_array()
             .and_then(|c| c.iter().position(|c| c["name"] == "Type"));
-        let rows = page["rows"].as_array_mut().map(std::mem::take);
+        let Some(rows) = page["rows"].as_array_mut().map(std::mem::take) else {
+            return Err("a `Table` without `rows`".into());
+        };
         return rows
             .into_iter()
-            .flatten()
             .map(|mut row| {
                 let kind = type_column.map(|i| row["cells"][i].take());
                 secret(row["object"]["metadata"].take(), kind)
             })
             .collect();
     }
-    let items = page["items"].as_array_mut().map(std::mem::take);
+    let Some(items) = page["items"].as_array_mut().map(std::mem::take) else {
+        return Err("neither a `Table` with `rows` nor a list with `items`".into());
+    };
     items
         .into_iter()
-        .flatten()
         .map(|mut item| {
             let kind = item.get_mut("type").map(Value::take);
             secret(item["metadata"].take(), kind)
@@ -516,13 +776,22 @@ fn secret_metadata(page: &mut Value) -> Vec<Value> {
         .collect()
 }
 
-fn gap_for(r: &Resource, namespace: Option<&str>, failure: &Failure) -> Unavailable {
+fn gap_for(r: &Resource, namespace: Option<&str>, error: &ListError) -> Unavailable {
+    let failure = &error.failure;
     let scope = match namespace {
         Some(ns) if r.namespaced => format!("in namespace `{ns}`"),
         _ if r.namespaced => "in all namespaces".to_owned(),
         _ => "(cluster-scoped)".to_owned(),
     };
     let reason = match failure {
+        _ if error.pages > 0 => format!(
+            "listing {} {scope} stopped after {} page{} ({} objects, not used: a partial list is not read): {}",
+            r.rbac_name(),
+            error.pages,
+            if error.pages == 1 { "" } else { "s" },
+            error.objects,
+            failure.describe()
+        ),
         Failure::Status { code: 403, message } => format!(
             "listing {} {scope} is forbidden (403): grant `list` on `{}` in API group \"{}\" ({}); the server said: {message}",
             r.rbac_name(),
@@ -534,15 +803,29 @@ fn gap_for(r: &Resource, namespace: Option<&str>, failure: &Failure) -> Unavaila
                 "deploy/rbac/clusterrole.yaml"
             }
         ),
-        other => format!(
+        Failure::Status { code: 404, message } => format!(
+            "listing {} {scope} was answered 404 although every Kubernetes API server serves it: {message}",
+            r.rbac_name()
+        ),
+        Failure::Status { .. } | Failure::Transport(_) => format!(
             "listing {} {scope} failed after retries: {}",
             r.rbac_name(),
-            other.describe()
+            failure.describe()
+        ),
+        Failure::Timeout(_) | Failure::Invalid(_) => format!(
+            "listing {} {scope} failed: {}",
+            r.rbac_name(),
+            failure.describe()
         ),
     };
+    // The kind as the auditor knows it, not as the server named it.
+    let kind = kinds::WANTED
+        .iter()
+        .find(|w| w.group == r.group && w.plural == r.plural)
+        .map_or_else(|| r.kind.clone(), |w| w.kind.to_owned());
     Unavailable {
         group: r.group.clone(),
-        kind: r.kind.clone(),
+        kind,
         resource: r.plural.clone(),
         namespace: namespace.map(str::to_owned),
         reason,
@@ -550,8 +833,9 @@ fn gap_for(r: &Resource, namespace: Option<&str>, failure: &Failure) -> Unavaila
     }
 }
 
-/// The API endpoint of the target and the addresses it resolves to.
-async fn endpoint_addresses(uri: &http::Uri) -> Vec<String> {
+/// The API endpoint of the target and the addresses it resolves to (none when the name does not
+/// resolve within `timeout`).
+async fn endpoint_addresses(uri: &http::Uri, timeout: Duration) -> Vec<String> {
     let host = uri
         .host()
         .unwrap_or("")
@@ -560,8 +844,10 @@ async fn endpoint_addresses(uri: &http::Uri) -> Vec<String> {
         return vec![ip.to_string()];
     }
     let port = uri.port_u16().unwrap_or(443);
-    let mut out: Vec<String> = tokio::net::lookup_host((host, port))
+    let mut out: Vec<String> = tokio::time::timeout(timeout, tokio::net::lookup_host((host, port)))
         .await
+        .ok()
+        .and_then(Result::ok)
         .map(|addrs| addrs.map(|a| a.ip().to_string()).collect())
         .unwrap_or_default();
     out.sort();
@@ -570,21 +856,31 @@ async fn endpoint_addresses(uri: &http::Uri) -> Vec<String> {
 }
 
 /// Unauthenticated GETs of `/version`, `/api`, `/apis`: the same endpoint and TLS trust, no
-/// credentials of any kind. Each answer's status code (0 when unreachable).
-async fn probe_anonymous(target: &Target) -> Vec<(String, u16)> {
+/// credentials of any kind. Each answer's status code, or why there was none (each request
+/// bounded by the request timeout and the deadline).
+async fn probe_anonymous(target: &Target, deadline: Instant) -> Vec<(String, Result<u16, String>)> {
     let mut config = target.config.clone();
     config.auth_info = Default::default();
     config.headers.clear();
     config.default_retry = false;
-    let Ok(client) = kube::Client::try_from(config) else {
-        return Vec::new();
+    let client = match kube::Client::try_from(config) {
+        Ok(c) => c,
+        Err(e) => {
+            return ["/version", "/api", "/apis"]
+                .iter()
+                .map(|p| (p.to_string(), Err(chain(&e))))
+                .collect();
+        }
     };
     let mut out = Vec::new();
     for path in ["/version", "/api", "/apis"] {
-        let code = match client.request_text(get_request(path)).await {
-            Ok(_) => 200,
-            Err(kube::Error::Api(s)) => s.code,
-            Err(_) => 0,
+        let end = (Instant::now() + target.timeout).min(deadline);
+        let code = match tokio::time::timeout_at(end, client.request_text(get_request(path))).await
+        {
+            Ok(Ok(_)) => Ok(200),
+            Ok(Err(kube::Error::Api(s))) => Ok(s.code),
+            Ok(Err(e)) => Err(chain(&e)),
+            Err(_) => Err(format!("no answer within {}", seconds(target.timeout))),
         };
         out.push((path.to_owned(), code));
     }
@@ -609,11 +905,7 @@ fn object_name(item: &Value) -> String {
 
 /// Reads the cluster.
 pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Error> {
-    let reader = Reader {
-        target,
-        options,
-        requests: AtomicUsize::new(0),
-    };
+    let reader = Reader::new(target, options);
     let mut unavailable = Vec::new();
     let resources = reader.discover(&mut unavailable).await?;
 
@@ -681,13 +973,20 @@ pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Err
                     });
                 }
             }
-            // A resource deleted between discovery and list (a CRD uninstalled): nothing to read.
-            Err(Failure::Status { code: 404, .. }) => {}
-            Err(f) => {
-                if let Failure::Status { code: 401, .. } = f {
-                    return Err(reader.fatal(&f).expect("401 is fatal"));
+            // A custom resource deleted between discovery and the list (its CRD uninstalled):
+            // nothing to read. What every API server serves cannot be "not found".
+            Err(ListError {
+                failure: Failure::Status { code: 404, .. },
+                pages: 0,
+                ..
+            }) if !kinds::WANTED
+                .iter()
+                .any(|w| w.always && w.group == r.group && w.plural == r.plural) => {}
+            Err(e) => {
+                if let Failure::Status { code: 401, .. } = e.failure {
+                    return Err(reader.fatal(&e.failure).expect("401 is fatal"));
                 }
-                unavailable.push(gap_for(r, ns, &f));
+                unavailable.push(gap_for(r, ns, &e));
             }
         }
     }
@@ -699,16 +998,34 @@ pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Err
         "kind": "ClusterConnection",
         "metadata": {"name": target.context},
         "server": snapshot.server,
-        "addresses": endpoint_addresses(&target.config.cluster_url).await,
+        "addresses": endpoint_addresses(&target.config.cluster_url, target.timeout).await,
         // The namespaces read (empty: all): only an audit of kube-system is a whole cluster.
         "namespaces": options.namespaces,
     });
     if options.probe_anonymous {
-        let probes: Vec<Value> = probe_anonymous(target)
-            .await
-            .into_iter()
-            .map(|(path, status)| json!({"path": path, "status": status}))
-            .collect();
+        let mut probes: Vec<Value> = Vec::new();
+        let mut unanswered: Vec<String> = Vec::new();
+        for (path, status) in probe_anonymous(target, reader.deadline).await {
+            match status {
+                Ok(status) => probes.push(json!({"path": path, "status": status})),
+                Err(why) => unanswered.push(format!("{path}: {why}")),
+            }
+        }
+        // A probe without an answer says nothing about anonymous access: a gap, not a pass.
+        if !unanswered.is_empty() {
+            let (group, kind) = gaps::ANONYMOUS_PROBE;
+            unavailable.push(Unavailable {
+                group: group.to_owned(),
+                kind: kind.to_owned(),
+                resource: "anonymous-probe".into(),
+                namespace: None,
+                reason: format!(
+                    "the unauthenticated probe got no answer, so whether the API server answers anonymous requests is unknown: {}",
+                    unanswered.join("; ")
+                ),
+                values_only: false,
+            });
+        }
         connection["anonymousProbe"] = Value::Array(probes);
     }
     snapshot.inputs.push(Input::Bytes {
@@ -761,11 +1078,7 @@ pub async fn apply_policy_reports(
     options: &Options,
     reports: &[Value],
 ) -> Result<usize, String> {
-    let reader = Reader {
-        target,
-        options,
-        requests: AtomicUsize::new(0),
-    };
+    let reader = Reader::new(target, options);
     let mut applied = 0;
     for report in reports {
         let (Some(kind), Some(name)) =

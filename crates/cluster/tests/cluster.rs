@@ -291,7 +291,7 @@ async fn forbidden_lists_fail_closed_and_server_errors_are_retried() {
             ("".into(), "pods".into()),
             ("apps".into(), "deployments".into()),
         ],
-        anonymous: false,
+        ..Faults::default()
     };
     let served = serve(objects, faults, false).await;
     let snapshot = read(&served, &options()).await;

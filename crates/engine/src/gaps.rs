@@ -41,6 +41,11 @@ impl Unavailable {
     }
 }
 
+/// `(group, kind)` of the gap a live source reports when its unauthenticated probe of the API
+/// server got no answer (so whether the server answers anonymous requests is unknown).
+pub const ANONYMOUS_PROBE: (&str, &str) = ("kubeharden.io", "AnonymousProbe");
+
+/// Kinds with a pod template (what `Workload`s are made of).
 const WORKLOAD_KINDS: &[&str] = &[
     "Pod",
     "PodTemplate",
@@ -57,9 +62,33 @@ const WORKLOAD_KINDS: &[&str] = &[
     "DeploymentConfig",
 ];
 
-/// The evidence that objects of a kind provide (what becomes missing when they cannot be read).
+/// The evidence that objects of a kind provide: what becomes unreadable when they cannot be
+/// read (a 403, a list that failed or stopped before its end). Audited against what each rule
+/// reads (the rule's `evidence` must name something its every input kind feeds):
+///
+/// - every kind: [`Evidence::Manifests`] — `credential-in-config-data` reads the annotations of
+///   every object, `legacy-service-account-token` and `secret-values-in-manifest` read Secrets,
+///   `external-secret-refresh` ExternalSecrets;
+/// - workloads: the pod-template rules, the cross-object rules over `Workload`s (network
+///   selection, default deny, image verification, the default ServiceAccount), and the platform
+///   components recognised by image (runtime detector, metrics, dashboards, kube-bench, image
+///   scanner, secrets manager); Pods also carry the control plane's flags (mirror Pods);
+/// - Namespaces: Pod Security labels, the namespaces of default-deny and network selection, and
+///   the namespace labels image verifiers select on;
+/// - ServiceAccounts: their `automountServiceAccountToken` (read by
+///   `workload-uses-default-service-account`, which needs [`Evidence::ServiceAccounts`]) and the RBAC model;
+/// - Secrets: their ages and values;
+/// - Nodes: runtime detector coverage (taints);
+/// - the `kubernetes` EndpointSlice: the API endpoint;
+/// - NetworkPolicies and CNI policies, admission control objects, operator resources of
+///   monitoring, dashboards and secrets managers: their own evidence;
+/// - [`ANONYMOUS_PROBE`] (not an object: the unauthenticated probe of `kubeharden cluster
+///   --probe-anonymous`, when a request of it got no answer): [`Evidence::AnonymousProbe`] only.
 pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
-    let mut out = Vec::new();
+    if (group, kind) == ANONYMOUS_PROBE {
+        return vec![Evidence::AnonymousProbe];
+    }
+    let mut out = vec![Evidence::Manifests];
     if WORKLOAD_KINDS.contains(&kind) {
         out.extend([
             Evidence::PodTemplates,
@@ -74,13 +103,24 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
         ]);
         if kind == "Pod" {
             // The control plane's mirror Pods carry the component flags.
-            out.extend([Evidence::ApiServerFlags, Evidence::ControlPlaneFlags]);
+            out.extend([
+                Evidence::ApiServerFlags,
+                Evidence::ControlPlaneFlags,
+                Evidence::ControllerManagerOrSchedulerFlags,
+            ]);
         }
     }
     match (group, kind) {
-        ("", "Namespace") => out.extend([Evidence::Namespaces, Evidence::WorkloadsAndPolicies]),
-        ("", "ServiceAccount") | ("rbac.authorization.k8s.io", _) => out.push(Evidence::Rbac),
-        ("", "Secret") => out.push(Evidence::SecretAges),
+        ("", "Namespace") => out.extend([
+            Evidence::Namespaces,
+            Evidence::WorkloadsAndPolicies,
+            // `namespace-outside-image-verification`: verifiers select namespaces by label.
+            Evidence::AdmissionControl,
+        ]),
+        ("", "ServiceAccount") | ("rbac.authorization.k8s.io", _) => {
+            out.extend([Evidence::Rbac, Evidence::ServiceAccounts])
+        }
+        ("", "Secret") => out.extend([Evidence::SecretAges, Evidence::SecretValues]),
         ("", "Node") => out.extend([Evidence::ClusterWorkloads, Evidence::RuntimeDetector]),
         ("", "Endpoints") | ("discovery.k8s.io", "EndpointSlice") => {
             out.push(Evidence::ApiEndpoint)
@@ -229,5 +269,325 @@ mod tests {
                 .iter()
                 .any(|d| d.origin == "cluster:networkpolicies.networking.k8s.io")
         );
+    }
+
+    /// What each rule reads from a cluster, kind by kind: every one of those kinds, unreadable,
+    /// must make the rule not assessed (feed some evidence the rule needs). Every cross-object
+    /// rule is listed, so a new one needs its line here.
+    const READS: &[(&str, &[(&str, &str)])] = &[
+        // Cross-object rules.
+        (
+            "cis-benchmark-not-scheduled",
+            &[("batch", "CronJob"), ("batch", "Job"), ("", "Pod")],
+        ),
+        (
+            "metrics-monitoring-missing",
+            &[
+                ("apps", "Deployment"),
+                ("apps", "StatefulSet"),
+                ("", "Pod"),
+                ("monitoring.coreos.com", "Prometheus"),
+            ],
+        ),
+        (
+            "dashboards-missing",
+            &[
+                ("apps", "Deployment"),
+                ("grafana.integreatly.org", "Grafana"),
+            ],
+        ),
+        (
+            "image-scanning-in-cluster-missing",
+            &[("apps", "Deployment"), ("", "Pod")],
+        ),
+        (
+            "runtime-detection-missing",
+            &[("apps", "DaemonSet"), ("", "Pod"), ("", "Node")],
+        ),
+        (
+            "secrets-manager-missing",
+            &[
+                ("apps", "Deployment"),
+                ("apps", "StatefulSet"),
+                ("secrets.hashicorp.com", "VaultDynamicSecret"),
+            ],
+        ),
+        // Node files and kubelet configuration come from `kubeharden node`, not from a cluster.
+        ("node-file-permissions", &[]),
+        ("kubelet-authorization-always-allow", &[]),
+        ("kubelet-anonymous-auth", &[]),
+        ("kubelet-read-only-port", &[]),
+        ("cis-control-plane-check", &[("", "Pod")]),
+        (
+            "egress-to-any-destination",
+            &[
+                ("networking.k8s.io", "NetworkPolicy"),
+                ("cilium.io", "CiliumNetworkPolicy"),
+                ("crd.projectcalico.org", "GlobalNetworkPolicy"),
+            ],
+        ),
+        (
+            "dns-egress-unrestricted",
+            &[("networking.k8s.io", "NetworkPolicy")],
+        ),
+        (
+            "workload-not-selected-by-network-policy",
+            &[
+                ("apps", "Deployment"),
+                ("", "Pod"),
+                ("", "Namespace"),
+                ("networking.k8s.io", "NetworkPolicy"),
+                ("policy.networking.k8s.io", "AdminNetworkPolicy"),
+            ],
+        ),
+        (
+            "namespace-missing-default-deny-ingress",
+            &[
+                ("apps", "Deployment"),
+                ("", "Namespace"),
+                ("networking.k8s.io", "NetworkPolicy"),
+                ("cilium.io", "CiliumClusterwideNetworkPolicy"),
+            ],
+        ),
+        (
+            "namespace-missing-default-deny-egress",
+            &[
+                ("apps", "Deployment"),
+                ("", "Namespace"),
+                ("networking.k8s.io", "NetworkPolicy"),
+                ("projectcalico.org", "NetworkPolicy"),
+            ],
+        ),
+        (
+            "network-policy-selects-nothing",
+            &[
+                ("apps", "Deployment"),
+                ("", "Pod"),
+                ("networking.k8s.io", "NetworkPolicy"),
+            ],
+        ),
+        (
+            "human-bound-to-cluster-admin",
+            &[
+                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+                ("rbac.authorization.k8s.io", "ClusterRole"),
+            ],
+        ),
+        (
+            "rbac-wildcard-permissions",
+            &[
+                ("rbac.authorization.k8s.io", "Role"),
+                ("rbac.authorization.k8s.io", "ClusterRole"),
+            ],
+        ),
+        (
+            "service-account-risky-permissions",
+            &[
+                ("rbac.authorization.k8s.io", "RoleBinding"),
+                ("rbac.authorization.k8s.io", "ClusterRole"),
+                ("", "ServiceAccount"),
+            ],
+        ),
+        (
+            "role-binding-to-missing-role",
+            &[
+                ("rbac.authorization.k8s.io", "RoleBinding"),
+                ("rbac.authorization.k8s.io", "Role"),
+                ("rbac.authorization.k8s.io", "ClusterRole"),
+            ],
+        ),
+        (
+            "anonymous-or-unauthenticated-binding",
+            &[
+                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+                ("rbac.authorization.k8s.io", "ClusterRole"),
+            ],
+        ),
+        (
+            "break-glass-account-count",
+            &[("rbac.authorization.k8s.io", "ClusterRoleBinding")],
+        ),
+        // The pod's and the `default` ServiceAccount's automountServiceAccountToken, and the
+        // ServiceAccount's grants.
+        (
+            "workload-uses-default-service-account",
+            &[
+                ("apps", "Deployment"),
+                ("", "Pod"),
+                ("batch", "CronJob"),
+                ("", "ServiceAccount"),
+                ("rbac.authorization.k8s.io", "RoleBinding"),
+            ],
+        ),
+        (
+            "image-signature-not-enforced",
+            &[
+                ("apps", "Deployment"),
+                ("", "Pod"),
+                ("kyverno.io", "ClusterPolicy"),
+                ("policy.sigstore.dev", "ClusterImagePolicy"),
+                (
+                    "admissionregistration.k8s.io",
+                    "ValidatingWebhookConfiguration",
+                ),
+            ],
+        ),
+        // Verifiers select namespaces by their labels.
+        (
+            "namespace-outside-image-verification",
+            &[
+                ("apps", "Deployment"),
+                ("", "Namespace"),
+                ("kyverno.io", "ClusterPolicy"),
+                ("constraints.gatekeeper.sh", "RatifyVerification"),
+            ],
+        ),
+        // Per-object rules a cluster audit feeds from a few kinds.
+        ("secret-values-in-manifest", &[("", "Secret")]),
+        ("secret-not-rotated", &[("", "Secret")]),
+        ("legacy-service-account-token", &[("", "Secret")]),
+        (
+            "external-secret-not-refreshed",
+            &[("external-secrets.io", "ExternalSecret")],
+        ),
+        // ConfigMap data, and the annotations of every object.
+        (
+            "credential-in-config-data",
+            &[
+                ("", "ConfigMap"),
+                ("apps", "Deployment"),
+                ("", "Secret"),
+                ("networking.k8s.io", "NetworkPolicy"),
+            ],
+        ),
+        (
+            "apiserver-endpoint-public",
+            &[("discovery.k8s.io", "EndpointSlice")],
+        ),
+        ("apiserver-anonymous-auth", &[("", "Pod")]),
+        ("control-plane-component-not-localhost", &[("", "Pod")]),
+        ("namespace-pss-not-restricted", &[("", "Namespace")]),
+        (
+            "workload-violates-namespace-pss",
+            &[("", "Namespace"), ("apps", "Deployment")],
+        ),
+        (
+            "container-privileged",
+            &[
+                ("", "Pod"),
+                ("apps", "Deployment"),
+                ("apps", "DaemonSet"),
+                ("batch", "CronJob"),
+                ("argoproj.io", "Rollout"),
+            ],
+        ),
+    ];
+
+    #[test]
+    fn every_kind_a_rule_reads_takes_it_out_of_the_assessment_when_unreadable() {
+        for (id, kinds) in READS {
+            let rule = crate::rules::find(id).unwrap_or_else(|| panic!("no rule {id}"));
+            for (group, kind) in *kinds {
+                let fed = evidence_fed_by(group, kind);
+                assert!(
+                    rule.evidence.iter().any(|e| fed.contains(e)),
+                    "{id} reads {group}/{kind}, which feeds {fed:?}, none of {:?}",
+                    rule.evidence
+                );
+            }
+        }
+        for rule in crate::rules::all() {
+            if matches!(rule.check, Check::Inventory(..)) {
+                assert!(
+                    READS.iter().any(|(id, _)| *id == rule.id),
+                    "cross-object rule {} is missing from READS: say which kinds it reads",
+                    rule.id
+                );
+            }
+        }
+        // The probe is not an object: it feeds its own evidence only.
+        let (group, kind) = ANONYMOUS_PROBE;
+        assert_eq!(evidence_fed_by(group, kind), [Evidence::AnonymousProbe]);
+    }
+
+    fn gap(group: &str, kind: &str, resource: &str, reason: &str) -> Unavailable {
+        Unavailable {
+            group: group.into(),
+            kind: kind.into(),
+            resource: resource.into(),
+            namespace: None,
+            reason: reason.into(),
+            values_only: false,
+        }
+    }
+
+    fn finished(text: &str, gaps: &[Unavailable]) -> Report {
+        let inputs = [Input::Bytes {
+            name: "x".into(),
+            bytes: text.as_bytes().into(),
+        }];
+        let how = crate::finish::Finish {
+            gaps,
+            ..crate::finish::Finish::default()
+        };
+        crate::finish::finish(scan(&inputs, crate::rules::all()), &how).0
+    }
+
+    fn section(report: &Report, n: u8) -> &crate::report::SectionScore {
+        report
+            .scorecard
+            .iter()
+            .find(|s| s.section == crate::rules::Section::Rule(n))
+            .unwrap()
+    }
+
+    /// A cluster whose ServiceAccounts could not be read (forbidden, or the list stopped
+    /// before its end): the `default` ServiceAccount may well mount no token, so the rule that
+    /// says it does is not assessed and its findings are withheld.
+    #[test]
+    fn unreadable_service_accounts_withdraw_the_default_service_account_rule() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: nginx}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: []\n";
+        let id = "workload-uses-default-service-account";
+        let report = finished(text, &[]);
+        assert!(report.findings.iter().any(|f| f.rule == id));
+        let reason = "listing serviceaccounts in all namespaces stopped after 1 page (500 objects, not used: a partial list is not read): HTTP 500: etcd timeout";
+        let gaps = [gap("", "ServiceAccount", "serviceaccounts", reason)];
+        let report = finished(text, &gaps);
+        assert!(!report.findings.iter().any(|f| f.rule == id));
+        let s2 = section(&report, 2);
+        assert!(!s2.assessed.contains(&id), "{s2:?}");
+        assert!(s2.missing.contains(&format!("{id}: {reason}")), "{s2:?}");
+        // Per-object findings on the Deployment that was read stay.
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.rule == "container-capabilities-not-dropped")
+        );
+    }
+
+    /// Forbidden Secrets: their values, ages and legacy tokens are not assessed (the values
+    /// are not "read as metadata only": they were not read at all).
+    #[test]
+    fn forbidden_secrets_take_the_secret_rules_out_of_the_assessment() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {mode: fast}\n";
+        let before = finished(text, &[]);
+        assert!(
+            section(&before, 14)
+                .assessed
+                .contains(&"secret-values-in-manifest")
+        );
+        let reason =
+            "listing secrets in all namespaces is forbidden (403): grant `list` on `secrets`";
+        let report = finished(text, &[gap("", "Secret", "secrets", reason)]);
+        let s14 = section(&report, 14);
+        for id in ["secret-values-in-manifest", "credential-in-config-data"] {
+            assert!(!s14.assessed.contains(&id), "{id}: {s14:?}");
+            assert!(s14.missing.contains(&format!("{id}: {reason}")), "{s14:?}");
+        }
+        let s15 = section(&report, 15);
+        for id in ["legacy-service-account-token", "secret-not-rotated"] {
+            assert!(!s15.assessed.contains(&id), "{id}: {s15:?}");
+        }
     }
 }

@@ -139,6 +139,7 @@ pub fn satisfied(evidence: Evidence, summary: &InputSummary) -> bool {
         Evidence::AuditLog => found.has(Found::AuditLog),
         Evidence::RbacUsage => found.has(Found::RbacUsage),
         Evidence::AdmissionControl => found.has(Found::AdmissionControl),
+        Evidence::ServiceAccounts => summary.pod_templates > 0,
         Evidence::Rbac => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
             .iter()
             .any(|k| has_kind(k)),

@@ -455,3 +455,133 @@ fn errors_at_the_end_of_the_input_name_its_last_line() {
         );
     }
 }
+
+#[test]
+fn many_labels_and_annotations_are_read_in_linear_time() {
+    // Reading them was quadratic (the effective entries of a mapping): 10 s for 80,000 labels.
+    let mut text = String::from("apiVersion: v1\nkind: Pod\nmetadata:\n  name: many\n  labels:\n");
+    for i in 0..80_000 {
+        text.push_str(&format!("    l{i}: v\n"));
+    }
+    text.push_str("  annotations:\n");
+    for i in 0..36_000 {
+        text.push_str(&format!("    example.com/a{i}: v\n"));
+    }
+    text.push_str("  labels: {app: last}\n");
+    text.push_str(
+        "spec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n",
+    );
+    let report = scan("many.yaml", &text);
+    // The second `labels` wins, as in Kubernetes, and is reported.
+    expect_one(
+        &report,
+        DiagLevel::Warning,
+        "many.yaml",
+        116_007,
+        "duplicate key `labels`",
+    );
+    no_errors(&report);
+    assert_eq!(findings(&report, "container-privileged").len(), 1);
+}
+
+#[test]
+fn a_document_of_millions_of_tiny_nodes_is_refused_by_the_memory_limit() {
+    // 1.9 million one-character items: 3.8 MB of text, but 167 MB of nodes (789 MB before the
+    // limit and the smaller nodes). The limit is crossed while the list is read, at its line;
+    // the other documents of the file are scanned.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: [");
+    text.push_str(&"1,".repeat(1_900_000));
+    text.push_str("]\n---\n");
+    text.push_str(&pod("      privileged: true\n"));
+    let report = scan("big.yaml", &text);
+    expect_one(
+        &report,
+        DiagLevel::Error,
+        "big.yaml",
+        4,
+        "document exceeds the memory limit: this input's documents would need more than 90 MiB \
+         (16 bytes per byte of its 38",
+    );
+    assert_eq!(report.summary.objects, 1);
+    assert_eq!(findings(&report, "container-privileged").len(), 1);
+}
+
+#[test]
+fn aliases_of_a_long_string_count_its_length() {
+    // 60 aliases of a 1 MB string are 60 nodes but 60 MB: refused, where the alias is.
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: m}}\nx: &a {}\ndata:\n{}",
+        "x".repeat(1 << 20),
+        (0..60).map(|i| format!("  k{i}: *a\n")).collect::<String>()
+    );
+    let report = scan("aliases.yaml", &text);
+    let errors = diags(&report, DiagLevel::Error);
+    assert_eq!(errors.len(), 1, "{:#?}", report.diagnostics);
+    assert_eq!(errors[0].origin, "aliases.yaml");
+    assert!(
+        (20..=65).contains(&errors[0].line.unwrap()),
+        "{:?}",
+        errors[0]
+    );
+    assert!(
+        errors[0]
+            .message
+            .starts_with("document exceeds the memory limit through aliases (alias bomb?)"),
+        "{:?}",
+        errors[0]
+    );
+    // A few are fine.
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: m}}\nx: &a {}\ndata: {{a: *a, b: *a}}\n",
+        "x".repeat(1 << 20)
+    );
+    no_errors(&scan("two-aliases.yaml", &text));
+}
+
+#[test]
+fn json_is_read_as_kubectl_reads_it() {
+    const POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"ops"},"spec":{"containers":[{"name":"c","image":"x:1","securityContext":{"privileged":true}}]}}"#;
+    const CM: &str =
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b","namespace":"ops"}}"#;
+    // Two objects one after the other, on one line or not.
+    for text in [
+        format!("{POD}{CM}\n"),
+        format!("{CM}\n{POD}"),
+        format!("{CM} {POD}"),
+    ] {
+        let report = scan("two.json", &text);
+        no_errors(&report);
+        assert_eq!(report.summary.objects, 2, "{text}");
+        let f = findings(&report, "container-privileged");
+        assert_eq!(f.len(), 1);
+        let line = text.lines().position(|l| l.contains("\"Pod\"")).unwrap() as u32 + 1;
+        let col = text
+            .lines()
+            .nth(line as usize - 1)
+            .unwrap()
+            .find("\"privileged\"")
+            .unwrap()
+            + 1;
+        assert_eq!(
+            (f[0].location.line, f[0].location.column),
+            (line, col as u32),
+            "{text}"
+        );
+    }
+    // Tabs after colons and in indentation (YAML forbids tabs in indentation, JSON does not).
+    let text = "{\n\t\"apiVersion\":\t\"v1\",\n\t\"kind\":\t\"Pod\",\n\t\"metadata\":\t{\"name\":\t\"a\"},\n\t\"spec\":\t{\n\t\t\"containers\":\t[{\"name\": \"c\", \"image\": \"x:1\",\n\t\t\t\"securityContext\":\t{\"privileged\":\ttrue}}]\n\t}\n}\n";
+    let report = scan("tabs.json", text);
+    no_errors(&report);
+    let f = findings(&report, "container-privileged");
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].location.line, f[0].location.column), (7, 24));
+    // What is not JSON is read as YAML, as before (flow YAML, or broken JSON with its error).
+    let report = scan(
+        "flow.json",
+        "{apiVersion: v1, kind: ConfigMap, metadata: {name: c}}",
+    );
+    no_errors(&report);
+    assert_eq!(report.summary.objects, 1);
+    let report = scan("broken.json", &format!("{POD}{{\"apiVersion\":"));
+    expect_one(&report, DiagLevel::Error, "broken.json", 1, "invalid YAML");
+}

@@ -146,6 +146,16 @@ pub fn load_bytes_where(name: &str, bytes: Vec<u8>, keep: &dyn Fn(&str) -> bool)
     let docs = yaml::parse_stream_where(&source.text, keep);
     for (doc_index, doc) in docs.into_iter().enumerate() {
         match doc {
+            // A limit (`document has more than 2000000 nodes`, `document exceeds the memory
+            // limit…`): the document is well-formed, only too large.
+            Err(e) if e.message.starts_with("document ") => {
+                out.diagnostics.push(Diagnostic::new(
+                    DiagLevel::Error,
+                    name,
+                    Some(e.pos),
+                    e.message,
+                ));
+            }
             Err(e) => {
                 let mut message = format!("invalid YAML: {}", e.message);
                 let line_text = source.line(e.pos.line).unwrap_or("");
@@ -418,6 +428,58 @@ mod tests {
         );
         assert_eq!(l.objects.len(), 1);
         assert_eq!(l.objects[0].name, "a");
+    }
+
+    #[test]
+    fn json_as_kubectl_reads_it() {
+        // Two objects one after the other on one line, and tabs after colons and in indentation.
+        let l = load_bytes(
+            "two.json",
+            b"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}{\"apiVersion\":\t\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\"}}\n".to_vec(),
+        );
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let names: Vec<(&str, usize, u32)> = l
+            .objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.doc_index, o.root.pos.col))
+            .collect();
+        assert_eq!(names, [("a", 0, 1), ("b", 1, 57)]);
+        let l = load_bytes(
+            "tabs.json",
+            b"{\n\t\"apiVersion\":\t\"v1\",\n\t\"kind\":\t\"Pod\",\n\t\"metadata\":\t{\"name\":\t\"a\"}\n}\n".to_vec(),
+        );
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        assert_eq!(l.objects[0].name, "a");
+        assert_eq!(
+            l.objects[0].locate("/metadata/name"),
+            Pos { line: 4, col: 15 }
+        );
+    }
+
+    #[test]
+    fn a_document_over_the_memory_limit_is_an_error_naming_its_line() {
+        // 1.9 million one-character items: 3.8 MB of text, 167 MB of nodes.
+        let mut text =
+            String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: [");
+        text.push_str(&"1,".repeat(1_900_000));
+        text.push_str("]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n");
+        let l = load_bytes("big.yaml", text.into_bytes());
+        assert_eq!(l.diagnostics.len(), 1, "{:?}", l.diagnostics);
+        let d = &l.diagnostics[0];
+        assert_eq!(
+            (d.level, d.origin.as_str(), d.line),
+            (DiagLevel::Error, "big.yaml", Some(4))
+        );
+        assert!(
+            d.message.starts_with(
+                "document exceeds the memory limit: this input's documents would need more than \
+                 90 MiB (16 bytes per byte of its 38"
+            ),
+            "{d:?}"
+        );
+        // The other documents are read.
+        assert_eq!(l.objects.len(), 1);
+        assert_eq!(l.objects[0].name, "b");
     }
 
     #[test]

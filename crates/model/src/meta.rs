@@ -86,6 +86,11 @@ pub enum Evidence {
     NetworkPolicies,
     /// Roles, ClusterRoles and their bindings.
     Rbac,
+    /// The ServiceAccounts workloads run as and what they are granted: a scan of manifests takes
+    /// the `default` ServiceAccount to exist as Kubernetes creates it (token mounted, nothing
+    /// granted) unless the input declares it; a cluster audit that cannot read ServiceAccounts or
+    /// RBAC makes this unreadable.
+    ServiceAccounts,
     /// kube-apiserver flags (static Pod, kubeadm ClusterConfiguration, command line).
     ApiServerFlags,
     /// Flags of any control-plane component.
@@ -181,6 +186,9 @@ impl Evidence {
             }
             Evidence::NodeFiles => {
                 "file ownership and permissions are only visible on the node: run `kubeharden node` there (or `--root` on a copy)"
+            }
+            Evidence::ServiceAccounts => {
+                "no workloads in the input, so the ServiceAccounts they run as cannot be judged; scan the workloads with their ServiceAccounts and RBAC, or the cluster"
             }
             Evidence::Rbac => {
                 "no Roles, ClusterRoles or bindings in the input; scan the RBAC manifests or run `kubeharden cluster`"

@@ -1,6 +1,12 @@
 //! Which files a scan reads: the paths given, and the manifests under the directories given.
+//!
+//! A directory is read as `kubectl apply -R -f DIR` reads it: every `.yaml`, `.yml` and `.json`
+//! file at any depth, dotfiles included, files named in `.gitignore` or `.ignore` included (a CI
+//! gate must not let the author of the input hide a manifest from it), symbolic links followed.
+//! Only the contents of `.git/` are left out. Whatever could not be read is named in a diagnostic.
 
 use crate::source::{DiagLevel, Diagnostic};
+use std::fs::FileType;
 use std::path::{Path, PathBuf};
 
 /// Is this a file the directory walk scans?
@@ -11,48 +17,192 @@ pub fn is_manifest_path(path: &Path) -> bool {
     )
 }
 
-/// Expands paths: files as given; directories walked recursively, honouring .gitignore / .ignore,
-/// keeping `.yaml`, `.yml` and `.json`. Sorted for deterministic output. Directories that hold a
-/// `kustomization.yaml` are reported in `kustomize_roots` (the caller decides to render them).
+/// What a file that is neither a regular file nor a directory is, for diagnostics.
+fn special_kind(t: &FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Expands paths: every path that is not a directory is kept as given (regular files, and streams
+/// such as FIFOs, process substitutions (`/dev/fd/N`), `/dev/stdin` and character devices,
+/// which the caller reads whole); directories are walked recursively, following symbolic links (a link
+/// back to one of its own ancestors is reported as a loop and not followed again), keeping the
+/// regular `.yaml`, `.yml` and `.json` files, dotfiles included, `.gitignore` and `.ignore` not
+/// honoured, `.git/` left out. A manifest-named entry that cannot be read (a dangling link, a
+/// FIFO or a device inside a directory, a directory without permission) is an error diagnostic
+/// naming it. Sorted for deterministic output.
 pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     for p in paths {
-        if p.is_file() {
-            files.push(p.clone());
-            continue;
-        }
-        if !p.exists() {
-            diags.push(Diagnostic::new(
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut files, &mut diags),
+            Ok(_) => files.push(p.clone()),
+            Err(e) => diags.push(Diagnostic::new(
                 DiagLevel::Error,
                 &p.display().to_string(),
                 None,
-                "no such file or directory",
-            ));
-            continue;
-        }
-        let walker = ignore::WalkBuilder::new(p)
-            .require_git(false)
-            .hidden(true)
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(e)
-                    if e.file_type().is_some_and(|t| t.is_file()) && is_manifest_path(e.path()) =>
-                {
-                    files.push(e.into_path());
-                }
-                Ok(_) => {}
-                Err(e) => diags.push(Diagnostic::new(
-                    DiagLevel::Error,
-                    &p.display().to_string(),
-                    None,
-                    e.to_string(),
-                )),
-            }
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    if p.is_symlink() {
+                        "broken symbolic link (its target does not exist); not read".to_owned()
+                    } else {
+                        "no such file or directory".to_owned()
+                    }
+                } else {
+                    format!("cannot read: {e}")
+                },
+            )),
         }
     }
     files.sort();
     files.dedup();
     (files, diags)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+    let walker = ignore::WalkBuilder::new(dir)
+        // No hidden-file, .gitignore, .ignore or git-exclude filtering: kubectl applies them all.
+        .standard_filters(false)
+        .follow_links(true)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                let Some(t) = e.file_type() else { continue };
+                if t.is_dir() || !is_manifest_path(e.path()) {
+                    continue;
+                }
+                if t.is_file() {
+                    files.push(e.into_path());
+                } else {
+                    diags.push(Diagnostic::new(
+                        DiagLevel::Error,
+                        &e.path().display().to_string(),
+                        None,
+                        format!(
+                            "{}, not a regular file; not read (only regular files are read from a directory; name it on the command line to read it)",
+                            special_kind(&t)
+                        ),
+                    ));
+                }
+            }
+            Err(err) => diags.extend(walk_error(dir, err)),
+        }
+    }
+}
+
+/// The diagnostic of a walk error, or none for an unreadable entry the walk would not have read
+/// anyway (a dangling link without a manifest name).
+fn walk_error(dir: &Path, err: ignore::Error) -> Option<Diagnostic> {
+    let mut path: Option<PathBuf> = None;
+    let mut e = &err;
+    loop {
+        match e {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| p.clone());
+                e = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                e = err;
+            }
+            _ => break,
+        }
+    }
+    let name = |p: &Path| p.display().to_string();
+    match e {
+        ignore::Error::Loop { ancestor, child } => Some(Diagnostic::new(
+            DiagLevel::Warning,
+            &name(child),
+            None,
+            format!(
+                "symbolic link loop: leads back to {}, which is scanned once; not followed again",
+                ancestor.display()
+            ),
+        )),
+        ignore::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::NotFound
+                && path.as_deref().is_some_and(Path::is_symlink) =>
+        {
+            let p = path.expect("checked above");
+            is_manifest_path(&p).then(|| {
+                Diagnostic::new(
+                    DiagLevel::Error,
+                    &name(&p),
+                    None,
+                    "broken symbolic link (its target does not exist); not read",
+                )
+            })
+        }
+        ignore::Error::Io(io) => Some(Diagnostic::new(
+            DiagLevel::Error,
+            &name(path.as_deref().unwrap_or(dir)),
+            None,
+            format!("cannot read: {io}"),
+        )),
+        other => Some(Diagnostic::new(
+            DiagLevel::Error,
+            &name(path.as_deref().unwrap_or(dir)),
+            None,
+            other.to_string(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kh-paths-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn reads_what_kubectl_applies() {
+        let d = tempdir("walk");
+        std::fs::write(d.join(".hidden.yaml"), "a: 1").unwrap();
+        std::fs::write(d.join("ignored.yaml"), "a: 1").unwrap();
+        std::fs::write(d.join(".gitignore"), "ignored.yaml\n").unwrap();
+        std::fs::write(d.join(".ignore"), "*.json\n").unwrap();
+        std::fs::write(d.join("x.json"), "{}").unwrap();
+        std::fs::write(d.join("README.md"), "").unwrap();
+        std::fs::create_dir_all(d.join(".git/refs")).unwrap();
+        std::fs::write(d.join(".git/refs/in-git.yaml"), "a: 1").unwrap();
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink(d.join(".hidden.yaml"), d.join("sub/link.yaml")).unwrap();
+        std::os::unix::fs::symlink(&d, d.join("sub/loop")).unwrap();
+        std::os::unix::fs::symlink(d.join("nowhere.yaml"), d.join("dangling.yaml")).unwrap();
+        std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling-other")).unwrap();
+        let (files, diags) = expand_paths(std::slice::from_ref(&d));
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.strip_prefix(&d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [".hidden.yaml", "ignored.yaml", "sub/link.yaml", "x.json"],
+            "{diags:?}"
+        );
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        assert!(diags.iter().any(|x| x.level == DiagLevel::Warning
+            && x.origin.ends_with("sub/loop")
+            && x.message.contains("loop")));
+        assert!(diags.iter().any(|x| x.level == DiagLevel::Error
+            && x.origin.ends_with("dangling.yaml")
+            && x.message.contains("broken symbolic link")));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

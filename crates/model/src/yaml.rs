@@ -5,8 +5,14 @@
 //! identical keys in one mapping the *last* wins. Every Rust YAML parser implements YAML 1.2, so we
 //! keep each scalar's raw text and style and resolve it ourselves ([`Node::as_bool`] and friends).
 //!
+//! A stream that starts with `{` or `[` and is a JSON stream is read as JSON, as `kubectl` reads
+//! it: `{…}{…}` is two objects, tabs are whitespace (see [`parse_stream`]).
+//!
 //! Limits guard against hostile input: nesting depth, nodes per document (alias expansion counts),
-//! so an alias bomb or a 100,000-deep document yields an error, never a hang or a stack overflow.
+//! memory per input (a multiple of its size, [`TREE_BYTES_PER_BYTE`]), so an alias bomb, a
+//! 100,000-deep document or millions of one-character items yield an error, never a hang, a stack
+//! overflow or gigabytes of memory. Every step is linear in the size of the document (a mapping
+//! may have 100,000 keys).
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::{HashMap, HashSet};
@@ -17,6 +23,15 @@ use std::fmt;
 pub const MAX_DEPTH: usize = 255;
 /// Maximum number of nodes in one document, counting every node an alias expands to.
 pub const MAX_NODES: usize = 2_000_000;
+/// Memory the trees of one input (a file, stdin, a request) may take: this many bytes per byte of
+/// its text, plus [`TREE_BASE_BYTES`]. A tree takes 2 to 8 times its text for ordinary manifests,
+/// but up to 45 times for a flow list of one-character items (`[1,1,1,…]`: 88 bytes per item
+/// written in 2). Charged while the tree is built (aliases and anchor copies included), so the
+/// peak stays bounded even when a document is refused.
+pub const TREE_BYTES_PER_BYTE: usize = 16;
+/// The part of an input's tree memory that does not depend on its size (see
+/// [`TREE_BYTES_PER_BYTE`]), shared by its documents.
+pub const TREE_BASE_BYTES: usize = 32 << 20;
 
 /// A position in a source file: 1-based line and 1-based column (in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,8 +58,9 @@ pub enum Style {
 pub struct Scalar {
     pub text: String,
     pub style: Style,
-    /// `!!str`, `!!int`, ... as written (`None` when untagged).
-    pub tag: Option<String>,
+    /// `!!str`, `!!int`, ... as written (`None` when untagged). A boxed `str`, not a `String`:
+    /// 8 bytes less in every node of the tree.
+    pub tag: Option<Box<str>>,
 }
 
 /// A map entry: the key's text and position, and the value.
@@ -126,13 +142,28 @@ impl Node {
         }
     }
 
-    /// Unique keys in order of first appearance, each with its effective (last) value.
+    /// The entries Kubernetes keeps: of duplicate keys only the last, each key where its last
+    /// duplicate is written. Linear in the number of entries (a mapping may have 100,000 keys).
     pub fn effective_entries(&self) -> impl Iterator<Item = &Entry> {
         let entries = self.entries();
+        // Small mappings: comparing each key with the later ones is cheaper than hashing.
+        let superseded: Option<Vec<bool>> = (entries.len() > 16).then(|| {
+            let mut superseded = vec![false; entries.len()];
+            let mut last: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+            for (i, e) in entries.iter().enumerate() {
+                if let Some(earlier) = last.insert(&e.key, i) {
+                    superseded[earlier] = true;
+                }
+            }
+            superseded
+        });
         entries
             .iter()
             .enumerate()
-            .filter(move |(i, e)| !entries[i + 1..].iter().any(|later| later.key == e.key))
+            .filter(move |(i, e)| match &superseded {
+                Some(superseded) => !superseded[*i],
+                None => !entries[i + 1..].iter().any(|later| later.key == e.key),
+            })
             .map(|(_, e)| e)
     }
 
@@ -409,7 +440,9 @@ pub struct Doc {
 }
 
 /// Splits a stream into documents at `---` / `...` lines in column 0, so that a syntax error in one
-/// document does not lose the others, then parses each. `line_offset` is added to every line.
+/// document does not lose the others, then parses each. A JSON stream (its first non-blank
+/// character is `{` or `[`, and it is valid JSON) is read as JSON instead: each value is a document
+/// (`{…}{…}`, one per line, …), positioned exactly as the YAML parser would position it.
 pub fn parse_stream(text: &str) -> Vec<Result<Doc, YamlError>> {
     parse_stream_where(text, &|_| true)
 }
@@ -417,22 +450,123 @@ pub fn parse_stream(text: &str) -> Vec<Result<Doc, YamlError>> {
 /// [`parse_stream`], parsing only the documents whose text `keep` accepts (a pre-filter for
 /// passes that look for few objects among many).
 pub fn parse_stream_where(text: &str, keep: &dyn Fn(&str) -> bool) -> Vec<Result<Doc, YamlError>> {
+    parse_stream_within(text, keep, TREE_BASE_BYTES)
+}
+
+/// [`parse_stream_where`] with another base for the memory limit (tests).
+fn parse_stream_within(
+    text: &str,
+    keep: &dyn Fn(&str) -> bool,
+    base: usize,
+) -> Vec<Result<Doc, YamlError>> {
+    if looks_like_json(text)
+        && let Some(docs) = parse_json_stream(text, keep, Budget::for_text(text.len(), base))
+    {
+        return docs;
+    }
+    parse_yaml_stream(text, keep, Budget::for_text(text.len(), base))
+}
+
+/// [`parse_stream_where`] for YAML.
+fn parse_yaml_stream(
+    text: &str,
+    keep: &dyn Fn(&str) -> bool,
+    mut budget: Budget,
+) -> Vec<Result<Doc, YamlError>> {
     let mut out = Vec::new();
     for chunk in split_documents(text) {
         if chunk.text.trim().is_empty() || is_only_comments(chunk.text) || !keep(chunk.text) {
             continue;
         }
         let helm_source = helm_source(chunk.text);
-        out.push(
-            parse_document(chunk.text, chunk.first_line).map(|(root, warnings)| Doc {
-                root,
-                first_line: chunk.first_line,
-                warnings,
-                helm_source,
-            }),
-        );
+        let before = budget.used;
+        let doc = parse_document(chunk.text, chunk.first_line, &mut budget);
+        if doc.is_err() {
+            // A refused document's tree is dropped: its memory goes back to the others.
+            budget.used = before;
+        }
+        out.push(doc.map(|(root, warnings)| Doc {
+            root,
+            first_line: chunk.first_line,
+            warnings,
+            helm_source,
+        }));
     }
     out
+}
+
+/// The memory the trees of one input may take ([`TREE_BYTES_PER_BYTE`]) and what they took: an
+/// estimate of what the allocator hands out for each node, map entry and string.
+struct Budget {
+    limit: usize,
+    used: usize,
+    text_len: usize,
+    base: usize,
+}
+
+impl Budget {
+    fn for_text(text_len: usize, base: usize) -> Budget {
+        Budget {
+            limit: text_len
+                .saturating_mul(TREE_BYTES_PER_BYTE)
+                .saturating_add(base),
+            used: 0,
+            text_len,
+            base,
+        }
+    }
+
+    /// Charges `bytes`; false when the limit is crossed.
+    fn charge(&mut self, bytes: usize) -> bool {
+        self.used = self.used.saturating_add(bytes);
+        self.used <= self.limit
+    }
+
+    /// The error of a document that crosses the limit, at `pos`; `how` it did (`" through
+    /// aliases"`, …): `document exceeds the memory limit: this input's documents would need more
+    /// than 90 MiB (16 bytes per byte of its 3800078 bytes, plus 32 MiB)`. The limit is the
+    /// input's: with several documents, the others' count too.
+    fn error(&self, pos: Pos, how: &str) -> YamlError {
+        YamlError {
+            pos,
+            message: format!(
+                "document exceeds the memory limit{how}: this input's documents would need more \
+                 than {} MiB ({TREE_BYTES_PER_BYTE} bytes per byte of its {} bytes, plus {} MiB)",
+                self.limit.div_ceil(1 << 20),
+                self.text_len,
+                self.base >> 20
+            ),
+        }
+    }
+}
+
+/// What the allocator takes for a string of `len` bytes (glibc: 8 bytes of header, 16-byte
+/// steps, 32 bytes at least; nothing for an empty string).
+fn heap_bytes(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        (len + 8).next_multiple_of(16).max(32)
+    }
+}
+
+const NODE_BYTES: usize = std::mem::size_of::<Node>();
+/// What an entry takes besides its value node (the key and its position).
+const ENTRY_EXTRA_BYTES: usize = std::mem::size_of::<Entry>() - std::mem::size_of::<Node>();
+
+/// The memory of a tree, as [`Budget`] charges it (recursion bounded by [`MAX_DEPTH`]).
+fn tree_bytes(node: &Node) -> usize {
+    NODE_BYTES
+        + match &node.value {
+            Value::Scalar(s) => {
+                heap_bytes(s.text.len()) + s.tag.as_ref().map_or(0, |t| heap_bytes(t.len()))
+            }
+            Value::Seq(items) => items.iter().map(tree_bytes).sum(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| ENTRY_EXTRA_BYTES + heap_bytes(e.key.len()) + tree_bytes(&e.value))
+                .sum(),
+        }
 }
 
 struct Chunk<'a> {
@@ -526,15 +660,17 @@ fn pos_of(span: &Span, line_offset: u32) -> Pos {
     }
 }
 
-/// Parses one document chunk into a tree. Errors carry file positions.
+/// Parses one document chunk into a tree, charging its memory to `budget`. Errors carry file
+/// positions.
 fn parse_document(
     text: &str,
     first_line: u32,
+    budget: &mut Budget,
 ) -> Result<(Option<Node>, Vec<YamlWarning>), YamlError> {
     let mut parser = Parser::new_from_str(text).keep_tags(true);
     let mut stack: Vec<Frame> = Vec::new();
-    // Anchored node, its size in nodes and its height in collections.
-    let mut anchors: HashMap<usize, (Node, usize, usize)> = HashMap::new();
+    // Anchored node, its size in nodes, its height in collections and its memory.
+    let mut anchors: HashMap<usize, (Node, usize, usize, usize)> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
     let mut warnings = Vec::new();
@@ -582,6 +718,10 @@ fn parse_document(
                     key: None,
                 });
                 continue;
+            }
+            // A collection's own node (its items were charged as they were read).
+            Event::SequenceEnd | Event::MappingEnd if !budget.charge(NODE_BYTES) => {
+                return Err(budget.error(pos, ""));
             }
             Event::SequenceEnd => match stack.pop() {
                 // Exact capacity: most collections of a manifest hold 1 to 3 items, and a
@@ -633,22 +773,30 @@ fn parse_document(
                     } else {
                         format!("{}{}", t.handle, t.suffix)
                     }
+                    .into_boxed_str()
                 });
+                // The scanner reserves room to grow (128 bytes for a one-character scalar):
+                // keep a copy of the text only. A copy, not `shrink_to_fit`: shrinking in place
+                // would leave a 112-byte hole after each short scalar, too small for the
+                // scanner's next reservation, and the heap would grow by 144 bytes per scalar.
+                let text = String::from(&*text);
                 nodes += 1;
+                let bytes = NODE_BYTES
+                    + heap_bytes(text.len())
+                    + tag.as_ref().map_or(0, |t| heap_bytes(t.len()));
+                if !budget.charge(bytes) {
+                    return Err(budget.error(pos, ""));
+                }
                 (
                     Node {
                         pos,
-                        value: Value::Scalar(Scalar {
-                            text: text.into_owned(),
-                            style,
-                            tag,
-                        }),
+                        value: Value::Scalar(Scalar { text, style, tag }),
                     },
                     anchor,
                 )
             }
             Event::Alias(id) => {
-                let Some((target, size, height)) = anchors.get(&id) else {
+                let Some((target, size, height, bytes)) = anchors.get(&id) else {
                     return Err(err(pos, "alias to an unknown anchor".into()));
                 };
                 // Aliases must not build a tree deeper than the limit: every recursive walk of
@@ -666,6 +814,10 @@ fn parse_document(
                         format!("document expands to more than {MAX_NODES} nodes (alias bomb?)"),
                     ));
                 }
+                // Charged before the copy is made, so a refused copy takes no memory.
+                if !budget.charge(*bytes) {
+                    return Err(budget.error(pos, " through aliases (alias bomb?)"));
+                }
                 let mut node = target.clone();
                 node.pos = pos;
                 (node, 0)
@@ -682,6 +834,7 @@ fn parse_document(
         }
         if anchor != 0 {
             let size = node.size();
+            let bytes = tree_bytes(&node);
             // The anchor keeps a copy: count it, or nested anchors around a long collection
             // (`&a [&b [&c [1, 1, …]]]`) would copy it once per level, unbounded by the limit.
             nodes += size;
@@ -691,7 +844,10 @@ fn parse_document(
                     format!("document copies more than {MAX_NODES} nodes into anchors and aliases"),
                 ));
             }
-            anchors.insert(anchor, (node.clone(), size, height(&node)));
+            if !budget.charge(bytes) {
+                return Err(budget.error(pos, " copying nodes into anchors and aliases"));
+            }
+            anchors.insert(anchor, (node.clone(), size, height(&node), bytes));
         }
         match stack.last_mut() {
             None => root = Some(node),
@@ -724,6 +880,11 @@ fn parse_document(
                             String::from("<complex key>")
                         }
                     };
+                    // The key node is dropped; the entry keeps its text.
+                    budget.used = budget.used.saturating_sub(tree_bytes(&node));
+                    if !budget.charge(ENTRY_EXTRA_BYTES + heap_bytes(k.len())) {
+                        return Err(budget.error(node.pos, ""));
+                    }
                     *key = Some((k, node.pos));
                 }
                 Some((k, key_pos)) => entries.push(Entry {
@@ -839,6 +1000,461 @@ fn apply_merge_keys(node: &mut Node) {
                 *entries = merged;
             }
         }
+    }
+}
+
+/// Is this stream JSON? Its first non-blank character opens an object or an array.
+fn looks_like_json(text: &str) -> bool {
+    text.bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .is_some_and(|b| b == b'{' || b == b'[')
+}
+
+/// A JSON stream, as `kubectl` reads a file that starts with `{`: values one after the other,
+/// with or without whitespace between them (`{…}{…}` is two objects), tabs allowed wherever
+/// whitespace is (YAML forbids them in indentation). Keys and values are read as Go's
+/// `encoding/json` reads them: the last duplicate key wins (and is reported, as in YAML), `<<` is
+/// an ordinary key. Positions are those the YAML parser gives the same text: the opening quote,
+/// brace or bracket, columns in characters.
+///
+/// `None` when the text is not such a stream, or crosses a limit: it is then read as YAML, which
+/// reports the error (with the same message and position as before JSON was read as JSON).
+fn parse_json_stream(
+    text: &str,
+    keep: &dyn Fn(&str) -> bool,
+    mut budget: Budget,
+) -> Option<Vec<Result<Doc, YamlError>>> {
+    let mut p = Json {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+        line: 1,
+        line_start: 0,
+        col_at: (0, 1),
+        depth: 0,
+        nodes: 0,
+        budget: &mut budget,
+        warnings: Vec::new(),
+        refused: None,
+    };
+    let mut out = Vec::new();
+    p.skip_ws();
+    let mut first = true;
+    while p.i < p.b.len() {
+        let start = p.i;
+        let at = (p.line, p.line_start, p.col_at);
+        let first_line = if first { 1 } else { p.line };
+        first = false;
+        let before = p.budget.used;
+        p.nodes = 0;
+        let Some(root) = p.value() else {
+            // Not JSON, unless a limit refused the value: then it is skipped (checked, not
+            // built) and the next ones are read.
+            let refused = p.refused.take()?;
+            (p.i, p.depth, p.budget.used) = (start, 0, before);
+            (p.line, p.line_start, p.col_at) = at;
+            p.skip_value()?;
+            p.warnings.clear();
+            if keep(&text[start..p.i]) {
+                out.push(Err(refused));
+            }
+            p.skip_ws();
+            continue;
+        };
+        let warnings = std::mem::take(&mut p.warnings);
+        if keep(&text[start..p.i]) {
+            out.push(Ok(Doc {
+                root: Some(root),
+                first_line,
+                warnings,
+                helm_source: None,
+            }));
+        } else {
+            p.budget.used = before;
+        }
+        p.skip_ws();
+    }
+    Some(out)
+}
+
+struct Json<'t, 'b> {
+    text: &'t str,
+    b: &'t [u8],
+    /// The next byte to read.
+    i: usize,
+    line: u32,
+    line_start: usize,
+    /// A byte offset on the current line and its column: columns count characters from there,
+    /// not from the start of the line (a minified file is one long line).
+    col_at: (usize, u32),
+    depth: usize,
+    nodes: usize,
+    budget: &'b mut Budget,
+    warnings: Vec<YamlWarning>,
+    /// Why the value being read was refused (a limit), when it was.
+    refused: Option<YamlError>,
+}
+
+impl Json<'_, '_> {
+    /// The position of the next byte (called with `i` never going back).
+    fn pos(&mut self) -> Pos {
+        let (mut at, mut col) = self.col_at;
+        if at < self.line_start {
+            (at, col) = (self.line_start, 1);
+        }
+        // Every byte but UTF-8 continuation bytes (0x80..=0xBF) starts a character.
+        col += self.b[at..self.i]
+            .iter()
+            .filter(|&&b| (b as i8) >= -0x40)
+            .count() as u32;
+        self.col_at = (self.i, col);
+        Pos {
+            line: self.line,
+            col,
+        }
+    }
+
+    /// Skips whitespace: spaces, tabs and line breaks (a lone carriage return is one, as for the
+    /// YAML parser).
+    fn skip_ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            match c {
+                b' ' | b'\t' => self.i += 1,
+                b'\n' | b'\r' => {
+                    self.i += 1;
+                    if c == b'\r' && self.b.get(self.i) == Some(&b'\n') {
+                        self.i += 1;
+                    }
+                    self.line += 1;
+                    self.line_start = self.i;
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn count_node(&mut self, pos: Pos) -> Option<()> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            self.refused = Some(YamlError {
+                pos,
+                message: format!("document has more than {MAX_NODES} nodes"),
+            });
+            return None;
+        }
+        Some(())
+    }
+
+    fn charge(&mut self, bytes: usize, pos: Pos) -> Option<()> {
+        if !self.budget.charge(bytes) {
+            self.refused = Some(self.budget.error(pos, ""));
+            return None;
+        }
+        Some(())
+    }
+
+    fn value(&mut self) -> Option<Node> {
+        let pos = self.pos();
+        self.count_node(pos)?;
+        let value = match *self.b.get(self.i)? {
+            b'{' => {
+                self.open()?;
+                let mut entries = Vec::new();
+                if self.b.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        if self.b.get(self.i) != Some(&b'"') {
+                            return None;
+                        }
+                        let key_pos = self.pos();
+                        let key = self.string()?;
+                        self.count_node(key_pos)?;
+                        self.charge(ENTRY_EXTRA_BYTES + heap_bytes(key.len()), key_pos)?;
+                        self.skip_ws();
+                        if self.b.get(self.i) != Some(&b':') {
+                            return None;
+                        }
+                        self.i += 1;
+                        self.skip_ws();
+                        let value = self.value()?;
+                        entries.push(Entry {
+                            key,
+                            key_pos,
+                            value,
+                        });
+                        if self.next_item(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
+                check_duplicates(&entries, &mut self.warnings);
+                entries.shrink_to_fit();
+                Value::Map(entries)
+            }
+            b'[' => {
+                self.open()?;
+                let mut items = Vec::new();
+                if self.b.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        items.push(self.value()?);
+                        if self.next_item(b']')? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
+                items.shrink_to_fit();
+                Value::Seq(items)
+            }
+            b'"' => Value::Scalar(Scalar {
+                text: self.string()?,
+                style: Style::Quoted,
+                tag: None,
+            }),
+            _ => Value::Scalar(Scalar {
+                text: self.plain()?.to_owned(),
+                style: Style::Plain,
+                tag: None,
+            }),
+        };
+        let bytes = NODE_BYTES
+            + match &value {
+                Value::Scalar(s) => heap_bytes(s.text.len()),
+                _ => 0,
+            };
+        self.charge(bytes, pos)?;
+        Some(Node { pos, value })
+    }
+
+    /// A number, `true`, `false` or `null`.
+    fn plain(&mut self) -> Option<&str> {
+        let start = self.i;
+        match *self.b.get(start)? {
+            b't' | b'f' | b'n' => {
+                let word = ["true", "false", "null"]
+                    .into_iter()
+                    .find(|w| self.b[start..].starts_with(w.as_bytes()))?;
+                self.i += word.len();
+            }
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return None,
+        }
+        // `truex`, `1x`, `01`: not a value followed by another.
+        if self
+            .b
+            .get(self.i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'+'))
+        {
+            return None;
+        }
+        Some(&self.text[start..self.i])
+    }
+
+    /// Goes past a value, checking it as [`Json::value`] does but building nothing (a value a
+    /// limit refused).
+    fn skip_value(&mut self) -> Option<()> {
+        // The closing brackets of the open collections.
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            // A value, or the opening of a collection.
+            match *self.b.get(self.i)? {
+                c @ (b'{' | b'[') => {
+                    if open.len() >= MAX_DEPTH {
+                        return None;
+                    }
+                    self.i += 1;
+                    self.skip_ws();
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    if self.b.get(self.i) == Some(&close) {
+                        self.i += 1;
+                    } else {
+                        open.push(close);
+                        if close == b'}' {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                _ => {
+                    self.plain()?;
+                }
+            }
+            // After a value: close collections, or go on to the next item.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Some(());
+                };
+                self.skip_ws();
+                let c = *self.b.get(self.i)?;
+                self.i += 1;
+                if c == close {
+                    open.pop();
+                } else if c == b',' {
+                    self.skip_ws();
+                    if close == b'}' {
+                        self.skip_key()?;
+                    }
+                    break;
+                } else {
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// `"key":` and the whitespace after it.
+    fn skip_key(&mut self) -> Option<()> {
+        if self.b.get(self.i) != Some(&b'"') {
+            return None;
+        }
+        self.string()?;
+        self.skip_ws();
+        if self.b.get(self.i) != Some(&b':') {
+            return None;
+        }
+        self.i += 1;
+        self.skip_ws();
+        Some(())
+    }
+
+    /// Enters a collection: past its `{` or `[` and the whitespace after it.
+    fn open(&mut self) -> Option<()> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        self.i += 1;
+        self.skip_ws();
+        Some(())
+    }
+
+    /// After an item: `,` (false: another item follows) or the closing `close` (true).
+    fn next_item(&mut self, close: u8) -> Option<bool> {
+        self.skip_ws();
+        let c = *self.b.get(self.i)?;
+        self.i += 1;
+        if c == close {
+            return Some(true);
+        }
+        if c != b',' {
+            return None;
+        }
+        self.skip_ws();
+        Some(false)
+    }
+
+    /// A string, from its opening quote; `None` for a raw control character or a bad escape.
+    fn string(&mut self) -> Option<String> {
+        self.i += 1;
+        let start = self.i;
+        let rest = &self.b[start..];
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[end] == b'"' {
+            if rest[..end].iter().any(|&c| c < 0x20) {
+                return None;
+            }
+            self.i = start + end + 1;
+            return Some(self.text[start..start + end].to_owned());
+        }
+        let mut out = String::new();
+        let mut run = start;
+        loop {
+            match *self.b.get(self.i)? {
+                b'"' => {
+                    out.push_str(&self.text[run..self.i]);
+                    self.i += 1;
+                    break;
+                }
+                b'\\' => {
+                    out.push_str(&self.text[run..self.i]);
+                    let escape = *self.b.get(self.i + 1)?;
+                    self.i += 2;
+                    out.push(match escape {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let high = self.hex4()?;
+                            if (0xD800..0xDC00).contains(&high) {
+                                // A surrogate pair: `\ud83d\ude00`.
+                                if self.b.get(self.i..self.i + 2)? != b"\\u" {
+                                    return None;
+                                }
+                                self.i += 2;
+                                let low = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return None;
+                                }
+                                char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?
+                            } else {
+                                char::from_u32(high)?
+                            }
+                        }
+                        _ => return None,
+                    });
+                    run = self.i;
+                }
+                0..=0x1f => return None,
+                _ => self.i += 1,
+            }
+        }
+        out.shrink_to_fit();
+        Some(out)
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.text.get(self.i..self.i + 4)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.i += 4;
+        u32::from_str_radix(digits, 16).ok()
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Option<()> {
+        if self.b.get(self.i) == Some(&b'-') {
+            self.i += 1;
+        }
+        match *self.b.get(self.i)? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits()?,
+            _ => return None,
+        }
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            self.digits()?;
+        }
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            self.digits()?;
+        }
+        Some(())
+    }
+
+    /// One digit or more.
+    fn digits(&mut self) -> Option<()> {
+        let n = self.b[self.i..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        self.i += n;
+        (n > 0).then_some(())
     }
 }
 
@@ -960,6 +1576,269 @@ mod tests {
         assert_eq!(n.pointer("/d/y").unwrap().as_i64(), Some(3));
     }
 
+    fn pos(line: u32, col: u32) -> Pos {
+        Pos { line, col }
+    }
+
+    fn roots(docs: &[Result<Doc, YamlError>]) -> Vec<&Node> {
+        docs.iter()
+            .map(|d| d.as_ref().unwrap().root.as_ref().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn effective_entries_keep_the_last_duplicate_where_it_is_written() {
+        for n in [3, 40] {
+            // b, then a's keys 0..n, then a duplicate of b and of key 1.
+            let mut text = String::from("{b: first, ");
+            for i in 0..n {
+                text.push_str(&format!("k{i}: {i}, "));
+            }
+            text.push_str("b: last, k1: again}");
+            let node = one(&text);
+            let keys: Vec<&str> = node.effective_entries().map(|e| e.key.as_str()).collect();
+            let mut expected: Vec<String> = (0..n)
+                .filter(|&i| i != 1)
+                .map(|i| format!("k{i}"))
+                .collect();
+            expected.extend(["b".into(), "k1".into()]);
+            assert_eq!(keys, expected, "{n} keys");
+            assert_eq!(node.get("b").unwrap().text(), Some("last"));
+            assert_eq!(node.to_json()["k1"], "again");
+        }
+    }
+
+    #[test]
+    fn json_values_one_after_the_other_are_documents() {
+        for text in [
+            "{\"a\":1}{\"b\":2}",
+            "{\"a\":1} {\"b\":2}\n",
+            "{\"a\":1}\n{\"b\":2}",
+            "{\"a\":1}\r\n\r\n\t{\"b\":2}",
+        ] {
+            let docs = parse_stream(text);
+            let roots = roots(&docs);
+            assert_eq!(roots.len(), 2, "{text:?}");
+            assert_eq!(roots[0].get("a").unwrap().as_i64(), Some(1));
+            assert_eq!(roots[1].get("b").unwrap().as_i64(), Some(2));
+        }
+        let docs = parse_stream("{\"a\":1}{\"b\":2}\n  [3]");
+        assert_eq!(docs.len(), 3);
+        assert_eq!(roots(&docs)[1].pos, pos(1, 8));
+        assert_eq!(roots(&docs)[2].pos, pos(2, 3));
+        assert_eq!(docs[0].as_ref().unwrap().first_line, 1);
+        assert_eq!(docs[2].as_ref().unwrap().first_line, 2);
+        // Only the documents `keep` accepts.
+        let kept = parse_stream_where("{\"kind\":\"A\"}{\"kind\":\"B\"}", &|t| t.contains('B'));
+        assert_eq!(kept.len(), 1);
+        assert_eq!(roots(&kept)[0].get("kind").unwrap().as_str(), Some("B"));
+    }
+
+    #[test]
+    fn json_allows_tabs_wherever_it_allows_whitespace() {
+        let text = "{\n\t\"a\":\t{\"b\":\t1},\n\t\"c\" :\t[\ttrue ,\tnull\t]\n}\n";
+        let root = one(text);
+        let a = root.entry("a").unwrap();
+        assert_eq!((a.key_pos, a.value.pos), (pos(2, 2), pos(2, 7)));
+        let b = a.value.entry("b").unwrap();
+        assert_eq!((b.key_pos, b.value.pos), (pos(2, 8), pos(2, 13)));
+        let c = root.get("c").unwrap();
+        assert_eq!(c.items()[0].as_bool(), Some(true));
+        assert!(c.items()[1].is_null());
+        assert_eq!(c.items()[1].pos, pos(3, 17));
+    }
+
+    #[test]
+    fn json_strings_numbers_and_positions() {
+        let text = "{\"é\":\"ü\",\"x\":1,\"s\":\"\\u00e9\\ud83d\\ude00\\n\\\"\\/\\\\\",\"n\":[-0.5e+3,0,12]}";
+        let root = one(text);
+        let x = root.entry("x").unwrap();
+        // Columns count characters, not bytes.
+        assert_eq!((x.key_pos, x.value.pos), (pos(1, 10), pos(1, 14)));
+        assert_eq!(root.get("é").unwrap().as_str(), Some("ü"));
+        assert_eq!(root.get("s").unwrap().as_str(), Some("é😀\n\"/\\"));
+        let n: Vec<_> = root
+            .get("n")
+            .unwrap()
+            .items()
+            .iter()
+            .map(Node::to_json)
+            .collect();
+        assert_eq!(
+            n,
+            [
+                serde_json::json!(-500.0),
+                serde_json::json!(0),
+                serde_json::json!(12)
+            ]
+        );
+        // Quoted values are strings, as in YAML.
+        assert_eq!(one("{\"a\":\"true\"}").get("a").unwrap().as_bool(), None);
+    }
+
+    #[test]
+    fn json_reads_as_the_yaml_parser_reads_it() {
+        // Same nodes, positions and warnings as the YAML parser gives the same (valid JSON) text.
+        for text in [
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}}",
+            "{\n  \"a\": [\n    1,\n    {\"b\": null, \"c\": [[], {}]},\n    \"x\\ty\"\n  ],\n  \"a\": -1.5e3\n}\n",
+            "[{\"k\": \"ü\"}, \"é\", 1e5, false]",
+            "  {\"a\": \"\\u0041\\n\", \"é\": {\"ü\": 1}}",
+        ] {
+            let budget = || Budget::for_text(text.len(), TREE_BASE_BYTES);
+            let json = parse_json_stream(text, &|_| true, budget()).expect(text);
+            let yaml = parse_yaml_stream(text, &|_| true, budget());
+            let json: Vec<_> = json
+                .into_iter()
+                .map(|d| d.map(|d| (d.root, d.warnings)))
+                .collect();
+            let yaml: Vec<_> = yaml
+                .into_iter()
+                .map(|d| d.map(|d| (d.root, d.warnings)))
+                .collect();
+            assert_eq!(json, yaml, "{text}");
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_in_json_warn_and_the_last_wins() {
+        let docs = parse_stream("{\"a\":1,\"a\":2}");
+        let doc = docs[0].as_ref().unwrap();
+        assert_eq!(
+            doc.root.as_ref().unwrap().get("a").unwrap().as_i64(),
+            Some(2)
+        );
+        assert_eq!(doc.warnings.len(), 1);
+        assert_eq!(doc.warnings[0].pos, pos(1, 8));
+        assert!(doc.warnings[0].message.contains("first at line 1"));
+    }
+
+    #[test]
+    fn json_has_no_merge_keys() {
+        // kubectl reads JSON with a JSON decoder: `<<` is an ordinary key.
+        let root = one("{\"<<\": {\"a\": 1}}");
+        assert!(root.get("<<").unwrap().is_map());
+        assert!(root.get("a").is_none());
+    }
+
+    #[test]
+    fn what_is_not_json_is_read_as_yaml() {
+        // Flow YAML, JSON with YAML comments or markers, invalid JSON: read (or refused) as YAML.
+        let root = one("{a: 1, b: [x, 'y']}");
+        assert_eq!(root.get("a").unwrap().as_i64(), Some(1));
+        assert_eq!(one("{\"a\": 1} # c\n").get("a").unwrap().as_i64(), Some(1));
+        let docs = parse_stream("{\"a\": 1}\n---\n{\"b\": yes}\n");
+        assert_eq!(roots(&docs)[1].get("b").unwrap().as_bool(), Some(true));
+        for bad in [
+            "{\"a\": 01}",
+            "{\"a\": 1",
+            "{\"a\" 1}",
+            "{\"a\": \"\\x\"}",
+            "[tru]",
+        ] {
+            let json = parse_json_stream(bad, &|_| true, Budget::for_text(bad.len(), 0));
+            assert!(json.is_none(), "{bad}");
+        }
+        // The YAML parser's error, as before JSON was read as JSON.
+        let docs = parse_stream("{\"a\": 1");
+        assert!(docs[0].is_err());
+        // Nesting: 255 levels are read as JSON, 256 are the YAML parser's error.
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse_stream(&ok)[0].is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let e = parse_stream(&deep).remove(0).unwrap_err();
+        assert!(
+            e.message.contains("nesting deeper than 255 levels"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn scalars_keep_no_spare_capacity() {
+        let root = one("a: [1, 2, xyz]\n");
+        for item in root.get("a").unwrap().items() {
+            let s = &item.scalar().unwrap().text;
+            assert_eq!(s.capacity(), s.len(), "{s}");
+        }
+    }
+
+    #[test]
+    fn memory_limit_refuses_a_document_and_reads_the_others() {
+        // 40,000 one-character items: 80 KB of text, 3.5 MB of nodes (44 bytes per byte).
+        let list = format!("[{}]", vec!["1"; 40_000].join(","));
+        for (name, big) in [
+            ("yaml", format!("a: {list}\n")),
+            ("json", format!("{{\"a\": {list}}}")),
+        ] {
+            let small = if name == "json" {
+                "{\"b\": 1}"
+            } else {
+                "---\nb: 1\n"
+            };
+            let text = format!("{big}\n{small}\n");
+            let docs = parse_stream_within(&text, &|_| true, 1 << 20);
+            assert_eq!(docs.len(), 2, "{name}");
+            let e = docs[0].as_ref().unwrap_err();
+            assert_eq!(e.pos.line, 1, "{name}: {e:?}");
+            assert!(
+                e.message.starts_with(
+                    "document exceeds the memory limit: this input's documents would need more \
+                     than 3 MiB (16 bytes per byte of its 8"
+                ),
+                "{name}: {e:?}"
+            );
+            assert!(e.message.ends_with(" bytes, plus 1 MiB)"), "{e:?}");
+            // The refused document's memory goes back: the next one is read.
+            assert_eq!(
+                roots(&docs[1..])[0].get("b").unwrap().as_i64(),
+                Some(1),
+                "{name}"
+            );
+            // Under the usual limit, the same text is read.
+            assert!(parse_stream(&text).iter().all(Result::is_ok), "{name}");
+        }
+    }
+
+    #[test]
+    fn memory_limit_counts_aliases_and_anchor_copies() {
+        // A long string copied by aliases: 1 node each, but its whole text each time.
+        let text = format!(
+            "a: &a {}\nb: [{}]\n",
+            "x".repeat(100_000),
+            vec!["*a"; 200].join(", ")
+        );
+        let e = parse_stream_within(&text, &|_| true, 1 << 20)
+            .remove(0)
+            .unwrap_err();
+        assert_eq!(e.pos.line, 2, "{e:?}");
+        assert!(
+            e.message
+                .starts_with("document exceeds the memory limit through aliases (alias bomb?)"),
+            "{e:?}"
+        );
+        // Nested anchors around a long list.
+        let text = format!(
+            "a: &a [&b [&c [&d [{}]]]]\n",
+            vec!["xxxxxxxxxx"; 5_000].join(",")
+        );
+        let e = parse_stream_within(&text, &|_| true, 0)
+            .remove(0)
+            .unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "document exceeds the memory limit copying nodes into anchors and aliases:"
+            ),
+            "{e:?}"
+        );
+        // The estimate matches the tree: 40,000 items of one character, 88 bytes each.
+        let root = one(&format!("[{}]", vec!["1"; 40_000].join(",")));
+        assert_eq!(tree_bytes(&root), NODE_BYTES + 40_000 * (NODE_BYTES + 32));
+        assert_eq!(
+            NODE_BYTES, 56,
+            "a node grew: the memory limit's factor depends on it"
+        );
+    }
+
     #[test]
     fn helm_source_comment() {
         let docs =
@@ -968,5 +1847,92 @@ mod tests {
             docs[0].as_ref().unwrap().helm_source.as_deref(),
             Some("app/templates/dep.yaml")
         );
+    }
+}
+
+/// The JSON reader against the YAML parser over a corpus (`KUBEHARDEN_CORPUS`): every JSON file,
+/// and every YAML document written as minified and as pretty JSON, must read as the same nodes,
+/// positions and warnings; with tabs for indentation and after colons, and two documents one
+/// after the other, as the same values. Slow (25 s unoptimised): run with `--ignored`.
+#[cfg(test)]
+mod corpus_json {
+    use super::*;
+
+    fn budget(text: &str) -> Budget {
+        Budget::for_text(text.len(), TREE_BASE_BYTES)
+    }
+
+    fn same_as_yaml(text: &str, what: &str) {
+        let json = parse_json_stream(text, &|_| true, budget(text)).expect(what);
+        let yaml = parse_yaml_stream(text, &|_| true, budget(text));
+        let json: Vec<_> = json
+            .into_iter()
+            .map(|d| d.map(|d| (d.root, d.warnings)))
+            .collect();
+        let yaml: Vec<_> = yaml
+            .into_iter()
+            .map(|d| d.map(|d| (d.root, d.warnings)))
+            .collect();
+        assert_eq!(json, yaml, "{what}");
+    }
+
+    #[test]
+    #[ignore]
+    fn json_reads_as_yaml_over_the_corpus() {
+        let Some(root) = std::env::var_os("KUBEHARDEN_CORPUS") else {
+            eprintln!("KUBEHARDEN_CORPUS is not set: skipped");
+            return;
+        };
+        let (mut files, mut variants) = (0, 0);
+        let mut dirs = vec![std::path::PathBuf::from(root)];
+        while let Some(p) = dirs.pop() {
+            if p.is_dir() {
+                dirs.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            let what = p.display().to_string();
+            let yaml = parse_yaml_stream(&text, &|_| true, budget(&text));
+            if looks_like_json(&text) && yaml.iter().all(Result::is_ok) {
+                files += 1;
+                same_as_yaml(&text, &what);
+            }
+            for root in yaml.into_iter().flatten().filter_map(|d| d.root) {
+                let v = root.to_json();
+                let pretty = serde_json::to_string_pretty(&v).unwrap();
+                for text in [serde_json::to_string(&v).unwrap(), pretty.clone()] {
+                    variants += 1;
+                    same_as_yaml(&text, &what);
+                }
+                if !v.is_object() {
+                    continue;
+                }
+                let tabs: String = pretty
+                    .lines()
+                    .map(|l| {
+                        let t = l.trim_start_matches(' ');
+                        let t = match t.split_once("\": ") {
+                            Some((k, v)) if !k.contains('\\') => format!("{k}\":\t{v}"),
+                            _ => t.to_owned(),
+                        };
+                        format!("{}{t}\n", "\t".repeat((l.len() - l.trim_start().len()) / 2))
+                    })
+                    .collect();
+                let compact = serde_json::to_string(&v).unwrap();
+                for (text, n) in [(tabs, 1), (format!("{compact}{compact}"), 2)] {
+                    let docs = parse_json_stream(&text, &|_| true, budget(&text)).expect(&what);
+                    assert_eq!(docs.len(), n, "{what}");
+                    for d in docs {
+                        assert_eq!(d.unwrap().root.unwrap().to_json(), v, "{what}");
+                    }
+                }
+            }
+        }
+        println!(
+            "{files} JSON files and {variants} JSON variants read as the YAML parser reads them"
+        );
+        assert!(files > 0 && variants > 0);
     }
 }

@@ -4,7 +4,9 @@
 //! with its snippet, rationale and remedy, and the inputs that were read.
 //!
 //! Rendered with minijinja from a template named `report.html`, so auto-escaping is on for every
-//! value: a `<script>` in a manifest reaches the page as text.
+//! value: a `<script>` in a manifest reaches the page as text. The template is rendered in three
+//! parts, the page before the findings' loop, each finding, the page after it, each written as it
+//! is rendered: a page with a million findings is never held in memory.
 
 use crate::View;
 use kubeharden_engine::finding::{Finding, Severity};
@@ -28,7 +30,8 @@ struct Page<'a> {
     severity_chart: Vec<Bar>,
     rule_chart: Vec<Bar>,
     filters: Filters,
-    findings: Vec<Row<'a>>,
+    /// The findings shown (active and suppressed); their rows are rendered one at a time.
+    finding_count: usize,
     suppressed_shown: usize,
     rules: Vec<RuleRow>,
     inputs: &'a [String],
@@ -216,7 +219,32 @@ fn row<'a>(view: &View<'_>, f: &'a Finding) -> Row<'a> {
     }
 }
 
-pub fn render(view: &View<'_>) -> String {
+/// The template in three parts: the page up to the findings' loop, the loop's body (one finding,
+/// `f`, numbered `index`), the page after the loop. Each is named `….html`: auto-escaped.
+fn templates() -> minijinja::Environment<'static> {
+    const LOOP: &str = "{% for f in findings %}";
+    const END: &str = "{% endfor %}\n    </tbody>";
+    let (head, rest) = TEMPLATE
+        .split_once(LOOP)
+        .expect("the template loops over findings");
+    let (row, _) = rest
+        .split_once(END)
+        .expect("the findings' loop ends the table body");
+    let tail = &rest[row.len() + "{% endfor %}".len()..];
+    assert!(row.contains("{{ loop.index }}"));
+    let row = row.replace("{{ loop.index }}", "{{ index }}");
+    let mut env = minijinja::Environment::new();
+    env.add_template("head.html", head)
+        .expect("the report template parses");
+    env.add_template_owned("row.html", row)
+        .expect("the report template parses");
+    env.add_template("tail.html", tail)
+        .expect("the report template parses");
+    env
+}
+
+/// Writes the page, a finding at a time.
+pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let r = view.report;
     let findings = crate::by_severity(r.findings.iter());
     let max_sev = Severity::ALL.iter().map(|s| r.count(*s)).max().unwrap_or(0);
@@ -298,7 +326,7 @@ pub fn render(view: &View<'_>) -> String {
         severity_chart,
         rule_chart,
         filters,
-        findings: shown.iter().map(|f| row(view, f)).collect(),
+        finding_count: shown.len(),
         suppressed_shown: r.suppressed_findings.len(),
         rules: view
             .all_rules()
@@ -353,10 +381,24 @@ pub fn render(view: &View<'_>) -> String {
         css: CSS,
         js: JS,
     };
-    let mut env = minijinja::Environment::new();
-    env.add_template("report.html", TEMPLATE)
-        .expect("the report template parses");
-    env.get_template("report.html")
-        .and_then(|t| t.render(minijinja::value::Serde(&page)))
-        .expect("the report template renders")
+    let env = templates();
+    let page = minijinja::Value::from(minijinja::value::Serde(&page));
+    let rendered = |name: &str, context: minijinja::Value, out: &mut dyn std::io::Write| {
+        env.get_template(name)
+            .and_then(|t| t.render_captured_to(context, out))
+            .map(drop)
+            .map_err(|e| match e.kind() {
+                minijinja::ErrorKind::WriteFailure => std::io::Error::other(e),
+                _ => panic!("the report template renders: {e}"),
+            })
+    };
+    rendered("head.html", page.clone(), out)?;
+    for (i, f) in shown.iter().enumerate() {
+        let context = minijinja::context! {
+            f => minijinja::value::Serde(row(view, f)),
+            index => i + 1,
+        };
+        rendered("row.html", context, out)?;
+    }
+    rendered("tail.html", page, out)
 }

@@ -101,36 +101,89 @@ impl View<'_> {
 
 /// Renders a report in a format.
 pub fn render(format: Format, view: &View<'_>) -> String {
-    match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(view.report).expect("a report serializes");
-            s.push('\n');
-            s
-        }
-        Format::Sarif => sarif::render(view),
-        Format::Junit => junit::render(view),
-        Format::Markdown => markdown::render(view),
-        Format::PolicyReport => policyreport::render(view),
-        Format::Html => html::render(view),
-    }
+    let mut out = Vec::new();
+    render_to(format, view, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("reports are UTF-8")
 }
 
-/// Renders a report in a format into a writer. JSON is serialized straight into it, so a report
-/// with 100,000s of findings is never held twice in memory (as findings and as text).
+/// Renders a report in a format into a writer. Every format is written as it is rendered, a
+/// finding at a time: a report with a million findings is never held twice in memory (as findings
+/// and as text, or as findings and as a JSON or template value tree).
 pub fn render_to(
     format: Format,
     view: &View<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
     match format {
         Format::Json => {
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
             serde_json::to_writer_pretty(&mut w, view.report).map_err(std::io::Error::other)?;
             w.write_all(b"\n")?;
-            w.flush()
         }
-        other => out.write_all(render(other, view).as_bytes()),
+        Format::Sarif => sarif::render_to(view, &mut w)?,
+        Format::Junit => junit::render_to(view, &mut w)?,
+        Format::Markdown => w.write_all(markdown::render(view).as_bytes())?,
+        Format::PolicyReport => policyreport::render_to(view, &mut w)?,
+        Format::Html => html::render_to(view, &mut w)?,
     }
+    w.flush()
+}
+
+/// The value [`write_json_spliced`] replaces with an array.
+pub(crate) const HOLE: &str = "\u{0}kubeharden-splice\u{0}";
+
+/// An array written an item at a time.
+pub(crate) type Items<'a> = Box<dyn Iterator<Item = serde_json::Value> + 'a>;
+
+/// Writes `skeleton` exactly as `serde_json::to_writer_pretty` would, except that each value
+/// [`HOLE`] under a key of `holes` is written as the array of that key's items, each built and
+/// written in turn (the skeleton is small, the arrays are the report's findings).
+pub(crate) fn write_json_spliced(
+    out: &mut dyn std::io::Write,
+    skeleton: &serde_json::Value,
+    holes: Vec<(&str, Items<'_>)>,
+) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(skeleton).map_err(std::io::Error::other)?;
+    let hole = serde_json::Value::from(HOLE).to_string();
+    // `"key": "\u0000…"`: an unescaped quote before the hole, so never text inside a string.
+    let mut spans: Vec<(usize, usize, Items<'_>)> = holes
+        .into_iter()
+        .map(|(key, items)| {
+            let needle = format!("{}: {hole}", serde_json::Value::from(key));
+            let at = text.find(&needle).expect("the skeleton holds each hole");
+            (at + needle.len() - hole.len(), at + needle.len(), items)
+        })
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    let mut written = 0;
+    for (start, end, items) in spans {
+        out.write_all(&text.as_bytes()[written..start])?;
+        let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start];
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let pad = " ".repeat(indent + 2);
+        let mut empty = true;
+        for item in items {
+            out.write_all(if empty { b"[\n" } else { b",\n" })?;
+            empty = false;
+            let item = serde_json::to_string_pretty(&item).map_err(std::io::Error::other)?;
+            for (i, line) in item.split('\n').enumerate() {
+                if i > 0 {
+                    out.write_all(b"\n")?;
+                }
+                out.write_all(pad.as_bytes())?;
+                out.write_all(line.as_bytes())?;
+            }
+        }
+        if empty {
+            out.write_all(b"[]")?;
+        } else {
+            out.write_all(b"\n")?;
+            out.write_all(&pad.as_bytes()[2..])?;
+            out.write_all(b"]")?;
+        }
+        written = end;
+    }
+    out.write_all(&text.as_bytes()[written..])
 }
 
 /// `Deployment/shop/web`, `ClusterRole/admin`.
@@ -172,4 +225,60 @@ pub(crate) fn severity_counts(report: &Report) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HOLE, write_json_spliced};
+    use serde_json::{Value, json};
+
+    fn samples() -> Vec<Vec<Value>> {
+        vec![
+            vec![],
+            vec![json!(1)],
+            vec![
+                json!({"a": [1, {"b": [], "c": {}}], "d": "x\ny \"q\""}),
+                json!([]),
+                json!("s"),
+                json!(null),
+            ],
+        ]
+    }
+
+    #[test]
+    fn spliced_json_is_what_serde_json_writes() {
+        for items in samples() {
+            let full = json!({"runs": [{"a": 1, "results": items, "z": {"notes": items}}]});
+            let skeleton = json!({"runs": [{"a": 1, "results": HOLE, "z": {"notes": HOLE}}]});
+            let mut out = Vec::new();
+            write_json_spliced(
+                &mut out,
+                &skeleton,
+                vec![
+                    ("notes", Box::new(items.clone().into_iter())),
+                    ("results", Box::new(items.clone().into_iter())),
+                ],
+            )
+            .unwrap();
+            let expected = serde_json::to_string_pretty(&full).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn spliced_yaml_is_what_to_yaml_writes() {
+        for items in samples() {
+            let full = json!({"apiVersion": "v1", "results": items, "summary": {"pass": 0}});
+            let skeleton = json!({"apiVersion": "v1", "results": HOLE, "summary": {"pass": 0}});
+            let mut out = Vec::new();
+            crate::yaml_out::write_yaml_spliced(
+                &mut out,
+                &skeleton,
+                "results",
+                Box::new(items.into_iter()),
+            )
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), crate::to_yaml(&full));
+        }
+    }
 }

@@ -11,14 +11,19 @@ use std::collections::BTreeMap;
 
 const API_VERSION: &str = "wgpolicyk8s.io/v1alpha2";
 
-fn result(view: &View<'_>, f: &Finding) -> Value {
-    let outcome = if f.suppressed_by.is_some() {
+/// `fail` at or above `--fail-on`, `warn` below it, `skip` when suppressed.
+fn outcome(view: &View<'_>, f: &Finding) -> &'static str {
+    if f.suppressed_by.is_some() {
         "skip"
     } else if f.severity >= view.fail_on {
         "fail"
     } else {
         "warn"
-    };
+    }
+}
+
+fn result(view: &View<'_>, f: &Finding) -> Value {
+    let outcome = outcome(view, f);
     let mut resource = Map::new();
     resource.insert("apiVersion".into(), json!(f.subject.api_version));
     resource.insert("kind".into(), json!(f.subject.kind));
@@ -57,9 +62,9 @@ fn result(view: &View<'_>, f: &Finding) -> Value {
     })
 }
 
+/// One report (without its results, a [`crate::HOLE`]).
 fn document(view: &View<'_>, namespace: Option<&str>, findings: &[&Finding]) -> Value {
-    let results: Vec<Value> = findings.iter().map(|f| result(view, f)).collect();
-    let count = |r: &str| results.iter().filter(|v| v["result"] == r).count();
+    let count = |r: &str| findings.iter().filter(|f| outcome(view, f) == r).count();
     let mut metadata = json!({
         "name": match namespace {
             Some(ns) => format!("kubeharden-{ns}"),
@@ -81,11 +86,12 @@ fn document(view: &View<'_>, namespace: Option<&str>, findings: &[&Finding]) -> 
             "error": 0,
             "skip": count("skip"),
         },
-        "results": results,
+        "results": crate::HOLE,
     })
 }
 
-pub fn render(view: &View<'_>) -> String {
+/// Writes the reports, a result at a time.
+pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut by_ns: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
     by_ns.entry(None).or_default();
     for f in view.every_finding() {
@@ -94,13 +100,18 @@ pub fn render(view: &View<'_>) -> String {
             .or_default()
             .push(f);
     }
-    let mut out = String::new();
     // Namespaced reports first, the cluster report last.
     let mut docs: Vec<(Option<&str>, Vec<&Finding>)> = by_ns.into_iter().collect();
     docs.rotate_left(1);
     for (ns, findings) in docs {
-        out.push_str("---\n");
-        out.push_str(&crate::to_yaml(&document(view, ns, &findings)));
+        out.write_all(b"---\n")?;
+        let results = findings.iter().map(|f| result(view, f));
+        crate::yaml_out::write_yaml_spliced(
+            out,
+            &document(view, ns, &findings),
+            "results",
+            Box::new(results),
+        )?;
     }
-    out
+    Ok(())
 }

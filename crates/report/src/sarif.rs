@@ -175,34 +175,30 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     r
 }
 
-pub fn render(view: &View<'_>) -> String {
+/// Writes the SARIF log, a result at a time.
+pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let report = view.report;
     let rules = view.all_rules();
-    let results: Vec<Value> = view
+    let results = view
         .every_finding()
-        .map(|f| result(f, rules.iter().position(|r| r.id == f.rule)))
-        .collect();
-    let notifications: Vec<Value> = report
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let mut n = json!({
-                "level": match d.level {
-                    DiagLevel::Error => "error",
-                    DiagLevel::Warning => "warning",
-                    DiagLevel::Note => "note",
-                },
-                "message": { "text": d.message },
-            });
-            let mut physical = json!({ "artifactLocation": { "uri": uri(&d.origin) } });
-            if let Some(line) = d.line.filter(|l| *l > 0) {
-                physical["region"] =
-                    json!({ "startLine": line, "startColumn": d.column.unwrap_or(1).max(1) });
-            }
-            n["locations"] = json!([{ "physicalLocation": physical }]);
-            n
-        })
-        .collect();
+        .map(|f| result(f, rules.iter().position(|r| r.id == f.rule)));
+    let notifications = report.diagnostics.iter().map(|d| {
+        let mut n = json!({
+            "level": match d.level {
+                DiagLevel::Error => "error",
+                DiagLevel::Warning => "warning",
+                DiagLevel::Note => "note",
+            },
+            "message": { "text": d.message },
+        });
+        let mut physical = json!({ "artifactLocation": { "uri": uri(&d.origin) } });
+        if let Some(line) = d.line.filter(|l| *l > 0) {
+            physical["region"] =
+                json!({ "startLine": line, "startColumn": d.column.unwrap_or(1).max(1) });
+        }
+        n["locations"] = json!([{ "physicalLocation": physical }]);
+        n
+    });
     let scorecard: Vec<Value> = report
         .scorecard
         .iter()
@@ -242,14 +238,20 @@ pub fn render(view: &View<'_>) -> String {
             },
             "invocations": [{
                 "executionSuccessful": !report.has_input_errors(),
-                "toolExecutionNotifications": notifications,
+                "toolExecutionNotifications": crate::HOLE,
             }],
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": crate::HOLE,
             "properties": run_props,
         }]
     });
-    let mut s = serde_json::to_string_pretty(&log).expect("SARIF serializes");
-    s.push('\n');
-    s
+    crate::write_json_spliced(
+        out,
+        &log,
+        vec![
+            ("toolExecutionNotifications", Box::new(notifications)),
+            ("results", Box::new(results)),
+        ],
+    )?;
+    out.write_all(b"\n")
 }

@@ -125,6 +125,38 @@ pub fn to_yaml(v: &Value) -> String {
     out
 }
 
+/// Writes `skeleton` as [`to_yaml`] would, except that the value [`crate::HOLE`] of its top-level
+/// `key` is written as the block list of `items`, each built and written in turn.
+pub(crate) fn write_yaml_spliced(
+    out: &mut dyn std::io::Write,
+    skeleton: &Value,
+    key: &str,
+    items: crate::Items<'_>,
+) -> std::io::Result<()> {
+    let text = to_yaml(skeleton);
+    let needle = format!("\n{}: {}\n", self::key(key), Value::from(crate::HOLE));
+    let at = text.find(&needle).expect("the skeleton holds the hole");
+    out.write_all(&text.as_bytes()[..at + 1])?;
+    out.write_all(self::key(key).as_bytes())?;
+    out.write_all(b":")?;
+    let mut empty = true;
+    let mut item_text = String::new();
+    for item in items {
+        if empty {
+            out.write_all(b"\n")?;
+            empty = false;
+        }
+        // The list's lines, as `block` writes them for the whole list.
+        item_text.clear();
+        block(&mut item_text, &Value::Array(vec![item]), 0);
+        out.write_all(item_text.as_bytes())?;
+    }
+    if empty {
+        out.write_all(b" []\n")?;
+    }
+    out.write_all(&text.as_bytes()[at + needle.len()..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::to_yaml;

@@ -8,10 +8,12 @@
 //!
 //! - [`admission`]: the AdmissionReview wire format (serde, no kube-rs).
 //! - [`policy`]: modes (deny, warn, audit, off) by rule and severity; namespace, user and group
-//!   exemptions; the `.kubeharden.yaml` it shares with `scan`.
-//! - [`review`]: one review, from the object to the response.
+//!   exemptions, rule exemptions; the `.kubeharden.yaml` it shares with `scan`. The object's own
+//!   suppression annotations exempt nothing at admission unless `objectAnnotations: true`.
+//! - [`review`]: one review, from the object to the response (control characters escaped).
 //! - [`mutate`]: the engine's safe fixes as a JSONPatch (`POST /mutate`).
-//! - [`server`]: HTTPS (rustls, ring), certificate reload, health, metrics, limits, shutdown.
+//! - [`server`]: HTTPS (rustls, ring), certificate reload, health, metrics, limits, the
+//!   evaluation deadline, shutdown.
 
 pub mod admission;
 pub mod metrics;

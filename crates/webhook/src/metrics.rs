@@ -15,7 +15,7 @@ pub struct RequestLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReviewLabels {
-    /// allowed, denied, exempt, skipped.
+    /// allowed, denied, exempt, skipped, timeout; for /mutate mutated, unchanged.
     pub decision: &'static str,
     pub operation: String,
     pub kind: String,
@@ -30,8 +30,19 @@ pub struct FindingLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ExemptionLabels {
+    /// The rule whose finding was exempted; `*` for a whole request.
+    pub rule: &'static str,
+    /// exemptNamespaces, exemptUsers, exemptGroups, ruleExemptions, kubehardenConfig; with
+    /// `objectAnnotations: true` also annotation, kube-linter, polaris, checkov, kubescape,
+    /// kube-score.
+    pub source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ErrorLabels {
-    /// content_type, too_large, malformed, body_timeout, body_read, evaluation, timeout.
+    /// content_type, too_large, malformed, body_timeout, body_read, evaluation, timeout (with
+    /// `--on-eval-timeout error`, or /mutate).
     pub reason: &'static str,
 }
 
@@ -48,8 +59,13 @@ pub struct Metrics {
     pub reviews: Family<ReviewLabels, Counter>,
     pub findings: Family<FindingLabels, Counter>,
     pub errors: Family<ErrorLabels, Counter>,
+    pub exemptions: Family<ExemptionLabels, Counter>,
     pub review_seconds: Histogram,
     pub in_flight: Gauge,
+    /// Evaluations that overran `--eval-timeout` (the request was answered at the deadline).
+    pub eval_timeouts: Counter,
+    /// Evaluations abandoned at their deadline and still running.
+    pub abandoned: Gauge,
     pub tls_reloads: Family<ReloadLabels, Counter>,
 }
 
@@ -86,6 +102,24 @@ impl Metrics {
             "Requests answered with an error, by reason",
             errors.clone(),
         );
+        let exemptions = Family::<ExemptionLabels, Counter>::default();
+        registry.register(
+            "exemptions",
+            "Exemptions used at admission, by rule (* for a whole request) and source",
+            exemptions.clone(),
+        );
+        let eval_timeouts = Counter::default();
+        registry.register(
+            "evaluation_timeouts",
+            "Evaluations that did not finish within --eval-timeout (answered at the deadline)",
+            eval_timeouts.clone(),
+        );
+        let abandoned = Gauge::default();
+        registry.register(
+            "abandoned_evaluations",
+            "Evaluations abandoned at their deadline that are still running",
+            abandoned.clone(),
+        );
         // 50 µs to ~3.3 s.
         let review_seconds = Histogram::new(exponential_buckets(0.000_05, 2.0, 17));
         registry.register(
@@ -111,8 +145,11 @@ impl Metrics {
             reviews,
             findings,
             errors,
+            exemptions,
             review_seconds,
             in_flight,
+            eval_timeouts,
+            abandoned,
             tls_reloads,
         }
     }

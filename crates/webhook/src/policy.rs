@@ -14,19 +14,38 @@
 //! exemptNamespaces: [kube-system, "sandbox-*"]              # globs over request.namespace
 //! exemptUsers: ["system:serviceaccount:kube-system:*"]      # globs over userInfo.username
 //! exemptGroups: ["system:nodes"]                            # globs over userInfo.groups
+//! ruleExemptions:              # some rules on some objects, with a reason and an expiry
+//!   - rules: [container-privileged]
+//!     namespaces: [monitoring]                 # globs over request.namespace
+//!     names: ["node-exporter-*"]               # globs over metadata.name (or generateName)
+//!     kinds: [DaemonSet, Pod]
+//!     containers: [node-exporter]              # globs over the finding's container
+//!     selector: {matchLabels: {app: node-exporter}}   # a metav1.LabelSelector over the labels
+//!     reason: reads the host's /proc and /sys
+//!     expires: 2027-06-30                      # YYYY-MM-DD, holds through that day
+//! objectAnnotations: false     # honour kubeharden.io/ignore (and the peers') on the object itself
 //! ratchetUpdates: true         # UPDATE: a deny finding the old object had too only warns
 //! kubehardenConfig: kubeharden.yaml   # relative to this file
 //! ```
 //!
 //! Without a file: critical and high findings deny, medium and low warn, info audits.
 //! Unknown keys, unknown rule ids and rules that do not run at admission (cross-object rules,
-//! [`NOT_AT_ADMISSION`]) in `ruleModes` are errors.
+//! [`NOT_AT_ADMISSION`]) in `ruleModes` and `ruleExemptions` are errors.
+//!
+//! **Who can exempt what.** At admission the requester writes the object, so nothing in the
+//! object exempts it: the suppression annotations on the object (`kubeharden.io/ignore`,
+//! kube-linter's `ignore-check.kube-linter.io/…`, the other peers') are ignored unless
+//! `objectAnnotations: true`. Exemptions come from what the requester cannot write: this file
+//! (`exemptNamespaces`, `exemptUsers`, `exemptGroups`, `ruleExemptions`) and the exemptions of its
+//! `.kubeharden.yaml`. `names`, `selector` and `containers` of a rule exemption match what the
+//! requester writes: scope them with `namespaces` to the namespaces whose writers you trust.
 
 use anyhow::{Context as _, Result, bail};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use kubeharden_engine::config::Config;
-use kubeharden_engine::finding::Severity;
+use kubeharden_engine::finding::{Finding, Severity};
 use kubeharden_engine::rules::{self, Check, CustomPolicies, Rule};
+use kubeharden_engine::selector::{LabelSelector, Labels, Operator, Requirement};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -100,8 +119,125 @@ struct File {
     exempt_users: Vec<String>,
     #[serde(default)]
     exempt_groups: Vec<String>,
+    #[serde(default)]
+    rule_exemptions: Vec<RuleExemptionFile>,
+    object_annotations: Option<bool>,
     ratchet_updates: Option<bool>,
     kubeharden_config: Option<PathBuf>,
+}
+
+/// One entry of `ruleExemptions`, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RuleExemptionFile {
+    rule: Option<String>,
+    #[serde(default)]
+    rules: Vec<String>,
+    #[serde(default)]
+    namespaces: Vec<String>,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    kinds: Vec<String>,
+    #[serde(default)]
+    containers: Vec<String>,
+    selector: Option<SelectorFile>,
+    reason: Option<String>,
+    expires: Option<serde_json::Value>,
+}
+
+/// A `metav1.LabelSelector`, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SelectorFile {
+    #[serde(default)]
+    match_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    match_expressions: Vec<ExpressionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpressionFile {
+    key: String,
+    operator: String,
+    #[serde(default)]
+    values: Vec<String>,
+}
+
+/// An entry of `ruleExemptions`: findings of `rules` on the objects it scopes are silenced (and
+/// counted and logged as exempted), until `expires`.
+pub struct RuleExemption {
+    /// Its place in `ruleExemptions` (`ruleExemptions[N]` in logs and metrics).
+    pub index: usize,
+    pub rules: Vec<String>,
+    namespaces: Option<GlobSet>,
+    names: Option<GlobSet>,
+    pub kinds: Vec<String>,
+    containers: Option<GlobSet>,
+    pub selector: Option<LabelSelector>,
+    pub reason: String,
+    /// `YYYY-MM-DD`; the exemption holds through that day.
+    pub expires: Option<String>,
+}
+
+impl fmt::Debug for RuleExemption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleExemption")
+            .field("index", &self.index)
+            .field("rules", &self.rules)
+            .field("kinds", &self.kinds)
+            .field("selector", &self.selector)
+            .field("reason", &self.reason)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RuleExemption {
+    /// `ruleExemptions[N]`.
+    pub fn key(&self) -> String {
+        format!("ruleExemptions[{}]", self.index)
+    }
+
+    pub fn is_expired(&self, today: &str) -> bool {
+        self.expires.as_deref().is_some_and(|e| e < today)
+    }
+
+    /// Does it cover `finding`, on an object of the request's `namespace` with `labels`?
+    /// (Expiry is not checked here.)
+    pub fn matches(&self, finding: &Finding, namespace: &str, labels: &Labels) -> bool {
+        let globbed = |set: &Option<GlobSet>, value: Option<&str>| {
+            set.as_ref()
+                .is_none_or(|s| value.is_some_and(|v| !v.is_empty() && s.is_match(v)))
+        };
+        self.rules.iter().any(|r| r == finding.rule)
+            && globbed(&self.namespaces, Some(namespace))
+            && globbed(&self.names, Some(&finding.subject.name))
+            && (self.kinds.is_empty() || self.kinds.contains(&finding.subject.kind))
+            && globbed(&self.containers, finding.subject.container.as_deref())
+            && self.selector.as_ref().is_none_or(|s| s.matches(labels))
+    }
+}
+
+/// A request the policy exempts as a whole (`exemptNamespaces`, `exemptUsers`, `exemptGroups`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestExemption {
+    /// The policy key: `exemptNamespaces`, `exemptUsers` or `exemptGroups`.
+    pub source: &'static str,
+    /// The namespace, user or group that matched.
+    pub matched: String,
+}
+
+impl fmt::Display for RequestExemption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.source {
+            "exemptNamespaces" => "namespace",
+            "exemptUsers" => "user",
+            _ => "group",
+        };
+        write!(f, "{what} {}", self.matched)
+    }
 }
 
 /// The loaded policy.
@@ -112,6 +248,11 @@ pub struct Policy {
     exempt_namespaces: GlobSet,
     exempt_users: GlobSet,
     exempt_groups: GlobSet,
+    /// `ruleExemptions`.
+    pub rule_exemptions: Vec<RuleExemption>,
+    /// `objectAnnotations`: the suppression annotations on the admitted object itself count
+    /// (off by default: whoever writes the object would exempt it).
+    pub object_annotations: bool,
     pub ratchet_updates: bool,
     /// `.kubeharden.yaml`: rule selection, severity overrides, exemptions, foreign suppressions.
     pub config: Config,
@@ -133,6 +274,8 @@ impl fmt::Debug for Policy {
             .field("severity_modes", &self.severity_modes)
             .field("rule_modes", &self.rule_modes)
             .field("ratchet_updates", &self.ratchet_updates)
+            .field("object_annotations", &self.object_annotations)
+            .field("rule_exemptions", &self.rule_exemptions)
             .field(
                 "rules",
                 &self.rules.iter().map(|r| r.id).collect::<Vec<_>>(),
@@ -184,6 +327,114 @@ fn globs(patterns: &[String], what: &str) -> Result<GlobSet> {
         b.add(Glob::new(p).with_context(|| format!("{what}: invalid glob `{p}`"))?);
     }
     Ok(b.build()?)
+}
+
+/// `None` (anything) for no pattern.
+fn some_globs(patterns: &[String], what: &str) -> Result<Option<GlobSet>> {
+    if patterns.is_empty() {
+        Ok(None)
+    } else {
+        globs(patterns, what).map(Some)
+    }
+}
+
+fn selector(file: SelectorFile, what: &str) -> Result<LabelSelector> {
+    let mut match_expressions = Vec::new();
+    for e in file.match_expressions {
+        let operator = match e.operator.as_str() {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            "DoesNotExist" => Operator::DoesNotExist,
+            o => bail!("{what}: unknown operator `{o}` (In, NotIn, Exists, DoesNotExist)"),
+        };
+        let needs_values = matches!(operator, Operator::In | Operator::NotIn);
+        if needs_values == e.values.is_empty() {
+            bail!(
+                "{what}: `{}` {}",
+                e.operator,
+                if needs_values {
+                    "needs values"
+                } else {
+                    "takes no values"
+                }
+            );
+        }
+        match_expressions.push(Requirement {
+            key: e.key,
+            operator,
+            values: e.values,
+        });
+    }
+    Ok(LabelSelector {
+        match_labels: file.match_labels,
+        match_expressions,
+        invalid: false,
+    })
+}
+
+fn rule_exemption(index: usize, file: RuleExemptionFile, origin: &str) -> Result<RuleExemption> {
+    let what = format!("{origin}: ruleExemptions[{index}]");
+    let mut ids = file.rules;
+    ids.extend(file.rule);
+    if ids.is_empty() {
+        bail!("{what}: needs `rules` (the rule ids it exempts)");
+    }
+    for id in &ids {
+        if rules::is_custom_id(id) {
+            continue;
+        }
+        let Some(rule) = rules::find(id) else {
+            bail!("{what}: no rule `{id}` (`kubeharden rules` lists them)");
+        };
+        if let Some(why) = not_at_admission(rule) {
+            bail!("{what}: `{id}` does not run at admission: {why}");
+        }
+    }
+    let reason = file.reason.unwrap_or_default();
+    if reason.trim().is_empty() {
+        bail!("{what}: needs a `reason`");
+    }
+    if file.namespaces.is_empty()
+        && file.names.is_empty()
+        && file.kinds.is_empty()
+        && file.containers.is_empty()
+        && file.selector.is_none()
+    {
+        bail!(
+            "{what}: needs a scope (namespaces, names, kinds, containers or selector); to turn a rule off everywhere, set its ruleModes to off"
+        );
+    }
+    let expires = match file.expires {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => {
+            let text = match &v {
+                serde_json::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            Some(
+                kubeharden_engine::suppress::parse_date(&text)
+                    .filter(|_| text.trim().len() == 10)
+                    .with_context(|| {
+                        format!("{what}: `expires` must be a date YYYY-MM-DD, not `{text}`")
+                    })?,
+            )
+        }
+    };
+    Ok(RuleExemption {
+        index,
+        rules: ids,
+        namespaces: some_globs(&file.namespaces, &format!("{what}.namespaces"))?,
+        names: some_globs(&file.names, &format!("{what}.names"))?,
+        kinds: file.kinds,
+        containers: some_globs(&file.containers, &format!("{what}.containers"))?,
+        selector: file
+            .selector
+            .map(|s| selector(s, &format!("{what}.selector")))
+            .transpose()?,
+        reason,
+        expires,
+    })
 }
 
 impl Policy {
@@ -242,6 +493,12 @@ impl Policy {
             severity_modes.clear();
         }
         severity_modes.extend(file.severity_modes);
+        let rule_exemptions = file
+            .rule_exemptions
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| rule_exemption(i, e, &origin))
+            .collect::<Result<Vec<_>>>()?;
         let mut policy = Policy {
             default_mode: file.default_mode.unwrap_or(Mode::Deny),
             severity_modes,
@@ -249,6 +506,8 @@ impl Policy {
             exempt_namespaces: globs(&file.exempt_namespaces, "exemptNamespaces")?,
             exempt_users: globs(&file.exempt_users, "exemptUsers")?,
             exempt_groups: globs(&file.exempt_groups, "exemptGroups")?,
+            rule_exemptions,
+            object_annotations: file.object_annotations.unwrap_or(false),
             ratchet_updates: file.ratchet_updates.unwrap_or(true),
             config,
             rules: Vec::new(),
@@ -308,18 +567,50 @@ impl Policy {
         }
     }
 
-    /// Why a request is exempt, if it is.
-    pub fn exemption(&self, namespace: &str, user: &str, groups: &[String]) -> Option<String> {
+    /// Why a request is exempt as a whole, if it is.
+    pub fn exemption(
+        &self,
+        namespace: &str,
+        user: &str,
+        groups: &[String],
+    ) -> Option<RequestExemption> {
         if !namespace.is_empty() && self.exempt_namespaces.is_match(namespace) {
-            return Some(format!("namespace {namespace}"));
+            return Some(RequestExemption {
+                source: "exemptNamespaces",
+                matched: namespace.to_owned(),
+            });
         }
         if !user.is_empty() && self.exempt_users.is_match(user) {
-            return Some(format!("user {user}"));
+            return Some(RequestExemption {
+                source: "exemptUsers",
+                matched: user.to_owned(),
+            });
         }
         groups
             .iter()
             .find(|g| self.exempt_groups.is_match(g.as_str()))
-            .map(|g| format!("group {g}"))
+            .map(|g| RequestExemption {
+                source: "exemptGroups",
+                matched: g.clone(),
+            })
+    }
+
+    /// Do the rule exemptions read the object's labels?
+    pub fn exemptions_need_labels(&self) -> bool {
+        self.rule_exemptions.iter().any(|e| e.selector.is_some())
+    }
+
+    /// The live rule exemption covering a finding, if any (the first that matches).
+    pub fn rule_exemption(
+        &self,
+        finding: &Finding,
+        namespace: &str,
+        labels: &Labels,
+        today: &str,
+    ) -> Option<&RuleExemption> {
+        self.rule_exemptions
+            .iter()
+            .find(|e| !e.is_expired(today) && e.matches(finding, namespace, labels))
     }
 }
 

@@ -8,14 +8,28 @@
 //! finding `scan` reports for the same object (tested in `tests/same_findings.rs`). Only
 //! `metadata.managedFields` is cut out first ([`without_managed_fields`]: read by no rule, 40% of
 //! the parsing), which moves the findings' columns and nothing else.
+//!
+//! **Exemptions at admission** come only from what the requester cannot write: the policy's
+//! `exemptNamespaces`/`exemptUsers`/`exemptGroups` (the whole request) and `ruleExemptions`, and
+//! the exemptions of its `.kubeharden.yaml`. The suppression annotations on the object itself
+//! (`kubeharden.io/ignore`, the peers' keys) are ignored (`Finish::object_annotations: false`)
+//! unless the policy sets `objectAnnotations: true`. Every exemption used is returned in
+//! [`Decision::exemptions`], which the server logs and counts by rule and source.
+//!
+//! **Text** from the object (names, images, keys) reaches the denial message and the warnings,
+//! which kubectl prints on a terminal: control characters are replaced by visible escapes
+//! ([`escape_controls`]).
 
 use crate::admission::{Request, Response, Status};
 use crate::policy::{Mode, Policy};
 use kubeharden_engine::Input;
-use kubeharden_engine::finding::Finding;
+use kubeharden_engine::config::EXEMPTION_EXPIRED;
+use kubeharden_engine::finding::{Finding, SuppressionSource};
 use kubeharden_engine::finish::{self, Finish};
-use kubeharden_engine::rules::RequestInfo;
+use kubeharden_engine::inventory::Object;
+use kubeharden_engine::rules::{Context, CustomPolicies, Emitter, RequestInfo, Rule};
 use kubeharden_engine::scan;
+use kubeharden_engine::selector::Labels;
 use kubeharden_engine::source::DiagLevel;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -23,6 +37,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 /// The API server truncates longer warnings; each finding's warning is cut to this many bytes.
 pub const MAX_WARNING_BYTES: usize = 256;
@@ -37,6 +53,99 @@ pub struct Judged {
     pub pre_existing: bool,
 }
 
+/// An exemption that silenced a finding (or a whole request), for the log and the metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exempted {
+    /// The rule whose finding it silenced; `*` for a whole request.
+    pub rule: &'static str,
+    /// Where it comes from: `exemptNamespaces`, `exemptUsers`, `exemptGroups` (the whole
+    /// request), `ruleExemptions` (the policy), `kubehardenConfig` (an exemption of the
+    /// `.kubeharden.yaml`), or, only with `objectAnnotations: true`, the annotation's family
+    /// (`annotation`, `kube-linter`, `polaris`, `checkov`, `kubescape`, `kube-score`).
+    pub source: &'static str,
+    /// Which one: `ruleExemptions[N]`, `<config>:<line>`, the annotation key, or the namespace,
+    /// user or group matched.
+    pub by: String,
+    pub reason: String,
+    pub expires: Option<String>,
+}
+
+/// What [`Reviewer::evaluate`] found on one object.
+#[derive(Debug, Default)]
+pub struct Evaluated {
+    /// The active findings.
+    pub findings: Vec<Finding>,
+    /// The findings exempted (by the config, the policy or, when allowed, an annotation).
+    pub suppressed: usize,
+    /// The exemptions used, one per exempted finding.
+    pub exemptions: Vec<Exempted>,
+}
+
+/// Cancellation of one evaluation, shared by the server, which gives up on it at its deadline,
+/// and the thread evaluating, which checks it between its steps (before the old object of an
+/// UPDATE, before the user's policies) and stops early. A Rust thread cannot be preempted: a
+/// step already running (one engine pass over one object) runs to its end.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicU8>);
+
+const RUNNING: u8 = 0;
+const DONE: u8 = 1;
+const CANCELLED: u8 = 2;
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Gives up on the evaluation: `true` when it was still running (it is cancelled now),
+    /// `false` when it had finished.
+    pub fn cancel(&self) -> bool {
+        self.0
+            .compare_exchange(RUNNING, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Marks the evaluation finished: `true` when in time, `false` when it had been cancelled.
+    pub fn finish(&self) -> bool {
+        self.0
+            .compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Acquire) == CANCELLED
+    }
+
+    fn check(&self) -> Result<(), EvalError> {
+        if self.is_cancelled() {
+            Err(EvalError(
+                "the evaluation was abandoned at its deadline".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The user's policies, skipped once the evaluation is cancelled.
+#[derive(Debug)]
+struct UntilCancelled {
+    inner: Arc<dyn CustomPolicies>,
+    cancel: Cancel,
+}
+
+impl CustomPolicies for UntilCancelled {
+    fn rules(&self) -> &[&'static Rule] {
+        self.inner.rules()
+    }
+    fn check(&self, ctx: &Context, object: &Object, selected: &[&Rule]) -> Vec<Emitter<'static>> {
+        if self.cancel.is_cancelled() {
+            return Vec::new();
+        }
+        self.inner.check(ctx, object, selected)
+    }
+}
+
 /// Why a request was not evaluated, or that it was.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -45,6 +154,8 @@ pub enum Outcome {
     Exempt(String),
     /// Nothing to judge: DELETE, CONNECT, a subresource, no object.
     Skipped(&'static str),
+    /// The evaluation did not finish within `--eval-timeout`: denied (`--on-eval-timeout deny`).
+    TimedOut,
 }
 
 /// The decision on one request.
@@ -52,8 +163,12 @@ pub enum Outcome {
 pub struct Decision {
     pub outcome: Outcome,
     pub judged: Vec<Judged>,
-    /// Findings silenced by annotations or `.kubeharden.yaml` exemptions.
+    /// Findings silenced by exemptions (the config's, the policy's; annotations only with
+    /// `objectAnnotations: true`).
     pub suppressed: usize,
+    /// Every exemption used: one per exempted finding, or one (`rule: "*"`) for an exempt
+    /// request.
+    pub exemptions: Vec<Exempted>,
     pub response: Response,
 }
 
@@ -98,14 +213,36 @@ struct MetaNamespace<'a> {
     namespace: Option<std::borrow::Cow<'a, str>>,
 }
 
+#[derive(Deserialize)]
+struct LabelsOf {
+    #[serde(default)]
+    metadata: Option<MetaLabels>,
+}
+
+#[derive(Deserialize)]
+struct MetaLabels {
+    #[serde(default)]
+    labels: Option<Labels>,
+}
+
+/// `metadata.labels` of an object's JSON (none when it has none or they are not strings).
+pub fn labels_of(bytes: &[u8]) -> Labels {
+    serde_json::from_slice::<LabelsOf>(bytes)
+        .ok()
+        .and_then(|o| o.metadata)
+        .and_then(|m| m.labels)
+        .unwrap_or_default()
+}
+
 impl Reviewer {
     pub fn new(policy: Policy) -> Reviewer {
         Reviewer { policy }
     }
 
-    /// The active findings on one object (JSON or YAML bytes), after the policy's
-    /// `.kubeharden.yaml` (foreign suppressions, exemptions, severity overrides); the second
-    /// value counts the suppressed ones.
+    /// The active findings on one object (JSON or YAML bytes), after the policy's exemptions and
+    /// its `.kubeharden.yaml` (foreign suppressions, exemptions, severity overrides); the second
+    /// value counts the exempted ones. The object's own suppression annotations count only with
+    /// `objectAnnotations: true`.
     pub fn findings(&self, name: String, bytes: &[u8]) -> Result<(Vec<Finding>, usize), EvalError> {
         self.findings_for(name, bytes, None)
     }
@@ -118,16 +255,31 @@ impl Reviewer {
         bytes: &[u8],
         request: Option<RequestInfo>,
     ) -> Result<(Vec<Finding>, usize), EvalError> {
+        self.evaluate(name, bytes, request, &Cancel::new())
+            .map(|e| (e.findings, e.suppressed))
+    }
+
+    /// The findings on one object and the exemptions that silenced the others. The user's
+    /// policies are skipped once `cancel` is cancelled.
+    pub fn evaluate(
+        &self,
+        name: String,
+        bytes: &[u8],
+        request: Option<RequestInfo>,
+        cancel: &Cancel,
+    ) -> Result<Evaluated, EvalError> {
+        cancel.check()?;
         let input = Input::Bytes {
             name,
             bytes: Arc::from(bytes),
         };
-        let checked = scan::check_input_with(
-            &input,
-            &self.policy.rules,
-            self.policy.custom.clone(),
-            request,
-        );
+        let custom = self.policy.custom.clone().map(|inner| {
+            Arc::new(UntilCancelled {
+                inner,
+                cancel: cancel.clone(),
+            }) as Arc<dyn CustomPolicies>
+        });
+        let checked = scan::check_input_with(&input, &self.policy.rules, custom, request);
         if let Some(d) = checked
             .diagnostics
             .iter()
@@ -140,17 +292,96 @@ impl Reviewer {
                 "the object is not a Kubernetes object (no apiVersion and kind)".into(),
             ));
         }
-        // The same finish as every other door: the peers' annotations (unless the config turns
-        // them off), the config's exemptions with expiry and severity overrides.
+        cancel.check()?;
+        // The same finish as every other door: the config's exemptions with expiry and severity
+        // overrides. But not the annotations on the object: whoever writes the object must not
+        // be able to exempt it (unless the policy allows it: `objectAnnotations: true`).
+        let today = kubeharden_engine::suppress::today_utc();
         let how = Finish {
             config: Some(&self.policy.config),
+            object_annotations: self.policy.object_annotations,
             allow_empty: true,
+            today: today.clone(),
             ..Finish::default()
         };
         let (report, _) = finish::finish(checked, &how);
-        let suppressed = report.suppressed;
-        let findings = report.findings;
-        Ok((findings, suppressed))
+        let mut exemptions: Vec<Exempted> = report
+            .suppressed_findings
+            .iter()
+            .filter_map(|f| {
+                let s = f.suppressed_by.as_ref()?;
+                Some(Exempted {
+                    rule: f.rule,
+                    source: match s.source {
+                        SuppressionSource::Config => "kubehardenConfig",
+                        other => other.as_str(),
+                    },
+                    by: s.key.clone(),
+                    reason: s.reason.clone().unwrap_or_default(),
+                    expires: s.expires.clone(),
+                })
+            })
+            .collect();
+        let mut suppressed = report.suppressed;
+        let mut findings = report.findings;
+        // An expired exemption of the config is reported (as `scan` does) only on an object it
+        // was written for, not on every object admitted.
+        if findings.iter().any(|f| f.rule == EXEMPTION_EXPIRED.id) {
+            let keep: Vec<bool> = findings
+                .iter()
+                .map(|f| f.rule != EXEMPTION_EXPIRED.id || self.expired_applies(f, &findings))
+                .collect();
+            let mut keep = keep.into_iter();
+            findings.retain(|_| keep.next().unwrap_or(true));
+        }
+        if !self.policy.rule_exemptions.is_empty() {
+            let labels = if self.policy.exemptions_need_labels() {
+                labels_of(bytes)
+            } else {
+                Labels::new()
+            };
+            let mut kept = Vec::with_capacity(findings.len());
+            for f in findings {
+                let namespace = f.subject.namespace.as_deref().unwrap_or("");
+                match self.policy.rule_exemption(&f, namespace, &labels, &today) {
+                    Some(ex) => {
+                        exemptions.push(Exempted {
+                            rule: f.rule,
+                            source: "ruleExemptions",
+                            by: ex.key(),
+                            reason: ex.reason.clone(),
+                            expires: ex.expires.clone(),
+                        });
+                        suppressed += 1;
+                    }
+                    None => kept.push(f),
+                }
+            }
+            findings = kept;
+        }
+        Ok(Evaluated {
+            findings,
+            suppressed,
+            exemptions,
+        })
+    }
+
+    /// Is `expired` (an `exemption-expired` finding) about an exemption of a finding among
+    /// `findings`?
+    fn expired_applies(&self, expired: &Finding, findings: &[Finding]) -> bool {
+        let index = expired
+            .location
+            .pointer
+            .strip_prefix("/exemptions/")
+            .and_then(|i| i.parse::<usize>().ok());
+        let Some(ex) =
+            index.and_then(|i| self.policy.config.exemptions.iter().find(|e| e.index == i))
+        else {
+            return true;
+        };
+        findings
+            .iter()
+            .any(|f| f.rule != EXEMPTION_EXPIRED.id && ex.matches(f))
     }
 
     /// The object to judge, or why the request is not judged (operation, subresource, no object,
@@ -170,20 +401,43 @@ impl Reviewer {
             &req.user_info.username,
             &req.user_info.groups,
         ) {
-            return Err(Outcome::Exempt(why));
+            return Err(Outcome::Exempt(why.to_string()));
         }
         Ok(object)
     }
 
     /// Judges one request.
     pub fn review(&self, req: &Request<'_>) -> Result<Decision, EvalError> {
+        self.review_with(req, &Cancel::new())
+    }
+
+    /// [`Reviewer::review`], stopping early (with an error) once `cancel` is cancelled.
+    pub fn review_with(&self, req: &Request<'_>, cancel: &Cancel) -> Result<Decision, EvalError> {
         let object = match self.applies(req) {
             Ok(o) => o,
             Err(outcome) => {
+                let exemptions = self
+                    .policy
+                    .exemption(
+                        &req.namespace,
+                        &req.user_info.username,
+                        &req.user_info.groups,
+                    )
+                    .filter(|_| matches!(outcome, Outcome::Exempt(_)))
+                    .map(|e| Exempted {
+                        rule: "*",
+                        source: e.source,
+                        by: e.matched,
+                        reason: String::new(),
+                        expires: None,
+                    })
+                    .into_iter()
+                    .collect();
                 return Ok(Decision {
                     outcome,
                     judged: Vec::new(),
                     suppressed: 0,
+                    exemptions,
                     response: Response {
                         uid: req.uid.clone(),
                         allowed: true,
@@ -204,8 +458,11 @@ impl Reviewer {
                 .and_then(|o| serde_json::from_str(o.get()).ok()),
             dry_run: req.is_dry_run(),
         });
-        let (findings, suppressed) =
-            self.findings_for(format!("admission:{}", req.uid), &bytes, request)?;
+        let Evaluated {
+            findings,
+            suppressed,
+            exemptions,
+        } = self.evaluate(format!("admission:{}", req.uid), &bytes, request, cancel)?;
         let mut judged: Vec<Judged> = findings
             .into_iter()
             .map(|f| Judged {
@@ -220,9 +477,13 @@ impl Reviewer {
             && judged.iter().any(|j| j.mode == Mode::Deny)
             && let Some(old) = req.old_object.filter(|o| o.get() != "null")
         {
+            cancel.check()?;
             let old = admitted(old.get(), req);
             // An old object the engine cannot read ratchets nothing.
-            if let Ok((before, _)) = self.findings(format!("admission:{}:old", req.uid), &old) {
+            if let Ok(Evaluated {
+                findings: before, ..
+            }) = self.evaluate(format!("admission:{}:old", req.uid), &old, None, cancel)
+            {
                 let seen: HashSet<&str> = before.iter().map(|f| f.fingerprint.as_str()).collect();
                 for j in judged.iter_mut().filter(|j| j.mode == Mode::Deny) {
                     if seen.contains(j.finding.fingerprint.as_str()) {
@@ -232,11 +493,13 @@ impl Reviewer {
                 }
             }
         }
+        cancel.check()?;
         let response = respond(req, &judged);
         Ok(Decision {
             outcome: Outcome::Evaluated,
             judged,
             suppressed,
+            exemptions,
             response,
         })
     }
@@ -359,6 +622,38 @@ pub fn with_namespace<'b>(json: &'b str, req: &Request<'_>) -> Cow<'b, [u8]> {
     Cow::Owned(serde_json::to_vec(&value).unwrap_or_else(|_| json.as_bytes().to_vec()))
 }
 
+/// Text with its control characters replaced by visible escapes, as `kubeharden scan` prints
+/// them: every character below U+0020 but tab (and line feed when `keep_newlines`), DEL
+/// (U+007F) and the C1 controls (U+0080 to U+009F, which some terminals obey as escapes), each
+/// written `\xNN` or `\u{NN}`. The denial message and the warnings carry names, images and keys
+/// written by the requester, and kubectl prints them on a terminal: an ESC or BEL there could
+/// retitle the window, hide lines or forge output.
+pub fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c < ' ' && c != '\t' && !(keep_newlines && c == '\n'))
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+    };
+    if !text.chars().any(bad) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !bad(c) {
+            out.push(c);
+        } else if c <= '\u{7f}' {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One line of text from the object, for a message: no control character, no line break.
+fn clean(text: &str) -> Cow<'_, str> {
+    escape_controls(text, false)
+}
+
 /// `Kind "name" in namespace "ns"` of the request's object.
 fn subject(req: &Request<'_>, judged: &[Judged]) -> String {
     let name = judged
@@ -366,18 +661,55 @@ fn subject(req: &Request<'_>, judged: &[Judged]) -> String {
         .map(|j| j.finding.subject.name.as_str())
         .filter(|n| !n.is_empty())
         .unwrap_or(&req.name);
-    let mut s = format!("{} \"{name}\"", req.kind.kind);
+    let mut s = format!("{} \"{}\"", clean(&req.kind.kind), clean(name));
     if !req.namespace.is_empty() {
-        let _ = write!(s, " in namespace \"{}\"", req.namespace);
+        let _ = write!(s, " in namespace \"{}\"", clean(&req.namespace));
     }
     s
 }
 
 fn where_(f: &Finding) -> String {
     match &f.subject.container {
-        Some(c) => format!("{} (container \"{c}\")", f.location.pointer),
-        None => f.location.pointer.clone(),
+        Some(c) => format!(
+            "{} (container \"{}\")",
+            clean(&f.location.pointer),
+            clean(c)
+        ),
+        None => clean(&f.location.pointer).into_owned(),
     }
+}
+
+/// What the evaluation deadline answers (`--on-eval-timeout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnTimeout {
+    /// A denial (`allowed: false`, 403) saying the object could not be judged in time.
+    Deny,
+    /// An HTTP error (503), so that the API server applies the webhook's `failurePolicy`.
+    Error,
+}
+
+/// The denial of a request whose evaluation did not finish within `limit`.
+pub fn overrun_response(req: &Request<'_>, limit: Duration) -> Response {
+    let mut what = format!("{} \"{}\"", clean(&req.kind.kind), clean(&req.name));
+    if !req.namespace.is_empty() {
+        let _ = write!(what, " in namespace \"{}\"", clean(&req.namespace));
+    }
+    let mut response = Response {
+        uid: req.uid.clone(),
+        allowed: false,
+        ..Response::default()
+    };
+    response.status = Some(Status {
+        code: 403,
+        reason: "Forbidden",
+        message: format!(
+            "kubeharden denied {what}: it could not be judged within {limit:?} (the webhook's --eval-timeout); an object that takes that long to evaluate is denied, not admitted unjudged. Make it smaller (e.g. fewer annotations or labels), or ask the cluster operator."
+        ),
+    });
+    response
+        .audit_annotations
+        .insert("eval-timeout".into(), format!("{limit:?}"));
+    response
 }
 
 /// Cuts a string to at most `max` bytes on a character boundary, marking the cut.
@@ -420,23 +752,23 @@ fn respond(req: &Request<'_>, judged: &[Judged]) -> Response {
                 m,
                 "\n{}. [{}] ({}) {}: {}\n   Fix: {}",
                 i + 1,
-                f.rule,
+                clean(f.rule),
                 f.severity,
                 where_(f),
-                f.message,
-                f.remedy
+                clean(&f.message),
+                escape_controls(f.remedy, true)
             );
         }
         m.push_str("\n(`kubeharden explain <rule>` gives the rationale; `kubeharden scan` reports the same findings on the manifest.)");
         response.status = Some(Status {
             code: 403,
             reason: "Forbidden",
-            message: m,
+            message: escape_controls(&m, true).into_owned(),
         });
     }
     for j in by_severity.iter().filter(|j| j.mode == Mode::Warn) {
         let f = &j.finding;
-        let mut w = format!("kubeharden [{}] {}", f.rule, f.message);
+        let mut w = format!("kubeharden [{}] {}", clean(f.rule), clean(&f.message));
         if j.pre_existing {
             w.push_str(" (already so before this update; would be denied on create)");
         }

@@ -7,32 +7,48 @@
 //!   handshakes, while open connections keep theirs and are never dropped. A pair that does not
 //!   load (a key that does not match, a half-written file) is logged and counted, and the previous
 //!   one stays in use.
-//! - Limits: a request body larger than `max_body_bytes` is answered 413, a body not received
-//!   within `request_timeout` 408, a wrong `Content-Type` 415, a malformed AdmissionReview 400,
-//!   an object the engine cannot read 500 (so the API server applies the `failurePolicy`). TLS
-//!   handshakes, request headers and the first request on a connection have timeouts too.
+//! - Limits: a request body larger than `max_body_bytes` is answered 413 (over HTTP/1.1 the rest
+//!   of the body is read and thrown away first, up to [`drain_limit`], so that a client that
+//!   writes its whole body before reading gets the answer rather than a connection reset), a
+//!   body not received within `request_timeout` 408, a wrong `Content-Type` 415, a malformed
+//!   AdmissionReview 400, an object the engine cannot read 500 (so the API server applies the
+//!   `failurePolicy`). TLS handshakes, request headers and the first request on a connection
+//!   have timeouts too.
+//! - Evaluation runs on the blocking pool, at most one per CPU at a time (a semaphore), within
+//!   `eval_timeout` from the end of the body (waiting for a slot included). At the deadline the
+//!   request is answered at once, by `on_eval_timeout`: a denial saying the object could not be
+//!   judged in time (default) or 503 (the API server applies the `failurePolicy`). The evaluation
+//!   is cancelled ([`Cancel`]): it stops at its next step (the user's policies, the old object of
+//!   an UPDATE); a step already running ends on its own (Rust cannot preempt a thread) and keeps
+//!   its slot until then, so abandoned evaluations never add threads or CPU beyond the slots.
+//!   They are counted (`abandoned_evaluations`) and their end is logged.
 //! - Shutdown: [`Running::shutdown`] turns `/readyz` to 503, waits `shutdown_delay` (while the
 //!   endpoint is removed from the Service, requests are still served), then stops accepting and
-//!   lets in-flight requests finish (at most `shutdown_grace`).
-//! - Evaluation runs on the async worker for bodies up to [`INLINE_MAX_BYTES`] (a typical
-//!   object takes well under a millisecond), else on the blocking pool, bounded by a semaphore.
+//!   lets in-flight requests finish (at most `shutdown_grace`; each is answered by its
+//!   evaluation deadline anyway). Abandoned evaluations are not waited for (`kubeharden serve`
+//!   shuts its runtime down in the background).
+//! - Text: every message written back (a denial, warnings, an error body) has its control
+//!   characters escaped ([`crate::review::escape_controls`]).
 
 use crate::admission::{ReviewIn, ReviewOut, VERSIONS};
-use crate::metrics::{FindingLabels, Metrics, ReloadLabels, RequestLabels, ReviewLabels};
+use crate::metrics::{
+    ExemptionLabels, FindingLabels, Metrics, ReloadLabels, RequestLabels, ReviewLabels,
+};
 use crate::policy::Mode;
-use crate::review::{Decision, Outcome, Reviewer};
+use crate::review::{Cancel, Decision, OnTimeout, Outcome, Reviewer, escape_controls};
 use anyhow::{Context as _, Result};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_server::Handle;
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -44,8 +60,18 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-/// Bodies up to this size are evaluated on the async worker; larger ones on the blocking pool.
-pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+/// After a body over the limit (413), how much of it is read and thrown away over HTTP/1.1 so
+/// that the client, which may write its whole body before it reads the answer, gets the 413
+/// rather than a connection reset: four times the limit, at least 32 MiB, within the
+/// request timeout. A larger declared body is refused without reading it.
+pub fn drain_limit(max_body_bytes: usize) -> usize {
+    max_body_bytes.saturating_mul(4).max(32 << 20)
+}
+
+/// The default of `--eval-timeout`: a typical object is judged in well under a millisecond and
+/// the largest the API server accepts (about 3 MiB) in a fraction of a second; the API server
+/// waits `timeoutSeconds` (deploy/webhook: 5 s) for the whole call.
+pub const DEFAULT_EVAL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Server settings (`kubeharden serve` flags).
 #[derive(Clone, Debug)]
@@ -59,8 +85,14 @@ pub struct ServeOptions {
     pub tls_key: PathBuf,
     pub cert_reload_interval: Duration,
     pub max_body_bytes: usize,
-    /// Receiving the body and evaluating it.
+    /// Receiving the body.
     pub request_timeout: Duration,
+    /// Judging it, from the end of the body (waiting for an evaluation slot included).
+    pub eval_timeout: Duration,
+    /// What the request gets when its evaluation overruns `eval_timeout`.
+    pub on_eval_timeout: OnTimeout,
+    /// Evaluations at a time (default: one per CPU, at least 2).
+    pub eval_concurrency: Option<usize>,
     /// TLS handshake, request headers, first request on a connection.
     pub handshake_timeout: Duration,
     pub shutdown_delay: Duration,
@@ -81,6 +113,9 @@ impl ServeOptions {
             // review carries the object and the old object.
             max_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(10),
+            eval_timeout: DEFAULT_EVAL_TIMEOUT,
+            on_eval_timeout: OnTimeout::Deny,
+            eval_concurrency: None,
             handshake_timeout: Duration::from_secs(5),
             shutdown_delay: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(25),
@@ -96,11 +131,33 @@ pub struct AppState {
     ready: AtomicBool,
     max_body_bytes: usize,
     request_timeout: Duration,
+    eval_timeout: Duration,
+    on_eval_timeout: OnTimeout,
     blocking: Arc<Semaphore>,
     tmp_dir: PathBuf,
 }
 
 impl AppState {
+    /// The state of a server with these options (ready), for [`router`] and the handlers.
+    pub fn new(reviewer: Reviewer, opts: &ServeOptions) -> AppState {
+        let slots = opts.eval_concurrency.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .max(2)
+        });
+        AppState {
+            reviewer,
+            metrics: Metrics::new(),
+            ready: AtomicBool::new(true),
+            max_body_bytes: opts.max_body_bytes,
+            request_timeout: opts.request_timeout,
+            eval_timeout: opts.eval_timeout,
+            on_eval_timeout: opts.on_eval_timeout,
+            blocking: Arc::new(Semaphore::new(slots.max(1))),
+            tmp_dir: opts.tmp_dir.clone(),
+        }
+    }
+
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
@@ -140,7 +197,8 @@ pub fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<ServerConfig> {
 }
 
 fn text(code: StatusCode, message: impl Into<String>) -> Response {
-    let mut body = message.into();
+    let message = message.into();
+    let mut body = escape_controls(&message, true).into_owned();
     body.push('\n');
     (
         code,
@@ -283,10 +341,10 @@ fn encode(out: &ReviewOut) -> Result<Vec<u8>, Failure> {
     })
 }
 
-/// Parses and judges one AdmissionReview body.
-fn process(reviewer: &Reviewer, body: &[u8]) -> Result<Reviewed, Failure> {
+/// Parses and judges one AdmissionReview body; stops early once `cancel` is cancelled.
+fn process(reviewer: &Reviewer, body: &[u8], cancel: &Cancel) -> Result<Reviewed, Failure> {
     let (api_version, request) = parse(body)?;
-    let mut decision = reviewer.review(&request).map_err(|e| {
+    let mut decision = reviewer.review_with(&request, cancel).map_err(|e| {
         fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             "evaluation",
@@ -313,13 +371,51 @@ fn process(reviewer: &Reviewer, body: &[u8]) -> Result<Reviewed, Failure> {
     })
 }
 
+/// The answer to a request whose evaluation overran `eval_timeout`, by `on_eval_timeout`.
+fn overrun(state: &AppState, body: &[u8]) -> Result<Reviewed, Failure> {
+    let limit = state.eval_timeout;
+    if state.on_eval_timeout == OnTimeout::Error {
+        return Err(fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("evaluation did not finish within {limit:?} (--eval-timeout)"),
+        ));
+    }
+    let (api_version, request) = parse(body)?;
+    let response = crate::review::overrun_response(&request, limit);
+    let out = ReviewOut {
+        api_version,
+        kind: "AdmissionReview",
+        response,
+    };
+    let body = encode(&out)?;
+    Ok(Reviewed {
+        body,
+        uid: request.uid,
+        operation: request.operation,
+        kind: request.kind.kind,
+        namespace: request.namespace,
+        name: request.name,
+        user: request.user_info.username,
+        dry_run: request.dry_run == Some(true),
+        decision: Decision {
+            outcome: Outcome::TimedOut,
+            judged: Vec::new(),
+            suppressed: 0,
+            exemptions: Vec::new(),
+            response: out.response,
+        },
+    })
+}
+
 /// `POST /validate` without the HTTP server: one AdmissionReview body to the response body, or
 /// the status and message the server answers a refused body with. The handler runs the same
-/// [`process`]; this adds no metrics and no log line (for tests and the fuzz target).
+/// [`process`], without the deadline; this adds no metrics and no log line (for tests). The
+/// handler itself is [`validate`] (the `webhook` fuzz target runs it).
 pub fn validate_body(reviewer: &Reviewer, body: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
-    process(reviewer, body)
+    process(reviewer, body, &Cancel::new())
         .map(|r| r.body)
-        .map_err(|f| (f.code, f.message))
+        .map_err(|f| (f.code, escape_controls(&f.message, true).into_owned()))
 }
 
 fn content_type_ok(req: &Request) -> Result<(), Failure> {
@@ -343,7 +439,8 @@ fn content_type_ok(req: &Request) -> Result<(), Failure> {
     }
 }
 
-async fn read_body(state: &AppState, req: Request) -> Result<bytes::Bytes, Failure> {
+/// The request body, at most `max_body_bytes`, within `request_timeout`.
+async fn read_body(state: &AppState, req: Request) -> Result<Bytes, Failure> {
     let max = state.max_body_bytes;
     let too_large = || {
         fail(
@@ -352,17 +449,54 @@ async fn read_body(state: &AppState, req: Request) -> Result<bytes::Bytes, Failu
             format!("request body exceeds the limit of {max} bytes (--max-body-bytes)"),
         )
     };
-    if let Some(len) = req
+    let deadline = tokio::time::Instant::now() + state.request_timeout;
+    // Over HTTP/2 a refused stream is reset alone; a client that sent `Expect: 100-continue`
+    // has not sent its body yet, and reading it would ask for it.
+    let expects_continue = req
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let drain_ok = req.version() < Version::HTTP_2 && !expects_continue;
+    let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut body = req.into_body();
+    let drain_max = drain_limit(max) as u64;
+    if let Some(len) = declared
         && len > max as u64
     {
+        if drain_ok && len <= drain_max {
+            let _ = tokio::time::timeout_at(deadline, drain(&mut body, drain_max)).await;
+        }
         return Err(too_large());
     }
-    let body = Limited::new(req.into_body(), max);
-    match tokio::time::timeout(state.request_timeout, body.collect()).await {
+    enum Read {
+        Body(Bytes),
+        TooLarge(u64),
+    }
+    let read = async {
+        // Not the declared length up front: a client may declare 8 MiB and send nothing.
+        let mut buf = BytesMut::with_capacity(declared.map_or(0, |l| l as usize).min(256 << 10));
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                fail(
+                    StatusCode::BAD_REQUEST,
+                    "body_read",
+                    format!("cannot read the request body: {e}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > max {
+                    return Ok(Read::TooLarge((buf.len() + data.len()) as u64));
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok::<_, Failure>(Read::Body(buf.freeze()))
+    };
+    match tokio::time::timeout_at(deadline, read).await {
         Err(_) => Err(fail(
             StatusCode::REQUEST_TIMEOUT,
             "body_timeout",
@@ -371,20 +505,36 @@ async fn read_body(state: &AppState, req: Request) -> Result<bytes::Bytes, Failu
                 state.request_timeout
             ),
         )),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Ok(Err(e)) => Err(fail(
-            StatusCode::BAD_REQUEST,
-            "body_read",
-            format!("cannot read the request body: {e}"),
-        )),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(f)) => Err(f),
+        Ok(Ok(Read::Body(b))) => Ok(b),
+        Ok(Ok(Read::TooLarge(seen))) => {
+            if drain_ok {
+                let rest = drain_max.saturating_sub(seen);
+                let _ = tokio::time::timeout_at(deadline, drain(&mut body, rest)).await;
+            }
+            Err(too_large())
+        }
     }
 }
 
-async fn validate(State(state): State<Arc<AppState>>, req: Request) -> Response {
+/// Reads and throws away the rest of a body, at most `limit` bytes.
+async fn drain(body: &mut Body, limit: u64) {
+    let mut seen = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            seen += data.len() as u64;
+            if seen > limit {
+                return;
+            }
+        }
+    }
+}
+
+/// `POST /validate`: the handler of the router (also run by the `webhook` fuzz target).
+pub async fn validate(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let start = Instant::now();
     state.metrics.in_flight.inc();
-    let result = validate_inner(&state, req, start).await;
+    let result = validate_inner(&state, req).await;
     state.metrics.in_flight.dec();
     match result {
         Ok(reviewed) => {
@@ -414,55 +564,130 @@ async fn validate(State(state): State<Arc<AppState>>, req: Request) -> Response 
     }
 }
 
-async fn validate_inner(
-    state: &Arc<AppState>,
-    req: Request,
-    start: Instant,
-) -> Result<Reviewed, Failure> {
+async fn validate_inner(state: &Arc<AppState>, req: Request) -> Result<Reviewed, Failure> {
     content_type_ok(&req)?;
     let body = read_body(state, req).await?;
-    if body.len() <= INLINE_MAX_BYTES {
-        return process(&state.reviewer, &body);
-    }
     let st = state.clone();
-    run_blocking(state, start, move || process(&st.reviewer, &body)).await
+    let b = body.clone();
+    match run_with_deadline(state, move |cancel| process(&st.reviewer, &b, cancel)).await {
+        Some(result) => result,
+        None => overrun(state, &body),
+    }
 }
 
-/// Runs `f` on the blocking pool (bounded by the semaphore) within the request timeout.
-async fn run_blocking<T: Send + 'static>(
+/// Marks an evaluation finished when dropped (also by a panic); if the server had given up on
+/// it, the end of the abandoned evaluation is counted and logged.
+struct Finished {
+    cancel: Cancel,
+    state: Arc<AppState>,
+    started: Instant,
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if !self.cancel.finish() {
+            self.state.metrics.abandoned.dec();
+            tracing::warn!(
+                target: "kubeharden::webhook",
+                duration_ms = self.started.elapsed().as_millis() as u64,
+                "an abandoned evaluation has ended (past its deadline, or its request was dropped)"
+            );
+        }
+    }
+}
+
+/// Gives up on an evaluation when dropped armed: at the deadline, or when the request's future is
+/// dropped (the client went away, the grace period of a shutdown ended).
+struct Abandon {
+    cancel: Cancel,
+    state: Arc<AppState>,
+    armed: bool,
+}
+
+impl Abandon {
+    /// Cancels the evaluation: `true` when it was still running (now abandoned, counted),
+    /// `false` when it had just finished.
+    fn abandon(&mut self) -> bool {
+        self.armed = false;
+        // Counted before the cancellation, so that the thread's decrement comes after.
+        self.state.metrics.abandoned.inc();
+        if self.cancel.cancel() {
+            true
+        } else {
+            self.state.metrics.abandoned.dec();
+            false
+        }
+    }
+}
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        if self.armed {
+            self.abandon();
+        }
+    }
+}
+
+/// Runs `f` on the blocking pool, holding one of the evaluation slots, within `eval_timeout`
+/// (the wait for a slot included). `None` when the deadline passed first: `f`'s [`Cancel`] is
+/// cancelled, and its thread keeps its slot until it ends.
+async fn run_with_deadline<T: Send + 'static>(
     state: &Arc<AppState>,
-    start: Instant,
-    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
-) -> Result<T, Failure> {
-    let timeout = || {
-        fail(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!(
-                "evaluation did not finish within {:?} (--request-timeout)",
-                state.request_timeout
-            ),
-        )
+    f: impl FnOnce(&Cancel) -> Result<T, Failure> + Send + 'static,
+) -> Option<Result<T, Failure>> {
+    let deadline = tokio::time::Instant::now() + state.eval_timeout;
+    let permit =
+        match tokio::time::timeout_at(deadline, state.blocking.clone().acquire_owned()).await {
+            Err(_) => {
+                state.metrics.eval_timeouts.inc();
+                return None;
+            }
+            Ok(Err(_)) => {
+                return Some(Err(fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "shutting down",
+                )));
+            }
+            Ok(Ok(p)) => p,
+        };
+    let cancel = Cancel::new();
+    let finished = Finished {
+        cancel: cancel.clone(),
+        state: state.clone(),
+        started: Instant::now(),
     };
-    let remaining = state.request_timeout.saturating_sub(start.elapsed());
-    let permit = tokio::time::timeout(remaining, state.blocking.clone().acquire_owned())
-        .await
-        .map_err(|_| timeout())?
-        .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "timeout", "shutting down"))?;
-    let task = tokio::task::spawn_blocking(move || {
+    let mut task = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        f()
+        let finished = finished;
+        f(&finished.cancel)
     });
-    let remaining = state.request_timeout.saturating_sub(start.elapsed());
-    match tokio::time::timeout(remaining, task).await {
-        Err(_) => Err(timeout()),
-        Ok(Err(e)) => Err(fail(
+    let mut guard = Abandon {
+        cancel,
+        state: state.clone(),
+        armed: true,
+    };
+    let joined = match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(joined) => {
+            guard.armed = false;
+            joined
+        }
+        Err(_) => {
+            if guard.abandon() {
+                state.metrics.eval_timeouts.inc();
+                return None;
+            }
+            // It finished just at the deadline: take its answer.
+            task.await
+        }
+    };
+    Some(joined.unwrap_or_else(|e| {
+        Err(fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             "evaluation",
             format!("evaluation failed: {e}"),
-        )),
-        Ok(Ok(result)) => result,
-    }
+        ))
+    }))
 }
 
 /// What one `/mutate` request produced.
@@ -477,8 +702,15 @@ struct Mutated {
     mutation: crate::mutate::Mutation,
 }
 
-fn process_mutate(state: &AppState, body: &[u8]) -> Result<Mutated, Failure> {
+fn process_mutate(state: &AppState, body: &[u8], cancel: &Cancel) -> Result<Mutated, Failure> {
     let (api_version, request) = parse(body)?;
+    if cancel.is_cancelled() {
+        return Err(fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "abandoned at the deadline",
+        ));
+    }
     let mutation =
         crate::mutate::mutate(&state.reviewer, &request, &state.tmp_dir).map_err(|e| {
             fail(
@@ -496,7 +728,11 @@ fn process_mutate(state: &AppState, body: &[u8]) -> Result<Mutated, Failure> {
             allowed: true,
             patch_type: patch.as_ref().map(|_| "JSONPatch"),
             patch,
-            warnings: mutation.fixed.clone(),
+            warnings: mutation
+                .fixed
+                .iter()
+                .map(|w| escape_controls(w, false).into_owned())
+                .collect(),
             ..Default::default()
         },
     };
@@ -519,7 +755,18 @@ async fn mutate(State(state): State<Arc<AppState>>, req: Request) -> Response {
         content_type_ok(&req)?;
         let body = read_body(&state, req).await?;
         let st = state.clone();
-        run_blocking(&state, start, move || process_mutate(&st, &body)).await
+        run_with_deadline(&state, move |cancel| process_mutate(&st, &body, cancel))
+            .await
+            .unwrap_or_else(|| {
+                Err(fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    format!(
+                        "the fixes were not planned within {:?} (--eval-timeout)",
+                        state.eval_timeout
+                    ),
+                ))
+            })
     }
     .await;
     state.metrics.in_flight.dec();
@@ -528,6 +775,7 @@ async fn mutate(State(state): State<Arc<AppState>>, req: Request) -> Response {
             let decision = match &m.mutation.outcome {
                 Outcome::Exempt(_) => "exempt",
                 Outcome::Skipped(_) => "skipped",
+                Outcome::TimedOut => "timeout",
                 Outcome::Evaluated if m.mutation.patch.is_empty() => "unchanged",
                 Outcome::Evaluated => "mutated",
             };
@@ -593,6 +841,7 @@ fn record(state: &AppState, r: &Reviewed, start: Instant) {
     let decision = match &d.outcome {
         Outcome::Exempt(_) => "exempt",
         Outcome::Skipped(_) => "skipped",
+        Outcome::TimedOut => "timeout",
         Outcome::Evaluated if d.allowed() => "allowed",
         Outcome::Evaluated => "denied",
     };
@@ -621,9 +870,55 @@ fn record(state: &AppState, r: &Reviewed, start: Instant) {
             })
             .inc();
     }
+    for e in &d.exemptions {
+        state
+            .metrics
+            .exemptions
+            .get_or_create(&ExemptionLabels {
+                rule: e.rule,
+                source: e.source,
+            })
+            .inc();
+        tracing::info!(
+            target: "kubeharden::exemption",
+            uid = %r.uid,
+            operation = %r.operation,
+            kind = %r.kind,
+            namespace = %r.namespace,
+            name = %r.name,
+            user = %r.user,
+            dry_run = r.dry_run,
+            rule = e.rule,
+            source = e.source,
+            by = %e.by,
+            reason = %e.reason,
+            expires = e.expires.as_deref().unwrap_or(""),
+            "exemption used"
+        );
+    }
+    let exempted = || {
+        d.exemptions
+            .iter()
+            .map(|e| format!("{}:{}", e.rule, e.source))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let micros = start.elapsed().as_micros() as u64;
     match &d.outcome {
-        Outcome::Evaluated if !d.judged.is_empty() => {
+        Outcome::TimedOut => tracing::warn!(
+            target: "kubeharden::review",
+            uid = %r.uid,
+            operation = %r.operation,
+            kind = %r.kind,
+            namespace = %r.namespace,
+            name = %r.name,
+            user = %r.user,
+            dry_run = r.dry_run,
+            decision,
+            duration_us = micros,
+            "review: evaluation did not finish within --eval-timeout; denied"
+        ),
+        Outcome::Evaluated if !d.judged.is_empty() || !d.exemptions.is_empty() => {
             let ratcheted: Vec<&str> = d
                 .judged
                 .iter()
@@ -644,6 +939,7 @@ fn record(state: &AppState, r: &Reviewed, start: Instant) {
                 warn = %d.rules(Mode::Warn).join(","),
                 audit = %d.rules(Mode::Audit).join(","),
                 ratcheted = %ratcheted.join(","),
+                exempted = %exempted(),
                 suppressed = d.suppressed,
                 duration_us = micros,
                 "review"
@@ -712,16 +1008,8 @@ pub async fn start(opts: ServeOptions, reviewer: Reviewer) -> Result<Running> {
             opts.tls_key.display()
         )
     })?));
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let state = Arc::new(AppState {
-        reviewer,
-        metrics: Metrics::new(),
-        ready: AtomicBool::new(false),
-        max_body_bytes: opts.max_body_bytes,
-        request_timeout: opts.request_timeout,
-        blocking: Arc::new(Semaphore::new(workers.max(2))),
-        tmp_dir: opts.tmp_dir.clone(),
-    });
+    let state = Arc::new(AppState::new(reviewer, &opts));
+    state.ready.store(false, Ordering::Release);
 
     let listener = bind(opts.addr)?;
     let addr = listener.local_addr()?;
@@ -788,6 +1076,17 @@ pub async fn start(opts: ServeOptions, reviewer: Reviewer) -> Result<Running> {
             );
         }
     }
+    for ex in &state.reviewer.policy.rule_exemptions {
+        if ex.is_expired(&today) {
+            tracing::warn!(
+                target: "kubeharden::webhook",
+                exemption = %ex.key(),
+                rules = %ex.rules.join(","),
+                expires = ex.expires.as_deref().unwrap_or(""),
+                "a rule exemption of the webhook policy has expired and no longer applies"
+            );
+        }
+    }
     tracing::info!(
         target: "kubeharden::webhook",
         addr = %addr,
@@ -802,6 +1101,9 @@ pub async fn start(opts: ServeOptions, reviewer: Reviewer) -> Result<Running> {
             .collect::<Vec<_>>()
             .join(","),
         policy = %state.reviewer.policy.origin,
+        object_annotations = state.reviewer.policy.object_annotations,
+        rule_exemptions = state.reviewer.policy.rule_exemptions.len(),
+        eval_timeout_ms = opts.eval_timeout.as_millis() as u64,
         "listening"
     );
     Ok(Running {

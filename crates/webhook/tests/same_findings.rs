@@ -2,6 +2,8 @@
 //! (`crates/engine/tests/fixtures/rules/*/{fire,pass}.yaml`), sent as JSON the way the API server
 //! sends it, the webhook's findings are exactly the findings `scan::scan` reports for the same
 //! bytes with the same rules: rule, subject, location, message, remedy, fingerprint, suppression.
+//! (The one deliberate difference, that the object's own suppression annotations exempt nothing
+//! at admission, is tested in `tests/adversary.rs`; the rule fixtures carry none.)
 
 mod common;
 

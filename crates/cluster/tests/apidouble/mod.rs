@@ -3,7 +3,9 @@
 //! (`/api`, `/api/v1`, `/apis`, `/apis/G/V`), lists with `limit`/`continue` pagination and
 //! `resourceVersion`, label and field selectors, Secrets as server-side Tables or
 //! PartialObjectMetadata lists, Status errors (401, 403, 404, 410, 500) and `/version`.
-//! Faults: forbidden resources, a 500 once per resource, anonymous access.
+//! Faults: forbidden resources, a 500 once per resource, anonymous access, broken pagination
+//! (continued pages failing, a repeated or dropped continue token, pages without items),
+//! resources left out of discovery, lists never answered.
 #![allow(dead_code)]
 
 use http_body_util::Full;
@@ -34,6 +36,28 @@ pub struct Faults {
     pub fail_once: Vec<(String, String)>,
     /// Answer `/version`, `/api`, `/apis` without credentials.
     pub anonymous: bool,
+    /// `(group, plural)` whose pagination is broken this way (lists of more than one page).
+    pub pages: Vec<((String, String), PageFault)>,
+    /// `(group, plural)` left out of discovery.
+    pub undiscovered: Vec<(String, String)>,
+    /// `(group, plural)` whose list requests are never answered (the connection stays open).
+    pub hang: Vec<(String, String)>,
+    /// Paths never answered (`/version`).
+    pub hang_paths: Vec<String>,
+}
+
+/// How a paginated list goes wrong after its first page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageFault {
+    /// Every continued page is answered with this status (500: retried, then a failure; 410:
+    /// the list restarts once, then fails; 404: the resource vanished mid-list).
+    Status(u16),
+    /// Every continued page repeats the continue token it was asked with: the list never ends.
+    RepeatToken,
+    /// The first page gives no continue token, but says how many objects remain.
+    Dropped,
+    /// Continued pages come without their `items` (or `rows`).
+    NoItems,
 }
 
 #[derive(Clone, Debug)]
@@ -319,11 +343,35 @@ impl Double {
             .find(|r| r.group == group && r.plural == plural)
     }
 
+    /// Is this path a list of a resource whose requests are never answered?
+    pub fn hangs(&self, path: &str) -> bool {
+        if self.faults.hang_paths.iter().any(|p| p == path) {
+            return true;
+        }
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let (group, plural) = match parts.as_slice() {
+            ["api", _, p] | ["api", _, "namespaces", _, p] => ("", *p),
+            ["apis", g, _, p] | ["apis", g, _, "namespaces", _, p] => (*g, *p),
+            _ => return false,
+        };
+        self.faults
+            .hang
+            .iter()
+            .any(|(g, p)| g == group && p == plural)
+    }
+
     fn discovery_list(&self, group: &str, version: &str) -> Value {
         let mut resources: Vec<Value> = self
             .resources
             .iter()
             .filter(|r| r.group == group && r.version == version)
+            .filter(|r| {
+                !self
+                    .faults
+                    .undiscovered
+                    .iter()
+                    .any(|(g, p)| *g == r.group && *p == r.plural)
+            })
             .map(|r| {
                 json!({"name": r.plural, "singularName": "", "namespaced": r.namespaced,
                     "kind": r.kind, "verbs": ["create","delete","get","list","patch","update","watch"]})
@@ -494,6 +542,25 @@ impl Double {
                 );
             }
         }
+        let page_fault = self
+            .faults
+            .pages
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, f)| *f);
+        if let Some(PageFault::Status(code)) = page_fault
+            && offset > 0
+        {
+            return match code {
+                410 => status(410, "Expired", "The provided continue parameter is too old"),
+                404 => status(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                ),
+                _ => status(code, "InternalError", "Internal error occurred"),
+            };
+        }
         let end = (offset + limit).min(items.len());
         let page = &items[offset.min(end)..end];
         let mut meta = json!({"resourceVersion": "987654"});
@@ -501,6 +568,18 @@ impl Double {
             meta["continue"] = format!("page-{end}").into();
             meta["remainingItemCount"] = (items.len() - end).into();
         }
+        match page_fault {
+            Some(PageFault::RepeatToken) if offset > 0 => {
+                meta["continue"] = format!("page-{offset}").into();
+            }
+            Some(PageFault::Dropped) if offset == 0 => {
+                if let Some(m) = meta.as_object_mut() {
+                    m.remove("continue");
+                }
+            }
+            _ => {}
+        }
+        let no_items = page_fault == Some(PageFault::NoItems) && offset > 0;
         // List items carry no apiVersion/kind, as on a real server.
         let strip = |o: &Value| {
             let mut o = o.clone();
@@ -534,11 +613,12 @@ impl Double {
                 columns.push(json!({"name": "Data", "type": "string", "format": ""}));
             }
             columns.push(json!({"name": "Age", "type": "string", "format": ""}));
-            return (
-                200,
-                json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
-                "columnDefinitions": columns, "rows": rows}),
-            );
+            let mut table = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+                "columnDefinitions": columns, "rows": rows});
+            if no_items {
+                table.as_object_mut().unwrap().remove("rows");
+            }
+            return (200, table);
         }
         if accept.contains("as=PartialObjectMetadataList") {
             let items: Vec<Value> = page
@@ -555,11 +635,12 @@ impl Double {
         } else {
             format!("{group}/{version}")
         };
-        (
-            200,
-            json!({"kind": format!("{}List", r.kind), "apiVersion": api_version, "metadata": meta,
-            "items": page.iter().map(|o| strip(o)).collect::<Vec<_>>()}),
-        )
+        let mut list = json!({"kind": format!("{}List", r.kind), "apiVersion": api_version, "metadata": meta,
+            "items": page.iter().map(|o| strip(o)).collect::<Vec<_>>()});
+        if no_items {
+            list.as_object_mut().unwrap().remove("items");
+        }
+        (200, list)
     }
 
     /// A server-side apply of a PolicyReport (authorized): recorded and echoed.
@@ -680,6 +761,16 @@ pub async fn serve(double: Arc<Double>) -> SocketAddr {
                             let auth = header("authorization");
                             let path = req.uri().path().to_owned();
                             let query = req.uri().query().unwrap_or("").to_owned();
+                            if double.hangs(&path) {
+                                double.log.lock().unwrap().push(Logged {
+                                    path: path.clone(),
+                                    query: query.clone(),
+                                    accept: accept.clone(),
+                                    authorized: auth.is_some(),
+                                    status: 0,
+                                });
+                                std::future::pending::<()>().await;
+                            }
                             let (code, body) = double.handle(
                                 req.method().as_str(),
                                 &path,

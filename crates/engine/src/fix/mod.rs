@@ -28,8 +28,12 @@
 //! merge keys, or carrying explicit tags are never edited. Files with Helm/Go template syntax are
 //! not edited: the findings are reported with their remedy instead.
 //!
-//! Writing is the caller's business ([`write_atomic`]): a temporary file in the same directory,
-//! the original's permissions, then a rename, so a reader never sees a partial file.
+//! Writing is the caller's business ([`FileFix::write`]): a temporary file in the same directory,
+//! the original's permissions, then a rename, so a reader never sees a partial file. Right before
+//! the rename the file is read again and compared with what the fix was computed from (the same
+//! file, length, modification time and bytes): an edit that landed meanwhile is never overwritten,
+//! the file is reported "changed while fixing, not written" instead. Read-only files are not
+//! written. Each file succeeds or fails on its own.
 
 mod diff;
 mod edit;
@@ -161,6 +165,66 @@ pub struct FileFix {
     /// Why nothing of the file was changed, when a change was planned but refused.
     pub error: Option<String>,
     edits: Vec<Edit>,
+    /// The file as `before` was read from it: what [`FileFix::write`] compares against.
+    identity: Option<Identity>,
+}
+
+/// Which file, and which version of it: a file replaced (another inode), rewritten (another
+/// length or modification time) is another file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Identity {
+    fn of(meta: &std::fs::Metadata) -> Identity {
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0, 0);
+        Identity {
+            dev,
+            ino,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+}
+
+/// Why a planned fix was not written. The file is left as it is.
+#[derive(Debug)]
+pub enum NotWritten {
+    /// The file changed after the fix was computed from it (an edit landed meanwhile, or it was
+    /// replaced or removed): writing would lose that edit.
+    Changed(String),
+    /// The file is read-only (no write permission).
+    ReadOnly,
+    /// Writing failed (the directory is not writable, the disk is full…).
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for NotWritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotWritten::Changed(why) => write!(f, "changed while fixing, not written ({why})"),
+            NotWritten::ReadOnly => write!(f, "the file is read-only, not written"),
+            NotWritten::Io(e) => write!(f, "not written: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for NotWritten {}
+
+impl From<std::io::Error> for NotWritten {
+    fn from(e: std::io::Error) -> NotWritten {
+        NotWritten::Io(e)
+    }
 }
 
 impl FileFix {
@@ -184,6 +248,90 @@ impl FileFix {
     /// The byte ranges of the original text that the fix replaces, with their new text.
     pub fn splices(&self) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
         self.edits.iter().map(|e| (e.start..e.end, e.text.as_str()))
+    }
+
+    /// Writes the fixed text in place of the file (nothing when nothing changed; `Ok(false)`),
+    /// atomically, and only if the file is still exactly what the fix was computed from: the
+    /// same file (device and inode), length, modification time and bytes, checked right before
+    /// the rename. A file changed meanwhile, a read-only file or a failed write is left as it
+    /// is, and the error says why.
+    pub fn write(&self) -> Result<bool, NotWritten> {
+        self.write_with(&mut || {})
+    }
+
+    /// [`FileFix::write`], with `before_check` called after the temporary file is written and
+    /// before the final comparison (tests put a concurrent edit there).
+    fn write_with(&self, before_check: &mut dyn FnMut()) -> Result<bool, NotWritten> {
+        let Some(after) = &self.after else {
+            return Ok(false);
+        };
+        let meta = match std::fs::symlink_metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(NotWritten::Changed("the file was removed".into()));
+            }
+            Err(e) => return Err(NotWritten::Io(e)),
+        };
+        if meta.file_type().is_symlink() {
+            return Err(NotWritten::Changed(
+                "the file was replaced by a symbolic link".into(),
+            ));
+        }
+        // A rename would replace a read-only file as easily as any other: ask first.
+        if meta.permissions().readonly() {
+            return Err(NotWritten::ReadOnly);
+        }
+        match std::fs::OpenOptions::new().write(true).open(&self.path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(NotWritten::ReadOnly);
+            }
+            Err(e) => return Err(NotWritten::Io(e)),
+        }
+        write_via_temp(&self.path, after, Some(&meta), || {
+            before_check();
+            self.unchanged()
+        })?;
+        Ok(true)
+    }
+
+    /// Is the file still exactly what the fix was computed from? Read through one open handle,
+    /// and that handle must still be the file at the path.
+    fn unchanged(&self) -> Result<(), NotWritten> {
+        use std::io::Read;
+        let changed = |why: &str| Err(NotWritten::Changed(why.to_owned()));
+        let mut file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return changed("the file was removed");
+            }
+            Err(e) => return Err(NotWritten::Io(e)),
+        };
+        let meta = file.metadata()?;
+        let now = Identity::of(&meta);
+        if let Some(then) = &self.identity {
+            if (now.dev, now.ino) != (then.dev, then.ino) {
+                return changed("the file was replaced");
+            }
+            if now.len != then.len {
+                return changed("its length changed");
+            }
+            if now.modified != then.modified {
+                return changed("its modification time changed");
+            }
+        }
+        let mut bytes = Vec::with_capacity(self.before.len() + 1);
+        file.read_to_end(&mut bytes)?;
+        if bytes != self.before.as_bytes() {
+            return changed("its contents changed");
+        }
+        // The handle read is still the file at the path (not replaced while it was read).
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(m) if !m.file_type().is_symlink() && Identity::of(&m) == now => Ok(()),
+            Ok(_) => changed("the file was replaced"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => changed("the file was removed"),
+            Err(e) => Err(NotWritten::Io(e)),
+        }
     }
 }
 
@@ -491,6 +639,7 @@ fn fix_file(
         unfixed: Vec::new(),
         error: None,
         edits: Vec::new(),
+        identity: None,
     };
     let refuse_all = |out: &mut FileFix, reason: &str| {
         out.unfixed
@@ -507,7 +656,20 @@ fn fix_file(
             return out;
         }
     }
-    let text = match std::fs::read(path).map(String::from_utf8) {
+    // The bytes and the identity they were read with, through one handle: what the write
+    // compares against.
+    let read = || -> std::io::Result<(Vec<u8>, Identity)> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let identity = Identity::of(&file.metadata()?);
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok((bytes, identity))
+    };
+    let text = match read().map(|(bytes, identity)| {
+        out.identity = Some(identity);
+        String::from_utf8(bytes)
+    }) {
         Ok(Ok(t)) => t,
         Ok(Err(_)) => {
             refuse_all(&mut out, "the file is not UTF-8 text");
@@ -905,20 +1067,63 @@ fn generate_missing(
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory with the
 /// original's permissions, flushed, then renamed over the original. A reader sees the old file
-/// or the new one, never a partial one.
+/// or the new one, never a partial one. Whatever the file holds is replaced: to write a planned
+/// fix, [`FileFix::write`] checks first that the file did not change.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
+    let original = std::fs::metadata(path).ok();
+    write_via_temp(path, text, original.as_ref(), || Ok(())).map_err(|e| match e {
+        NotWritten::Io(e) => e,
+        other => std::io::Error::other(other.to_string()),
+    })
+}
+
+/// Writes `text` to a new file at `path`, atomically, and never over a file that appeared
+/// meanwhile (the file is linked into place, which fails if the name is taken).
+pub fn write_new(path: &Path, text: &str) -> Result<(), NotWritten> {
+    let exists = || NotWritten::Changed("the file was created by someone else meanwhile".into());
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(exists());
+    }
+    let (tmp, file) = temp_file(path)?;
+    let result = (|| -> Result<(), NotWritten> {
+        fill(file, text, None)?;
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+            // No hard links here: check, then rename.
+            Err(_) => {
+                if std::fs::symlink_metadata(path).is_ok() {
+                    return Err(exists());
+                }
+                std::fs::rename(&tmp, path)?;
+                Ok(())
+            }
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    if result.is_ok() {
+        sync_dir(path);
+    }
+    result
+}
+
+/// The directory of `path` (`.` for a bare name).
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
-    };
+    }
+}
+
+/// A new temporary file beside `path`.
+fn temp_file(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let dir = dir_of(path);
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let original = std::fs::metadata(path).ok();
     let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
+    loop {
         let tmp = dir.join(format!(
             ".{file_name}.kubeharden-{}-{attempt}.tmp",
             std::process::id()
@@ -928,32 +1133,59 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
             .create_new(true)
             .open(&tmp)
         {
-            Ok(f) => break (tmp, f),
+            Ok(f) => return Ok((tmp, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
                 attempt += 1;
             }
             Err(e) => return Err(e),
         }
-    };
-    let result = (|| {
-        file.write_all(text.as_bytes())?;
-        if let Some(meta) = &original {
-            file.set_permissions(meta.permissions())?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::MetadataExt;
-                // Keep the owner where we may (as root); otherwise the file is ours anyway.
-                let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
-            }
+    }
+}
+
+/// Writes `text` into the temporary file with `like`'s permissions (and owner where allowed),
+/// flushed to disk.
+fn fill(
+    mut file: std::fs::File,
+    text: &str,
+    like: Option<&std::fs::Metadata>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    file.write_all(text.as_bytes())?;
+    if let Some(meta) = like {
+        file.set_permissions(meta.permissions())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            // Keep the owner where we may (as root); otherwise the file is ours anyway.
+            let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
         }
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
+    }
+    file.sync_all()
+}
+
+fn sync_dir(path: &Path) {
+    if let Ok(d) = std::fs::File::open(dir_of(path)) {
+        let _ = d.sync_all();
+    }
+}
+
+/// The temporary file, filled, then `check` (the compare-and-swap's compare, as late as it can
+/// be), then the rename over `path`. The temporary file is removed on any failure.
+fn write_via_temp(
+    path: &Path,
+    text: &str,
+    like: Option<&std::fs::Metadata>,
+    check: impl FnOnce() -> Result<(), NotWritten>,
+) -> Result<(), NotWritten> {
+    let (tmp, file) = temp_file(path)?;
+    let result = fill(file, text, like)
+        .map_err(NotWritten::Io)
+        .and_then(|()| check())
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(NotWritten::Io));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    } else if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
+    } else {
+        sync_dir(path);
     }
     result
 }

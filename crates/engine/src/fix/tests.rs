@@ -15,6 +15,7 @@ fn fix_text(name: &str, text: &str, opts: &Options) -> FileFix {
         unfixed: Vec::new(),
         error: None,
         edits: Vec::new(),
+        identity: None,
     })
 }
 
@@ -331,4 +332,126 @@ fn every_fix_names_a_rule() {
         })
         .is_err()
     );
+}
+
+/// Plans the fix of `text` written to `dir/name`: the plan of that file, to write.
+fn planned(dir: &Path, name: &str, text: &str) -> FileFix {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let plan = plan(std::slice::from_ref(&path), &Options::default()).unwrap();
+    let f = plan.files.into_iter().next().expect("a fix");
+    assert!(f.changed(), "{:?}", f.unfixed);
+    f
+}
+
+/// Only the file and the temporary files are left: the names in `dir`.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_planned_fix_is_written_over_what_it_was_computed_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = planned(dir.path(), "m.yaml", DEPLOYMENT);
+    assert!(f.write().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&f.path).unwrap(),
+        f.after.clone().unwrap()
+    );
+    assert_eq!(names(dir.path()), ["m.yaml"]);
+    // Written once: the file is no longer what the fix was computed from.
+    assert!(matches!(f.write(), Err(NotWritten::Changed(_))));
+}
+
+#[test]
+fn a_file_edited_after_planning_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = planned(dir.path(), "m.yaml", DEPLOYMENT);
+    let edited = format!("{DEPLOYMENT}# an edit made meanwhile\n");
+    std::fs::write(&f.path, &edited).unwrap();
+    let e = f.write().unwrap_err();
+    assert!(matches!(e, NotWritten::Changed(_)), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("changed while fixing, not written"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), edited);
+    assert_eq!(names(dir.path()), ["m.yaml"]);
+}
+
+#[test]
+fn an_edit_landing_right_before_the_rename_is_not_lost() {
+    // The same length and modification time, other bytes: only the bytes tell.
+    let dir = tempfile::tempdir().unwrap();
+    let f = planned(dir.path(), "m.yaml", DEPLOYMENT);
+    let edited = DEPLOYMENT.replace("keep me", "KEEP ME");
+    let e = f
+        .write_with(&mut || {
+            let mtime = std::fs::metadata(&f.path).unwrap().modified().unwrap();
+            std::fs::write(&f.path, &edited).unwrap();
+            let file = std::fs::File::options().write(true).open(&f.path).unwrap();
+            file.set_modified(mtime).unwrap();
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("its contents changed"), "{e}");
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), edited);
+    assert_eq!(
+        names(dir.path()),
+        ["m.yaml"],
+        "the temporary file is removed"
+    );
+
+    // Another file renamed over it (an editor's save), with the very same bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let f = planned(dir.path(), "m.yaml", DEPLOYMENT);
+    let e = f
+        .write_with(&mut || {
+            let other = dir.path().join("saved");
+            std::fs::write(&other, DEPLOYMENT).unwrap();
+            std::fs::rename(&other, &f.path).unwrap();
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("replaced"), "{e}");
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), DEPLOYMENT);
+
+    // Removed meanwhile: not recreated.
+    let dir = tempfile::tempdir().unwrap();
+    let f = planned(dir.path(), "m.yaml", DEPLOYMENT);
+    let e = f
+        .write_with(&mut || std::fs::remove_file(&f.path).unwrap())
+        .unwrap_err();
+    assert!(e.to_string().contains("removed"), "{e}");
+    assert!(names(dir.path()).is_empty());
+}
+
+#[test]
+fn read_only_files_are_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = planned(dir.path(), "m.yaml", DEPLOYMENT);
+    let mut perms = std::fs::metadata(&f.path).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&f.path, perms).unwrap();
+    let e = f.write().unwrap_err();
+    assert!(matches!(e, NotWritten::ReadOnly), "{e}");
+    assert_eq!(e.to_string(), "the file is read-only, not written");
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), DEPLOYMENT);
+    assert_eq!(names(dir.path()), ["m.yaml"]);
+}
+
+#[test]
+fn a_new_file_is_never_written_over_one_that_appeared() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generated.yaml");
+    write_new(&path, "a: 1\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "a: 1\n");
+    let e = write_new(&path, "b: 2\n").unwrap_err();
+    assert!(matches!(e, NotWritten::Changed(_)), "{e}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "a: 1\n");
+    assert_eq!(names(dir.path()), ["generated.yaml"]);
 }

@@ -34,7 +34,7 @@ pub static RULE: Rule = Rule {
         ],
         ..References::NONE
     },
-    evidence: &[Evidence::PodTemplates],
+    evidence: &[Evidence::PodTemplates, Evidence::ServiceAccounts],
     fix: Some(&FIX),
     check: Check::Inventory(check, &[Model::Rbac]),
 };
