@@ -24,9 +24,9 @@ pub const MAX_DEPTH: usize = 255;
 /// Maximum number of nodes in one document, counting every node an alias expands to.
 pub const MAX_NODES: usize = 2_000_000;
 /// Memory the trees of one input (a file, stdin, a request) may take: this many bytes per byte of
-/// its text, plus [`TREE_BASE_BYTES`]. A tree takes 2 to 8 times its text for ordinary manifests,
-/// but up to 45 times for a flow list of one-character items (`[1,1,1,…]`: 88 bytes per item
-/// written in 2). Charged while the tree is built (aliases and anchor copies included), so the
+/// its text, plus [`TREE_BASE_BYTES`]. A tree takes 2 to 11 times its text for real manifests
+/// (YAML or minified JSON, over the shared corpus; large files 2 to 4 times), but 44 times for a
+/// flow list of one-character items (`[1,1,1,…]`: 88 bytes per item written in 2). Charged while the tree is built (aliases and anchor copies included), so the
 /// peak stays bounded even when a document is refused.
 pub const TREE_BYTES_PER_BYTE: usize = 16;
 /// The part of an input's tree memory that does not depend on its size (see

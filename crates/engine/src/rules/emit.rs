@@ -12,7 +12,14 @@ pub struct Emitter<'r> {
     rule: &'r Rule,
     pub findings: Vec<Finding>,
     pub suppressed: usize,
+    /// The suppressions declared on the last object a finding was about (read once per object,
+    /// not once per finding: an object with 36,000 annotations and 200 containers must not cost
+    /// their product).
+    declared: Option<(ObjectKey, Vec<crate::finding::Suppression>)>,
 }
+
+/// Identifies an object for the cache of declared suppressions.
+type ObjectKey = (usize, usize, u32, u32);
 
 impl<'r> Emitter<'r> {
     pub fn new(rule: &'r Rule) -> Self {
@@ -20,7 +27,24 @@ impl<'r> Emitter<'r> {
             rule,
             findings: Vec::new(),
             suppressed: 0,
+            declared: None,
         }
+    }
+
+    /// The suppressions declared on `object` (cached for the object of the previous finding).
+    fn declared(&mut self, object: &Object) -> &[crate::finding::Suppression] {
+        // The address alone could be reused by another object once one is dropped; with the
+        // object's source and position it names one object.
+        let key = (
+            object as *const Object as usize,
+            std::sync::Arc::as_ptr(&object.source) as usize,
+            object.root.pos.line,
+            object.root.pos.col,
+        );
+        if self.declared.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.declared = Some((key, ignore_list(object)));
+        }
+        &self.declared.as_ref().expect("just set").1
     }
 
     /// A finding about an object, at `pointer` (relative to the object; missing fields resolve to
@@ -114,12 +138,10 @@ impl<'r> Emitter<'r> {
         pointer: &str,
         message: String,
     ) {
-        let suppressed_by = crate::rules::suppress::find(
-            &ignore_list(object),
-            self.rule.id,
-            container.map(|c| c.name),
-        )
-        .map(Box::new);
+        let rule = self.rule.id;
+        let suppressed_by =
+            crate::rules::suppress::find(self.declared(object), rule, container.map(|c| c.name))
+                .map(Box::new);
         if suppressed_by.is_some() {
             self.suppressed += 1;
         }
