@@ -161,21 +161,8 @@ pub fn gather_with(
 /// What a path named on the command line is when it is a stream to read whole: a FIFO, a
 /// process substitution (`/dev/fd/N`), `/dev/stdin`, a character device. Links are followed.
 fn stream_kind(path: &Path) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
     let t = std::fs::metadata(path).ok()?.file_type();
-    Some(if t.is_file() || t.is_dir() {
-        return None;
-    } else if t.is_fifo() {
-        "a FIFO (pipe)"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    })
+    (!t.is_file() && !t.is_dir()).then(|| kubeharden_engine::load::special_kind(&t))
 }
 
 /// Reads a FIFO, a process substitution or a character device whole, up to the file limit.

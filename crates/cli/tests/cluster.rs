@@ -29,6 +29,29 @@ fn serve(
     (rt, addr, token, double)
 }
 
+/// A served double with a kubeconfig for it in a temporary directory (kept alive together).
+struct Served {
+    _rt: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
+    double: Arc<Double>,
+    token: String,
+}
+
+fn served(objects: Vec<serde_json::Value>, faults: Faults) -> Served {
+    let (rt, addr, token, double) = serve(objects, faults);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(&kubeconfig, apidouble::kubeconfig(addr, &token, false)).unwrap();
+    Served {
+        _rt: rt,
+        dir,
+        kubeconfig,
+        double,
+        token,
+    }
+}
+
 fn kubeharden() -> Command {
     Command::cargo_bin("kubeharden").unwrap()
 }
@@ -39,14 +62,12 @@ fn audits_a_cluster_with_a_forbidden_kind() {
         forbidden: vec![("rbac.authorization.k8s.io".into(), "clusterroles".into())],
         ..Faults::default()
     };
-    let (_rt, addr, token, _) = serve(apidouble::cluster_basics(), faults);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    std::fs::write(&kc, apidouble::kubeconfig(addr, &token, false)).unwrap();
-    let sarif = dir.path().join("out.sarif");
+    let served = served(apidouble::cluster_basics(), faults);
+    let (dir, kc) = (served.dir.path(), &served.kubeconfig);
+    let sarif = dir.join("out.sarif");
     let out = kubeharden()
         .args(["cluster", "--no-config", "--format", "json", "--kubeconfig"])
-        .arg(&kc)
+        .arg(kc)
         .arg("--output")
         .arg(format!("sarif={}", sarif.display()))
         .output()
@@ -85,7 +106,7 @@ fn audits_a_cluster_with_a_forbidden_kind() {
     // Text: the same, for people.
     let out = kubeharden()
         .args(["cluster", "--no-config", "--kubeconfig"])
-        .arg(&kc)
+        .arg(kc)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -102,10 +123,8 @@ fn allow_incomplete_accepts_a_forbidden_kind() {
         forbidden: vec![("rbac.authorization.k8s.io".into(), "clusterroles".into())],
         ..Faults::default()
     };
-    let (_rt, addr, token, _) = serve(apidouble::cluster_basics(), faults);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    std::fs::write(&kc, apidouble::kubeconfig(addr, &token, false)).unwrap();
+    let served = served(apidouble::cluster_basics(), faults);
+    let kc = &served.kubeconfig;
     let out = kubeharden()
         .args([
             "cluster",
@@ -115,7 +134,7 @@ fn allow_incomplete_accepts_a_forbidden_kind() {
             "json",
             "--kubeconfig",
         ])
-        .arg(&kc)
+        .arg(kc)
         .output()
         .unwrap();
     assert_eq!(
@@ -135,13 +154,11 @@ fn allow_incomplete_accepts_a_forbidden_kind() {
 
 #[test]
 fn an_empty_cluster_and_an_unreachable_one_are_errors() {
-    let (_rt, addr, token, _) = serve(Vec::new(), Faults::default());
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    std::fs::write(&kc, apidouble::kubeconfig(addr, &token, false)).unwrap();
+    let served = served(Vec::new(), Faults::default());
+    let kc = &served.kubeconfig;
     let out = kubeharden()
         .args(["cluster", "--no-config", "--kubeconfig"])
-        .arg(&kc)
+        .arg(kc)
         .args(["-n", "nowhere"])
         .output()
         .unwrap();
@@ -155,9 +172,10 @@ fn an_empty_cluster_and_an_unreachable_one_are_errors() {
     // --all-contexts: one section per cluster; the unreachable one is an error (exit 2).
     let (_rt2, addr2, _, _) = serve(apidouble::cluster_basics(), Faults::default());
     let both = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {{server: \"http://{addr2}\"}}\n- name: b\n  cluster: {{server: \"http://127.0.0.1:9\"}}\ncontexts:\n- name: good\n  context: {{cluster: a, user: u}}\n- name: down\n  context: {{cluster: b, user: u}}\ncurrent-context: good\nusers:\n- name: u\n  user: {{token: {token}}}\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {{server: \"http://{addr2}\"}}\n- name: b\n  cluster: {{server: \"http://127.0.0.1:9\"}}\ncontexts:\n- name: good\n  context: {{cluster: a, user: u}}\n- name: down\n  context: {{cluster: b, user: u}}\ncurrent-context: good\nusers:\n- name: u\n  user: {{token: {token}}}\n",
+        token = served.token
     );
-    std::fs::write(&kc, both).unwrap();
+    std::fs::write(kc, both).unwrap();
     let out = kubeharden()
         .args([
             "cluster",
@@ -171,7 +189,7 @@ fn an_empty_cluster_and_an_unreachable_one_are_errors() {
             "0",
             "--kubeconfig",
         ])
-        .arg(&kc)
+        .arg(kc)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -195,10 +213,8 @@ fn an_empty_cluster_and_an_unreachable_one_are_errors() {
 
 #[test]
 fn writes_policy_reports_with_server_side_apply() {
-    let (_rt, addr, token, double) = serve(apidouble::cluster_basics(), Faults::default());
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    std::fs::write(&kc, apidouble::kubeconfig(addr, &token, false)).unwrap();
+    let served = served(apidouble::cluster_basics(), Faults::default());
+    let kc = &served.kubeconfig;
     let out = kubeharden()
         .args([
             "cluster",
@@ -208,7 +224,7 @@ fn writes_policy_reports_with_server_side_apply() {
             "json",
             "--kubeconfig",
         ])
-        .arg(&kc)
+        .arg(kc)
         .output()
         .unwrap();
     assert_eq!(
@@ -217,7 +233,7 @@ fn writes_policy_reports_with_server_side_apply() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let applied = double.applied.lock().unwrap().clone();
+    let applied = served.double.applied.lock().unwrap().clone();
     let paths: Vec<&str> = applied.iter().map(|(p, ..)| p.as_str()).collect();
     assert!(
         paths.contains(&"/apis/wgpolicyk8s.io/v1alpha2/namespaces/kube-system/policyreports/kubeharden-kube-system?fieldManager=kubeharden&force=true"),
@@ -266,16 +282,14 @@ fn cluster_honours_foreign_suppressions_off() {
         },
         "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true}}]}
     });
-    let (_rt, addr, token, _) = serve(vec![pod], Faults::default());
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    std::fs::write(&kc, apidouble::kubeconfig(addr, &token, false)).unwrap();
-    let cfg = dir.path().join("kubeharden.yaml");
+    let served = served(vec![pod], Faults::default());
+    let (dir, kc) = (served.dir.path(), &served.kubeconfig);
+    let cfg = dir.join("kubeharden.yaml");
     std::fs::write(&cfg, "foreignSuppressions: false\n").unwrap();
     let privileged = |extra: &[&str]| -> (usize, u64) {
         let out = kubeharden()
             .args(["cluster", "--format", "json", "--kubeconfig"])
-            .arg(&kc)
+            .arg(kc)
             .args(extra)
             .output()
             .unwrap();

@@ -4,7 +4,7 @@
 //! selected, the rules that ran and this evidence (see [`crate::report::scorecard`]); nothing is
 //! keyed by strings, so a typo is a compile error rather than a rule silently "not assessed".
 
-use crate::analysis::{control_plane, image_verification, runtime};
+use crate::analysis::{control_plane, image_verification, kubelet, runtime};
 use crate::inventory::{Object, PodTemplate};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -140,9 +140,22 @@ impl Serialize for FoundSet {
     }
 }
 
-/// The evidence one object provides.
-pub fn found_in(o: &Object) -> Vec<Found> {
-    let mut out: Vec<Found> = control_plane::component_flags(o)
+/// What phase 1 learns from one object, each analysis run once: the evidence it provides, and
+/// whether the cross-object rules (`cross_object`: admission and security-tool objects, Nodes)
+/// or the control-plane rules (`control_plane`: component flags, KubeletConfigurations) read it
+/// after phase 1.
+pub struct Examined {
+    pub found: Vec<Found>,
+    pub cross_object: bool,
+    pub control_plane: bool,
+}
+
+/// The evidence one object provides and what it is kept for (see [`Examined`]).
+pub fn examine(o: &Object) -> Examined {
+    let flags = control_plane::component_flags(o);
+    let tools = runtime::components(o);
+    let admission = image_verification::is_admission_evidence(o);
+    let mut out: Vec<Found> = flags
         .iter()
         .map(|f| Found::of_component(f.component))
         .collect();
@@ -161,14 +174,10 @@ pub fn found_in(o: &Object) -> Vec<Found> {
         }
         _ => {}
     }
-    if image_verification::is_admission_evidence(o) {
+    if admission {
         out.push(Found::AdmissionControl);
     }
-    out.extend(
-        runtime::components(o)
-            .iter()
-            .map(|f| Found::of_tool(f.component)),
-    );
+    out.extend(tools.iter().map(|f| Found::of_tool(f.component)));
     if shows_whole_cluster(o) {
         out.push(Found::ClusterWorkloads);
     }
@@ -189,7 +198,11 @@ pub fn found_in(o: &Object) -> Vec<Found> {
     {
         out.push(Found::SecretAge);
     }
-    out
+    Examined {
+        found: out,
+        cross_object: admission || runtime::retained(o, &tools),
+        control_plane: kubelet::retained(o, &flags),
+    }
 }
 
 /// Images and names of the workloads every cluster runs in kube-system (cluster DNS, kube-proxy):

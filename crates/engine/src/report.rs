@@ -95,6 +95,36 @@ pub struct Scope {
 }
 
 impl Report {
+    /// A report of this version with the findings, active and suppressed, in report order, and
+    /// its scorecard when the scope asks for one.
+    pub fn new(
+        summary: InputSummary,
+        mut findings: Vec<Finding>,
+        mut suppressed_findings: Vec<Finding>,
+        diagnostics: Vec<Diagnostic>,
+        scope: Scope,
+    ) -> Report {
+        crate::finish::sort_findings(&mut findings);
+        crate::finish::sort_findings(&mut suppressed_findings);
+        let mut report = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: "kubeharden",
+            tool_version: env!("CARGO_PKG_VERSION"),
+            summary,
+            findings,
+            suppressed: suppressed_findings.len(),
+            scorecard: Vec::new(),
+            diagnostics,
+            suppressed_findings,
+            baseline: None,
+            scope,
+        };
+        if report.scope.scorecard {
+            report.scorecard = scorecard(&report, crate::rules::all());
+        }
+        report
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()

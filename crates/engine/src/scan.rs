@@ -7,11 +7,11 @@
 //! 2. **inventory**: cross-object rules over the facts.
 
 use crate::analysis::security_context;
-use crate::evidence::{Found, FoundSet, found_in};
+use crate::evidence::{Found, FoundSet, examine};
 use crate::finding::Finding;
 use crate::inventory::{Object, PodTemplate, Workload};
 use crate::load::{Input, Loaded};
-use crate::report::{InputSummary, Report, SCHEMA_VERSION, Scope};
+use crate::report::{InputSummary, Report, Scope};
 use crate::rules::{
     self, AuditLogInput, Check, Context, Derived, Emitter, Facts, InventoryCheck, Model,
     NamespaceInfo, RequestInfo, Rule, retained_kind,
@@ -206,7 +206,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     drop(derived);
 
     // Split only when something was suppressed (partitioning copies every finding).
-    let (mut findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) =
+    let (findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) =
         if findings.iter().any(|f| f.suppressed_by.is_some()) {
             findings
                 .into_iter()
@@ -214,34 +214,20 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         } else {
             (findings, Vec::new())
         };
-    crate::finish::sort_findings(&mut findings);
     diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        tool: "kubeharden",
-        tool_version: env!("CARGO_PKG_VERSION"),
-        summary,
-        findings,
-        suppressed,
-        scorecard: Vec::new(),
-        diagnostics,
-        suppressed_findings,
-        baseline: None,
-        scope: Scope {
-            selected: rules.to_vec(),
-            // Every selected rule ran but those whose evidence is outside the objects.
-            ran: rules
-                .iter()
-                .filter(|r| !matches!(r.check, Check::AuditLog(_)))
-                .map(|r| r.id)
-                .collect(),
-            unreadable: BTreeMap::new(),
-            scorecard: true,
-        },
+    debug_assert_eq!(suppressed, suppressed_findings.len());
+    let scope = Scope {
+        selected: rules.to_vec(),
+        // Every selected rule ran but those whose evidence is outside the objects.
+        ran: rules
+            .iter()
+            .filter(|r| !matches!(r.check, Check::AuditLog(_)))
+            .map(|r| r.id)
+            .collect(),
+        unreadable: BTreeMap::new(),
+        scorecard: true,
     };
-    crate::finish::sort_findings(&mut report.suppressed_findings);
-    report.scorecard = crate::report::scorecard(&report, rules::all());
-    report
+    Report::new(summary, findings, suppressed_findings, diagnostics, scope)
 }
 
 #[derive(Default)]
@@ -281,8 +267,9 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
     out.objects = loaded.objects.len();
     for object in loaded.objects {
         *out.kinds.entry(object.kind.clone()).or_default() += 1;
-        for found in found_in(&object) {
-            out.evidence.add(found, 1);
+        let examined = examine(&object);
+        for found in &examined.found {
+            out.evidence.add(*found, 1);
         }
         out.diagnostics
             .extend(crate::rules::suppress::check_annotations(&object));
@@ -367,10 +354,8 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
                     .to_owned(),
             });
         }
-        let cross_object = retained_kind(&object.kind)
-            || crate::analysis::image_verification::is_admission_evidence(&object)
-            || crate::analysis::runtime::retained(&object);
-        match (cross_object, crate::analysis::kubelet::retained(&object)) {
+        let cross_object = retained_kind(&object.kind) || examined.cross_object;
+        match (cross_object, examined.control_plane) {
             (true, true) => {
                 let object = detach(object);
                 out.control_plane.push(object.clone());
@@ -450,48 +435,36 @@ pub fn check_input_with(
         custom_rules: &custom_rules,
     };
     let out = scan_loaded(&ctx, loaded, &phase);
-    let (mut findings, mut suppressed_findings): (Vec<Finding>, Vec<Finding>) = out
+    let (findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) = out
         .findings
         .into_iter()
         .partition(|f| f.suppressed_by.is_none());
-    crate::finish::sort_findings(&mut findings);
-    crate::finish::sort_findings(&mut suppressed_findings);
     let mut diagnostics = out.diagnostics;
     diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
-    Report {
-        schema_version: SCHEMA_VERSION,
-        tool: "kubeharden",
-        tool_version: env!("CARGO_PKG_VERSION"),
-        summary: InputSummary {
-            inputs: 1,
-            bytes,
-            objects: out.objects,
-            pod_templates: out.workloads.len(),
-            kinds: out.kinds,
-            evidence: out.evidence,
-        },
-        suppressed: suppressed_findings.len(),
-        findings,
-        scorecard: Vec::new(),
-        diagnostics,
-        suppressed_findings,
-        baseline: None,
-        scope: Scope {
-            selected: rules.to_vec(),
-            ran: rules
-                .iter()
-                .filter(|r| {
-                    matches!(
-                        r.check,
-                        Check::Object(_) | Check::PodTemplate(_) | Check::Custom
-                    )
-                })
-                .map(|r| r.id)
-                .collect(),
-            unreadable: BTreeMap::new(),
-            scorecard: false,
-        },
-    }
+    let summary = InputSummary {
+        inputs: 1,
+        bytes,
+        objects: out.objects,
+        pod_templates: out.workloads.len(),
+        kinds: out.kinds,
+        evidence: out.evidence,
+    };
+    let scope = Scope {
+        selected: rules.to_vec(),
+        ran: rules
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.check,
+                    Check::Object(_) | Check::PodTemplate(_) | Check::Custom
+                )
+            })
+            .map(|r| r.id)
+            .collect(),
+        unreadable: BTreeMap::new(),
+        scorecard: false,
+    };
+    Report::new(summary, findings, suppressed_findings, diagnostics, scope)
 }
 
 /// The audit-log door: the `AuditLog` rules of `rules` over an analysed audit log (and, for
@@ -520,30 +493,23 @@ pub fn scan_audit_log(input: &AuditLogInput<'_>, rules: &[&'static Rule]) -> Rep
     if input.subject.is_some() {
         evidence.add(Found::RbacUsage, input.log.tracked.len());
     }
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        tool: "kubeharden",
-        tool_version: env!("CARGO_PKG_VERSION"),
-        summary: InputSummary {
-            inputs: input.log.files,
-            bytes: input.log.bytes,
-            evidence,
-            ..InputSummary::default()
-        },
-        suppressed: suppressed_findings.len(),
-        findings,
-        scorecard: Vec::new(),
-        diagnostics: input.log.errors.clone(),
-        suppressed_findings,
-        baseline: None,
-        scope: Scope {
-            selected: rules.to_vec(),
-            ran,
-            unreadable: BTreeMap::new(),
-            scorecard: true,
-        },
+    let summary = InputSummary {
+        inputs: input.log.files,
+        bytes: input.log.bytes,
+        evidence,
+        ..InputSummary::default()
     };
-    crate::finish::sort_findings(&mut report.findings);
-    report.scorecard = crate::report::scorecard(&report, rules::all());
-    report
+    let scope = Scope {
+        selected: rules.to_vec(),
+        ran,
+        unreadable: BTreeMap::new(),
+        scorecard: true,
+    };
+    Report::new(
+        summary,
+        findings,
+        suppressed_findings,
+        input.log.errors.clone(),
+        scope,
+    )
 }

@@ -7,7 +7,7 @@ use crate::yaml::{self, Node, Pos};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use crate::paths::{expand_paths, is_manifest_path};
+pub use crate::paths::{expand_paths, is_manifest_path, special_kind};
 
 /// Largest file read; bigger files get a diagnostic and are skipped.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;

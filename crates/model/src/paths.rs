@@ -18,10 +18,10 @@ pub fn is_manifest_path(path: &Path) -> bool {
 }
 
 /// What a file that is neither a regular file nor a directory is, for diagnostics.
-fn special_kind(t: &FileType) -> &'static str {
+pub fn special_kind(t: &FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if t.is_fifo() {
-        "a FIFO (named pipe)"
+        "a FIFO (pipe)"
     } else if t.is_char_device() {
         "a character device"
     } else if t.is_block_device() {

@@ -569,10 +569,14 @@ fn tree_bytes(node: &Node) -> usize {
         }
 }
 
-struct Chunk<'a> {
-    text: &'a str,
+/// One document of a stream: its byte offset, its first line, and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct Chunk<'a> {
+    /// Byte offset of the chunk in the stream.
+    pub offset: usize,
     /// 1-based line number of the chunk's first line in the file.
-    first_line: u32,
+    pub first_line: u32,
+    pub text: &'a str,
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
@@ -581,8 +585,9 @@ fn is_marker(line: &str, marker: &str) -> bool {
 }
 
 /// Document boundaries: a line starting with `---` or `...` followed by whitespace or end of line.
-/// The `---` line itself belongs to the document it opens (it may carry content: `--- |`).
-fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+/// The `---` line itself belongs to the document it opens (it may carry content: `--- |`). Every
+/// chunk is returned, empty ones included (the fixer finds documents by line).
+pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
@@ -591,15 +596,17 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         let bare = line.trim_end_matches(['\n', '\r']);
         if is_marker(bare, "---") && offset > start {
             chunks.push(Chunk {
-                text: &text[start..offset],
+                offset: start,
                 first_line: start_line,
+                text: &text[start..offset],
             });
             start = offset;
             start_line = line_no;
         } else if is_marker(bare, "...") {
             chunks.push(Chunk {
-                text: &text[start..offset],
+                offset: start,
                 first_line: start_line,
+                text: &text[start..offset],
             });
             start = offset + line.len();
             start_line = line_no + 1;
@@ -608,8 +615,9 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     }
     if start < text.len() {
         chunks.push(Chunk {
-            text: &text[start..],
+            offset: start,
             first_line: start_line,
+            text: &text[start..],
         });
     }
     chunks
@@ -1685,18 +1693,7 @@ mod tests {
             "[{\"k\": \"ü\"}, \"é\", 1e5, false]",
             "  {\"a\": \"\\u0041\\n\", \"é\": {\"ü\": 1}}",
         ] {
-            let budget = || Budget::for_text(text.len(), TREE_BASE_BYTES);
-            let json = parse_json_stream(text, &|_| true, budget()).expect(text);
-            let yaml = parse_yaml_stream(text, &|_| true, budget());
-            let json: Vec<_> = json
-                .into_iter()
-                .map(|d| d.map(|d| (d.root, d.warnings)))
-                .collect();
-            let yaml: Vec<_> = yaml
-                .into_iter()
-                .map(|d| d.map(|d| (d.root, d.warnings)))
-                .collect();
-            assert_eq!(json, yaml, "{text}");
+            super::corpus_json::same_as_yaml(text, text);
         }
     }
 
@@ -1862,7 +1859,7 @@ mod corpus_json {
         Budget::for_text(text.len(), TREE_BASE_BYTES)
     }
 
-    fn same_as_yaml(text: &str, what: &str) {
+    pub(super) fn same_as_yaml(text: &str, what: &str) {
         let json = parse_json_stream(text, &|_| true, budget(text)).expect(what);
         let yaml = parse_yaml_stream(text, &|_| true, budget(text));
         let json: Vec<_> = json

@@ -344,13 +344,22 @@ fn encode(out: &ReviewOut) -> Result<Vec<u8>, Failure> {
 /// Parses and judges one AdmissionReview body; stops early once `cancel` is cancelled.
 fn process(reviewer: &Reviewer, body: &[u8], cancel: &Cancel) -> Result<Reviewed, Failure> {
     let (api_version, request) = parse(body)?;
-    let mut decision = reviewer.review_with(&request, cancel).map_err(|e| {
+    let decision = reviewer.review_with(&request, cancel).map_err(|e| {
         fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             "evaluation",
             format!("kubeharden could not evaluate the object: {e}"),
         )
     })?;
+    answer(api_version, request, decision)
+}
+
+/// The AdmissionReview answering `request` with `decision`'s response, and what is logged of it.
+fn answer(
+    api_version: String,
+    request: crate::admission::Request<'_>,
+    mut decision: Decision,
+) -> Result<Reviewed, Failure> {
     let out = ReviewOut {
         api_version,
         kind: "AdmissionReview",
@@ -382,30 +391,14 @@ fn overrun(state: &AppState, body: &[u8]) -> Result<Reviewed, Failure> {
         ));
     }
     let (api_version, request) = parse(body)?;
-    let response = crate::review::overrun_response(&request, limit);
-    let out = ReviewOut {
-        api_version,
-        kind: "AdmissionReview",
-        response,
+    let decision = Decision {
+        outcome: Outcome::TimedOut,
+        judged: Vec::new(),
+        suppressed: 0,
+        exemptions: Vec::new(),
+        response: crate::review::overrun_response(&request, limit),
     };
-    let body = encode(&out)?;
-    Ok(Reviewed {
-        body,
-        uid: request.uid,
-        operation: request.operation,
-        kind: request.kind.kind,
-        namespace: request.namespace,
-        name: request.name,
-        user: request.user_info.username,
-        dry_run: request.dry_run == Some(true),
-        decision: Decision {
-            outcome: Outcome::TimedOut,
-            judged: Vec::new(),
-            suppressed: 0,
-            exemptions: Vec::new(),
-            response: out.response,
-        },
-    })
+    answer(api_version, request, decision)
 }
 
 /// `POST /validate` without the HTTP server: one AdmissionReview body to the response body, or

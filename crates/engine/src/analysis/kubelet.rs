@@ -119,13 +119,14 @@ pub fn is_config(o: &Object) -> bool {
 }
 
 /// Objects the kubelet's semantics need across objects (kept after phase 1 of the scan): the
-/// KubeletConfigurations and the objects that carry component flags.
-pub fn retained(o: &Object) -> bool {
+/// KubeletConfigurations and the objects that carry component flags (`flags`, the object's
+/// [`component_flags`]).
+pub fn retained(o: &Object, flags: &[ComponentFlags]) -> bool {
     is_config(o)
         || (matches!(
             o.kind.as_str(),
             "Pod" | "ClusterConfiguration" | "CommandLine"
-        ) && !component_flags(o).is_empty())
+        ) && !flags.is_empty())
 }
 
 /// Does the config file named `origin` (an input's name: a path, maybe under `--root`) sit at

@@ -27,20 +27,6 @@ pub enum Component {
     SecretsManager,
 }
 
-impl Component {
-    /// The evidence tag counted in the report's summary.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Component::RuntimeDetector => "runtime-detector",
-            Component::Metrics => "metrics",
-            Component::Dashboards => "dashboards",
-            Component::CisBenchmark => "cis-benchmark",
-            Component::ImageScanner => "image-scanner",
-            Component::SecretsManager => "secrets-manager",
-        }
-    }
-}
-
 /// Image repositories (last one or two path segments, without tag or digest) per component.
 const IMAGES: &[(&str, Component, &str)] = &[
     ("falcosecurity/falco", Component::RuntimeDetector, "Falco"),
@@ -234,35 +220,10 @@ pub fn is_apiserver_endpoints(o: &Object) -> bool {
     }
 }
 
-/// Evidence tags an object provides (see `InputSummary::evidence`).
-pub fn evidence_tags(o: &Object) -> Vec<&'static str> {
-    let mut tags: Vec<&'static str> = components(o).iter().map(|f| f.component.tag()).collect();
-    if o.effective_namespace() == Some("kube-system") && PodTemplate::of(o).is_some() {
-        tags.push("cluster-workloads");
-    }
-    if is_cluster_connection(o) {
-        if o.root.get("server").is_some() {
-            tags.push("api-endpoint");
-        }
-        if o.root.get("anonymousProbe").is_some() {
-            tags.push("anonymous-probe");
-        }
-    }
-    if is_apiserver_endpoints(o) {
-        tags.push("api-endpoint");
-    }
-    if o.kind == "Secret"
-        && o.group().is_empty()
-        && o.root.pointer("/metadata/creationTimestamp").is_some()
-    {
-        tags.push("secret-age");
-    }
-    tags
-}
-
-/// Objects the runtime rules read whole after phase 1: platform components and Nodes.
-pub fn retained(o: &Object) -> bool {
-    (o.kind == "Node" && o.group().is_empty()) || !components(o).is_empty()
+/// Objects the runtime rules read whole after phase 1: platform components (`found`, the
+/// [`components`] of the object) and Nodes.
+pub fn retained(o: &Object, found: &[Found<'_>]) -> bool {
+    (o.kind == "Node" && o.group().is_empty()) || !found.is_empty()
 }
 
 /// Addresses reachable only from a private network (RFC 1918, CGNAT, loopback, link-local, ULA).

@@ -84,56 +84,8 @@ impl LNode {
     }
 }
 
-/// One document of a file: its byte offset and first line, and its text.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Chunk<'a> {
-    pub offset: usize,
-    pub first_line: u32,
-    pub text: &'a str,
-}
-
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
-}
-
-/// Splits a stream into documents at `---` / `...` lines, as `yaml::parse_stream` does (every
-/// chunk, empty ones included: the caller finds documents by line).
-pub(crate) fn chunks(text: &str) -> Vec<Chunk<'_>> {
-    let mut out = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 1u32;
-    let mut offset = 0usize;
-    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if is_marker(bare, "---") && offset > start {
-            out.push(Chunk {
-                offset: start,
-                first_line: start_line,
-                text: &text[start..offset],
-            });
-            start = offset;
-            start_line = line_no;
-        } else if is_marker(bare, "...") {
-            out.push(Chunk {
-                offset: start,
-                first_line: start_line,
-                text: &text[start..offset],
-            });
-            start = offset + line.len();
-            start_line = line_no + 1;
-        }
-        offset += line.len();
-    }
-    if start < text.len() {
-        out.push(Chunk {
-            offset: start,
-            first_line: start_line,
-            text: &text[start..],
-        });
-    }
-    out
-}
+/// The documents of a file, split exactly as the parser splits them (one function for both).
+pub(crate) use crate::yaml::{Chunk, split_documents as chunks};
 
 enum Frame {
     Seq {
