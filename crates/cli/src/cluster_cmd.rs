@@ -69,6 +69,13 @@ pub struct ClusterArgs {
     /// Without it such an audit is incomplete: exit 2.
     #[arg(long)]
     pub allow_incomplete: bool,
+    /// Also evaluate the cluster's own Gatekeeper constraints and ValidatingAdmissionPolicy
+    /// bindings on the objects read (config: `enforceInputPolicies: true`). Without it they are
+    /// objects of the audit like any other: the API server already enforces them at admission,
+    /// so this reports what it does not stop (objects stored before a policy existed, bindings
+    /// with Warn or Audit, failurePolicy Ignore).
+    #[arg(long)]
+    pub enforce_input_policies: bool,
     /// Progress on stderr: `auto` (when it is a terminal), `always`, `never`.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: Progress,
@@ -88,6 +95,9 @@ struct Audit {
     server: String,
     /// The finished report, its exit decision and how the cluster is named.
     result: Result<(Report, Exit, Vec<String>), String>,
+    /// The rules of the report: those selected and, with `--enforce-input-policies`, the
+    /// cluster's own policies.
+    rules: Vec<&'static Rule>,
 }
 
 fn options(args: &ClusterArgs) -> Options {
@@ -123,6 +133,7 @@ async fn audit(
                     context: context.unwrap_or("").to_owned(),
                     server: String::new(),
                     result: Err(e.to_string()),
+                    rules: selected.to_vec(),
                 };
             }
         };
@@ -138,6 +149,7 @@ async fn audit(
                 context,
                 server,
                 result: Err(e.to_string()),
+                rules: selected.to_vec(),
             };
         }
     };
@@ -159,13 +171,41 @@ async fn audit(
                     format!(": {}", reasons.join("; "))
                 }
             )),
+            rules: selected.to_vec(),
         };
     }
     let names: Vec<String> = vec![format!(
         "cluster {context} ({server}): {} objects, {} requests",
         snapshot.objects, snapshot.requests
     )];
-    let (report, gaps) = kubeharden_cluster::scan_into(snapshot, selected);
+    let enforce = args.enforce_input_policies || config.is_some_and(|c| c.enforce_input_policies);
+    let (report, gaps, rules) = if enforce {
+        let cfg = config.cloned().unwrap_or_default();
+        let custom = match crate::custom_policies::load(&snapshot.inputs, &[], false, true) {
+            Ok(c) => c,
+            Err(e) => {
+                return Audit {
+                    target: None,
+                    context,
+                    server,
+                    result: Err(e.to_string()),
+                    rules: selected.to_vec(),
+                };
+            }
+        };
+        let mut rules = selected.to_vec();
+        rules.extend(custom.select(&cfg, &args.rules, &args.skip_rules));
+        let extras = kubeharden_engine::scan::Extras {
+            custom: custom.engine(),
+            ..Default::default()
+        };
+        let mut report = kubeharden_engine::scan::scan_owned(snapshot.inputs, &rules, extras);
+        report.diagnostics.extend(custom.diagnostics());
+        (report, snapshot.unavailable, rules)
+    } else {
+        let (report, gaps) = kubeharden_cluster::scan_into(snapshot, selected);
+        (report, gaps, selected.to_vec())
+    };
     let how = Finish {
         gaps: &gaps,
         allow_incomplete: args.allow_incomplete,
@@ -177,12 +217,13 @@ async fn audit(
         context,
         server,
         result: Ok((report, exit, names)),
+        rules,
     }
 }
 
 pub fn run(args: ClusterArgs) -> Result<ExitCode> {
     for id in args.rules.iter().chain(&args.skip_rules) {
-        if rules::find(id).is_none() {
+        if rules::find(id).is_none() && !crate::custom_policies::is_custom_id(id) {
             bail!("no rule `{id}`; `kubeharden rules` lists them");
         }
     }
@@ -228,7 +269,7 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
     };
     let view = View {
         report: &report,
-        rules: &selected,
+        rules: &audit.rules,
         severity: &cfg.severity,
         inputs: &names,
         fail_on: args.output.fail_on,

@@ -1,12 +1,13 @@
 //! The user's policies for `scan` and `serve`: Gatekeeper constraints and ValidatingAdmission-
-//! Policies read from the scanned inputs and from `--policy` paths (see `kubeharden-policy`).
+//! Policies read from `--policy` paths, and from the scanned inputs only when asked
+//! (`--enforce-input-policies`, `enforceInputPolicies: true`) (see `kubeharden-policy`).
 
 use crate::inputs;
 use anyhow::Result;
 use kubeharden_engine::config::Config;
 use kubeharden_engine::load::Input;
 use kubeharden_engine::rules::{CustomPolicies, Rule};
-use kubeharden_engine::source::Diagnostic;
+use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_policy::Policies;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,21 +28,85 @@ pub struct Custom {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads the policies among `inputs` and in the `extra` paths (which are not scanned).
-pub fn load(inputs: &[Input], extra: &[PathBuf], kustomize: bool) -> Result<Custom> {
-    let mut all: Vec<Input> = inputs.to_vec();
+/// Reads the policies in the `extra` paths (`--policy`, which are not scanned) and, only when
+/// `enforce_inputs` (`--enforce-input-policies`), those among the scanned `inputs`. Otherwise the
+/// constraints and bindings among the inputs are objects of the scan like any other (they still
+/// count as evidence, e.g. of image-signature enforcement), and a note per file says that they
+/// are not enforced on the other inputs. Parameter objects are read from both.
+pub fn load(
+    inputs: &[Input],
+    extra: &[PathBuf],
+    kustomize: bool,
+    enforce_inputs: bool,
+) -> Result<Custom> {
+    let mut sources: Vec<Input> = Vec::new();
     let mut diagnostics = Vec::new();
     if !extra.is_empty() {
         let (more, diags) = inputs::gather(extra, kustomize)?;
-        all.extend(more);
+        sources.extend(more);
         diagnostics.extend(diags);
     }
-    let loaded = Policies::from_inputs(&all);
+    let loaded = if enforce_inputs {
+        sources.extend(inputs.iter().cloned());
+        Policies::from_inputs(&sources)
+    } else {
+        diagnostics.extend(not_enforced(inputs, &sources));
+        Policies::from_sources(&sources, inputs)
+    };
     diagnostics.extend(loaded.diagnostics);
     Ok(Custom {
         policies: (!loaded.policies.is_empty()).then(|| Arc::new(loaded.policies)),
         diagnostics,
     })
+}
+
+/// A note per scanned file holding constraints or policy bindings that are not enforced (at the
+/// first of them), unless the same file is also given with `--policy`.
+fn not_enforced(inputs: &[Input], sources: &[Input]) -> Vec<Diagnostic> {
+    let given: Vec<&std::path::Path> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Input::File(p) => Some(p.as_path()),
+            _ => None,
+        })
+        .collect();
+    let mut by_file: std::collections::BTreeMap<String, Vec<kubeharden_engine::inventory::Object>> =
+        std::collections::BTreeMap::new();
+    for o in kubeharden_policy::enforcing_objects(inputs) {
+        by_file.entry(o.source.name.clone()).or_default().push(o);
+    }
+    let mut notes = Vec::new();
+    for (origin, mut objects) in by_file {
+        if given
+            .iter()
+            .any(|p| std::path::Path::new(&origin) == *p || p.display().to_string() == origin)
+        {
+            continue;
+        }
+        objects.sort_by_key(|o| o.root.pos.line);
+        let first = &objects[0];
+        let names: Vec<String> = objects
+            .iter()
+            .take(3)
+            .map(|o| format!("{} {}", o.kind, o.name))
+            .collect();
+        let more = objects.len().saturating_sub(3);
+        notes.push(Diagnostic::new(
+            DiagLevel::Note,
+            &origin,
+            Some(first.root.pos),
+            format!(
+                "{} polic{} found among the scanned inputs ({}{}) {} reported as objects, not enforced on the other inputs; to enforce {}, give the file with --policy or scan with --enforce-input-policies",
+                objects.len(),
+                if objects.len() == 1 { "y" } else { "ies" },
+                names.join(", "),
+                if more > 0 { format!(", and {more} more") } else { String::new() },
+                if objects.len() == 1 { "is" } else { "are" },
+                if objects.len() == 1 { "it" } else { "them" },
+            ),
+        ));
+    }
+    notes
 }
 
 impl Custom {

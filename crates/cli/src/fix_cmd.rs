@@ -85,7 +85,12 @@ fn files_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     if let Some(d) = diagnostics.first() {
         bail!("{}: {}", d.origin, d.message);
     }
-    Ok(files)
+    // Key and credential files are read by `scan` for what they hold; `fix` edits manifests only.
+    use kubeharden_engine::load::{is_credential_path, is_manifest_path};
+    Ok(files
+        .into_iter()
+        .filter(|f| is_manifest_path(f) || !is_credential_path(f))
+        .collect())
 }
 
 pub fn run(args: FixArgs) -> Result<ExitCode> {

@@ -1,5 +1,10 @@
 //! Turns command-line paths into scan inputs: stdin, files, streams (FIFOs, process
-//! substitutions), directories, kustomizations.
+//! substitutions), directories, kustomizations, Helm charts.
+//!
+//! A Helm chart (a directory with `Chart.yaml`, found by walking a directory) is rendered with
+//! `helm template NAME DIR --namespace NAME`, NAME being the directory's name, offline and within
+//! the same time bound; its `templates/` and `charts/` are not scanned as files (they are not
+//! YAML until rendered). Without `helm` a warning names the chart; a failed render is an error.
 //!
 //! Kustomizations are rendered offline and within a time bound: remote bases and resources
 //! (URLs, `github.com/…`, `git::…`) are found in the kustomization files, their own and those of
@@ -149,13 +154,104 @@ pub fn gather_with(
             )),
         }
     }
+    // Helm charts: rendered like kustomizations; their templates are not YAML until then.
+    let charts = if kustomize.render {
+        helm_chart_roots(&files)
+    } else {
+        Vec::new()
+    };
+    for chart in &charts {
+        match render_helm_chart(chart, kustomize) {
+            Ok((bytes, name)) => inputs.push(Input::Rendered {
+                name: format!("{} ({name})", chart.display()),
+                bytes: Arc::from(bytes),
+                sources: files
+                    .iter()
+                    .filter(|f| f.starts_with(chart))
+                    .cloned()
+                    .collect(),
+            }),
+            // No helm here is a warning, as no kustomize is; a chart helm cannot render is an
+            // error (the scan is incomplete).
+            Err((level, message)) => diagnostics.push(Diagnostic::new(
+                level,
+                &chart.join("Chart.yaml").display().to_string(),
+                None,
+                format!("{message}; the chart's templates are not scanned"),
+            )),
+        }
+    }
+    let in_chart_templates = |f: &Path| {
+        charts
+            .iter()
+            .any(|c| f.starts_with(c.join("templates")) || f.starts_with(c.join("charts")))
+    };
     inputs.extend(
         files
             .into_iter()
             .filter(|f| !rendered_roots.iter().any(|r| f.starts_with(r)))
+            .filter(|f| !in_chart_templates(f))
             .map(Input::File),
     );
     Ok((inputs, diagnostics))
+}
+
+/// Directories holding a `Chart.yaml` (Helm charts), outermost only (subcharts are rendered with
+/// their parent).
+fn helm_chart_roots(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "Chart.yaml"))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let all = roots.clone();
+    roots.retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
+    roots
+}
+
+/// `helm template NAME DIR --namespace NAME`, NAME being the directory's name, offline and within
+/// the render timeout. Returns the output and the command shown.
+fn render_helm_chart(
+    dir: &Path,
+    how: &Kustomize,
+) -> Result<(Vec<u8>, String), (DiagLevel, String)> {
+    let name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "release".to_owned());
+    let mut command = Command::new("helm");
+    command
+        .args(["template", &name])
+        .arg(dir)
+        .args(["--namespace", &name]);
+    if !how.allow_remote {
+        offline(&mut command);
+    }
+    let shown = format!("helm template {name} --namespace {name}");
+    match run_bounded(command, how.timeout) {
+        Ok(Some(out)) if out.status.success() => Ok((out.stdout, shown)),
+        Ok(Some(out)) => Err((
+            DiagLevel::Error,
+            format!(
+                "`{shown}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        )),
+        Ok(None) => Err((
+            DiagLevel::Error,
+            format!(
+                "`{shown}` did not finish within {} s (--kustomize-timeout) and was killed",
+                how.timeout.as_secs_f64()
+            ),
+        )),
+        Err(_) => Err((
+            DiagLevel::Warning,
+            "`helm` is not installed to render this Helm chart".to_owned(),
+        )),
+    }
 }
 
 /// What a path named on the command line is when it is a stream to read whole: a FIFO, a

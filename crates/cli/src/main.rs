@@ -7,13 +7,16 @@ mod custom_policies;
 mod diff_cmd;
 mod fix_cmd;
 mod inputs;
+mod meta_cmd;
+mod netpol_cmd;
 mod node_cmd;
+mod rbac_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod text;
 
 use anyhow::{Context as _, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use kubeharden_engine::analysis::pss::{self, Level, Version};
 use kubeharden_engine::finding::Severity;
 use kubeharden_engine::inventory::PodTemplate;
@@ -24,7 +27,7 @@ use std::process::ExitCode;
 
 /// Audit and enforce Kubernetes production hardening.
 #[derive(Parser)]
-#[command(name = "kubeharden", version, about, long_about = None)]
+#[command(name = "kubeharden", version = meta_cmd::VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,9 +101,19 @@ enum Command {
     /// What accounts did, from the API server's audit log.
     #[command(subcommand)]
     AuditLog(AuditLogCommand),
-    /// RBAC tools.
+    /// RBAC tools: who can do what, what a subject can do, how it escalates.
     #[command(subcommand)]
     Rbac(RbacCommand),
+    /// NetworkPolicy questions: the reach matrix, and why one connection is allowed or denied.
+    #[command(subcommand)]
+    Netpol(netpol_cmd::NetpolCommand),
+    /// The release, the git commit it was built from, and the number of rules.
+    Version(meta_cmd::VersionArgs),
+    /// A shell completion script: `kubeharden completion bash > /etc/bash_completion.d/kubeharden`.
+    Completion(meta_cmd::CompletionArgs),
+    /// Write the man pages into DIR (docs/man holds them).
+    #[command(hide = true)]
+    Man(meta_cmd::ManArgs),
 }
 
 #[derive(Subcommand)]
@@ -123,6 +136,14 @@ enum AuditLogCommand {
 
 #[derive(Subcommand)]
 enum RbacCommand {
+    /// Every subject allowed a request, with the binding, role and rule that grant it, and the
+    /// workloads that act as it with a mounted token (exit 0; 2 when the input is incomplete).
+    WhoCan(rbac_cmd::WhoCanArgs),
+    /// `can SUBJECT VERB RESOURCE`: yes (exit 0) or no (exit 1) with the granting rule, like
+    /// `kubectl auth can-i`; `can SUBJECT`: its effective permissions by namespace.
+    Can(rbac_cmd::CanArgs),
+    /// Escalation chains from SUBJECT to cluster-admin, secrets or nodes, shortest first.
+    Paths(rbac_cmd::PathsArgs),
     /// The minimal Role/ClusterRole covering what SUBJECT did in the audit log, and the granted
     /// permissions (from RBAC manifests) it never used.
     Suggest {
@@ -175,6 +196,9 @@ fn main() -> ExitCode {
             | Command::Config(_)
             | Command::Generate(_)
             | Command::AuditPolicy(_)
+            | Command::Version(_)
+            | Command::Completion(_)
+            | Command::Man(_)
     );
     match run(cli) {
         Ok(code) => code,
@@ -248,6 +272,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Rbac(RbacCommand::WhoCan(args)) => rbac_cmd::who_can(args),
+        Command::Rbac(RbacCommand::Can(args)) => rbac_cmd::can(args),
+        Command::Rbac(RbacCommand::Paths(args)) => rbac_cmd::paths(args),
+        Command::Netpol(command) => netpol_cmd::run(command),
+        Command::Version(args) => meta_cmd::version(args),
+        Command::Completion(args) => meta_cmd::completion(Cli::command(), args),
+        Command::Man(args) => meta_cmd::man(Cli::command(), args),
         Command::Rbac(RbacCommand::Suggest {
             subject,
             audit_logs,
@@ -257,9 +288,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             paths,
         }) => {
             let mut stdout = anstream::stdout().lock();
-            // With --format json, stdout carries the report: the manifests must go to a file.
+            let mut stderr = anstream::stderr().lock();
             let mut sink = std::io::sink();
-            let manifests_out: &mut dyn Write = if format == Format::Json && output.is_none() {
+            // With --format json, stdout carries the report alone: the manifests go to the
+            // --output file (the line saying so to stderr), or are not written, and that is said.
+            let manifests_out: &mut dyn Write = if output.is_some() {
+                &mut stderr
+            } else if format == Format::Json {
+                writeln!(
+                    stderr,
+                    "note: the suggested manifests are not printed with --format json; give --output FILE to write them"
+                )?;
                 &mut sink
             } else {
                 &mut stdout

@@ -24,15 +24,10 @@ pub fn scan_node(
     report
 }
 
-/// `--apiserver-flags "--a=b --c=d"` as an input (the binary name is added when missing).
+/// `--apiserver-flags "--a=b --c=d"` as an input (the binary name is added when missing); its
+/// findings point at the flag's column in the argument (line 1 of `--apiserver-flags`).
 pub fn command_line(line: &str) -> kubeharden_engine::load::Input {
-    let line = line.trim();
-    let full = if line.starts_with('-') {
-        format!("kube-apiserver {line}")
-    } else {
-        line.to_owned()
-    };
-    node::command_line_input("--apiserver-flags", &full)
+    node::command_line_argument("--apiserver-flags", line, "kube-apiserver")
 }
 
 pub struct ExplainArgs<'a> {

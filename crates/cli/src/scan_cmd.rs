@@ -106,9 +106,14 @@ pub struct ScanArgs {
     pub allow_empty: bool,
     /// Files or directories of Gatekeeper ConstraintTemplates and Constraints,
     /// ValidatingAdmissionPolicies and bindings (and their parameter objects) to evaluate
-    /// without scanning them, repeatable. Policies among the scanned inputs run too.
+    /// without scanning them, repeatable. Policies among the scanned inputs are objects of the
+    /// scan, not enforced, unless --enforce-input-policies.
     #[arg(long = "policy", value_name = "PATH")]
     pub policies: Vec<PathBuf>,
+    /// Also enforce the Gatekeeper constraints and ValidatingAdmissionPolicy bindings found
+    /// among the scanned inputs on the other inputs (config: `enforceInputPolicies: true`).
+    #[arg(long)]
+    pub enforce_input_policies: bool,
     /// An API server command line to audit as evidence, as `kubeharden node` takes it (e.g. from
     /// `ps` on a managed node or a cloud console): `"--authorization-mode=Node,RBAC …"`.
     #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
@@ -213,7 +218,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         inputs.push(crate::node_cmd::command_line(line));
     }
     let names: Vec<String> = inputs.iter().map(input_name).collect();
-    let custom = custom_policies::load(&inputs, &args.policies, !args.no_kustomize)?;
+    let custom = custom_policies::load(
+        &inputs,
+        &args.policies,
+        !args.no_kustomize,
+        args.enforce_input_policies || cfg.enforce_input_policies,
+    )?;
     selected.extend(custom.select(&cfg, &args.rules, &args.skip_rules));
     let extras = scan::Extras {
         custom: custom.engine(),
@@ -277,6 +287,11 @@ pub struct OutputArgs {
     /// List the suppressed findings, with what suppressed them.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Count the findings expected for well-known system components (CNI agents, CSI node
+    /// plugins, kube-proxy, Falco, node-exporter, control-plane static Pods): by default they
+    /// are shown as "expected for <component>" but neither fail nor count in the scorecard.
+    #[arg(long)]
+    pub strict_system: bool,
 }
 
 impl OutputArgs {
@@ -292,6 +307,7 @@ impl OutputArgs {
             config,
             foreign_suppressions: !self.no_foreign_suppressions,
             show_suppressed: self.show_suppressed,
+            strict_system: self.strict_system,
             fail_on: self.fail_on,
             ..Finish::default()
         }

@@ -2,17 +2,32 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
+use kubeharden_cluster::namespaces::NamespaceCache;
 use kubeharden_engine::source::DiagLevel;
+use kubeharden_webhook::namespaces::{Namespaces, Unavailable};
 use kubeharden_webhook::{Policy, Reviewer, ServeOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Json,
     Text,
+}
+
+/// Where the webhook reads the Namespaces of admitted objects (for the user's policies that
+/// select by namespace labels or read `namespaceObject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NamespaceSource {
+    /// From the API server, only when a policy needs them: a list-and-watch cache, with a GET on
+    /// a miss (RBAC: get, list, watch on namespaces).
+    Api,
+    /// Not read: such policies are not evaluated on namespaced objects and follow their
+    /// failurePolicy (Fail: denied; Ignore: admitted with a warning).
+    None,
 }
 
 /// What a request whose evaluation overruns `--eval-timeout` gets.
@@ -114,6 +129,14 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub policies: Vec<PathBuf>,
+    /// Where the Namespaces of admitted objects are read when a --policy needs their labels
+    /// (`namespaceSelector`, `namespaceObject`): `api` (the in-cluster service account or
+    /// --kubeconfig; needs get, list and watch on namespaces) or `none`.
+    #[arg(long, value_enum, default_value = "api", env = "KUBEHARDEN_NAMESPACES")]
+    pub namespaces: NamespaceSource,
+    /// The kubeconfig for --namespaces api (default: in-cluster, $KUBECONFIG, ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -142,7 +165,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         rt.worker_threads(n.max(1));
     }
     let rt = rt.enable_all().build()?;
-    let served = rt.block_on(kubeharden_webhook::serve(opts, Reviewer::new(policy)));
+    let mut reviewer = Reviewer::new(policy);
+    if reviewer.admission_needs().iter().any(|n| n.namespace) {
+        let source = match args.namespaces {
+            NamespaceSource::None => Arc::new(Unavailable(
+                "the webhook was started with --namespaces none".into(),
+            )) as Arc<dyn Namespaces>,
+            NamespaceSource::Api => rt.block_on(namespace_cache(args.kubeconfig.as_deref())),
+        };
+        reviewer = reviewer.with_namespaces(source);
+    }
+    let served = rt.block_on(kubeharden_webhook::serve(opts, reviewer));
     // Every request has been answered (or its connection closed at the grace period); an
     // evaluation abandoned at its deadline may still run on a blocking thread: do not wait for
     // it (dropping the runtime would).
@@ -151,13 +184,61 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The Namespaces of the cluster, for policies that select by their labels: a cache started
+/// here (waiting up to 5 s for its first list; later misses are read with a GET), or, when the
+/// API server cannot be reached, a source that says why (such policies then follow their
+/// failurePolicy).
+async fn namespace_cache(kubeconfig: Option<&std::path::Path>) -> Arc<dyn Namespaces> {
+    let target = match kubeharden_cluster::connect(kubeconfig, None, Duration::from_secs(10)).await
+    {
+        Ok(t) => t,
+        Err(e) => {
+            let why = format!("cannot connect to the API server to read Namespaces: {e}");
+            eprintln!("warning: {why}");
+            return Arc::new(Unavailable(why));
+        }
+    };
+    let cache = NamespaceCache::start(&target);
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !cache.is_synced() && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !cache.is_synced() {
+        eprintln!(
+            "warning: the Namespaces of {} are not listed yet; lookups read them one by one until they are",
+            cache.server()
+        );
+    }
+    Arc::new(ClusterNamespaces(cache))
+}
+
+/// [`NamespaceCache`] as the webhook's [`Namespaces`].
+struct ClusterNamespaces(NamespaceCache);
+
+impl Namespaces for ClusterNamespaces {
+    fn get(&self, name: &str) -> Result<Option<Arc<serde_json::Value>>, String> {
+        self.0.get(name)
+    }
+    fn describe(&self) -> String {
+        format!(
+            "a list-and-watch cache of the Namespaces of {} ({})",
+            self.0.server(),
+            if self.0.is_synced() {
+                "synced"
+            } else {
+                "not synced yet"
+            }
+        )
+    }
+}
+
 /// Loads `--policy` paths into the webhook policy; any error in them is fatal (a webhook must
 /// not start enforcing less than it was told to).
 fn with_custom_policies(policy: Policy, paths: &[PathBuf]) -> Result<Policy> {
     if paths.is_empty() {
         return Ok(policy);
     }
-    let custom = crate::custom_policies::load(&[], paths, true)?;
+    let custom = crate::custom_policies::load(&[], paths, true, false)?;
     let diagnostics = custom.diagnostics();
     for d in &diagnostics {
         let at = match (d.line, d.column) {

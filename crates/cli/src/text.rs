@@ -2,11 +2,18 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use kubeharden_engine::finding::{Finding, Severity};
+use kubeharden_engine::redact::{mask_line, mask_text};
 use kubeharden_engine::report::{Report, Status};
 use kubeharden_engine::rules::{self, Rule};
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_engine::suppress;
 use std::io::{self, Write};
+
+/// A snippet line as printed: masked again ([`kubeharden_engine::redact`]).
+struct SnippetLine<'a> {
+    line: u32,
+    text: std::borrow::Cow<'a, str>,
+}
 
 fn level(severity: Severity) -> Level<'static> {
     let base = match severity {
@@ -27,7 +34,10 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
         (None, _) if f.subject.name.is_empty() => f.subject.kind.clone(),
         (None, _) => format!("{}/{}", f.subject.kind, f.subject.name),
     };
-    let title = level(f.severity).primary_title(&f.message).id(f.rule);
+    // The engine redacts secret values where findings are made; mask once more what is copied
+    // from the input (the message, the snippet), so that no path prints a secret value.
+    let message = mask_text(&f.message);
+    let title = level(f.severity).primary_title(message.as_ref()).id(f.rule);
     let mut notes = vec![
         Level::NOTE.with_name(Some("rule")).message(format!(
             "{} — {}",
@@ -36,6 +46,12 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
         )),
         Level::HELP.message(f.remedy),
     ];
+    if let Some(e) = f.expected {
+        notes.push(Level::NOTE.message(format!(
+            "expected for {}: {} (not counted; --strict-system counts it)",
+            e.component, e.reason
+        )));
+    }
     if let Some(b) = f.baseline {
         notes.push(
             Level::NOTE
@@ -53,14 +69,25 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
                 .char_column(f.location.column as usize),
         )
     } else {
-        let lines: Vec<_> = f.snippet.iter().collect();
-        let source: String = lines.iter().map(|l| l.text).collect::<Vec<_>>().join("\n");
+        let lines: Vec<_> = f
+            .snippet
+            .iter()
+            .map(|l| SnippetLine {
+                line: l.line,
+                text: mask_line(l.text),
+            })
+            .collect();
+        let source: String = lines
+            .iter()
+            .map(|l| l.text.as_ref())
+            .collect::<Vec<_>>()
+            .join("\n");
         let marked = lines
             .iter()
             .position(|l| l.line == f.location.line)
             .unwrap_or(lines.len() - 1);
         let line_start: usize = lines[..marked].iter().map(|l| l.text.len() + 1).sum();
-        let line_text = lines[marked].text;
+        let line_text = lines[marked].text.as_ref();
         let col = line_text
             .char_indices()
             .nth(f.location.column.saturating_sub(1) as usize)
@@ -104,7 +131,7 @@ fn suppressed(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             f.location.origin,
             f.location.line,
             f.location.column,
-            f.message,
+            mask_text(&f.message),
             f.rule,
             by.map_or("?", |b| b.key.as_str()),
             by.and_then(|b| b.reason.as_deref())
@@ -127,7 +154,11 @@ pub fn diagnostics(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> 
             (Some(l), None) => format!("{}:{l}", d.origin),
             _ => d.origin.clone(),
         };
-        writeln!(out, "{colour}{name}\x1b[0m: {loc}: {}", d.message)?;
+        writeln!(
+            out,
+            "{colour}{name}\x1b[0m: {loc}: {}",
+            mask_text(&d.message)
+        )?;
     }
     if !diags.is_empty() {
         writeln!(out)?;
@@ -136,6 +167,10 @@ pub fn diagnostics(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> 
 }
 
 fn scorecard(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    // A question about one subject (`rbac suggest`) or one object has no scorecard.
+    if report.scorecard.is_empty() {
+        return Ok(());
+    }
     writeln!(out, "\x1b[1mScorecard: the 15 hardening rules\x1b[0m")?;
     for s in &report.scorecard {
         let colour = match s.status {
@@ -177,11 +212,13 @@ fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Resul
         .filter(|d| d.level == DiagLevel::Error)
         .count();
     let s = &report.summary;
+    let expected = report.expected();
+    let counted = report.findings.len() - expected;
     write!(
         out,
         "{} finding{}{} in {} objects ({} pod templates) from {} input{}",
-        report.findings.len(),
-        if report.findings.len() == 1 { "" } else { "s" },
+        counted,
+        if counted == 1 { "" } else { "s" },
         if by_sev.is_empty() {
             String::new()
         } else {
@@ -194,6 +231,12 @@ fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Resul
     )?;
     if report.suppressed > 0 {
         write!(out, "; {} suppressed", report.suppressed)?;
+    }
+    if expected > 0 {
+        write!(
+            out,
+            "; {expected} expected for system components, not counted (--strict-system)"
+        )?;
     }
     if let Some(b) = &report.baseline {
         write!(
@@ -212,11 +255,7 @@ fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Resul
             if errors == 1 { "" } else { "s" }
         )?;
     }
-    let failing = report
-        .findings
-        .iter()
-        .filter(|f| f.severity >= fail_on)
-        .count();
+    let failing = report.failing(fail_on).count();
     writeln!(out, "; {failing} at or above --fail-on {fail_on}")
 }
 
@@ -320,7 +359,12 @@ fn example(
                 None if s.name.is_empty() => format!(" ({})", s.kind),
                 None => format!(" ({} {})", s.kind, s.name),
             };
-            writeln!(out, "  line {}: {}{object}", f.location.line, f.message)?;
+            writeln!(
+                out,
+                "  line {}: {}{object}",
+                f.location.line,
+                mask_text(&f.message)
+            )?;
         }
     }
     Ok(())

@@ -83,6 +83,37 @@ fn suggest_writes_minimal_roles_and_reports_unused_grants() {
         yaml.contains("kind: Role") && yaml.contains("[\"deployments\"]"),
         "{yaml}"
     );
+    // The RBAC files read count as input; a bad one is said, not dropped; a question about one
+    // subject has no scorecard of the 15 rules.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "kind: Role\napiVersion: [\n").unwrap();
+    let got = kh()
+        .args([
+            "rbac",
+            "suggest",
+            "system:serviceaccount:shop:ci-deployer",
+            "--format",
+            "json",
+            "--audit-log",
+        ])
+        .arg(fixture("audit.log"))
+        .arg("--output")
+        .arg(&out)
+        .arg(fixture("rbac.yaml"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(report["summary"]["objects"], 3, "{report}");
+    assert_eq!(report["summary"]["inputs"], 3, "{report}");
+    assert_eq!(report["scorecard"], serde_json::json!([]), "{report}");
+    let diags = report["diagnostics"].as_array().unwrap();
+    assert!(
+        diags
+            .iter()
+            .any(|d| d["origin"].as_str().unwrap().ends_with("bad.yaml") && d["level"] == "error"),
+        "{diags:?}"
+    );
     // The suggested role, scanned, is valid Kubernetes YAML with no wildcard.
     kh().arg("scan")
         .arg(&out)

@@ -243,3 +243,177 @@ fn kustomization_is_rendered_and_attributed_to_its_files() {
         .assert()
         .code(1);
 }
+
+/// A kustomize overlay (outside the base's directory) patches its base: each finding points at the
+/// file that wrote the field — the strategic-merge patch file, the inline JSON 6902 patch in the
+/// kustomization, or the base's resource file (containers matched by name, not by index:
+/// kustomize reorders them here) — never into the rendered stream.
+#[test]
+fn kustomize_findings_point_at_the_patch_that_wrote_the_field() {
+    if std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: kubectl not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("base")).unwrap();
+    std::fs::create_dir_all(d.join("overlays/prod")).unwrap();
+    std::fs::write(
+        d.join("base/kustomization.yaml"),
+        "resources:\n- deployment.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("base/deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: sidecar\n        image: ghcr.io/acme/sidecar:1\n      - name: app\n        image: ghcr.io/acme/web:1\n        securityContext:\n          privileged: false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("overlays/prod/kustomization.yaml"),
+        "namePrefix: prod-\nnamespace: shop\nresources:\n- ../../base\npatches:\n- path: privileged.yaml\n- target: {kind: Deployment, name: web}\n  patch: |-\n    - op: add\n      path: /spec/template/spec/hostPID\n      value: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("overlays/prod/privileged.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        securityContext:\n          privileged: true\n",
+    )
+    .unwrap();
+    let out = kh()
+        .args(["scan", "--format", "json"])
+        .arg(d.join("overlays/prod"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let prefix = format!("{}/", d.display());
+    let at = |rule: &str, container: Option<&str>| {
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule && f["subject"]["container"].as_str() == container)
+            .unwrap_or_else(|| panic!("no {rule}: {v}"));
+        (
+            f["location"]["origin"]
+                .as_str()
+                .unwrap()
+                .strip_prefix(&prefix)
+                .unwrap()
+                .to_owned(),
+            f["location"]["line"].as_u64().unwrap(),
+            f["location"]["column"].as_u64().unwrap(),
+            f["snippet"][0]["text"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        at("container-privileged", Some("app")),
+        (
+            "overlays/prod/privileged.yaml".into(),
+            11,
+            11,
+            "          privileged: true".into()
+        )
+    );
+    assert_eq!(
+        at("pod-host-namespaces", None),
+        (
+            "overlays/prod/kustomization.yaml".into(),
+            11,
+            7,
+            "      value: true".into()
+        )
+    );
+    assert_eq!(
+        at("image-not-pinned-by-digest", Some("app")),
+        (
+            "base/deployment.yaml".into(),
+            16,
+            9,
+            "        image: ghcr.io/acme/web:1".into()
+        )
+    );
+}
+
+/// kube-proxy as kubeadm installs it: privileged in the host network, which is its job.
+const KUBE_PROXY: &str = "apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: kube-proxy, namespace: kube-system}
+spec:
+  selector: {matchLabels: {k8s-app: kube-proxy}}
+  template:
+    metadata: {labels: {k8s-app: kube-proxy}}
+    spec:
+      hostNetwork: true
+      serviceAccountName: kube-proxy
+      containers:
+      - name: kube-proxy
+        image: registry.k8s.io/kube-proxy:v1.31.2
+        command: [/usr/local/bin/kube-proxy, --config=/var/lib/kube-proxy/config.conf]
+        securityContext: {privileged: true}
+";
+
+#[test]
+fn system_component_findings_are_shown_as_expected_and_count_only_with_strict_system() {
+    let rules = "container-privileged,pod-host-namespaces";
+    kh().args(["scan", "--rules", rules, "-"])
+        .write_stdin(KUBE_PROXY)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("critical[container-privileged]"))
+        .stdout(predicate::str::contains(
+            "expected for kube-proxy: kube-proxy programs the node's iptables/IPVS/nftables rules",
+        ))
+        .stdout(predicate::str::contains(
+            "0 findings in 1 objects (1 pod templates) from 1 input; 2 expected for system components, not counted (--strict-system); 0 at or above --fail-on low",
+        ));
+    kh().args(["scan", "--strict-system", "--rules", rules, "-"])
+        .write_stdin(KUBE_PROXY)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("expected for").not())
+        .stdout(predicate::str::contains(
+            "2 findings (1 critical, 1 high) in 1 objects",
+        ));
+    let out = kh()
+        .args(["scan", "--format", "json", "--rules", rules, "-"])
+        .write_stdin(KUBE_PROXY)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["expected"]["component"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        expected,
+        [
+            ("pod-host-namespaces", "kube-proxy"),
+            ("container-privileged", "kube-proxy")
+        ]
+    );
+    // The config's `strictSystem: true` is `--strict-system`.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join(".kubeharden.yaml");
+    std::fs::write(&cfg, "strictSystem: true\n").unwrap();
+    kh().args([
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--rules",
+        rules,
+        "-",
+    ])
+    .write_stdin(KUBE_PROXY)
+    .assert()
+    .code(1);
+}

@@ -102,7 +102,30 @@ fn scan_takes_raw_apiserver_flags_as_evidence() {
         .iter()
         .find(|f| f["rule"] == "apiserver-authorization-mode")
         .unwrap();
+    // Located in the argument itself: line 1, the flag's column, the argument as the snippet.
     assert_eq!(f["location"]["origin"], "--apiserver-flags", "{f}");
+    assert_eq!(
+        (&f["location"]["line"], &f["location"]["column"]),
+        (&serde_json::json!(1), &serde_json::json!(24)),
+        "{f}"
+    );
+    assert_eq!(
+        f["snippet"],
+        serde_json::json!([{"line": 1, "text": "--anonymous-auth=false --authorization-mode=AlwaysAllow --encryption-provider-config=/etc/k/enc.yaml"}]),
+        "{f}"
+    );
+    // A missing flag: where the command line starts.
+    let audit = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "apiserver-audit-logging-disabled")
+        .unwrap();
+    assert_eq!(
+        (&audit["location"]["line"], &audit["location"]["column"]),
+        (&serde_json::json!(1), &serde_json::json!(1)),
+        "{audit}"
+    );
     // Rule 5 (anonymous access, authorization) is assessed from the flags: failed, not "not
     // assessed".
     assert_eq!(seed(&v, 5)["status"], "fail", "{}", seed(&v, 5));

@@ -154,3 +154,107 @@ fn a_broken_policy_is_a_diagnostic_with_file_and_line() {
         "a policy that cannot be read is an input error"
     );
 }
+
+/// Rule ids of the custom-policy findings of a JSON report.
+fn custom_rules(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .filter(|r| r.starts_with("vap/") || r.starts_with("gatekeeper/"))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn scan_args(args: &[&str], dir: &std::path::Path) -> serde_json::Value {
+    let out = kh()
+        .current_dir(dir)
+        .args(["scan", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Policies found among the scanned inputs are objects of the scan: not enforced on the other
+/// inputs unless asked (`--enforce-input-policies`, `enforceInputPolicies: true`, or the file
+/// given with `--policy`), and a note says so. The same from stdin.
+#[test]
+fn policies_among_the_inputs_are_not_enforced_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let both = dir.path().join("both.yaml");
+    std::fs::write(&both, format!("{POLICY}---\n{DEPLOYMENT}")).unwrap();
+    let both = both.to_str().unwrap();
+
+    let report = scan_args(&["--no-config", both], dir.path());
+    assert_eq!(custom_rules(&report), Vec::<String>::new(), "{report}");
+    let notes: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["level"] == "note")
+        .collect();
+    assert_eq!(notes.len(), 1, "{report}");
+    assert_eq!(notes[0]["origin"], both);
+    assert_eq!(notes[0]["line"], 10);
+    assert_eq!(
+        notes[0]["message"],
+        "1 policy found among the scanned inputs (ValidatingAdmissionPolicyBinding everywhere) is reported as objects, not enforced on the other inputs; to enforce it, give the file with --policy or scan with --enforce-input-policies"
+    );
+    // The policy objects are still objects of the scan.
+    assert_eq!(
+        report["summary"]["kinds"]["ValidatingAdmissionPolicy"], 1,
+        "{report}"
+    );
+
+    let enforced = ["vap/max-replicas/everywhere".to_owned()];
+    let report = scan_args(
+        &["--no-config", "--enforce-input-policies", both],
+        dir.path(),
+    );
+    assert_eq!(custom_rules(&report), enforced, "{report}");
+    let report = scan_args(&["--no-config", "--policy", both, both], dir.path());
+    assert_eq!(custom_rules(&report), enforced, "{report}");
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["level"] != "note"),
+        "{report}"
+    );
+
+    std::fs::write(
+        dir.path().join(".kubeharden.yaml"),
+        "version: 1\nenforceInputPolicies: true\n",
+    )
+    .unwrap();
+    let report = scan_args(&[both], dir.path());
+    assert_eq!(custom_rules(&report), enforced, "{report}");
+
+    // stdin: the same answer.
+    let stdin = format!("{POLICY}---\n{DEPLOYMENT}");
+    for (args, want) in [
+        (vec!["--no-config", "-"], Vec::new()),
+        (
+            vec!["--no-config", "--enforce-input-policies", "-"],
+            enforced.to_vec(),
+        ),
+    ] {
+        let out = kh()
+            .args(["scan", "--format", "json"])
+            .args(&args)
+            .write_stdin(stdin.clone())
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(custom_rules(&report), want, "{args:?}: {report}");
+    }
+}

@@ -17,6 +17,7 @@
 //! unauthenticated probe (rule 5).
 
 pub mod kinds;
+pub mod namespaces;
 
 use futures::StreamExt as _;
 use kinds::How;

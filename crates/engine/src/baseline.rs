@@ -51,9 +51,21 @@ impl Baseline {
                 crate::report::SCHEMA_VERSION
             ));
         }
+        // A report written by an older version (or edited) may quote a secret value: what is
+        // read back (and shown again as `fixed`) is masked ([`crate::redact`]).
+        let findings = doc
+            .findings
+            .into_iter()
+            .map(|mut f| {
+                if let std::borrow::Cow::Owned(m) = crate::redact::mask_text(&f.message) {
+                    f.message = m;
+                }
+                f
+            })
+            .collect();
         Ok(Baseline {
             name: name.to_owned(),
-            findings: doc.findings,
+            findings,
         })
     }
 

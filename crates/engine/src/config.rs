@@ -129,6 +129,12 @@ pub struct Config {
     exclude_set: GlobSet,
     /// Honour other tools' suppression annotations (default true).
     pub foreign_suppressions: bool,
+    /// Count the findings expected for system components (`strictSystem`, default false).
+    pub strict_system: bool,
+    /// Enforce the policies (Gatekeeper constraints, ValidatingAdmissionPolicy bindings) found
+    /// among the scanned inputs on the other inputs (default false: only `--policy` sources are
+    /// enforced; `scan --enforce-input-policies`, `cluster --enforce-input-policies`).
+    pub enforce_input_policies: bool,
     pub exemptions: Vec<Exemption>,
     text: String,
 }
@@ -144,6 +150,8 @@ impl Default for Config {
             exclude: Vec::new(),
             exclude_set: GlobSet::empty(),
             foreign_suppressions: true,
+            strict_system: false,
+            enforce_input_policies: false,
             exemptions: Vec::new(),
             text: String::new(),
         }
@@ -164,6 +172,8 @@ const KEYS: &[&str] = &[
     "severity",
     "exclude",
     "foreignSuppressions",
+    "strictSystem",
+    "enforceInputPolicies",
     "exemptions",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
@@ -346,6 +356,16 @@ impl Config {
                         p.err(value.pos, "`foreignSuppressions` must be true or false")
                     })?;
                 }
+                "enforceInputPolicies" => {
+                    config.enforce_input_policies = value.as_bool().ok_or_else(|| {
+                        p.err(value.pos, "`enforceInputPolicies` must be true or false")
+                    })?;
+                }
+                "strictSystem" => {
+                    config.strict_system = value
+                        .as_bool()
+                        .ok_or_else(|| p.err(value.pos, "`strictSystem` must be true or false"))?;
+                }
                 "exemptions" => {
                     if value.is_null() {
                         continue;
@@ -523,6 +543,7 @@ impl Config {
             ]),
             suppressed_by: None,
             baseline: None,
+            expected: None,
         }
     }
 }
@@ -593,6 +614,16 @@ exclude: []
 # Honour other tools' suppression annotations where their check maps one to one onto a
 # kubeharden rule (kube-linter, Polaris, Checkov, kubescape, kube-score). See docs/suppressions.md.
 foreignSuppressions: true
+
+# Count the findings that well-known system components (CNI agents, CSI node plugins,
+# kube-proxy, Falco, node-exporter, control-plane static Pods) legitimately have: by default they
+# are shown as "expected for <component>" and neither fail nor count in the scorecard.
+strictSystem: false
+
+# Enforce the Gatekeeper constraints and ValidatingAdmissionPolicy bindings found among the
+# scanned inputs on the other inputs (`--enforce-input-policies`). By default only the policies
+# given with `--policy` are enforced; those among the inputs are reported as objects.
+enforceInputPolicies: false
 
 # Accepted risks: one rule on one object (kind, namespace and container are optional filters).
 # A reason is required; after `expires` (YYYY-MM-DD) the exemption stops applying and is itself

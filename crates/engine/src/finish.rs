@@ -1,8 +1,9 @@
 //! The one path from a scan to the final report, taken by every front end (`scan`, stdin,
 //! `cluster`, `node`, `audit-log analyze`, the webhook): the other tools' suppression annotations
 //! (or not), the config's path excludes, exemptions with expiry and severity overrides, evidence a
-//! live source could not read (fail closed), the baseline, the empty-input check, the counts and
-//! the scorecard, and the exit decision. Front ends only gather inputs and render.
+//! live source could not read (fail closed), the findings expected for system components
+//! (counted only when strict), the baseline, the empty-input check, the counts and the
+//! scorecard, and the exit decision. Front ends only gather inputs and render.
 
 use crate::baseline::{self, Baseline};
 use crate::config::Config;
@@ -30,6 +31,10 @@ pub struct Finish<'a> {
     pub gaps: &'a [Unavailable],
     /// Accept an audit that could not read every kind (otherwise incomplete: exit 2).
     pub allow_incomplete: bool,
+    /// Count the findings expected for system components (`--strict-system`, or the config's
+    /// `strictSystem`); always at admission (`object_annotations` off), where the requester
+    /// writes the object its classification rests on.
+    pub strict_system: bool,
     /// A previous JSON report: findings are marked new or unchanged, the gone ones fixed.
     pub baseline: Option<&'a Baseline>,
     /// Accept an input with no Kubernetes object (otherwise an error: nothing was checked).
@@ -52,6 +57,7 @@ impl Default for Finish<'_> {
             object_annotations: true,
             gaps: &[],
             allow_incomplete: false,
+            strict_system: false,
             baseline: None,
             allow_empty: false,
             show_suppressed: true,
@@ -94,6 +100,15 @@ pub fn finish(mut report: Report, how: &Finish<'_>) -> (Report, Exit) {
         unsuppress(&mut report, |s| s.source.is_foreign());
     }
     crate::gaps::apply(&mut report, how.gaps);
+    if how.strict_system || !how.object_annotations || how.config.is_some_and(|c| c.strict_system) {
+        for f in report
+            .findings
+            .iter_mut()
+            .chain(report.suppressed_findings.iter_mut())
+        {
+            f.expected = None;
+        }
+    }
     if let Some(config) = how.config {
         config.apply(&mut report, &how.today);
     }
@@ -162,11 +177,12 @@ pub fn exit(report: &Report, fail_on: Severity, only_new: bool) -> Exit {
 }
 
 impl Report {
-    /// Findings at or above a severity.
+    /// Findings at or above a severity, but those expected for a system component (unless
+    /// strict: see [`Finish::strict_system`]).
     pub fn failing(&self, at_or_above: Severity) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()
-            .filter(move |f| f.severity >= at_or_above)
+            .filter(move |f| f.severity >= at_or_above && f.expected.is_none())
     }
 }
 

@@ -9,6 +9,7 @@
 use crate::analysis::control_plane::{Component, flags_from_command_line, split_command_line};
 use crate::load::Input;
 use crate::source::{DiagLevel, Diagnostic};
+use rancher::Word;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -442,22 +443,10 @@ fn kubelet_client_ca(root: &Path, ev: &mut NodeEvidence, named: Option<String>) 
     }
 }
 
-/// Parses `KEY=value` lines of an environment file.
-fn env_file(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            if l.starts_with('#') {
-                return None;
-            }
-            let (k, v) = l.split_once('=')?;
-            Some((k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
-        })
-        .collect()
-}
-
 /// The kubelet's effective command line from its systemd unit and drop-ins (the last
-/// `ExecStart=` wins, `Environment=`/`EnvironmentFile=` variables expanded), as a scan input.
+/// `ExecStart=` wins, `Environment=`/`EnvironmentFile=` variables expanded), as a scan input
+/// whose words record the file, line and column they were written at (the `ExecStart=` line, or
+/// the line that sets the variable), so that findings point there.
 /// Returns its `--client-ca-file`.
 fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -> Option<String> {
     let mut units: Vec<String> = KUBELET_UNITS.iter().map(|s| (*s).to_owned()).collect();
@@ -472,53 +461,75 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -
             }
         }
     }
-    let mut exec: Option<(String, String)> = None;
-    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    let mut exec: Option<(Vec<Word>, String)> = None;
+    let mut env: BTreeMap<String, Vec<Word>> = BTreeMap::new();
     for unit in &units {
-        let Ok(text) = std::fs::read_to_string(under(root, unit)) else {
+        let path = under(root, unit);
+        let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
         ev.file(root, unit, NodeFileRole::KubeletService);
         ev.read.push(unit.clone());
-        let joined = text.replace("\\\n", " ");
-        for line in joined.lines() {
+        let shown = path.display().to_string();
+        // Continuation lines joined byte for byte (`\` + newline → two spaces): an offset in
+        // `joined` is the same offset in `text`.
+        let joined = text.replace("\\\n", "  ");
+        for (at, line) in lines_at(&joined) {
+            let indent = line.len() - line.trim_start().len();
             let line = line.trim();
+            let at = at + indent;
             if let Some(v) = line.strip_prefix("ExecStart=") {
-                if !v.trim().is_empty() {
-                    exec = Some((
-                        v.trim()
-                            .trim_start_matches(['-', '@', '+', '!', ':'])
-                            .to_owned(),
-                        unit.clone(),
-                    ));
+                let mut words = split_at(v, at + "ExecStart=".len());
+                if let Some((first, offset)) = words.first_mut() {
+                    // systemd's prefixes (`-`, `@`, `+`, `!`, `:`) are not part of the path.
+                    let bare = first
+                        .trim_start_matches(['-', '@', '+', '!', ':'])
+                        .to_owned();
+                    *offset += first.len() - bare.len();
+                    *first = bare;
+                }
+                if !words.is_empty() {
+                    let words = words
+                        .into_iter()
+                        .map(|(w, o)| (w, Some(origin_at(&shown, &text, o))))
+                        .collect();
+                    exec = Some((words, unit.clone()));
                 }
             } else if let Some(v) = line.strip_prefix("Environment=") {
-                for word in split_command_line(v) {
+                let v_at = at + "Environment=".len();
+                for (word, offset) in split_at(v, v_at) {
                     if let Some((k, val)) = word.split_once('=') {
-                        env.insert(k.to_owned(), val.to_owned());
+                        let end = v_at + v.len();
+                        let words = locate_words(val, &shown, &text, offset + k.len(), end);
+                        env.insert(k.to_owned(), words);
                     }
                 }
             } else if let Some(v) = line.strip_prefix("EnvironmentFile=") {
-                let path = v.trim().trim_start_matches('-');
-                if let Ok(t) = std::fs::read_to_string(under(root, path)) {
-                    ev.read.push(path.to_owned());
-                    env.extend(env_file(&t));
+                let file = v.trim().trim_start_matches('-');
+                let env_path = under(root, file);
+                if let Ok(t) = std::fs::read_to_string(&env_path) {
+                    ev.read.push(file.to_owned());
+                    env.extend(env_file_words(&env_path.display().to_string(), &t));
                 }
             }
         }
     }
     let (command, unit) = exec?;
-    let expanded: String = split_command_line(&command)
+    let words: Vec<Word> = command
         .into_iter()
-        .map(|w| {
+        .flat_map(|(w, origin)| {
             match w
                 .strip_prefix('$')
                 .map(|v| v.trim_start_matches('{').trim_end_matches('}'))
             {
                 Some(var) => env.get(var).cloned().unwrap_or_default(),
-                None => w,
+                None => vec![(w, origin)],
             }
         })
+        .collect();
+    let expanded = words
+        .iter()
+        .map(|(w, _)| w.as_str())
         .collect::<Vec<_>>()
         .join(" ");
     let flags = flags_from_command_line(&expanded)?;
@@ -533,14 +544,125 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -
         ev.file(root, &cfg.value, NodeFileRole::KubeletConfig);
         ev.manifest(root, &cfg.value);
     }
-    ev.inputs.push(command_line_input(
+    ev.inputs.push(rancher::command_line_with_origins(
         &format!("{unit} (ExecStart)"),
-        &expanded,
+        &words,
     ));
     flags
         .get("client-ca-file")
         .map(|f| f.value.clone())
         .filter(|v| !v.is_empty())
+}
+
+/// The lines of `text` (without their line break), each with the byte offset it starts at.
+fn lines_at(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    text.split_inclusive('\n').map(move |raw| {
+        let start = at;
+        at += raw.len();
+        (start, raw.trim_end_matches(['\n', '\r']))
+    })
+}
+
+/// The words of a command line as [`split_command_line`] reads them, each with the byte offset
+/// (plus `base`) where it starts (its opening quote, if quoted).
+fn split_at(line: &str, base: usize) -> Vec<(String, usize)> {
+    let mut words = Vec::new();
+    let mut cur: Option<(String, usize)> = None;
+    let mut quote: Option<char> = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur
+                .get_or_insert_with(|| (String::new(), base + i))
+                .0
+                .push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                cur.get_or_insert_with(|| (String::new(), base + i));
+            }
+            (None, c) if c.is_whitespace() => words.extend(cur.take()),
+            (None, c) => cur
+                .get_or_insert_with(|| (String::new(), base + i))
+                .0
+                .push(c),
+        }
+    }
+    words.extend(cur);
+    words
+}
+
+/// The words of a variable's value, located in `text` between `from` and `to` (each searched
+/// after the previous one; one not found there, e.g. written with escapes, is placed at `from`).
+fn locate_words(value: &str, shown: &str, text: &str, from: usize, to: usize) -> Vec<Word> {
+    let mut cursor = from;
+    split_command_line(value)
+        .into_iter()
+        .map(|w| {
+            let found = text
+                .get(cursor..to)
+                .and_then(|rest| rest.find(w.as_str()))
+                .map(|i| cursor + i);
+            if let Some(i) = found {
+                cursor = i + w.len();
+            }
+            let origin = origin_at(shown, text, found.unwrap_or(from));
+            (w, Some(origin))
+        })
+        .collect()
+}
+
+/// Where byte `offset` of `text` is: its line, column (in characters, 1-based) and line text.
+fn origin_at(shown: &str, text: &str, offset: usize) -> rancher::Origin {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    rancher::Origin {
+        file: shown.to_owned(),
+        line: u32::try_from(before.matches('\n').count() + 1).unwrap_or(u32::MAX),
+        column: u32::try_from(text[line_start..offset].chars().count() + 1).unwrap_or(u32::MAX),
+        text: text[line_start..line_end].trim_end_matches('\r').to_owned(),
+    }
+}
+
+/// The variables of an environment file (`KEY=value` lines; `#` comments), each value's words
+/// located in the file.
+fn env_file_words(shown: &str, text: &str) -> BTreeMap<String, Vec<Word>> {
+    let mut out = BTreeMap::new();
+    for (at, line) in lines_at(text) {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let Some((k, v)) = trimmed.split_once('=') else {
+            continue;
+        };
+        let value_at = at + (line.len() - trimmed.len()) + k.len() + 1;
+        let value = v.trim().trim_matches('"');
+        let words = locate_words(value, shown, text, value_at, at + line.len());
+        out.insert(k.trim().to_owned(), words);
+    }
+    out
+}
+
+/// A command line given as an argument (`--apiserver-flags "--a=b --c=d"`) as a scan input whose
+/// words are located in the argument itself (line 1, the column of the word in `given`), under
+/// the name `name`. `binary` is added first when `given` starts with a flag.
+pub fn command_line_argument(name: &str, given: &str, binary: &str) -> Input {
+    let at = |offset: usize| rancher::Origin {
+        file: name.to_owned(),
+        line: 1,
+        column: u32::try_from(given[..offset].chars().count() + 1).unwrap_or(u32::MAX),
+        text: given.to_owned(),
+    };
+    let mut words: Vec<Word> = Vec::new();
+    let split = split_at(given, 0);
+    if split.first().is_none_or(|(w, _)| w.starts_with('-')) {
+        words.push((binary.to_owned(), Some(at(0))));
+    }
+    words.extend(split.into_iter().map(|(w, o)| (w, Some(at(o)))));
+    rancher::command_line_with_origins(name, &words)
 }
 
 /// A command line as a scan input: a `CommandLine` document (`kubeharden.io/v1alpha1`) whose
@@ -573,12 +695,27 @@ mod tests {
 
     #[test]
     fn env_files_and_command_lines() {
-        let e = env_file(
-            "# kubeadm\nKUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///run/containerd/containerd.sock\"\n",
+        let e = env_file_words(
+            "kubeadm-flags.env",
+            "# kubeadm\nKUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///run/containerd/containerd.sock --v=2\"\n",
         );
+        let words: Vec<(&str, u32, u32)> = e["KUBELET_KUBEADM_ARGS"]
+            .iter()
+            .map(|(w, o)| {
+                let o = o.as_ref().unwrap();
+                (w.as_str(), o.line, o.column)
+            })
+            .collect();
         assert_eq!(
-            e["KUBELET_KUBEADM_ARGS"],
-            "--container-runtime-endpoint=unix:///run/containerd/containerd.sock"
+            words,
+            [
+                (
+                    "--container-runtime-endpoint=unix:///run/containerd/containerd.sock",
+                    2,
+                    23
+                ),
+                ("--v=2", 2, 91)
+            ]
         );
         let Input::Bytes { bytes, .. } =
             command_line_input("x", "/usr/bin/kubelet --read-only-port=10255")

@@ -125,10 +125,20 @@ impl Report {
         report
     }
 
+    /// Findings of a severity that count (not those expected for a system component).
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.severity == severity)
+            .filter(|f| f.severity == severity && f.expected.is_none())
+            .count()
+    }
+
+    /// Findings expected for a system component: shown, not counted (see
+    /// [`crate::analysis::system`]).
+    pub fn expected(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.expected.is_some())
             .count()
     }
     pub fn has_input_errors(&self) -> bool {
@@ -218,7 +228,7 @@ pub fn scorecard(report: &Report, registry: &[&'static Rule]) -> Vec<SectionScor
             let findings = report
                 .findings
                 .iter()
-                .filter(|f| f.section == section)
+                .filter(|f| f.section == section && f.expected.is_none())
                 .count();
             // The user's policies are the rules they selected; built-in sections are judged
             // against every rule of this version.

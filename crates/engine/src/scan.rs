@@ -6,7 +6,7 @@
 //!    only the compact facts the cross-object rules need; the trees of the input are then dropped.
 //! 2. **inventory**: cross-object rules over the facts.
 
-use crate::analysis::security_context;
+use crate::analysis::{security_context, system};
 use crate::evidence::{Found, FoundSet, examine};
 use crate::finding::Finding;
 use crate::inventory::{Object, PodTemplate, Workload};
@@ -121,10 +121,16 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         .copied()
         .filter(|r| matches!(r.check, Check::Custom))
         .collect();
+    let document_rules: Vec<&Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.check, Check::Document(_)))
+        .collect();
     let phase1 = Phase1 {
         object_rules: &object_rules,
         template_rules: &template_rules,
         custom_rules: &custom_rules,
+        document_rules: &document_rules,
     };
     let input_count = inputs.len();
     let outcomes: Vec<Outcome> = inputs
@@ -250,6 +256,7 @@ struct Phase1<'a> {
     object_rules: &'a [&'a Rule],
     template_rules: &'a [&'a Rule],
     custom_rules: &'a [&'a Rule],
+    document_rules: &'a [&'a Rule],
 }
 
 /// Phase 1 over the objects of one input already read.
@@ -258,12 +265,23 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
         object_rules,
         template_rules,
         custom_rules,
+        document_rules,
     } = *phase;
     let mut out = Outcome {
         diagnostics: loaded.diagnostics,
         bytes: loaded.bytes,
         ..Outcome::default()
     };
+    for doc in &loaded.documents {
+        for rule in document_rules {
+            if let Check::Document(check) = rule.check {
+                let mut emit = Emitter::new(rule);
+                check(ctx, doc, &mut emit);
+                out.findings.extend(emit.findings);
+            }
+        }
+    }
+    drop(loaded.documents);
     out.objects = loaded.objects.len();
     for object in loaded.objects {
         *out.kinds.entry(object.kind.clone()).or_default() += 1;
@@ -292,6 +310,7 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
                 out.findings.extend(emit.findings);
             }
         }
+        schema_diagnostics(&object, &mut out.diagnostics);
         if let Some(template) = PodTemplate::of(&object) {
             for (pointer, message) in security_context::type_errors(&template) {
                 out.diagnostics.push(Diagnostic::new(
@@ -301,27 +320,37 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
                     format!("{}: {message}", object.identity()),
                 ));
             }
+            let system = system::recognise(&template);
             for rule in template_rules {
                 if let Check::PodTemplate(check) = rule.check {
                     let mut emit = Emitter::new(rule);
                     check(ctx, &template, &mut emit);
+                    if let Some(system) = &system {
+                        system.classify(&template, &mut emit.findings);
+                    }
                     out.suppressed += emit.suppressed;
                     out.findings.extend(emit.findings);
                 }
             }
+            // A patched kustomize-rendered object starts in its resource file.
+            let start = object.written_at("");
             out.workloads.push(Workload {
                 kind: object.kind.clone(),
                 api_version: object.api_version.clone(),
                 name: object.name.clone(),
                 namespace: object.effective_namespace().unwrap_or("default").to_owned(),
-                origin: object.source.name.clone(),
-                line: object.root.pos.line,
-                column: object.root.pos.col,
+                origin: start
+                    .as_ref()
+                    .map_or_else(|| object.source.name.clone(), |w| w.file.clone()),
+                line: start.as_ref().map_or(object.root.pos.line, |w| w.pos.line),
+                column: start.as_ref().map_or(object.root.pos.col, |w| w.pos.col),
                 helm_source: object.helm_source.as_deref().map(str::to_owned),
                 automount_token: template
                     .spec
                     .get("automountServiceAccountToken")
                     .and_then(|n| n.as_bool()),
+                static_pod: system::is_static_pod(&object),
+                host_network: system::host_network(&template),
                 named_ports: template
                     .containers()
                     .flat_map(|c| {
@@ -369,6 +398,41 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
     // Held until every input is read: no slack from doubling (a cluster yields 100,000s).
     out.findings.shrink_to_fit();
     out
+}
+
+/// What the API server would reject or silently drop in the object (unknown fields, types,
+/// required fields, enumerations, the combinations its validation refuses), as warnings like the
+/// type errors of [`security_context::type_errors`], which keep the fields they report. Objects
+/// read from a live API server (`cluster:`, `admission:`) were already decoded and validated by
+/// it, possibly at a newer version than the schema: they are not validated again.
+fn schema_diagnostics(object: &Object, diagnostics: &mut Vec<Diagnostic>) {
+    let name = &object.source.name;
+    if name.starts_with("cluster:") || name.starts_with("admission:") {
+        return;
+    }
+    let issues = kubeharden_schema::validate(object);
+    if issues.is_empty() {
+        return;
+    }
+    let typed: Vec<String> = PodTemplate::of(object)
+        .map(|t| {
+            security_context::type_errors(&t)
+                .into_iter()
+                .map(|(pointer, _)| pointer)
+                .collect()
+        })
+        .unwrap_or_default();
+    for issue in issues {
+        if typed.contains(&issue.pointer) {
+            continue;
+        }
+        diagnostics.push(Diagnostic::new(
+            DiagLevel::Warning,
+            name,
+            Some(issue.pos),
+            format!("{}: {}", object.identity(), issue.message),
+        ));
+    }
 }
 
 /// A retained object keeps only its own lines of the input (the snippets of cross-object findings
@@ -429,10 +493,12 @@ pub fn check_input_with(
     let object_rules = of(|c| matches!(c, Check::Object(_)));
     let template_rules = of(|c| matches!(c, Check::PodTemplate(_)));
     let custom_rules = of(|c| matches!(c, Check::Custom));
+    let document_rules = of(|c| matches!(c, Check::Document(_)));
     let phase = Phase1 {
         object_rules: &object_rules,
         template_rules: &template_rules,
         custom_rules: &custom_rules,
+        document_rules: &document_rules,
     };
     let out = scan_loaded(&ctx, loaded, &phase);
     let (findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) = out
@@ -456,7 +522,7 @@ pub fn check_input_with(
             .filter(|r| {
                 matches!(
                     r.check,
-                    Check::Object(_) | Check::PodTemplate(_) | Check::Custom
+                    Check::Object(_) | Check::PodTemplate(_) | Check::Custom | Check::Document(_)
                 )
             })
             .map(|r| r.id)

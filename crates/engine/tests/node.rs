@@ -766,3 +766,80 @@ fn rke2_audit_policy_file_key() {
         "{found:#?}"
     );
 }
+
+/// The kubelet's systemd drop-in: each flag is located where it is written — a continuation line
+/// of `ExecStart=`, the `Environment=` line that sets the variable, the environment file — at
+/// its line and column, with that line as the snippet; a missing flag at the `ExecStart=` line.
+#[test]
+fn kubelet_unit_flags_are_located_where_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let unit = "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf";
+    write(
+        r,
+        unit,
+        "[Service]\nEnvironment=\"KUBELET_EXTRA=--v=2 --authorization-mode=AlwaysAllow\"\nEnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env\nExecStart=\nExecStart=/usr/bin/kubelet $KUBELET_EXTRA \\\n    --read-only-port=10255 \\\n    $KUBELET_KUBEADM_ARGS\n",
+        0o600,
+    );
+    write(
+        r,
+        "/var/lib/kubelet/kubeadm-flags.env",
+        "# kubeadm\nKUBELET_KUBEADM_ARGS=\"--pod-infra-container-image=pause --anonymous-auth=true\"\n",
+        0o600,
+    );
+    let ev = node::gather(r);
+    let report = scan_with_node_files(&ev.inputs, rules::all(), ev.files);
+    let prefix = r.display().to_string();
+    let at = |rule: &str| {
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .unwrap_or_else(|| panic!("no {rule}: {:#?}", report.findings));
+        let snippet: Vec<(u32, String)> = f
+            .snippet
+            .iter()
+            .map(|l| (l.line, l.text.to_owned()))
+            .collect();
+        (
+            f.location.origin.strip_prefix(&prefix).unwrap().to_owned(),
+            f.location.line,
+            f.location.column,
+            snippet,
+        )
+    };
+    assert_eq!(
+        at("kubelet-read-only-port"),
+        (
+            unit.to_owned(),
+            6,
+            5,
+            vec![(6, "    --read-only-port=10255 \\".to_owned())]
+        )
+    );
+    assert_eq!(
+        at("kubelet-authorization-always-allow"),
+        (
+            unit.to_owned(),
+            2,
+            34,
+            vec![(
+                2,
+                "Environment=\"KUBELET_EXTRA=--v=2 --authorization-mode=AlwaysAllow\"".to_owned()
+            )]
+        )
+    );
+    assert_eq!(
+        at("kubelet-anonymous-auth"),
+        (
+            "/var/lib/kubelet/kubeadm-flags.env".to_owned(),
+            2,
+            57,
+            vec![(
+                2,
+                "KUBELET_KUBEADM_ARGS=\"--pod-infra-container-image=pause --anonymous-auth=true\""
+                    .to_owned()
+            )]
+        )
+    );
+}

@@ -57,6 +57,9 @@ fn key(f: &Finding, in_list: bool) -> String {
     if in_list && let Some(rest) = pointer.strip_prefix("/items/") {
         pointer = rest.trim_start_matches(|c: char| c.is_ascii_digit());
     }
+    // A finding about a file that is not an object (`kind: File`) is identified by the file's
+    // name, which the JSON variant changes (`fire.yaml.json`): compare the rest.
+    let file = s.kind == "File";
     format!(
         "{} {:?} {}/{}/{:?}/{}/{:?} {} | {} | {} | suppressed: {}",
         f.rule,
@@ -64,11 +67,11 @@ fn key(f: &Finding, in_list: bool) -> String {
         s.kind,
         s.api_version,
         s.namespace,
-        s.name,
+        if file { "" } else { &s.name },
         s.container,
         pointer,
         f.message,
-        f.fingerprint,
+        if file { "" } else { &f.fingerprint },
         f.suppressed_by.is_some()
     )
 }

@@ -163,3 +163,245 @@ fn psa_fixtures_conform() {
         "expected {EXPECTED_FILES} fixture files"
     );
 }
+
+/// The text of line `line` (1-based) of `text`.
+fn line_of(text: &str, line: u32) -> &str {
+    text.lines()
+        .nth(line.saturating_sub(1) as usize)
+        .unwrap_or("")
+}
+
+/// Does the line where `pointer` is located (in the document `root` read from `text`) show the
+/// field the pointer names? The deepest existing step of the pointer must be on that line: a key
+/// (`procMount:`), or a sequence item (`- SYS_ADMIN`, `- name: …`). A field that must be set and
+/// is not is located at its nearest existing parent (at most three steps missing:
+/// `securityContext/capabilities/drop` of a container without a securityContext).
+fn points_at_field(root: &yaml::Node, text: &str, pointer: &str) -> Result<(), String> {
+    let tokens: Vec<String> = yaml::pointer_tokens(pointer).collect();
+    let mut node = root;
+    let mut deepest: Option<(&str, &yaml::Node)> = None;
+    let mut missing = 0;
+    for t in &tokens {
+        match node
+            .get(t)
+            .or_else(|| t.parse::<usize>().ok().and_then(|i| node.items().get(i)))
+        {
+            Some(n) if missing == 0 => {
+                node = n;
+                deepest = Some((t.as_str(), n));
+            }
+            _ => missing += 1,
+        }
+    }
+    if missing > 3 {
+        return Err(format!("{pointer}: {missing} steps do not exist"));
+    }
+    let line = line_of(text, root.locate(pointer).line);
+    let Some((token, n)) = deepest else {
+        return Err(format!("{pointer}: nothing of it exists"));
+    };
+    let shown = if token.parse::<usize>().is_ok() {
+        // A sequence item: its value, or the `- ` that opens it.
+        n.text()
+            .map_or(line.trim_start().starts_with("- "), |v| line.contains(v))
+    } else {
+        line.contains(&format!("{token}:"))
+    };
+    if shown {
+        Ok(())
+    } else {
+        Err(format!("{pointer} is located at `{}`", line.trim()))
+    }
+}
+
+/// Every result of every fail fixture names its offending fields: each pointer is located on the
+/// line of the field it names, and a field of a container, volume, sysctl or annotation is the
+/// one of the container (volume, sysctl, annotation) the detail names.
+#[test]
+fn psa_results_point_at_their_fields() {
+    let Some(testdata) = common::corpus("psa-testdata/test/testdata") else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (level_name, level) in [
+        ("baseline", Level::Baseline),
+        ("restricted", Level::Restricted),
+    ] {
+        for version_dir in sorted_entries(&testdata.join(level_name)) {
+            let name = version_dir
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let Ok(Version::Minor(minor)) = Version::parse(&name) else {
+                panic!("unexpected version folder {}", version_dir.display());
+            };
+            let fail = version_dir.join("fail");
+            if !fail.is_dir() {
+                continue;
+            }
+            for file in sorted_entries(&fail) {
+                let text = std::fs::read_to_string(&file).unwrap();
+                let root = yaml::parse_stream(&text).remove(0).unwrap().root.unwrap();
+                let spec = root.pointer("/spec").unwrap();
+                let results = pss::evaluate(
+                    level,
+                    Version::Minor(minor),
+                    root.pointer("/metadata"),
+                    spec,
+                );
+                for r in &results {
+                    assert!(
+                        !r.pointers.is_empty(),
+                        "{}: {} has no pointer",
+                        file.display(),
+                        r.id
+                    );
+                    for p in &r.pointers {
+                        checked += 1;
+                        let mut problem = points_at_field(&root, &text, p).err();
+                        // The named container / volume / sysctl / annotation is the one the detail names.
+                        let tokens: Vec<String> = yaml::pointer_tokens(p).collect();
+                        let owner = match tokens.iter().map(String::as_str).collect::<Vec<_>>()[..]
+                        {
+                            [
+                                "spec",
+                                "initContainers" | "containers" | "ephemeralContainers" | "volumes",
+                                _,
+                                ..,
+                            ] => root
+                                .pointer(&format!("/spec/{}/{}", tokens[1], tokens[2]))
+                                .and_then(|c| c.get("name"))
+                                .and_then(yaml::Node::text)
+                                .map(str::to_owned),
+                            ["spec", "securityContext", "sysctls", _, ..] => root
+                                .pointer(&format!(
+                                    "/spec/securityContext/sysctls/{}/name",
+                                    tokens[3]
+                                ))
+                                .and_then(yaml::Node::text)
+                                .map(str::to_owned),
+                            ["metadata", "annotations", ref key] => Some(key.to_string()),
+                            _ => None,
+                        };
+                        if let Some(owner) = owner
+                            && !r.detail.contains(&owner)
+                        {
+                            problem.get_or_insert(format!("{p}: `{owner}` is not named"));
+                        }
+                        if let Some(why) = problem {
+                            let rel = file.strip_prefix(&testdata).unwrap_or(&file);
+                            failures.push(format!(
+                                "{} {}: {why} ({})",
+                                rel.display(),
+                                r.id,
+                                r.detail
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} pointers are wrong; first:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(checked > 4000, "only {checked} pointers checked");
+}
+
+/// The findings the rules derive from Pod Security (`pod-pss-restricted-violation`,
+/// `workload-violates-namespace-pss`) over every fail fixture of the newest restricted version,
+/// in a namespace that enforces `restricted`: each is located on the line of the field it names.
+#[test]
+fn pss_findings_point_at_their_fields() {
+    use kubeharden_engine::load::Input;
+    use kubeharden_engine::rules;
+    let Some(testdata) = common::corpus("psa-testdata/test/testdata") else {
+        return;
+    };
+    let rule_ids = [
+        "pod-pss-restricted-violation",
+        "workload-violates-namespace-pss",
+    ];
+    let selected: Vec<_> = rule_ids.iter().map(|id| rules::find(id).unwrap()).collect();
+    let newest = sorted_entries(&testdata.join("restricted"))
+        .into_iter()
+        .max_by_key(
+            |d| match Version::parse(&d.file_name().unwrap().to_string_lossy()) {
+                Ok(Version::Minor(m)) => m,
+                _ => 0,
+            },
+        )
+        .unwrap();
+    let mut failures = Vec::new();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for file in sorted_entries(&newest.join("fail")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // The Namespace after the Pod: the Pod's lines are the fixture's.
+        let input = format!(
+            "{text}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n"
+        );
+        let report = kubeharden_engine::scan::scan(
+            &[Input::Bytes {
+                name: "pod.yaml".into(),
+                bytes: input.clone().into_bytes().into(),
+            }],
+            &selected,
+        );
+        let root = yaml::parse_stream(&text).remove(0).unwrap().root.unwrap();
+        for f in report.findings.iter().filter(|f| f.subject.kind == "Pod") {
+            *counts.entry(f.rule).or_default() += 1;
+            let located = root.locate(&f.location.pointer);
+            let problem = if (located.line, located.col) != (f.location.line, f.location.column) {
+                Some(format!(
+                    "at {}:{}, its pointer is at {}:{}",
+                    f.location.line, f.location.column, located.line, located.col
+                ))
+            } else {
+                points_at_field(&root, &text, &f.location.pointer).err()
+            };
+            if let Some(why) = problem {
+                failures.push(format!(
+                    "{} {}: {why} ({})",
+                    file.display(),
+                    f.rule,
+                    f.message
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} findings misplaced; first:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Every fixture violates `restricted`; the other rule reports what no dedicated rule covers.
+    assert_eq!(
+        counts.get("workload-violates-namespace-pss").copied(),
+        Some(sorted_entries(&newest.join("fail")).len()),
+        "{counts:?}"
+    );
+    assert!(
+        counts
+            .get("pod-pss-restricted-violation")
+            .copied()
+            .unwrap_or(0)
+            >= 20,
+        "{counts:?}"
+    );
+}

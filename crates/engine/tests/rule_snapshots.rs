@@ -1,7 +1,8 @@
 //! The findings of every rule on its fixtures, checked in as one snapshot per rule
 //! (`tests/snapshots/rule_snapshots__<rule-id>.snap`): a change to any message, location or
 //! pointer fails here. Each line is
-//! `path:line:column pointer | kind namespace/name [container] | severity | message`, paths
+//! `path:line:column pointer | kind namespace/name [container] | severity | message` (and
+//! `| expected for <component>` when a system component legitimately has it), paths
 //! relative to `tests/fixtures/rules`; an age in days counted to today reads `[N] days ago`.
 //!
 //! After an intended change: `INSTA_UPDATE=always cargo test -p kubeharden-engine --test
@@ -82,9 +83,14 @@ fn listing(findings: &[Finding]) -> String {
             .as_deref()
             .map(|c| format!(" [{c}]"))
             .unwrap_or_default();
+        // Only findings a system component legitimately has say so.
+        let expected = f
+            .expected
+            .map(|e| format!(" | expected for {}", e.component))
+            .unwrap_or_default();
         writeln!(
             s,
-            "{}:{}:{} {pointer} | {object}{container} | {} | {}",
+            "{}:{}:{} {pointer} | {object}{container} | {} | {}{expected}",
             relative(&l.origin),
             l.line,
             l.column,

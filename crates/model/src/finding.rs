@@ -75,15 +75,17 @@ pub struct Snippet {
 }
 
 impl Snippet {
-    /// Consecutive lines from `first`.
+    /// Consecutive lines from `first`, with any secret material they show masked
+    /// ([`crate::redact`]): a snippet never carries a secret value, whoever builds it.
     pub fn new<'a>(first: u32, lines: impl IntoIterator<Item = &'a str>) -> Snippet {
         let mut text = String::new();
         let mut len = 0;
+        let mut masker = crate::redact::LineMasker::new();
         for l in lines {
             if len > 0 {
                 text.push('\n');
             }
-            text.push_str(l.trim_end_matches(['\n', '\r']));
+            text.push_str(&masker.mask(l.trim_end_matches(['\n', '\r'])));
             len += 1;
         }
         Snippet {
@@ -173,6 +175,20 @@ pub struct Finding {
     /// `new` or `unchanged` against `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineStatus>,
+    /// Set when a recognised system component (a CNI agent, kube-proxy, a control-plane static
+    /// Pod…) legitimately needs what the finding reports: shown, but neither failing nor counted
+    /// in the scorecard unless `--strict-system`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<&'static Expected>,
+}
+
+/// Why a finding is expected for a system component.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct Expected {
+    /// The component, e.g. `kube-proxy`, `calico-node`, `kube-apiserver`.
+    pub component: &'static str,
+    /// Why the component needs it.
+    pub reason: &'static str,
 }
 
 /// FNV-1a 64 over the parts (separated), as 16 hex digits. Stable across versions and platforms.

@@ -23,6 +23,9 @@ pub struct Object {
     pub base: String,
     /// The Helm template this object was rendered from (`# Source:` comment), if any.
     pub helm_source: Option<Arc<str>>,
+    /// For an object rendered by kustomize and changed by it: where its fields were written
+    /// (the patches and the resource file), see [`crate::kustomize`].
+    pub provenance: Option<Arc<crate::kustomize::Provenance>>,
 }
 
 impl Object {
@@ -55,7 +58,14 @@ impl Object {
             doc_index,
             base,
             helm_source,
+            provenance: None,
         }
+    }
+
+    /// Where the field at `pointer` was written, when that is not where the object was read (a
+    /// kustomize-rendered object changed by patches): the patch or resource file, line, text.
+    pub fn written_at(&self, pointer: &str) -> Option<crate::kustomize::Written> {
+        self.provenance.as_ref()?.locate(&self.root, pointer)
     }
 
     /// The API group (empty for core).
@@ -343,6 +353,10 @@ pub struct Workload {
     pub service_account: String,
     /// The pod's `automountServiceAccountToken`, if set (the ServiceAccount's applies otherwise).
     pub automount_token: Option<bool>,
+    /// A static Pod or its mirror: the kubelet mounts no ServiceAccount token into it.
+    pub static_pod: bool,
+    /// `hostNetwork: true`: NetworkPolicy does not apply to its pods.
+    pub host_network: bool,
     /// Named container ports (`name` → port), for NetworkPolicy named-port resolution.
     pub named_ports: Vec<(String, i64, String)>,
     /// `kubeharden.io/ignore` rule ids from the object and pod template annotations.

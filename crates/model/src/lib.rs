@@ -5,6 +5,7 @@
 //!   with exact positions; bad input becomes [`source::Diagnostic`]s.
 //! - [`inventory`]: objects, pod templates, containers, workload summaries.
 //! - [`selector`]: label selectors as the API server parses and matches them.
+//! - [`redact`]: secret values masked in every text a report copies.
 //! - [`finding`], [`meta`]: findings and their locations; rule metadata (sections, severities,
 //!   evidence, peer references).
 //!
@@ -15,9 +16,11 @@ pub mod baseline;
 pub mod date;
 pub mod finding;
 pub mod inventory;
+pub mod kustomize;
 pub mod load;
 pub mod meta;
 pub mod paths;
+pub mod redact;
 pub mod selector;
 pub mod source;
 pub mod yaml;

@@ -7,7 +7,7 @@ use crate::yaml::{self, Node, Pos};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use crate::paths::{expand_paths, is_manifest_path, special_kind};
+pub use crate::paths::{expand_paths, is_credential_path, is_manifest_path, special_kind};
 
 /// Largest file read; bigger files get a diagnostic and are skipped.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -77,8 +77,20 @@ impl Input {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub objects: Vec<Object>,
+    /// Mappings that are not Kubernetes objects (Helm values, a Docker `config.json`, a
+    /// kubeconfig without `apiVersion`): not objects, but read for credentials committed in them.
+    pub documents: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
     pub bytes: u64,
+}
+
+/// A YAML or JSON mapping that is not a Kubernetes object.
+#[derive(Debug)]
+pub struct Document {
+    pub source: Arc<Source>,
+    /// The document's index in its stream.
+    pub doc_index: usize,
+    pub root: Node,
 }
 
 /// Reads one input from bytes: YAML streams, JSON, `List` kinds. Never panics on bad bytes.
@@ -240,8 +252,13 @@ fn add_objects(
             DiagLevel::Note,
             &source.name,
             Some(root.pos),
-            "skipped: not a Kubernetes object (no string `apiVersion` and `kind`)",
+            "skipped: not a Kubernetes object (no string `apiVersion` and `kind`); read for committed credentials only",
         ));
+        out.documents.push(Document {
+            source: Arc::clone(source),
+            doc_index,
+            root,
+        });
         return;
     };
     if kind.ends_with("List") && root.get("items").is_some_and(Node::is_seq) {
@@ -279,12 +296,19 @@ fn add_objects(
 }
 
 /// Reads rendered output (e.g. `kustomize build`), attributing each object that appears unchanged
-/// in one of the source files to that file and its exact lines; the others keep the rendered origin.
+/// in one of the source files (or the resource files of the kustomizations among them and their
+/// local bases) to that file and its exact lines; the others keep the rendered text, with the
+/// [provenance](crate::kustomize) of their fields: findings point at the patch or resource file
+/// that wrote the field.
 pub fn load_rendered(name: &str, bytes: Vec<u8>, sources: &[PathBuf]) -> Loaded {
     let mut rendered = load_bytes(name, bytes);
+    let kustomizations = crate::kustomize::Kustomizations::read(sources);
     let mut originals: Vec<Object> = Vec::new();
-    for path in sources {
-        originals.extend(load_file(path).objects);
+    let mut read: std::collections::HashSet<&Path> = std::collections::HashSet::new();
+    for path in sources.iter().chain(&kustomizations.resource_files) {
+        if read.insert(path.as_path()) {
+            originals.extend(load_file(path).objects);
+        }
     }
     let key = |o: &Object| (o.kind.clone(), o.name.clone(), o.namespace.clone());
     let mut by_identity: std::collections::HashMap<_, Vec<Object>> =
@@ -299,6 +323,13 @@ pub fn load_rendered(name: &str, bytes: Vec<u8>, sources: &[PathBuf]) -> Loaded 
         let json = object.root.to_json();
         if let Some(i) = candidates.iter().position(|c| c.root.to_json() == json) {
             *object = candidates.swap_remove(i);
+        }
+    }
+    for object in rendered.objects.iter_mut() {
+        if object.source.name == name {
+            object.provenance = kustomizations
+                .provenance(&object.kind, &object.name, object.namespace.as_deref())
+                .map(Arc::new);
         }
     }
     rendered
@@ -327,8 +358,51 @@ pub fn load_file_where(path: &Path, keep: &dyn Fn(&str) -> bool) -> Loaded {
         );
     }
     match std::fs::read(path) {
+        Ok(bytes) if !is_manifest_path(path) && is_credential_path(path) => {
+            load_credential_file(&name, bytes)
+        }
         Ok(bytes) => load_bytes_where(&name, bytes, keep),
         Err(e) => error_only(&name, format!("cannot read: {e}")),
+    }
+}
+
+/// A file named like a credential (`tls.key`, `id_rsa`, `.dockerconfigjson`, `*.kubeconfig`):
+/// read as YAML or JSON when it is (a kubeconfig, a Docker config), otherwise kept whole as one
+/// text document for the credential rules. Never an input error: it is not a manifest.
+fn load_credential_file(name: &str, bytes: Vec<u8>) -> Loaded {
+    let len = bytes.len() as u64;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Loaded {
+            diagnostics: vec![Diagnostic::new(
+                DiagLevel::Note,
+                name,
+                None,
+                "not read: a binary file named like a key or credential (only text files are checked for committed credentials)",
+            )],
+            bytes: len,
+            ..Loaded::default()
+        };
+    };
+    if !text.contains("-----BEGIN") {
+        return load_bytes(name, text.into_bytes());
+    }
+    let source = Arc::new(Source::new(name, text.clone()));
+    let root = Node {
+        pos: Pos { line: 1, col: 1 },
+        value: yaml::Value::Scalar(yaml::Scalar {
+            text,
+            style: yaml::Style::Block,
+            tag: None,
+        }),
+    };
+    Loaded {
+        documents: vec![Document {
+            source,
+            doc_index: 0,
+            root,
+        }],
+        bytes: len,
+        ..Loaded::default()
     }
 }
 

@@ -18,6 +18,28 @@ pub fn is_manifest_path(path: &Path) -> bool {
 }
 
 /// What a file that is neither a regular file nor a directory is, for diagnostics.
+/// Files whose name says they hold a credential: private keys (`*.pem`, `*.key`, `id_rsa`…),
+/// Docker registry configs and kubeconfigs. A directory walk reads them too (never as
+/// manifests: only for the credential they may hold), as secret scanners do.
+pub fn is_credential_path(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    matches!(
+        name,
+        "id_rsa"
+            | "id_dsa"
+            | "id_ecdsa"
+            | "id_ed25519"
+            | ".dockercfg"
+            | ".dockerconfigjson"
+            | "kubeconfig"
+    ) || matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("pem" | "key" | "kubeconfig")
+    )
+}
+
 pub fn special_kind(t: &FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if t.is_fifo() {
@@ -38,7 +60,8 @@ pub fn special_kind(t: &FileType) -> &'static str {
 /// which the caller reads whole); directories are walked recursively, following symbolic links (a link
 /// back to one of its own ancestors is reported as a loop and not followed again), keeping the
 /// regular `.yaml`, `.yml` and `.json` files, dotfiles included, `.gitignore` and `.ignore` not
-/// honoured, `.git/` left out. A manifest-named entry that cannot be read (a dangling link, a
+/// honoured, `.git/` left out; and the files named like keys or credentials
+/// ([`is_credential_path`]), which the loader reads only for what they hold. A manifest-named entry that cannot be read (a dangling link, a
 /// FIFO or a device inside a directory, a directory without permission) is an error diagnostic
 /// naming it. Sorted for deterministic output.
 pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
@@ -80,7 +103,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
         match entry {
             Ok(e) => {
                 let Some(t) = e.file_type() else { continue };
-                if t.is_dir() || !is_manifest_path(e.path()) {
+                if t.is_dir() || !(is_manifest_path(e.path()) || is_credential_path(e.path())) {
                     continue;
                 }
                 if t.is_file() {

@@ -40,7 +40,8 @@ impl Diagnostic {
             origin: origin.to_owned(),
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.col),
-            message: message.into(),
+            // A diagnostic may quote the input: never a secret value ([`crate::redact`]).
+            message: crate::redact::mask_text(&message.into()).into_owned(),
         }
     }
 }

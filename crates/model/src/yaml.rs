@@ -959,7 +959,7 @@ fn dup_warning(e: &Entry, first: &Entry) -> YamlWarning {
     YamlWarning {
         pos: e.key_pos,
         message: format!(
-            "duplicate key `{}` (first at line {}); Kubernetes keeps this last value",
+            "duplicate key `{}` (first at line {}): `kubectl apply` (strict field validation, the default since 1.25) and kustomize reject the file; clients that do not validate send it and the API server keeps this last value, which the rules read",
             e.key, first.key_pos.line
         ),
     }

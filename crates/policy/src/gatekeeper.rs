@@ -9,11 +9,11 @@
 //! offline: templates that call it are reported when loaded.
 
 use crate::matching::{self, ObjectView};
-use crate::{RuleSpec, make_rule, severity_of};
+use crate::{Problem, RuleSpec, make_rule, severity_of};
 use kubeharden_engine::analysis::netpol::LabelSelector;
 use kubeharden_engine::finding::Severity;
 use kubeharden_engine::inventory::Object;
-use kubeharden_engine::rules::Rule;
+use kubeharden_engine::rules::{AdmissionNeed, Rule};
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_engine::yaml::Node;
 use regorus::utils::limits::ExecutionTimerConfig;
@@ -108,8 +108,25 @@ impl Match {
         }
     }
 
-    /// Gatekeeper's matching (`pkg/mutation/match`): every condition given must hold.
-    fn matches(&self, v: &ObjectView<'_>) -> bool {
+    /// Gatekeeper's matching (`pkg/mutation/match`): every condition given must hold. `Err`
+    /// when the namespace selector needs labels that are not available.
+    fn matches(&self, v: &ObjectView<'_>) -> Result<bool, Problem> {
+        Ok(match self.matches_by_name(v) {
+            false => false,
+            true => match &self.namespace_selector {
+                Some(sel) if v.namespace.is_some() || v.is_namespace() => {
+                    v.namespace_selected(sel).map_err(|detail| Problem {
+                        reason: "namespace_labels",
+                        detail: format!("its namespaceSelector cannot be evaluated: {detail}"),
+                    })?
+                }
+                _ => true,
+            },
+        })
+    }
+
+    /// Every condition but the namespace selector.
+    fn matches_by_name(&self, v: &ObjectView<'_>) -> bool {
         let kind_ok = self.kinds.is_empty()
             || self.kinds.iter().any(|(groups, kinds)| {
                 (groups.iter().any(|g| g == "*" || g == v.group))
@@ -149,11 +166,6 @@ impl Match {
             {
                 return false;
             }
-            if let Some(sel) = &self.namespace_selector
-                && !sel.matches(&v.namespace_labels().unwrap_or_default())
-            {
-                return false;
-            }
         }
         if let Some(sel) = &self.label_selector
             && !sel.matches(&v.object.labels())
@@ -165,12 +177,27 @@ impl Match {
 }
 
 impl Constraint {
-    pub fn matches(&self, v: &ObjectView<'_>) -> bool {
+    pub fn matches(&self, v: &ObjectView<'_>) -> Result<bool, Problem> {
         self.matcher.matches(v)
     }
 
+    /// What the constraint needs at admission besides the request. Gatekeeper's own webhook
+    /// fails open (`failurePolicy: Ignore`), and so does a constraint here.
+    pub fn needs(&self) -> AdmissionNeed {
+        AdmissionNeed {
+            rule: self.rule.id,
+            namespace: self
+                .matcher
+                .namespace_selector
+                .as_ref()
+                .is_some_and(|s| !s.is_empty() && s.keys().any(|k| k != matching::NAME_LABEL)),
+            params: None,
+            fail_closed: false,
+        }
+    }
+
     /// The messages of the template's `violation` set for this object.
-    pub fn evaluate(&self, v: &ObjectView<'_>) -> Result<Vec<String>, String> {
+    pub fn evaluate(&self, v: &ObjectView<'_>) -> Result<Vec<String>, Problem> {
         let review = v.rego_review.get_or_init(|| {
             regorus::Value::from(serde_json::json!({
                 "kind": {"group": v.group, "version": v.version, "kind": v.object.kind},
@@ -206,7 +233,10 @@ impl Constraint {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(engine);
-        let value = result.map_err(|e| format!("template `{}`: {e}", t.name))?;
+        let value = result.map_err(|e| Problem {
+            reason: "evaluation",
+            detail: format!("template `{}`: {e}", t.name),
+        })?;
         let mut messages = Vec::new();
         if let Ok(set) = value.as_set() {
             for item in set.iter() {

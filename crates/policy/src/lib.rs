@@ -17,7 +17,9 @@ use kubeharden_engine::inventory::Object;
 use kubeharden_engine::load::Input;
 use kubeharden_engine::rules::Context;
 use kubeharden_engine::rules::Emitter;
-use kubeharden_engine::rules::{Check, CustomPolicies, Evidence, References, Rule, Section};
+use kubeharden_engine::rules::{
+    AdmissionNeed, Check, CustomPolicies, Evidence, References, Rule, Section, Unevaluable,
+};
 use kubeharden_engine::scan;
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use std::collections::BTreeMap;
@@ -37,6 +39,17 @@ pub fn is_policy_object(o: &Object) -> bool {
         || gatekeeper::is_constraint(o)
         || vap::is_policy(o)
         || vap::is_binding(o)
+}
+
+/// Is this object what puts a policy in force (a Gatekeeper constraint, a policy binding)?
+pub fn is_enforcing_object(o: &Object) -> bool {
+    gatekeeper::is_constraint(o) || vap::is_binding(o)
+}
+
+/// The constraints and policy bindings among `inputs` (a cheap pre-filter, then parsing only the
+/// documents that may hold one): what `scan` reports as objects, not enforced, by default.
+pub fn enforcing_objects(inputs: &[Input]) -> Vec<Object> {
+    scan::collect_objects(inputs, WORDS, &is_enforcing_object)
 }
 
 /// The policies of a scan, each with its rule.
@@ -70,7 +83,16 @@ impl Policies {
     /// Reads the policies of `inputs` (and the parameter objects their bindings name). Broken
     /// templates and policies are diagnosed (file, line, what is wrong) and left out.
     pub fn from_inputs(inputs: &[Input]) -> Loaded {
-        let objects = scan::collect_objects(inputs, WORDS, &is_policy_object);
+        Self::from_sources(inputs, &[])
+    }
+
+    /// Reads the policies of `sources` only (`--policy`); the parameter objects their bindings
+    /// name and the `data.inventory` of referential templates come from `sources` and from
+    /// `scanned`, whose own policies are not read (they are objects of the scan, not enforced).
+    pub fn from_sources(sources: &[Input], scanned: &[Input]) -> Loaded {
+        let objects = scan::collect_objects(sources, WORDS, &is_policy_object);
+        let all: Vec<Input> = sources.iter().chain(scanned).cloned().collect();
+        let inputs = all.as_slice();
         let param_kinds = vap::param_kinds(&objects);
         let mut params = Vec::new();
         if !param_kinds.is_empty() {
@@ -168,29 +190,127 @@ impl Policies {
     }
 }
 
+/// Why a policy could not be evaluated on an object (see [`Unevaluable`]).
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+/// One policy's verdict on an object: the messages of its findings (under `failurePolicy:
+/// Fail` they include what could not be evaluated) and what could not be evaluated.
+#[derive(Debug, Default)]
+pub(crate) struct Verdict {
+    pub messages: Vec<String>,
+    pub problem: Option<Problem>,
+}
+
+impl Verdict {
+    fn messages(messages: Vec<String>) -> Verdict {
+        Verdict {
+            messages,
+            problem: None,
+        }
+    }
+}
+
+/// Where a policy is, and how it fails.
+struct Source<'p> {
+    rule: &'static Rule,
+    origin: &'p str,
+    line: u32,
+    fail_closed: bool,
+}
+
 impl Policies {
-    /// One policy's verdict on an object: a finding per message, or an evaluation error recorded
-    /// for the policy (at `origin:line`).
+    /// One policy's verdict on an object: a finding per message; what could not be evaluated
+    /// goes to `unevaluable` when the front end reports it (the webhook), else, when it fails
+    /// open, to the warnings of the scan (one per policy, at `origin:line`).
     fn judge(
         &self,
-        rule: &'static Rule,
-        origin: &str,
-        line: u32,
-        verdict: Result<Vec<String>, String>,
+        source: Source<'_>,
+        verdict: Verdict,
         object: &Object,
         out: &mut Vec<Emitter<'static>>,
+        unevaluable: &mut Option<&mut Vec<Unevaluable>>,
     ) {
-        match verdict {
-            Ok(messages) if !messages.is_empty() => {
-                let mut emit = Emitter::new(rule);
-                for m in messages {
-                    emit_message(&mut emit, object, m);
-                }
-                out.push(emit);
+        if !verdict.messages.is_empty() {
+            let mut emit = Emitter::new(source.rule);
+            for m in verdict.messages {
+                emit_message(&mut emit, object, m);
             }
-            Ok(_) => {}
-            Err(e) => self.record_error(rule, origin, line, e),
+            out.push(emit);
         }
+        let Some(problem) = verdict.problem else {
+            return;
+        };
+        match unevaluable {
+            Some(sink) => sink.push(Unevaluable {
+                rule: source.rule.id,
+                reason: problem.reason,
+                detail: problem.detail,
+                fail_closed: source.fail_closed,
+            }),
+            None if !source.fail_closed => {
+                self.record_error(source.rule, source.origin, source.line, problem.detail)
+            }
+            None => {}
+        }
+    }
+
+    fn run(
+        &self,
+        ctx: &Context,
+        object: &Object,
+        selected: &[&Rule],
+        mut unevaluable: Option<&mut Vec<Unevaluable>>,
+    ) -> Vec<Emitter<'static>> {
+        // Policy objects themselves are configuration, not subjects.
+        if is_policy_object(object) {
+            return Vec::new();
+        }
+        let strict = unevaluable.is_some();
+        let is_selected = |r: &'static Rule| selected.iter().any(|s| std::ptr::eq(*s, r));
+        let view = matching::ObjectView::new(ctx, object);
+        let mut out = Vec::new();
+        for c in self.constraints.iter().filter(|c| is_selected(c.rule)) {
+            let verdict = match c.matches(&view) {
+                Ok(false) => continue,
+                Ok(true) => match c.evaluate(&view) {
+                    Ok(messages) => Verdict::messages(messages),
+                    Err(problem) => Verdict {
+                        messages: Vec::new(),
+                        problem: Some(problem),
+                    },
+                },
+                Err(problem) => Verdict {
+                    messages: Vec::new(),
+                    problem: Some(problem),
+                },
+            };
+            let source = Source {
+                rule: c.rule,
+                origin: &c.origin,
+                line: c.line,
+                fail_closed: false,
+            };
+            self.judge(source, verdict, object, &mut out, &mut unevaluable);
+        }
+        for b in self.bindings.iter().filter(|b| is_selected(b.rule)) {
+            let verdict = match b.matches(&view) {
+                Ok(false) => continue,
+                Ok(true) => b.evaluate(&view, strict),
+                Err(problem) => b.unevaluable(problem),
+            };
+            let source = Source {
+                rule: b.rule,
+                origin: &b.origin,
+                line: b.line,
+                fail_closed: b.fail_closed(),
+            };
+            self.judge(source, verdict, object, &mut out, &mut unevaluable);
+        }
+        out
     }
 }
 
@@ -200,38 +320,25 @@ impl CustomPolicies for Policies {
     }
 
     fn check(&self, ctx: &Context, object: &Object, selected: &[&Rule]) -> Vec<Emitter<'static>> {
-        // Policy objects themselves are configuration, not subjects.
-        if is_policy_object(object) {
-            return Vec::new();
-        }
-        let is_selected = |r: &'static Rule| selected.iter().any(|s| std::ptr::eq(*s, r));
-        let view = matching::ObjectView::new(ctx, object);
-        let mut out = Vec::new();
-        for c in self.constraints.iter().filter(|c| is_selected(c.rule)) {
-            if c.matches(&view) {
-                self.judge(
-                    c.rule,
-                    &c.origin,
-                    c.line,
-                    c.evaluate(&view),
-                    object,
-                    &mut out,
-                );
-            }
-        }
-        for b in self.bindings.iter().filter(|b| is_selected(b.rule)) {
-            if b.matches(&view) {
-                self.judge(
-                    b.rule,
-                    &b.origin,
-                    b.line,
-                    b.evaluate(&view),
-                    object,
-                    &mut out,
-                );
-            }
-        }
-        out
+        self.run(ctx, object, selected, None)
+    }
+
+    fn check_reporting(
+        &self,
+        ctx: &Context,
+        object: &Object,
+        selected: &[&Rule],
+        unevaluable: &mut Vec<Unevaluable>,
+    ) -> Vec<Emitter<'static>> {
+        self.run(ctx, object, selected, Some(unevaluable))
+    }
+
+    fn admission_needs(&self) -> Vec<AdmissionNeed> {
+        self.constraints
+            .iter()
+            .map(|c| c.needs())
+            .chain(self.bindings.iter().map(|b| b.needs()))
+            .collect()
     }
 }
 

@@ -4,9 +4,12 @@
 
 use kubeharden_engine::analysis::netpol::{LabelSelector, Labels};
 use kubeharden_engine::inventory::Object;
-use kubeharden_engine::rules::{Context, RequestInfo};
+use kubeharden_engine::rules::{Context, NamespaceLookup, RequestInfo};
 use kubeharden_engine::yaml::Node;
 use std::sync::OnceLock;
+
+/// The label the API server sets on every Namespace: its name.
+pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 pub struct ObjectView<'a> {
     pub object: &'a Object,
@@ -55,42 +58,101 @@ impl<'a> ObjectView<'a> {
         self.object.kind == "Namespace" && self.group.is_empty()
     }
 
-    /// The labels of the object's namespace (of the object itself when it is a Namespace). A
-    /// namespace the input does not declare still carries `kubernetes.io/metadata.name`, which
-    /// the API server sets on every namespace.
-    pub fn namespace_labels(&self) -> Option<Labels> {
+    /// The labels of the object's namespace (of the object itself when it is a Namespace);
+    /// `None` for other cluster-scoped objects. Offline, a namespace the input does not declare
+    /// still carries `kubernetes.io/metadata.name`, which the API server sets on every
+    /// namespace; at admission they are the labels the webhook looked up, and `Err` says why
+    /// there are none.
+    pub fn namespace_labels(&self) -> Result<Option<Labels>, String> {
         if self.is_namespace() {
             let mut labels = self.object.labels();
             labels
-                .entry("kubernetes.io/metadata.name".into())
+                .entry(NAME_LABEL.into())
                 .or_insert_with(|| self.object.name.clone());
-            return Some(labels);
+            return Ok(Some(labels));
         }
-        let ns = self.namespace?;
-        let mut labels = self
-            .ctx
-            .namespaces
-            .get(ns)
-            .map(|i| i.labels.clone())
-            .unwrap_or_default();
+        let Some(ns) = self.namespace else {
+            return Ok(None);
+        };
+        let mut labels = match &self.request.namespace {
+            NamespaceLookup::Inputs => self
+                .ctx
+                .namespaces
+                .get(ns)
+                .map(|i| i.labels.clone())
+                .unwrap_or_default(),
+            NamespaceLookup::Found(object) => object["metadata"]["labels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect(),
+            NamespaceLookup::Unavailable(why) => {
+                return Err(format!(
+                    "the labels of namespace `{ns}` are not available: {why}"
+                ));
+            }
+        };
         labels
-            .entry("kubernetes.io/metadata.name".into())
+            .entry(NAME_LABEL.into())
             .or_insert_with(|| ns.to_owned());
-        Some(labels)
+        Ok(Some(labels))
     }
 
-    /// The Namespace object as policies see it (`namespaceObject`), from what the input declares.
-    pub fn namespace_object(&self) -> Option<serde_json::Value> {
-        if self.is_namespace() {
-            return None;
+    /// Does `selector` (a `namespaceSelector`) select the object's namespace? Cluster-scoped
+    /// objects other than Namespaces are never skipped by it. A selector that reads only
+    /// `kubernetes.io/metadata.name` needs no lookup; `Err` when it needs the labels and they
+    /// are not available.
+    pub fn namespace_selected(&self, selector: &LabelSelector) -> Result<bool, String> {
+        if selector.is_empty() {
+            return Ok(true);
         }
-        let ns = self.namespace?;
-        let labels = self.namespace_labels().unwrap_or_default();
-        Some(serde_json::json!({
+        match self.namespace_labels() {
+            Ok(None) => Ok(true),
+            Ok(Some(labels)) => Ok(selector.matches(&labels)),
+            Err(_) if selector.keys().all(|k| k == NAME_LABEL) => {
+                let name = self.namespace.unwrap_or_default().to_owned();
+                Ok(selector.matches(&Labels::from([(NAME_LABEL.to_owned(), name)])))
+            }
+            Err(why) => Err(why),
+        }
+    }
+
+    /// The Namespace object as policies see it (`namespaceObject`): the one looked up at
+    /// admission, else from what the input declares; `None` for cluster-scoped objects.
+    pub fn namespace_object(&self) -> Result<Option<serde_json::Value>, String> {
+        if self.is_namespace() {
+            return Ok(None);
+        }
+        let Some(ns) = self.namespace else {
+            return Ok(None);
+        };
+        if let NamespaceLookup::Found(object) = &self.request.namespace {
+            return Ok(Some((**object).clone()));
+        }
+        let labels = self.namespace_labels()?.unwrap_or_default();
+        Ok(Some(serde_json::json!({
             "apiVersion": "v1",
             "kind": "Namespace",
             "metadata": {"name": ns, "labels": labels},
-        }))
+        })))
+    }
+
+    /// The labels of the object and, on UPDATE, of the object before it: an `objectSelector`
+    /// selects the request when it selects either (as the API server matches it).
+    pub fn object_selected(&self, selector: &LabelSelector) -> bool {
+        if selector.matches(&self.object.labels()) {
+            return true;
+        }
+        let old: Option<Labels> = self.request.old_object.as_ref().map(|o| {
+            o["metadata"]["labels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        });
+        old.is_some_and(|labels| selector.matches(&labels))
     }
 
     /// The resource name of the kind (`Deployment` → `deployments`), as the API server's

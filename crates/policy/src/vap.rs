@@ -12,14 +12,14 @@
 //! `auditAnnotations` (not evaluated).
 
 use crate::matching::{self, ObjectView};
-use crate::{RuleSpec, make_rule, severity_of};
+use crate::{Problem, RuleSpec, Verdict, make_rule, severity_of};
 use kube_cel::KubeCelExt;
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{self, Program};
 use kubeharden_engine::analysis::netpol::{LabelSelector, Labels};
 use kubeharden_engine::finding::Severity;
 use kubeharden_engine::inventory::Object;
-use kubeharden_engine::rules::Rule;
+use kubeharden_engine::rules::{AdmissionNeed, Rule};
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_engine::yaml::Node;
 use std::collections::{BTreeMap, HashMap};
@@ -127,29 +127,44 @@ impl Resources {
     }
 
     /// `constrain_rules`: a binding without resource rules does not narrow the policy's.
-    fn matches(&self, v: &ObjectView<'_>, resource: &str, constrain_rules: bool) -> bool {
+    /// `Err` when the namespace selector needs labels that are not available.
+    fn matches(
+        &self,
+        v: &ObjectView<'_>,
+        resource: &str,
+        constrain_rules: bool,
+    ) -> Result<bool, Problem> {
         if (constrain_rules || !self.rules.is_empty())
             && !self.rules.iter().any(|r| r.matches(v, resource))
         {
-            return false;
+            return Ok(false);
         }
         if self.exclude.iter().any(|r| r.matches(v, resource)) {
-            return false;
+            return Ok(false);
+        }
+        if let Some(sel) = &self.object_selector
+            && !v.object_selected(sel)
+        {
+            return Ok(false);
         }
         // Cluster-scoped objects other than Namespaces are never skipped by a namespace
         // selector; a Namespace is judged by its own labels.
         if let Some(sel) = &self.namespace_selector
-            && let Some(labels) = v.namespace_labels()
-            && !sel.matches(&labels)
+            && !v.namespace_selected(sel).map_err(|detail| Problem {
+                reason: "namespace_labels",
+                detail: format!("its namespaceSelector cannot be evaluated: {detail}"),
+            })?
         {
-            return false;
+            return Ok(false);
         }
-        if let Some(sel) = &self.object_selector
-            && !sel.matches(&v.object.labels())
-        {
-            return false;
-        }
-        true
+        Ok(true)
+    }
+
+    /// Does matching need the namespace's labels (a selector on more than its name)?
+    fn needs_namespace(&self) -> bool {
+        self.namespace_selector
+            .as_ref()
+            .is_some_and(|s| !s.is_empty() && s.keys().any(|k| k != matching::NAME_LABEL))
     }
 }
 
@@ -167,6 +182,10 @@ struct Validation {
 struct Policy {
     name: String,
     fail_closed: bool,
+    /// An expression reads `namespaceObject`.
+    reads_namespace: bool,
+    /// Validations left out because they use `authorizer` (indexes).
+    authorizer: Vec<usize>,
     constraints: Resources,
     match_conditions: Vec<(String, Program)>,
     variables: Vec<(String, Program)>,
@@ -206,24 +225,73 @@ pub struct Binding {
 }
 
 impl Binding {
-    pub fn matches(&self, v: &ObjectView<'_>) -> bool {
+    /// Does the binding (and its policy) match the object? `Err` when it cannot be told.
+    pub fn matches(&self, v: &ObjectView<'_>) -> Result<bool, Problem> {
         let resource = v.resource();
-        self.policy.constraints.matches(v, &resource, true)
-            && self
-                .resources
+        Ok(self.policy.constraints.matches(v, &resource, true)?
+            && match &self.resources {
+                Some(r) => r.matches(v, &resource, false)?,
+                None => true,
+            })
+    }
+
+    pub fn fail_closed(&self) -> bool {
+        self.policy.fail_closed
+    }
+
+    /// What the binding needs at admission besides the request.
+    pub fn needs(&self) -> AdmissionNeed {
+        AdmissionNeed {
+            rule: self.rule.id,
+            namespace: self.policy.reads_namespace
+                || self.policy.constraints.needs_namespace()
+                || self
+                    .resources
+                    .as_ref()
+                    .is_some_and(Resources::needs_namespace),
+            params: self
+                .policy
+                .param_kind
                 .as_ref()
-                .is_none_or(|r| r.matches(v, &resource, false))
+                .map(|(g, k)| (param_kind_name(g, k), self.params.len())),
+            fail_closed: self.policy.fail_closed,
+        }
+    }
+
+    /// The finding of an object this binding could not judge under `failurePolicy: Fail`.
+    pub fn unevaluable_message(&self, detail: &str) -> String {
+        format!(
+            "ValidatingAdmissionPolicy '{}' with binding '{}' denied request: {detail} (failurePolicy: Fail)",
+            self.policy.name, self.name
+        )
     }
 
     /// The messages of the validations that fail for this object (with each parameter object
-    /// the binding selects). `Err` is an evaluation error under `failurePolicy: Ignore`.
-    pub fn evaluate(&self, v: &ObjectView<'_>) -> Result<Vec<String>, String> {
+    /// the binding selects), and what could not be evaluated: under `failurePolicy: Fail` the
+    /// messages say it too. `strict` (admission) also reports what is diagnosed once when
+    /// loaded offline: parameters of a kind of which none was given, and validations using
+    /// `authorizer`.
+    pub fn evaluate(&self, v: &ObjectView<'_>, strict: bool) -> Verdict {
         let prefix = format!(
             "ValidatingAdmissionPolicy '{}' with binding '{}' denied request",
             self.policy.name, self.name
         );
         let params: Vec<Option<&serde_json::Value>> = match &self.param_ref {
             None => vec![None],
+            Some(r) if strict && self.params.is_empty() => {
+                let kind = self
+                    .policy
+                    .param_kind
+                    .as_ref()
+                    .map_or_else(String::new, |(g, k)| param_kind_name(g, k));
+                return self.unevaluable(Problem {
+                    reason: "params",
+                    detail: format!(
+                        "no {kind} parameter object was given with --policy ({}); the webhook does not read parameters from the cluster",
+                        r.describe()
+                    ),
+                });
+            }
             Some(r) => {
                 let found: Vec<Option<&serde_json::Value>> = self
                     .params
@@ -233,27 +301,66 @@ impl Binding {
                     .collect();
                 if found.is_empty() {
                     if r.deny_if_missing {
-                        return Ok(vec![format!(
+                        return Verdict::messages(vec![format!(
                             "{prefix}: no params found for policy binding with `Deny` parameterNotFoundAction ({})",
                             r.describe()
                         )]);
                     }
-                    return Ok(Vec::new());
+                    return Verdict::default();
                 }
                 found
             }
         };
         let mut messages = Vec::new();
+        let mut problem = None;
         for param in params {
             match self.policy.run(v, param) {
                 Ok(failed) => messages.extend(failed.into_iter().map(|m| format!("{prefix}: {m}"))),
-                Err(e) if self.policy.fail_closed => {
-                    messages.push(format!("{prefix}: {e} (failurePolicy: Fail)"))
+                Err(p) if self.policy.fail_closed => {
+                    messages.push(format!("{prefix}: {} (failurePolicy: Fail)", p.detail));
+                    problem.get_or_insert(p);
                 }
-                Err(e) => return Err(e),
+                Err(p) => return self.unevaluable(p),
             }
         }
-        Ok(messages)
+        if strict && messages.is_empty() && problem.is_none() && !self.policy.authorizer.is_empty()
+        {
+            let p = Problem {
+                reason: "authorizer",
+                detail: format!(
+                    "validation {} uses `authorizer`, which the webhook cannot evaluate",
+                    self.policy
+                        .authorizer
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return self.unevaluable(p);
+        }
+        Verdict { messages, problem }
+    }
+
+    /// The verdict on an object this binding could not judge: a message under `Fail`.
+    pub fn unevaluable(&self, problem: Problem) -> Verdict {
+        Verdict {
+            messages: if self.policy.fail_closed {
+                vec![self.unevaluable_message(&problem.detail)]
+            } else {
+                Vec::new()
+            },
+            problem: Some(problem),
+        }
+    }
+}
+
+/// `ConfigMap` for the core group, `Kind.group` otherwise.
+fn param_kind_name(group: &str, kind: &str) -> String {
+    if group.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}.{group}")
     }
 }
 
@@ -289,7 +396,20 @@ impl Policy {
         &self,
         v: &ObjectView<'_>,
         param: Option<&serde_json::Value>,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, Problem> {
+        let namespace_object = v.namespace_object();
+        if self.reads_namespace
+            && let Err(detail) = &namespace_object
+        {
+            return Err(Problem {
+                reason: "namespace_labels",
+                detail: format!("it reads namespaceObject: {detail}"),
+            });
+        }
+        let evaluation = |detail: String| Problem {
+            reason: "evaluation",
+            detail,
+        };
         let base = v.cel_base.get_or_init(|| {
             let mut base = root_context().new_inner_scope();
             base.add_variable_from_value("object", to_cel(v.json()));
@@ -303,7 +423,9 @@ impl Policy {
             base.add_variable_from_value("request", request(v));
             base.add_variable_from_value(
                 "namespaceObject",
-                v.namespace_object()
+                namespace_object
+                    .ok()
+                    .flatten()
                     .as_ref()
                     .map_or(cel::Value::Null, to_cel),
             );
@@ -332,11 +454,17 @@ impl Policy {
                 Ok(cel::Value::Bool(true)) => {}
                 Ok(cel::Value::Bool(false)) => return Ok(Vec::new()),
                 Ok(other) => {
-                    return Err(format!(
-                        "matchCondition '{name}' returned {other:?}, not a bool"
-                    ));
+                    return Err(Problem {
+                        reason: "match_conditions",
+                        detail: format!("matchCondition '{name}' returned {other:?}, not a bool"),
+                    });
                 }
-                Err(e) => return Err(format!("matchCondition '{name}' resulted in error: {e}")),
+                Err(e) => {
+                    return Err(Problem {
+                        reason: "match_conditions",
+                        detail: format!("matchCondition '{name}' resulted in error: {e}"),
+                    });
+                }
             }
         }
         let mut failed = Vec::new();
@@ -361,16 +489,16 @@ impl Policy {
                     });
                 }
                 Ok(other) => {
-                    return Err(format!(
+                    return Err(evaluation(format!(
                         "expression '{}' returned {other:?}, not a bool",
                         val.expression
-                    ));
+                    )));
                 }
                 Err(e) => {
-                    return Err(format!(
+                    return Err(evaluation(format!(
                         "expression '{}' resulted in error: {e}",
                         val.expression
-                    ));
+                    )));
                 }
             }
         }
@@ -603,6 +731,11 @@ fn compile(o: &Object, diagnostics: &mut Vec<Diagnostic>) -> Result<Policy, (Str
     };
     let match_conditions = named("matchConditions")?;
     let variables = named("variables")?;
+    let mut reads_namespace = match_conditions
+        .iter()
+        .chain(&variables)
+        .any(|(_, p)| p.references().has_variable("namespaceObject"));
+    let mut authorizer = Vec::new();
     let mut validations = Vec::new();
     for (i, n) in spec
         .get("validations")
@@ -615,6 +748,7 @@ fn compile(o: &Object, diagnostics: &mut Vec<Diagnostic>) -> Result<Policy, (Str
         let expression = n.get("expression").and_then(Node::text).unwrap_or("");
         let compiled = program(format!("{ptr}/expression"), expression)?;
         if compiled.references().has_variable("authorizer") {
+            authorizer.push(i);
             diagnostics.push(diag(
                 o,
                 &ptr,
@@ -630,6 +764,10 @@ fn compile(o: &Object, diagnostics: &mut Vec<Diagnostic>) -> Result<Policy, (Str
             Some(src) => Some(program(format!("{ptr}/messageExpression"), src)?),
             None => None,
         };
+        reads_namespace |= compiled.references().has_variable("namespaceObject")
+            || message_program
+                .as_ref()
+                .is_some_and(|p| p.references().has_variable("namespaceObject"));
         validations.push(Validation {
             expression: expression.to_owned(),
             program: compiled,
@@ -663,6 +801,8 @@ fn compile(o: &Object, diagnostics: &mut Vec<Diagnostic>) -> Result<Policy, (Str
     Ok(Policy {
         name: o.name.clone(),
         fail_closed: spec.get("failurePolicy").and_then(Node::text) != Some("Ignore"),
+        reads_namespace,
+        authorizer,
         constraints,
         match_conditions,
         variables,

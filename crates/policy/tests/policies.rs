@@ -324,3 +324,95 @@ fn referential_templates_see_the_inputs_and_say_so_without_them() {
         without.diagnostics
     );
 }
+
+/// At admission (`check_reporting`): an `objectSelector` selects an UPDATE when it selects the
+/// old object or the new one, as the API server matches it; a `namespaceSelector` on the
+/// namespace's name needs no lookup; one on other labels, when they cannot be read, is reported
+/// unevaluable (and, failing closed, a finding says why), never skipped.
+#[test]
+fn selectors_at_admission() {
+    use kubeharden_engine::rules::{Context, NamespaceLookup, RequestInfo, Unevaluable};
+    let text = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-latest}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["configmaps"]}]
+  validations:
+    - {expression: "!has(object.data) || !('latest' in object.data)", message: "no latest key"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: web-objects}
+spec:
+  policyName: no-latest
+  validationActions: [Deny]
+  matchResources:
+    objectSelector: {matchLabels: {app: web}}
+    namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [shop]}]}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: prod}
+spec:
+  policyName: no-latest
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {env: prod}}
+"#;
+    let loaded = kubeharden_engine::load::load_bytes("p.yaml", text.as_bytes().to_vec());
+    let policies = Policies::from_objects(loaded.objects, Vec::new());
+    assert!(
+        policies.diagnostics.is_empty(),
+        "{:?}",
+        policies.diagnostics
+    );
+    let policies = policies.policies;
+    let object = kubeharden_engine::load::load_bytes(
+        "cm.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\ndata: {latest: x}\n"
+            .to_vec(),
+    )
+    .objects
+    .remove(0);
+    let ctx = Context {
+        request: Some(RequestInfo {
+            operation: "UPDATE".into(),
+            old_object: Some(serde_json::json!({"metadata": {"labels": {"app": "web"}}})),
+            namespace: NamespaceLookup::Unavailable("no source".into()),
+            ..RequestInfo::default()
+        }),
+        ..Context::default()
+    };
+    let rules = policies.rules().to_vec();
+    let mut unevaluable = Vec::new();
+    let emitters = policies.check_reporting(&ctx, &object, &rules, &mut unevaluable);
+    let findings: Vec<(&str, &str)> = emitters
+        .iter()
+        .flat_map(|e| e.findings.iter())
+        .map(|f| (f.rule, f.message.as_str()))
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            (
+                "vap/no-latest/web-objects",
+                "ValidatingAdmissionPolicy 'no-latest' with binding 'web-objects' denied request: no latest key"
+            ),
+            (
+                "vap/no-latest/prod",
+                "ValidatingAdmissionPolicy 'no-latest' with binding 'prod' denied request: its namespaceSelector cannot be evaluated: the labels of namespace `shop` are not available: no source (failurePolicy: Fail)"
+            ),
+        ]
+    );
+    assert_eq!(
+        unevaluable,
+        [Unevaluable {
+            rule: "vap/no-latest/prod",
+            reason: "namespace_labels",
+            detail: "its namespaceSelector cannot be evaluated: the labels of namespace `shop` are not available: no source".into(),
+            fail_closed: true,
+        }]
+    );
+}

@@ -13,6 +13,7 @@ use kubeharden_engine::finding::{Finding, Severity};
 use kubeharden_engine::report::Status;
 use kubeharden_engine::source::DiagLevel;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 const TEMPLATE: &str = include_str!("templates/report.html");
@@ -82,7 +83,7 @@ struct Filters {
 #[derive(Serialize)]
 struct Line<'a> {
     line: u32,
-    text: &'a str,
+    text: Cow<'a, str>,
     marked: bool,
 }
 
@@ -103,7 +104,7 @@ struct Row<'a> {
     container: Option<&'a str>,
     location: String,
     pointer: &'a str,
-    message: &'a str,
+    message: Cow<'a, str>,
     snippet: Vec<Line<'a>>,
     rationale: String,
     remedy: String,
@@ -131,7 +132,7 @@ struct KindCount<'a> {
 struct Diag<'a> {
     level: &'static str,
     location: String,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -198,13 +199,13 @@ fn row<'a>(view: &View<'_>, f: &'a Finding) -> Row<'a> {
         container: f.subject.container.as_deref(),
         location: crate::location(f),
         pointer: &f.location.pointer,
-        message: &f.message,
+        message: crate::masked(&f.message),
         snippet: f
             .snippet
             .iter()
             .map(|l| Line {
                 line: l.line,
-                text: l.text,
+                text: crate::masked(l.text),
                 marked: l.line == f.location.line,
             })
             .collect(),
@@ -360,7 +361,7 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
                     (Some(l), None) => format!("{}:{l}", d.origin),
                     _ => d.origin.clone(),
                 },
-                message: &d.message,
+                message: crate::masked(&d.message),
             })
             .collect(),
         baseline: r.baseline.as_ref().map(|b| BaselineInfo {
@@ -374,7 +375,7 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
                     severity: f.severity.as_str(),
                     rule: f.rule.clone(),
                     object: f.subject.identity(),
-                    message: f.message.clone(),
+                    message: crate::masked(&f.message).into_owned(),
                 })
                 .collect(),
         }),

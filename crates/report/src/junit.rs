@@ -76,8 +76,8 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
         .iter()
         .filter(|d| d.level == kubeharden_engine::source::DiagLevel::Error)
         .map(|d| match d.line {
-            Some(l) => format!("{}:{l}: {}", d.origin, d.message),
-            None => format!("{}: {}", d.origin, d.message),
+            Some(l) => format!("{}:{l}: {}", d.origin, crate::masked(&d.message)),
+            None => format!("{}: {}", d.origin, crate::masked(&d.message)),
         })
         .collect();
     tests += usize::from(!errors.is_empty());
@@ -104,7 +104,13 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
             let first = list[0];
             let mut body = String::new();
             for f in list {
-                let _ = writeln!(body, "{} {}: {}", f.severity, crate::location(f), f.message);
+                let _ = writeln!(
+                    body,
+                    "{} {}: {}",
+                    f.severity,
+                    crate::location(f),
+                    crate::masked(&f.message)
+                );
             }
             let _ = write!(body, "Fix: {}", crate::markdown::one_line(first.remedy));
             write!(
@@ -115,7 +121,7 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
                 escape(&first.location.origin),
                 first.location.line,
                 first.severity,
-                escape(&first.message),
+                escape(&crate::masked(&first.message)),
                 escape(&body),
             )?;
         }

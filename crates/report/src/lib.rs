@@ -187,6 +187,13 @@ pub(crate) fn write_json_spliced(
 }
 
 /// `Deployment/shop/web`, `ClusterRole/admin`.
+/// Text copied from the input (a message, a snippet, a diagnostic), masked again before it is
+/// written: the engine already redacts secret values where findings are made, and every renderer
+/// masks once more, so that no path copies a secret value into a report.
+pub(crate) fn masked(text: &str) -> std::borrow::Cow<'_, str> {
+    kubeharden_engine::redact::mask_text(text)
+}
+
 pub(crate) fn identity(f: &Finding) -> String {
     match &f.subject.namespace {
         Some(ns) => format!("{}/{}/{}", f.subject.kind, ns, f.subject.name),

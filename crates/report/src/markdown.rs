@@ -24,7 +24,7 @@ pub(crate) fn one_line(text: &str) -> String {
 /// Text for Markdown prose and table cells: no HTML, no emphasis, links or table breaks.
 pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in one_line(s).chars() {
+    for c in one_line(&crate::masked(s)).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -230,7 +230,7 @@ pub fn render(view: &View<'_>) -> String {
                 let body: Vec<String> = f
                     .snippet
                     .iter()
-                    .map(|l| format!("{:>4} | {}", l.line, l.text))
+                    .map(|l| format!("{:>4} | {}", l.line, crate::masked(l.text)))
                     .collect();
                 s.push_str(&code_block("yaml", &body.join("\n")));
                 s.push('\n');

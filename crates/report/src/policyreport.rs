@@ -56,7 +56,11 @@ fn result(view: &View<'_>, f: &Finding) -> Value {
         "severity": f.severity.as_str(),
         "result": outcome,
         "scored": true,
-        "message": format!("{} Fix: {}", f.message, crate::markdown::one_line(f.remedy)),
+        "message": format!(
+            "{} Fix: {}",
+            crate::masked(&f.message),
+            crate::markdown::one_line(f.remedy)
+        ),
         "resources": [Value::Object(resource)],
         "properties": Value::Object(props),
     })

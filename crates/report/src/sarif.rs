@@ -116,7 +116,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             "startColumn": f.location.column.max(1),
         });
         if let Some(marked) = f.snippet.iter().find(|l| l.line == f.location.line) {
-            region["snippet"] = json!({ "text": marked.text });
+            region["snippet"] = json!({ "text": crate::masked(marked.text) });
         }
         physical["region"] = region;
         if let (Some(first), Some(last)) = (f.snippet.first(), f.snippet.last()) {
@@ -124,7 +124,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             physical["contextRegion"] = json!({
                 "startLine": first.line,
                 "endLine": last.line,
-                "snippet": { "text": text.join("\n") },
+                "snippet": { "text": crate::masked(&text.join("\n")) },
             });
         }
     }
@@ -143,7 +143,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     let mut r = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
-        "message": { "text": f.message },
+        "message": { "text": crate::masked(&f.message) },
         "locations": [{
             "physicalLocation": physical,
             "logicalLocations": [{ "fullyQualifiedName": name, "kind": "resource" }],
@@ -189,7 +189,7 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
                 DiagLevel::Warning => "warning",
                 DiagLevel::Note => "note",
             },
-            "message": { "text": d.message },
+            "message": { "text": crate::masked(&d.message) },
         });
         let mut physical = json!({ "artifactLocation": { "uri": uri(&d.origin) } });
         if let Some(line) = d.line.filter(|l| *l > 0) {

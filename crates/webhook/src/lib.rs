@@ -12,12 +12,16 @@
 //!   suppression annotations exempt nothing at admission unless `objectAnnotations: true`.
 //! - [`review`]: one review, from the object to the response (control characters escaped).
 //! - [`mutate`]: the engine's safe fixes as a JSONPatch (`POST /mutate`).
+//! - [`namespaces`]: the Namespace of an admitted object, for the user's policies that select by
+//!   its labels; a policy that cannot be evaluated follows its `failurePolicy`, never skipped
+//!   in silence.
 //! - [`server`]: HTTPS (rustls, ring), certificate reload, health, metrics, limits, the
 //!   evaluation deadline, shutdown.
 
 pub mod admission;
 pub mod metrics;
 pub mod mutate;
+pub mod namespaces;
 pub mod policy;
 pub mod review;
 pub mod server;

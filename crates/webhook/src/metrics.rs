@@ -40,6 +40,14 @@ pub struct ExemptionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UnevaluableLabels {
+    /// The rule id of the user's policy (`vap/<policy>/<binding>`, `gatekeeper/<kind>/<name>`).
+    pub policy: &'static str,
+    /// namespace_labels, params, match_conditions, authorizer, evaluation.
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ErrorLabels {
     /// content_type, too_large, malformed, body_timeout, body_read, evaluation, timeout (with
     /// `--on-eval-timeout error`, or /mutate).
@@ -60,6 +68,8 @@ pub struct Metrics {
     pub findings: Family<FindingLabels, Counter>,
     pub errors: Family<ErrorLabels, Counter>,
     pub exemptions: Family<ExemptionLabels, Counter>,
+    /// The user's policies that could not be evaluated on a request, by policy and reason.
+    pub policy_unevaluable: Family<UnevaluableLabels, Counter>,
     pub review_seconds: Histogram,
     pub in_flight: Gauge,
     /// Evaluations that overran `--eval-timeout` (the request was answered at the deadline).
@@ -108,6 +118,12 @@ impl Metrics {
             "Exemptions used at admission, by rule (* for a whole request) and source",
             exemptions.clone(),
         );
+        let policy_unevaluable = Family::<UnevaluableLabels, Counter>::default();
+        registry.register(
+            "policy_unevaluable",
+            "Requests on which one of the user's policies could not be evaluated (it followed its failurePolicy), by policy and reason",
+            policy_unevaluable.clone(),
+        );
         let eval_timeouts = Counter::default();
         registry.register(
             "evaluation_timeouts",
@@ -146,6 +162,7 @@ impl Metrics {
             findings,
             errors,
             exemptions,
+            policy_unevaluable,
             review_seconds,
             in_flight,
             eval_timeouts,

@@ -302,6 +302,11 @@ pub const NOT_AT_ADMISSION: &[(&str, &str)] = &[(
 /// report false gaps (a lone Deployment has no NetworkPolicy, no ServiceAccount, no RBAC next to
 /// it), `External` ones need the audit log, and [`NOT_AT_ADMISSION`] judge files, not objects.
 pub fn not_at_admission(rule: &Rule) -> Option<&'static str> {
+    if matches!(rule.check, Check::Document(_)) {
+        return Some(
+            "it reads files that are not Kubernetes objects (Helm values, Docker config.json), which never reach the API server; `kubeharden scan` checks them",
+        );
+    }
     if !matches!(
         rule.check,
         Check::Object(_) | Check::PodTemplate(_) | Check::Custom

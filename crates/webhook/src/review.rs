@@ -27,7 +27,10 @@ use kubeharden_engine::config::EXEMPTION_EXPIRED;
 use kubeharden_engine::finding::{Finding, SuppressionSource};
 use kubeharden_engine::finish::{self, Finish};
 use kubeharden_engine::inventory::Object;
-use kubeharden_engine::rules::{Context, CustomPolicies, Emitter, RequestInfo, Rule};
+use kubeharden_engine::rules::{
+    AdmissionNeed, Context, CustomPolicies, Emitter, NamespaceLookup, RequestInfo, Rule,
+    Unevaluable,
+};
 use kubeharden_engine::scan;
 use kubeharden_engine::selector::Labels;
 use kubeharden_engine::source::DiagLevel;
@@ -79,6 +82,9 @@ pub struct Evaluated {
     pub suppressed: usize,
     /// The exemptions used, one per exempted finding.
     pub exemptions: Vec<Exempted>,
+    /// The user's policies that could not be evaluated on the object (those failing closed
+    /// also have a finding among `findings`).
+    pub unevaluable: Vec<Unevaluable>,
 }
 
 /// Cancellation of one evaluation, shared by the server, which gives up on it at its deadline,
@@ -127,11 +133,13 @@ impl Cancel {
     }
 }
 
-/// The user's policies, skipped once the evaluation is cancelled.
+/// The user's policies, skipped once the evaluation is cancelled; what they could not evaluate
+/// is kept for the review.
 #[derive(Debug)]
 struct UntilCancelled {
     inner: Arc<dyn CustomPolicies>,
     cancel: Cancel,
+    unevaluable: std::sync::Mutex<Vec<Unevaluable>>,
 }
 
 impl CustomPolicies for UntilCancelled {
@@ -142,7 +150,15 @@ impl CustomPolicies for UntilCancelled {
         if self.cancel.is_cancelled() {
             return Vec::new();
         }
-        self.inner.check(ctx, object, selected)
+        let mut unevaluable = Vec::new();
+        let out = self
+            .inner
+            .check_reporting(ctx, object, selected, &mut unevaluable);
+        self.unevaluable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(unevaluable);
+        out
     }
 }
 
@@ -169,6 +185,10 @@ pub struct Decision {
     /// Every exemption used: one per exempted finding, or one (`rule: "*"`) for an exempt
     /// request.
     pub exemptions: Vec<Exempted>,
+    /// The user's policies that could not be evaluated (see [`crate::namespaces`]): each is
+    /// warned about (`failurePolicy: Ignore`) or denied with its reason (`Fail`), logged and
+    /// counted.
+    pub unevaluable: Vec<Unevaluable>,
     pub response: Response,
 }
 
@@ -199,6 +219,11 @@ impl std::fmt::Display for EvalError {
 /// Judges admission requests with a [`Policy`].
 pub struct Reviewer {
     pub policy: Policy,
+    /// Where the Namespaces of admitted objects are read (see [`crate::namespaces`]); `None`:
+    /// nowhere, so policies that need them are not evaluated (and say so).
+    pub namespaces: Option<Arc<dyn crate::namespaces::Namespaces>>,
+    /// What the user's policies need that a request does not carry.
+    needs: Vec<AdmissionNeed>,
 }
 
 #[derive(Deserialize)]
@@ -236,7 +261,51 @@ pub fn labels_of(bytes: &[u8]) -> Labels {
 
 impl Reviewer {
     pub fn new(policy: Policy) -> Reviewer {
-        Reviewer { policy }
+        let needs = policy
+            .custom
+            .as_ref()
+            .map(|c| c.admission_needs())
+            .unwrap_or_default();
+        Reviewer {
+            policy,
+            namespaces: None,
+            needs,
+        }
+    }
+
+    /// Reads the Namespaces of admitted objects from `namespaces`.
+    pub fn with_namespaces(mut self, namespaces: Arc<dyn crate::namespaces::Namespaces>) -> Self {
+        self.namespaces = Some(namespaces);
+        self
+    }
+
+    /// What each of the user's policies needs that an AdmissionReview does not carry.
+    pub fn admission_needs(&self) -> &[AdmissionNeed] {
+        &self.needs
+    }
+
+    /// The Namespace of the request's object for the policies, looked up only when one of them
+    /// needs it and the object is namespaced (a Namespace is judged by its own labels).
+    fn namespace_of(&self, req: &Request<'_>) -> NamespaceLookup {
+        if req.namespace.is_empty()
+            || req.kind.kind == "Namespace"
+            || !self.needs.iter().any(|n| n.namespace)
+        {
+            return NamespaceLookup::Inputs;
+        }
+        let Some(source) = &self.namespaces else {
+            return NamespaceLookup::Unavailable(
+                "the webhook reads no Namespaces (started without access to the API server)".into(),
+            );
+        };
+        match source.get(&req.namespace) {
+            Ok(Some(ns)) => NamespaceLookup::Found(ns),
+            Ok(None) => NamespaceLookup::Unavailable(format!(
+                "the API server has no namespace `{}`",
+                clean(&req.namespace)
+            )),
+            Err(why) => NamespaceLookup::Unavailable(why),
+        }
     }
 
     /// The active findings on one object (JSON or YAML bytes), after the policy's exemptions and
@@ -273,13 +342,18 @@ impl Reviewer {
             name,
             bytes: Arc::from(bytes),
         };
-        let custom = self.policy.custom.clone().map(|inner| {
+        let until = self.policy.custom.clone().map(|inner| {
             Arc::new(UntilCancelled {
                 inner,
                 cancel: cancel.clone(),
-            }) as Arc<dyn CustomPolicies>
+                unevaluable: std::sync::Mutex::default(),
+            })
         });
+        let custom = until.clone().map(|u| u as Arc<dyn CustomPolicies>);
         let checked = scan::check_input_with(&input, &self.policy.rules, custom, request);
+        let unevaluable = until
+            .map(|u| std::mem::take(&mut *u.unevaluable.lock().unwrap_or_else(|e| e.into_inner())))
+            .unwrap_or_default();
         if let Some(d) = checked
             .diagnostics
             .iter()
@@ -363,6 +437,7 @@ impl Reviewer {
             findings,
             suppressed,
             exemptions,
+            unevaluable,
         })
     }
 
@@ -438,6 +513,7 @@ impl Reviewer {
                     judged: Vec::new(),
                     suppressed: 0,
                     exemptions,
+                    unevaluable: Vec::new(),
                     response: Response {
                         uid: req.uid.clone(),
                         allowed: true,
@@ -457,11 +533,13 @@ impl Reviewer {
                 .filter(|o| o.get() != "null")
                 .and_then(|o| serde_json::from_str(o.get()).ok()),
             dry_run: req.is_dry_run(),
+            namespace: self.namespace_of(req),
         });
         let Evaluated {
             findings,
             suppressed,
             exemptions,
+            unevaluable,
         } = self.evaluate(format!("admission:{}", req.uid), &bytes, request, cancel)?;
         let mut judged: Vec<Judged> = findings
             .into_iter()
@@ -494,12 +572,14 @@ impl Reviewer {
             }
         }
         cancel.check()?;
-        let response = respond(req, &judged);
+        let mut response = respond(req, &judged);
+        unevaluable_warnings(&mut response, &unevaluable);
         Ok(Decision {
             outcome: Outcome::Evaluated,
             judged,
             suppressed,
             exemptions,
+            unevaluable,
             response,
         })
     }
@@ -649,9 +729,14 @@ pub fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// One line of text from the object, for a message: no control character, no line break.
-fn clean(text: &str) -> Cow<'_, str> {
-    escape_controls(text, false)
+/// One line of text from the object, for a message: no control character, no line break, and no
+/// secret value ([`kubeharden_engine::redact`]: the engine redacts where findings are made, and
+/// what the webhook writes back or logs is masked once more).
+pub fn clean(text: &str) -> Cow<'_, str> {
+    match kubeharden_engine::redact::mask_text(text) {
+        Cow::Borrowed(t) => escape_controls(t, false),
+        Cow::Owned(t) => Cow::Owned(escape_controls(&t, false).into_owned()),
+    }
 }
 
 /// `Kind "name" in namespace "ns"` of the request's object.
@@ -723,6 +808,32 @@ fn cut(mut s: String, max: usize) -> String {
         s.push('…');
     }
     s
+}
+
+/// A warning for each policy that could not be evaluated and fails open (`failurePolicy:
+/// Ignore`: admitted without it); those failing closed are findings of the denial. All are named
+/// in the `unevaluable-policies` audit annotation.
+fn unevaluable_warnings(response: &mut Response, unevaluable: &[Unevaluable]) {
+    for u in unevaluable.iter().filter(|u| !u.fail_closed) {
+        response.warnings.push(cut(
+            format!(
+                "kubeharden [{}] not evaluated, admitted without it (failurePolicy: Ignore): {}",
+                clean(u.rule),
+                clean(&u.detail)
+            ),
+            MAX_WARNING_BYTES,
+        ));
+    }
+    if !unevaluable.is_empty() {
+        let mut rules: Vec<String> = unevaluable
+            .iter()
+            .map(|u| format!("{}:{}", u.rule, u.reason))
+            .collect();
+        rules.dedup();
+        response
+            .audit_annotations
+            .insert("unevaluable-policies".into(), rules.join(","));
+    }
 }
 
 fn respond(req: &Request<'_>, judged: &[Judged]) -> Response {

@@ -33,6 +33,7 @@
 use crate::admission::{ReviewIn, ReviewOut, VERSIONS};
 use crate::metrics::{
     ExemptionLabels, FindingLabels, Metrics, ReloadLabels, RequestLabels, ReviewLabels,
+    UnevaluableLabels,
 };
 use crate::policy::Mode;
 use crate::review::{Cancel, Decision, OnTimeout, Outcome, Reviewer, escape_controls};
@@ -273,10 +274,12 @@ struct Failure {
 }
 
 fn fail(code: StatusCode, reason: &'static str, message: impl Into<String>) -> Failure {
+    // An error may quote the request (a diagnostic of the object): never a secret value.
+    let message = message.into();
     Failure {
         code,
         reason,
-        message: message.into(),
+        message: kubeharden_engine::redact::mask_text(&message).into_owned(),
     }
 }
 
@@ -396,6 +399,7 @@ fn overrun(state: &AppState, body: &[u8]) -> Result<Reviewed, Failure> {
         judged: Vec::new(),
         suppressed: 0,
         exemptions: Vec::new(),
+        unevaluable: Vec::new(),
         response: crate::review::overrun_response(&request, limit),
     };
     answer(api_version, request, decision)
@@ -889,6 +893,29 @@ fn record(state: &AppState, r: &Reviewed, start: Instant) {
             "exemption used"
         );
     }
+    for u in &d.unevaluable {
+        state
+            .metrics
+            .policy_unevaluable
+            .get_or_create(&UnevaluableLabels {
+                policy: u.rule,
+                reason: u.reason,
+            })
+            .inc();
+        tracing::warn!(
+            target: "kubeharden::policy",
+            uid = %r.uid,
+            operation = %r.operation,
+            kind = %r.kind,
+            namespace = %r.namespace,
+            name = %r.name,
+            policy = u.rule,
+            reason = u.reason,
+            failure_policy = if u.fail_closed { "Fail" } else { "Ignore" },
+            detail = %crate::review::clean(&u.detail),
+            "policy not evaluated on this request; it followed its failurePolicy (Fail: denied, Ignore: admitted without it)"
+        );
+    }
     let exempted = || {
         d.exemptions
             .iter()
@@ -945,7 +972,7 @@ fn record(state: &AppState, r: &Reviewed, start: Instant) {
                     mode = j.mode.as_str(),
                     severity = j.finding.severity.as_str(),
                     pointer = %j.finding.location.pointer,
-                    message = %j.finding.message,
+                    message = %crate::review::clean(&j.finding.message),
                     "finding"
                 );
             }
@@ -1080,6 +1107,7 @@ pub async fn start(opts: ServeOptions, reviewer: Reviewer) -> Result<Running> {
             );
         }
     }
+    log_policy_needs(&state.reviewer);
     tracing::info!(
         target: "kubeharden::webhook",
         addr = %addr,
@@ -1110,6 +1138,60 @@ pub async fn start(opts: ServeOptions, reviewer: Reviewer) -> Result<Running> {
         shutdown_delay: opts.shutdown_delay,
         shutdown_grace: opts.shutdown_grace,
     })
+}
+
+/// A start-up line per user's policy that needs what an AdmissionReview does not carry (its
+/// namespace's labels, parameter objects), saying how it is obtained, or that it is not and the
+/// policy follows its failurePolicy on every request it matches.
+pub fn log_policy_needs(reviewer: &crate::Reviewer) {
+    let source = reviewer.namespaces.as_ref().map(|n| n.describe());
+    for need in reviewer.admission_needs() {
+        let failure_policy = if need.fail_closed { "Fail" } else { "Ignore" };
+        if need.namespace {
+            match &source {
+                Some(how) => tracing::info!(
+                    target: "kubeharden::policy",
+                    policy = need.rule,
+                    needs = "namespace labels",
+                    source = %how,
+                    failure_policy,
+                    "policy reads the labels of the request's namespace, which the AdmissionReview does not carry; they are looked up"
+                ),
+                None => tracing::warn!(
+                    target: "kubeharden::policy",
+                    policy = need.rule,
+                    needs = "namespace labels",
+                    source = "none",
+                    failure_policy,
+                    "policy reads the labels of the request's namespace, and this webhook reads no Namespaces: it is not evaluated on namespaced objects and follows its failurePolicy"
+                ),
+            }
+        }
+        if let Some((kind, given)) = &need.params {
+            if *given == 0 {
+                tracing::warn!(
+                    target: "kubeharden::policy",
+                    policy = need.rule,
+                    needs = "params",
+                    param_kind = %kind,
+                    given,
+                    failure_policy,
+                    "policy has a paramKind and no parameter object of that kind was given with --policy (the webhook does not read them from the cluster): it is not evaluated and follows its failurePolicy"
+                );
+            } else {
+                tracing::info!(
+                    target: "kubeharden::policy",
+                    policy = need.rule,
+                    needs = "params",
+                    param_kind = %kind,
+                    given,
+                    source = "--policy files",
+                    failure_policy,
+                    "policy reads parameter objects: those given with --policy (not the cluster's)"
+                );
+            }
+        }
+    }
 }
 
 /// Re-reads the certificate and key every `interval`; swaps the TLS config when they change.

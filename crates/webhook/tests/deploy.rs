@@ -31,13 +31,18 @@ fn find<'a>(objects: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Val
 #[test]
 fn scan_of_the_deployment_finds_nothing() {
     // Alone, and with the rest of deploy/ (the nightly audit CronJob shares the image policy).
-    for dir in [deploy_dir(), deploy_dir().join("..")] {
-        scan_finds_nothing(&dir);
-    }
+    // The Helm chart (deploy/helm) is rendered and scanned by crates/cli/tests/ship.rs.
+    let rest: Vec<PathBuf> = std::fs::read_dir(deploy_dir().join(".."))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("helm"))
+        .collect();
+    scan_finds_nothing(&[deploy_dir()]);
+    scan_finds_nothing(&rest);
 }
 
-fn scan_finds_nothing(dir: &Path) {
-    let (files, _) = kubeharden_engine::load::expand_paths(&[dir.to_path_buf()]);
+fn scan_finds_nothing(dirs: &[PathBuf]) {
+    let (files, _) = kubeharden_engine::load::expand_paths(dirs);
     let inputs: Vec<Input> = files.into_iter().map(Input::File).collect();
     let report = scan::scan_all(&inputs);
     assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
@@ -52,16 +57,17 @@ fn scan_finds_nothing(dir: &Path) {
         "{:#?}",
         report.findings.iter().map(show).collect::<Vec<_>>()
     );
-    // Not by suppressing anything either.
-    assert!(
-        report.suppressed_findings.is_empty(),
-        "{:#?}",
-        report
-            .suppressed_findings
-            .iter()
-            .map(show)
-            .collect::<Vec<_>>()
-    );
+    // Not by suppressing anything either, but for the one suppression the README lists: the
+    // image is a local build (localhost/kubeharden:0.1.0) until a registry exists, so it has no
+    // digest to pin.
+    for f in &report.suppressed_findings {
+        assert_eq!(f.rule, "image-not-pinned-by-digest", "{}", show(f));
+        assert!(
+            f.message.contains("`localhost/kubeharden:0.1.0`"),
+            "{}",
+            show(f)
+        );
+    }
     for kind in [
         "Namespace",
         "ServiceAccount",

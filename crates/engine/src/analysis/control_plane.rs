@@ -501,6 +501,97 @@ fn kubeadm_flags(o: &Object) -> Vec<ComponentFlags> {
     out
 }
 
+/// An address the API server is reached at, as a kubeadm configuration declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeadmAddress {
+    /// Pointer of the field within the object.
+    pub pointer: String,
+    /// The field as kubeadm's documentation names it (`localAPIEndpoint.advertiseAddress`).
+    pub field: &'static str,
+    /// The value as written (`52.10.20.30`, `cp.example.com:6443`).
+    pub value: String,
+    /// Its host: the address or DNS name, without port or brackets.
+    pub host: String,
+}
+
+/// The API server addresses a kubeadm configuration declares: `InitConfiguration`'s
+/// `localAPIEndpoint.advertiseAddress` (the address kube-apiserver advertises: kubeadm writes it
+/// as `--advertise-address`), `JoinConfiguration`'s `controlPlane.localAPIEndpoint.advertiseAddress`,
+/// and `ClusterConfiguration`'s `controlPlaneEndpoint` (`host[:port]`, the address every node and
+/// kubeconfig uses) and `apiServer.certSANs` (extra names of the serving certificate).
+pub fn kubeadm_api_addresses(o: &Object) -> Vec<KubeadmAddress> {
+    if o.group() != "kubeadm.k8s.io" {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut field = |pointer: String, field: &'static str, value: &str, host: &str| {
+        out.push(KubeadmAddress {
+            pointer,
+            field,
+            value: value.to_owned(),
+            host: host.to_owned(),
+        });
+    };
+    let text = |p: &str| o.root.pointer(p).and_then(Node::text);
+    match o.kind.as_str() {
+        "InitConfiguration" => {
+            let p = "/localAPIEndpoint/advertiseAddress";
+            if let Some(v) = text(p) {
+                field(p.into(), "localAPIEndpoint.advertiseAddress", v, v.trim());
+            }
+        }
+        "JoinConfiguration" => {
+            let p = "/controlPlane/localAPIEndpoint/advertiseAddress";
+            if let Some(v) = text(p) {
+                field(
+                    p.into(),
+                    "controlPlane.localAPIEndpoint.advertiseAddress",
+                    v,
+                    v.trim(),
+                );
+            }
+        }
+        "ClusterConfiguration" => {
+            let p = "/controlPlaneEndpoint";
+            if let Some(v) = text(p) {
+                field(p.into(), "controlPlaneEndpoint", v, endpoint_host(v));
+            }
+            for (i, san) in o
+                .root
+                .pointer("/apiServer/certSANs")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                if let Some(v) = san.text() {
+                    field(
+                        format!("/apiServer/certSANs/{i}"),
+                        "apiServer.certSANs",
+                        v,
+                        v.trim(),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The host of `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
+fn endpoint_host(endpoint: &str) -> &str {
+    let e = endpoint.trim();
+    if let Some(rest) = e.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match e.rsplit_once(':') {
+        // One colon: host:port. More: a bare IPv6 address.
+        Some((host, _)) if !host.contains(':') => host,
+        _ => e,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Audit policy
 
@@ -877,6 +968,55 @@ mod tests {
         assert_eq!(f.list("authorization-mode"), ["Node", "RBAC"]);
         assert_eq!(f.pointer("anonymous-auth"), "/spec/containers/0/command/2");
         assert!(f.admission_plugins().contains(&"PodSecurity".to_owned()));
+    }
+
+    #[test]
+    fn kubeadm_api_addresses_of_every_kind() {
+        let l = crate::load::load_bytes(
+            "k.yaml",
+            b"apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nlocalAPIEndpoint: {advertiseAddress: 52.10.20.30, bindPort: 6443}\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncontrolPlaneEndpoint: \"[2001:db8::1]:6443\"\napiServer:\n  certSANs: [cp.example.com, 52.10.20.31]\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ncontrolPlane: {localAPIEndpoint: {advertiseAddress: 10.0.0.3}}\n---\napiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncontrolPlaneEndpoint: 52.10.20.32:6443\n".to_vec(),
+        );
+        let got: Vec<(String, &str, String)> = l
+            .objects
+            .iter()
+            .flat_map(super::kubeadm_api_addresses)
+            .map(|a| (a.pointer, a.field, a.host))
+            .collect();
+        let want = [
+            (
+                "/localAPIEndpoint/advertiseAddress",
+                "localAPIEndpoint.advertiseAddress",
+                "52.10.20.30",
+            ),
+            (
+                "/controlPlaneEndpoint",
+                "controlPlaneEndpoint",
+                "2001:db8::1",
+            ),
+            (
+                "/apiServer/certSANs/0",
+                "apiServer.certSANs",
+                "cp.example.com",
+            ),
+            ("/apiServer/certSANs/1", "apiServer.certSANs", "52.10.20.31"),
+            (
+                "/controlPlane/localAPIEndpoint/advertiseAddress",
+                "controlPlane.localAPIEndpoint.advertiseAddress",
+                "10.0.0.3",
+            ),
+            (
+                "/controlPlaneEndpoint",
+                "controlPlaneEndpoint",
+                "52.10.20.32",
+            ),
+        ];
+        let want: Vec<(String, &str, String)> = want
+            .iter()
+            .map(|(p, f, h)| ((*p).to_owned(), *f, (*h).to_owned()))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(super::endpoint_host("cp.example.com"), "cp.example.com");
+        assert_eq!(super::endpoint_host("2001:db8::1"), "2001:db8::1");
     }
 
     #[test]

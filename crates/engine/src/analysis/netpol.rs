@@ -217,6 +217,28 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// Does the peer of a policy in `policy_ns` match the endpoint? `ns_labels` are the labels
+    /// of a pod endpoint's namespace as selectors see them ([`Namespaces::labels`]; only read
+    /// when the peer has a `namespaceSelector`). `podSelector` alone: pods of the policy's
+    /// namespace; `namespaceSelector` alone: every pod of the namespaces it selects; both: AND;
+    /// `ipBlock`: the endpoint's IP in `cidr` and in no `except`.
+    pub fn admits(&self, policy_ns: &str, ep: &Endpoint, ns_labels: &Labels) -> bool {
+        match &self.kind {
+            PeerKind::Pods { namespaces, pods } => {
+                let Endpoint::Pod(pod) = ep else {
+                    return false;
+                };
+                let ns_ok = match namespaces {
+                    None => pod.namespace == policy_ns,
+                    Some(sel) => sel.matches(ns_labels),
+                };
+                ns_ok && pods.as_ref().is_none_or(|s| s.matches(pod.labels))
+            }
+            PeerKind::IpBlock(b) => ep.ip().is_some_and(|ip| b.contains(ip)),
+            PeerKind::Invalid => false,
+        }
+    }
+
     /// Every pod of every namespace (`namespaceSelector: {}` with no or an empty `podSelector`).
     pub fn is_every_pod(&self) -> bool {
         matches!(&self.kind, PeerKind::Pods { namespaces: Some(ns), pods }
@@ -741,13 +763,13 @@ pub enum Endpoint<'a> {
 }
 
 impl Endpoint<'_> {
-    fn ip(&self) -> Option<IpAddr> {
+    pub fn ip(&self) -> Option<IpAddr> {
         match self {
             Endpoint::Pod(p) => p.ip,
             Endpoint::External(ip) => Some(*ip),
         }
     }
-    fn named_ports(&self) -> &[(String, i64, String)] {
+    pub fn named_ports(&self) -> &[(String, i64, String)] {
         match self {
             Endpoint::Pod(p) => p.named_ports,
             Endpoint::External(_) => &[],
@@ -1692,20 +1714,17 @@ impl Network {
     }
 
     fn peer_matches(&self, peer: &Peer, policy_ns: &str, ep: &Endpoint) -> bool {
-        match &peer.kind {
-            PeerKind::Pods { namespaces, pods } => {
-                let Endpoint::Pod(pod) = ep else {
-                    return false;
-                };
-                let ns_ok = match namespaces {
-                    None => pod.namespace == policy_ns,
-                    Some(sel) => sel.matches(&self.namespaces.labels(pod.namespace)),
-                };
-                ns_ok && pods.as_ref().is_none_or(|s| s.matches(pod.labels))
-            }
-            PeerKind::IpBlock(b) => ep.ip().is_some_and(|ip| b.contains(ip)),
-            PeerKind::Invalid => false,
-        }
+        let ns_labels = match (&peer.kind, ep) {
+            (
+                PeerKind::Pods {
+                    namespaces: Some(_),
+                    ..
+                },
+                Endpoint::Pod(pod),
+            ) => self.namespaces.labels(pod.namespace),
+            _ => Labels::new(),
+        };
+        peer.admits(policy_ns, ep, &ns_labels)
     }
 
     /// The rules of one direction that admit the connection, for the policed pod.

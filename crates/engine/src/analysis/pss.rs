@@ -138,12 +138,37 @@ impl fmt::Display for Version {
     }
 }
 
-/// One failing check: its upstream ID, `ForbiddenReason` and `ForbiddenDetail`.
+/// One failing check: its upstream ID, `ForbiddenReason` and `ForbiddenDetail`, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckResult {
     pub id: &'static str,
     pub reason: String,
     pub detail: String,
+    /// The offending fields, in the order the detail names them, as JSON pointers relative to
+    /// the pod (`/spec/containers/2/securityContext/procMount`,
+    /// `/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1app`); a field
+    /// that must be set and is not is named where it belongs. Never empty. Map them into a
+    /// workload with [`template_pointer`].
+    pub pointers: Vec<String>,
+}
+
+impl CheckResult {
+    /// The first offending field: where a finding about this check points.
+    pub fn pointer(&self) -> &str {
+        self.pointers.first().map_or("/spec", String::as_str)
+    }
+}
+
+/// A pod-relative pointer of a [`CheckResult`] (`/spec/...`, `/metadata/...`) within the object
+/// of a pod template (`/spec/template/spec/...` for a Deployment).
+pub fn template_pointer(t: &crate::inventory::PodTemplate, pointer: &str) -> String {
+    if let Some(rest) = pointer.strip_prefix("/spec") {
+        format!("{}{rest}", t.spec_ptr)
+    } else if let Some(rest) = pointer.strip_prefix("/metadata") {
+        format!("{}{rest}", t.metadata_ptr)
+    } else {
+        t.spec_ptr.to_owned()
+    }
 }
 
 /// Every check ID, in upstream evaluation order (baseline IDs sorted, then restricted IDs sorted).
@@ -186,9 +211,17 @@ pub fn evaluate(
     let restricted = level == Level::Restricted;
     let pod = Pod::new(metadata, spec);
     let mut out = Vec::new();
-    let mut run = |id: &'static str, result: Option<(String, String)>| {
-        if let Some((reason, detail)) = result {
-            out.push(CheckResult { id, reason, detail });
+    let mut run = |id: &'static str, result: Outcome| {
+        if let Some((reason, detail, mut pointers)) = result {
+            if pointers.is_empty() {
+                pointers.push("/spec".into());
+            }
+            out.push(CheckResult {
+                id,
+                reason,
+                detail,
+                pointers,
+            });
         }
     };
 
@@ -422,6 +455,8 @@ fn items<'a>(node: Option<&'a Node>, key: &str) -> &'a [Node] {
 struct Container<'a> {
     name: &'a str,
     node: &'a Node,
+    /// `/spec/containers/2`.
+    ptr: String,
     /// `securityContext`, when set.
     sc: Option<&'a Node>,
 }
@@ -440,10 +475,16 @@ impl<'a> Pod<'a> {
     fn new(metadata: Option<&'a Node>, spec: &'a Node) -> Pod<'a> {
         let containers = ["initContainers", "containers", "ephemeralContainers"]
             .iter()
-            .flat_map(|key| items(Some(spec), key))
-            .map(|c| Container {
+            .flat_map(|key| {
+                items(Some(spec), key)
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, c)| (format!("/spec/{key}/{i}"), c))
+            })
+            .map(|(ptr, c)| Container {
                 name: string_field(Some(c), "name"),
                 node: c,
+                ptr,
                 sc: child(Some(c), "securityContext"),
             })
             .collect();
@@ -568,10 +609,28 @@ fn go_is_print(c: char) -> bool {
     !format_or_private
 }
 
-type Outcome = Option<(String, String)>;
+/// Reason, detail and the offending fields (pointers relative to the pod).
+type Outcome = Option<(String, String, Vec<String>)>;
 
-fn forbid(reason: impl Into<String>, detail: impl Into<String>) -> Outcome {
-    Some((reason.into(), detail.into()))
+fn forbid(reason: impl Into<String>, detail: impl Into<String>, at: Vec<String>) -> Outcome {
+    Some((reason.into(), detail.into(), at))
+}
+
+/// `/spec/securityContext/<rel>`.
+fn pod_sc(rel: &str) -> String {
+    format!("/spec/securityContext/{rel}")
+}
+
+impl Container<'_> {
+    /// `<container>/securityContext/<rel>`.
+    fn sc_ptr(&self, rel: &str) -> String {
+        format!("{}/securityContext/{rel}", self.ptr)
+    }
+}
+
+/// `/metadata/annotations/<key>`.
+fn annotation_ptr(key: &str) -> String {
+    format!("/metadata/annotations/{}", crate::yaml::escape_token(key))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,11 +642,13 @@ fn app_armor_profile(pod: &Pod) -> Outcome {
     let allowed_type = |t: &str| matches!(t, "RuntimeDefault" | "Localhost");
     let mut setters: Vec<String> = Vec::new();
     let mut bad_types: BTreeSet<&str> = BTreeSet::new();
+    let mut at = Vec::new();
     if let Some(profile) = child(pod.psc, "appArmorProfile") {
         let t = string_field(Some(profile), "type");
         if !allowed_type(t) {
             setters.push("pod".into());
             bad_types.insert(t);
+            at.push(pod_sc("appArmorProfile/type"));
         }
     }
     let mut bad_containers = Vec::new();
@@ -597,19 +658,26 @@ fn app_armor_profile(pod: &Pod) -> Outcome {
             if !allowed_type(t) {
                 bad_containers.push(c.name);
                 bad_types.insert(t);
+                at.push(c.sc_ptr("appArmorProfile/type"));
             }
         }
     }
     if !bad_containers.is_empty() {
         setters.push(containers_phrase(&bad_containers));
     }
-    let mut bad_annotations: Vec<String> = pod
+    let bad: Vec<&(&str, &str)> = pod
         .annotations
         .iter()
         .filter(|(k, v)| {
             k.starts_with(APPARMOR_ANNOTATION_PREFIX)
                 && !(v.is_empty() || *v == "runtime/default" || v.starts_with("localhost/"))
         })
+        .collect();
+    let mut sorted_keys: Vec<&str> = bad.iter().map(|(k, _)| *k).collect();
+    sorted_keys.sort();
+    at.extend(sorted_keys.into_iter().map(annotation_ptr));
+    let mut bad_annotations: Vec<String> = bad
+        .iter()
         .map(|(k, v)| format!("{k}={}", go_quote(v)))
         .collect();
     let mut values: Vec<String> = bad_types.into_iter().map(String::from).collect();
@@ -632,6 +700,7 @@ fn app_armor_profile(pod: &Pod) -> Outcome {
             setters.join(" and "),
             join_quote(&values)
         ),
+        at,
     )
 }
 
@@ -654,14 +723,18 @@ const CAPABILITIES_ALLOWED_BASELINE: [&str; 13] = [
 fn capabilities_baseline(pod: &Pod) -> Outcome {
     let mut bad_containers = Vec::new();
     let mut bad_caps: BTreeSet<&str> = BTreeSet::new();
+    let mut at = Vec::new();
     for c in &pod.containers {
         let Some(caps) = child(c.sc, "capabilities") else {
             continue;
         };
         let mut valid = true;
-        for cap in items(Some(caps), "add") {
+        for (i, cap) in items(Some(caps), "add").iter().enumerate() {
             let cap = scalar_text(cap).unwrap_or("");
             if !CAPABILITIES_ALLOWED_BASELINE.contains(&cap) {
+                if valid {
+                    at.push(c.sc_ptr(&format!("capabilities/add/{i}")));
+                }
                 valid = false;
                 bad_caps.insert(cap);
             }
@@ -680,23 +753,28 @@ fn capabilities_baseline(pod: &Pod) -> Outcome {
             containers_phrase(&bad_containers),
             join_quote(&sorted(bad_caps))
         ),
+        at,
     )
 }
 
 fn host_namespaces(pod: &Pod) -> Outcome {
-    let set: Vec<&str> = [
+    let set: Vec<(&str, &str)> = [
         ("hostNetwork", "hostNetwork=true"),
         ("hostPID", "hostPID=true"),
         ("hostIPC", "hostIPC=true"),
     ]
     .into_iter()
     .filter(|(key, _)| bool_field(Some(pod.spec), key) == Some(true))
-    .map(|(_, text)| text)
     .collect();
     if set.is_empty() {
         return None;
     }
-    forbid("host namespaces", set.join(", "))
+    let texts: Vec<&str> = set.iter().map(|(_, text)| *text).collect();
+    forbid(
+        "host namespaces",
+        texts.join(", "),
+        set.iter().map(|(key, _)| format!("/spec/{key}")).collect(),
+    )
 }
 
 fn volumes<'a>(pod: &Pod<'a>) -> &'a [Node] {
@@ -704,14 +782,18 @@ fn volumes<'a>(pod: &Pod<'a>) -> &'a [Node] {
 }
 
 fn host_path_volumes(pod: &Pod) -> Outcome {
-    let names: Vec<&str> = volumes(pod)
+    let bad: Vec<(usize, &Node)> = volumes(pod)
         .iter()
-        .filter(|v| child(Some(v), "hostPath").is_some())
-        .map(|v| string_field(Some(v), "name"))
+        .enumerate()
+        .filter(|(_, v)| child(Some(v), "hostPath").is_some())
         .collect();
-    if names.is_empty() {
+    if bad.is_empty() {
         return None;
     }
+    let names: Vec<&str> = bad
+        .iter()
+        .map(|(_, v)| string_field(Some(v), "name"))
+        .collect();
     forbid(
         "hostPath volumes",
         format!(
@@ -719,19 +801,26 @@ fn host_path_volumes(pod: &Pod) -> Outcome {
             pluralize("volume", "volumes", names.len()),
             join_quote(&names)
         ),
+        bad.iter()
+            .map(|(i, _)| format!("/spec/volumes/{i}/hostPath"))
+            .collect(),
     )
 }
 
 fn host_ports(pod: &Pod) -> Outcome {
     let mut bad_containers = Vec::new();
     let mut ports: BTreeSet<String> = BTreeSet::new();
+    let mut at = Vec::new();
     for c in &pod.containers {
         let mut valid = true;
-        for port in items(Some(c.node), "ports") {
+        for (i, port) in items(Some(c.node), "ports").iter().enumerate() {
             let host_port = child(Some(port), "hostPort")
                 .and_then(Node::as_i64)
                 .unwrap_or(0);
             if host_port != 0 {
+                if valid {
+                    at.push(format!("{}/ports/{i}/hostPort", c.ptr));
+                }
                 valid = false;
                 ports.insert(host_port.to_string());
             }
@@ -753,25 +842,32 @@ fn host_ports(pod: &Pod) -> Outcome {
             pluralize("hostPort", "hostPorts", ports.len()),
             ports.join(", ")
         ),
+        at,
     )
 }
 
 fn host_probes_and_lifecycle(pod: &Pod) -> Outcome {
     let mut bad_containers: BTreeSet<&str> = BTreeSet::new();
     let mut hosts: BTreeSet<&str> = BTreeSet::new();
+    // The first offending host of each container, in the order the containers are named.
+    let mut at: BTreeSet<(&str, String)> = BTreeSet::new();
     for c in &pod.containers {
         let lifecycle = child(Some(c.node), "lifecycle");
         let handlers = [
-            child(Some(c.node), "livenessProbe"),
-            child(Some(c.node), "readinessProbe"),
-            child(Some(c.node), "startupProbe"),
-            child(lifecycle, "postStart"),
-            child(lifecycle, "preStop"),
+            ("livenessProbe", child(Some(c.node), "livenessProbe")),
+            ("readinessProbe", child(Some(c.node), "readinessProbe")),
+            ("startupProbe", child(Some(c.node), "startupProbe")),
+            ("lifecycle/postStart", child(lifecycle, "postStart")),
+            ("lifecycle/preStop", child(lifecycle, "preStop")),
         ];
-        for handler in handlers.into_iter().flatten() {
+        for (path, handler) in handlers {
+            let Some(handler) = handler else { continue };
             for kind in ["httpGet", "tcpSocket"] {
                 let host = string_field(child(Some(handler), kind), "host");
                 if !host.is_empty() {
+                    if !bad_containers.contains(c.name) {
+                        at.insert((c.name, format!("{}/{path}/{kind}/host", c.ptr)));
+                    }
                     bad_containers.insert(c.name);
                     hosts.insert(host);
                 }
@@ -795,25 +891,27 @@ fn host_probes_and_lifecycle(pod: &Pod) -> Outcome {
             ),
             join_quote(&sorted(hosts))
         ),
+        at.into_iter().map(|(_, p)| p).collect(),
     )
 }
 
 fn privileged(pod: &Pod) -> Outcome {
-    let bad: Vec<&str> = pod
+    let bad: Vec<&Container> = pod
         .containers
         .iter()
         .filter(|c| bool_field(c.sc, "privileged") == Some(true))
-        .map(|c| c.name)
         .collect();
     if bad.is_empty() {
         return None;
     }
+    let names: Vec<&str> = bad.iter().map(|c| c.name).collect();
     forbid(
         "privileged",
         format!(
             "{} must not set securityContext.privileged=true",
-            containers_phrase(&bad)
+            containers_phrase(&names)
         ),
+        bad.iter().map(|c| c.sc_ptr("privileged")).collect(),
     )
 }
 
@@ -821,12 +919,14 @@ fn privileged(pod: &Pod) -> Outcome {
 fn proc_mount(pod: &Pod) -> Outcome {
     let mut bad_containers = Vec::new();
     let mut bad_values: BTreeSet<&str> = BTreeSet::new();
+    let mut at = Vec::new();
     for c in &pod.containers {
         if let Some(value) = opt_string_field(c.sc, "procMount")
             && value != "Default"
         {
             bad_containers.push(c.name);
             bad_values.insert(value);
+            at.push(c.sc_ptr("procMount"));
         }
     }
     if bad_containers.is_empty() {
@@ -839,6 +939,7 @@ fn proc_mount(pod: &Pod) -> Outcome {
             containers_phrase(&bad_containers),
             join_quote(&sorted(bad_values))
         ),
+        at,
     )
 }
 
@@ -852,35 +953,37 @@ fn se_linux_options<'a>(pod: &Pod<'a>, minor: u32) -> Outcome {
     let mut bad_types: BTreeSet<&str> = BTreeSet::new();
     let mut set_user = false;
     let mut set_role = false;
-    let mut valid = |opts: &'a Node| {
-        let mut ok = true;
+    // The first forbidden field of the options, if any.
+    let mut invalid = |opts: &'a Node| {
+        let mut first = None;
         let t = string_field(Some(opts), "type");
         if !allowed_type(t) {
-            ok = false;
+            first = first.or(Some("type"));
             bad_types.insert(t);
         }
         if !string_field(Some(opts), "user").is_empty() {
-            ok = false;
+            first = first.or(Some("user"));
             set_user = true;
         }
         if !string_field(Some(opts), "role").is_empty() {
-            ok = false;
+            first = first.or(Some("role"));
             set_role = true;
         }
-        ok
+        first
     };
     let mut setters: Vec<String> = Vec::new();
-    if let Some(opts) = child(pod.psc, "seLinuxOptions")
-        && !valid(opts)
-    {
+    let mut at = Vec::new();
+    if let Some(field) = child(pod.psc, "seLinuxOptions").and_then(&mut invalid) {
         setters.push("pod".into());
+        at.push(pod_sc(&format!("seLinuxOptions/{field}")));
     }
-    let bad_containers: Vec<&str> = pod
-        .containers
-        .iter()
-        .filter(|c| child(c.sc, "seLinuxOptions").is_some_and(|o| !valid(o)))
-        .map(|c| c.name)
-        .collect();
+    let mut bad_containers: Vec<&str> = Vec::new();
+    for c in &pod.containers {
+        if let Some(field) = child(c.sc, "seLinuxOptions").and_then(&mut invalid) {
+            bad_containers.push(c.name);
+            at.push(c.sc_ptr(&format!("seLinuxOptions/{field}")));
+        }
+    }
     if !bad_containers.is_empty() {
         setters.push(containers_phrase(&bad_containers));
     }
@@ -908,6 +1011,7 @@ fn se_linux_options<'a>(pod: &Pod<'a>, minor: u32) -> Outcome {
             setters.join(" and "),
             parts.join("; ")
         ),
+        at,
     )
 }
 
@@ -922,24 +1026,28 @@ fn valid_seccomp_type(t: &str) -> bool {
 fn seccomp_baseline_annotations(pod: &Pod) -> Outcome {
     let valid =
         |v: &str| v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/");
-    let mut forbidden: BTreeSet<String> = BTreeSet::new();
+    // Sorted by the listed text (`key="value"`), each with its annotation's pointer.
+    let mut forbidden: BTreeSet<(String, String)> = BTreeSet::new();
     if let Some(v) = pod.annotation(SECCOMP_POD_ANNOTATION)
         && !valid(v)
     {
-        forbidden.insert(format!("{SECCOMP_POD_ANNOTATION}={}", go_quote(v)));
+        forbidden.insert((
+            format!("{SECCOMP_POD_ANNOTATION}={}", go_quote(v)),
+            annotation_ptr(SECCOMP_POD_ANNOTATION),
+        ));
     }
     for c in &pod.containers {
         let key = format!("{SECCOMP_CONTAINER_ANNOTATION_PREFIX}{}", c.name);
         if let Some(v) = pod.annotation(&key)
             && !valid(v)
         {
-            forbidden.insert(format!("{key}={}", go_quote(v)));
+            forbidden.insert((format!("{key}={}", go_quote(v)), annotation_ptr(&key)));
         }
     }
     if forbidden.is_empty() {
         return None;
     }
-    let list: Vec<String> = forbidden.into_iter().collect();
+    let (list, at): (Vec<String>, Vec<String>) = forbidden.into_iter().unzip();
     forbid(
         "seccompProfile",
         format!(
@@ -947,62 +1055,85 @@ fn seccomp_baseline_annotations(pod: &Pod) -> Outcome {
             pluralize("annotation", "annotations", list.len()),
             list.join(", ")
         ),
+        at,
     )
 }
 
-/// Pod- and container-level explicitly invalid seccomp types: (setters, bad values, containers
-/// without their own profile).
-fn seccomp_fields<'a>(pod: &Pod<'a>) -> (Vec<String>, BTreeSet<&'a str>, bool, Vec<&'a str>) {
-    let mut setters: Vec<String> = Vec::new();
-    let mut bad_values: BTreeSet<&str> = BTreeSet::new();
-    let mut pod_valid = false;
+/// Pod- and container-level seccomp profiles.
+struct SeccompFields<'a> {
+    /// `pod`, `containers "a", "b"`: who sets an explicitly invalid type.
+    setters: Vec<String>,
+    bad_values: BTreeSet<&'a str>,
+    /// Where the invalid types are set.
+    bad_at: Vec<String>,
+    /// The pod sets a valid profile.
+    pod_valid: bool,
+    /// Containers without their own profile, and where theirs belongs.
+    unset: Vec<&'a str>,
+    unset_at: Vec<String>,
+}
+
+fn seccomp_fields<'a>(pod: &Pod<'a>) -> SeccompFields<'a> {
+    let mut f = SeccompFields {
+        setters: Vec::new(),
+        bad_values: BTreeSet::new(),
+        bad_at: Vec::new(),
+        pod_valid: false,
+        unset: Vec::new(),
+        unset_at: Vec::new(),
+    };
     if let Some(profile) = child(pod.psc, "seccompProfile") {
         let t = string_field(Some(profile), "type");
         if valid_seccomp_type(t) {
-            pod_valid = true;
+            f.pod_valid = true;
         } else {
-            setters.push("pod".into());
-            bad_values.insert(t);
+            f.setters.push("pod".into());
+            f.bad_values.insert(t);
+            f.bad_at.push(pod_sc("seccompProfile/type"));
         }
     }
     let mut explicit = Vec::new();
-    let mut unset = Vec::new();
     for c in &pod.containers {
         match child(c.sc, "seccompProfile") {
             Some(profile) => {
                 let t = string_field(Some(profile), "type");
                 if !valid_seccomp_type(t) {
                     explicit.push(c.name);
-                    bad_values.insert(t);
+                    f.bad_values.insert(t);
+                    f.bad_at.push(c.sc_ptr("seccompProfile/type"));
                 }
             }
-            None => unset.push(c.name),
+            None => {
+                f.unset.push(c.name);
+                f.unset_at.push(c.sc_ptr("seccompProfile"));
+            }
         }
     }
     if !explicit.is_empty() {
-        setters.push(containers_phrase(&explicit));
+        f.setters.push(containers_phrase(&explicit));
     }
-    (setters, bad_values, pod_valid, unset)
+    f
 }
 
-fn seccomp_must_not(setters: &[String], bad_values: BTreeSet<&str>) -> Outcome {
+fn seccomp_must_not(f: SeccompFields) -> Outcome {
     forbid(
         "seccompProfile",
         format!(
             "{} must not set securityContext.seccompProfile.type to {}",
-            setters.join(" and "),
-            join_quote(&sorted(bad_values))
+            f.setters.join(" and "),
+            join_quote(&sorted(f.bad_values))
         ),
+        f.bad_at,
     )
 }
 
 /// `seccompProfile_baseline` 1.19+: only explicitly invalid types.
 fn seccomp_baseline_fields(pod: &Pod) -> Outcome {
-    let (setters, bad_values, _, _) = seccomp_fields(pod);
-    if setters.is_empty() {
+    let f = seccomp_fields(pod);
+    if f.setters.is_empty() {
         return None;
     }
-    seccomp_must_not(&setters, bad_values)
+    seccomp_must_not(f)
 }
 
 const SYSCTLS_1_0: [&str; 5] = [
@@ -1038,32 +1169,43 @@ fn sysctl_allowed(name: &str, minor: u32) -> bool {
 }
 
 fn sysctls(pod: &Pod, minor: u32) -> Outcome {
-    let bad: Vec<&str> = items(pod.psc, "sysctls")
+    let bad: Vec<(usize, &str)> = items(pod.psc, "sysctls")
         .iter()
         .map(|s| string_field(Some(s), "name"))
-        .filter(|name| !sysctl_allowed(name, minor))
+        .enumerate()
+        .filter(|(_, name)| !sysctl_allowed(name, minor))
         .collect();
     if bad.is_empty() {
         return None;
     }
-    forbid("forbidden sysctls", bad.join(", "))
+    let names: Vec<&str> = bad.iter().map(|(_, n)| *n).collect();
+    forbid(
+        "forbidden sysctls",
+        names.join(", "),
+        bad.iter()
+            .map(|(i, _)| pod_sc(&format!("sysctls/{i}/name")))
+            .collect(),
+    )
 }
 
 fn windows_host_process(pod: &Pod) -> Outcome {
     let host_process =
         |sc: Option<&Node>| bool_field(child(sc, "windowsOptions"), "hostProcess") == Some(true);
-    let bad: Vec<&str> = pod
+    let bad: Vec<&Container> = pod
         .containers
         .iter()
         .filter(|c| host_process(c.sc))
-        .map(|c| c.name)
         .collect();
     let mut setters: Vec<String> = Vec::new();
+    let mut at = Vec::new();
     if host_process(pod.psc) {
         setters.push("pod".into());
+        at.push(pod_sc("windowsOptions/hostProcess"));
     }
     if !bad.is_empty() {
-        setters.push(containers_phrase(&bad));
+        let names: Vec<&str> = bad.iter().map(|c| c.name).collect();
+        setters.push(containers_phrase(&names));
+        at.extend(bad.iter().map(|c| c.sc_ptr("windowsOptions/hostProcess")));
     }
     if setters.is_empty() {
         return None;
@@ -1074,6 +1216,7 @@ fn windows_host_process(pod: &Pod) -> Outcome {
             "{} must not set securityContext.windowsOptions.hostProcess=true",
             setters.join(" and ")
         ),
+        at,
     )
 }
 
@@ -1081,21 +1224,24 @@ fn windows_host_process(pod: &Pod) -> Outcome {
 // Restricted checks.
 
 fn allow_privilege_escalation(pod: &Pod) -> Outcome {
-    let bad: Vec<&str> = pod
+    let bad: Vec<&Container> = pod
         .containers
         .iter()
         .filter(|c| bool_field(c.sc, "allowPrivilegeEscalation") != Some(false))
-        .map(|c| c.name)
         .collect();
     if bad.is_empty() {
         return None;
     }
+    let names: Vec<&str> = bad.iter().map(|c| c.name).collect();
     forbid(
         "allowPrivilegeEscalation != false",
         format!(
             "{} must set securityContext.allowPrivilegeEscalation=false",
-            containers_phrase(&bad)
+            containers_phrase(&names)
         ),
+        bad.iter()
+            .map(|c| c.sc_ptr("allowPrivilegeEscalation"))
+            .collect(),
     )
 }
 
@@ -1103,9 +1249,11 @@ fn capabilities_restricted(pod: &Pod) -> Outcome {
     let mut missing_drop_all = Vec::new();
     let mut adding_forbidden = Vec::new();
     let mut forbidden_caps: BTreeSet<&str> = BTreeSet::new();
+    let (mut drop_at, mut add_at) = (Vec::new(), Vec::new());
     for c in &pod.containers {
         let Some(caps) = child(c.sc, "capabilities") else {
             missing_drop_all.push(c.name);
+            drop_at.push(c.sc_ptr("capabilities/drop"));
             continue;
         };
         if !items(Some(caps), "drop")
@@ -1113,11 +1261,15 @@ fn capabilities_restricted(pod: &Pod) -> Outcome {
             .any(|d| scalar_text(d) == Some("ALL"))
         {
             missing_drop_all.push(c.name);
+            drop_at.push(c.sc_ptr("capabilities/drop"));
         }
         let mut added_forbidden = false;
-        for cap in items(Some(caps), "add") {
+        for (i, cap) in items(Some(caps), "add").iter().enumerate() {
             let cap = scalar_text(cap).unwrap_or("");
             if cap != "NET_BIND_SERVICE" {
+                if !added_forbidden {
+                    add_at.push(c.sc_ptr(&format!("capabilities/add/{i}")));
+                }
                 added_forbidden = true;
                 forbidden_caps.insert(cap);
             }
@@ -1143,7 +1295,8 @@ fn capabilities_restricted(pod: &Pod) -> Outcome {
     if parts.is_empty() {
         return None;
     }
-    forbid("unrestricted capabilities", parts.join("; "))
+    drop_at.extend(add_at);
+    forbid("unrestricted capabilities", parts.join("; "), drop_at)
 }
 
 const ALLOWED_VOLUME_SOURCES: [&str; 9] = [
@@ -1186,7 +1339,8 @@ const RESTRICTED_VOLUME_SOURCES: [&str; 21] = [
 fn restricted_volumes(pod: &Pod) -> Outcome {
     let mut bad_volumes = Vec::new();
     let mut bad_types: BTreeSet<&str> = BTreeSet::new();
-    for volume in volumes(pod) {
+    let mut at = Vec::new();
+    for (i, volume) in volumes(pod).iter().enumerate() {
         let has = |key: &str| child(Some(volume), key).is_some();
         if ALLOWED_VOLUME_SOURCES.iter().any(|k| has(k)) {
             continue;
@@ -1196,15 +1350,22 @@ fn restricted_volumes(pod: &Pod) -> Outcome {
             None => {
                 // No source at all: the API server defaults it to emptyDir. A source this table
                 // does not know is reported as upstream reports one: "unknown".
-                let other_source = volume
+                let Some(other) = volume
                     .effective_entries()
-                    .any(|e| e.key != "name" && !e.value.is_null());
-                if !other_source {
+                    .find(|e| e.key != "name" && !e.value.is_null())
+                else {
                     continue;
-                }
-                "unknown"
+                };
+                at.push(format!(
+                    "/spec/volumes/{i}/{}",
+                    crate::yaml::escape_token(&other.key)
+                ));
+                bad_volumes.push(string_field(Some(volume), "name"));
+                bad_types.insert("unknown");
+                continue;
             }
         };
+        at.push(format!("/spec/volumes/{i}/{kind}"));
         bad_volumes.push(string_field(Some(volume), "name"));
         bad_types.insert(kind);
     }
@@ -1225,14 +1386,19 @@ fn restricted_volumes(pod: &Pod) -> Outcome {
             ),
             join_quote(&sorted(bad_types))
         ),
+        at,
     )
 }
 
 fn run_as_non_root(pod: &Pod) -> Outcome {
     let mut setters: Vec<String> = Vec::new();
     let mut pod_non_root = false;
+    let (mut explicit_at, mut implicit_at) = (Vec::new(), Vec::new());
     match bool_field(pod.psc, "runAsNonRoot") {
-        Some(false) => setters.push("pod".into()),
+        Some(false) => {
+            setters.push("pod".into());
+            explicit_at.push(pod_sc("runAsNonRoot"));
+        }
         Some(true) => pod_non_root = true,
         None => {}
     }
@@ -1240,9 +1406,15 @@ fn run_as_non_root(pod: &Pod) -> Outcome {
     let mut implicit = Vec::new();
     for c in &pod.containers {
         match bool_field(c.sc, "runAsNonRoot") {
-            Some(false) => explicit.push(c.name),
+            Some(false) => {
+                explicit.push(c.name);
+                explicit_at.push(c.sc_ptr("runAsNonRoot"));
+            }
             Some(true) => {}
-            None if !pod_non_root => implicit.push(c.name),
+            None if !pod_non_root => {
+                implicit.push(c.name);
+                implicit_at.push(c.sc_ptr("runAsNonRoot"));
+            }
             None => {}
         }
     }
@@ -1256,6 +1428,7 @@ fn run_as_non_root(pod: &Pod) -> Outcome {
                 "{} must not set securityContext.runAsNonRoot=false",
                 setters.join(" and ")
             ),
+            explicit_at,
         );
     }
     if !implicit.is_empty() {
@@ -1265,6 +1438,7 @@ fn run_as_non_root(pod: &Pod) -> Outcome {
                 "pod or {} must set securityContext.runAsNonRoot=true",
                 containers_phrase(&implicit)
             ),
+            implicit_at,
         );
     }
     None
@@ -1273,17 +1447,16 @@ fn run_as_non_root(pod: &Pod) -> Outcome {
 fn run_as_user(pod: &Pod) -> Outcome {
     let is_root = |sc: Option<&Node>| child(sc, "runAsUser").and_then(Node::as_i64) == Some(0);
     let mut setters: Vec<String> = Vec::new();
+    let mut at = Vec::new();
     if is_root(pod.psc) {
         setters.push("pod".into());
+        at.push(pod_sc("runAsUser"));
     }
-    let bad: Vec<&str> = pod
-        .containers
-        .iter()
-        .filter(|c| is_root(c.sc))
-        .map(|c| c.name)
-        .collect();
+    let bad: Vec<&Container> = pod.containers.iter().filter(|c| is_root(c.sc)).collect();
     if !bad.is_empty() {
-        setters.push(containers_phrase(&bad));
+        let names: Vec<&str> = bad.iter().map(|c| c.name).collect();
+        setters.push(containers_phrase(&names));
+        at.extend(bad.iter().map(|c| c.sc_ptr("runAsUser")));
     }
     if setters.is_empty() {
         return None;
@@ -1291,21 +1464,23 @@ fn run_as_user(pod: &Pod) -> Outcome {
     forbid(
         "runAsUser=0",
         format!("{} must not set runAsUser=0", setters.join(" and ")),
+        at,
     )
 }
 
 fn seccomp_restricted(pod: &Pod) -> Outcome {
-    let (setters, bad_values, pod_valid, unset) = seccomp_fields(pod);
-    if !setters.is_empty() {
-        return seccomp_must_not(&setters, bad_values);
+    let f = seccomp_fields(pod);
+    if !f.setters.is_empty() {
+        return seccomp_must_not(f);
     }
-    if !pod_valid && !unset.is_empty() {
+    if !f.pod_valid && !f.unset.is_empty() {
         return forbid(
             "seccompProfile",
             format!(
                 "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
-                containers_phrase(&unset)
+                containers_phrase(&f.unset)
             ),
+            f.unset_at,
         );
     }
     None
@@ -1617,11 +1792,13 @@ mod tests {
                 id: "hostNamespaces",
                 reason: "host namespaces".into(),
                 detail: "hostPID=true".into(),
+                pointers: vec!["/spec/hostPID".into()],
             },
             CheckResult {
                 id: "x",
                 reason: String::new(),
                 detail: String::new(),
+                pointers: vec!["/spec".into()],
             },
         ];
         assert_eq!(

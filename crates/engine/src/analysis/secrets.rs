@@ -4,37 +4,8 @@
 use regex::Regex;
 use std::sync::OnceLock;
 
-/// (name, pattern) of well-known token formats. Patterns are anchored to word boundaries where the
-/// upstream rule is.
-const FORMATS: &[(&str, &str)] = &[
-    (
-        "AWS access key id",
-        r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
-    ),
-    (
-        "GitHub token",
-        r"\b(?:ghp|gho|ghu|ghs|ghr)_[0-9a-zA-Z]{36}\b",
-    ),
-    ("GitHub fine-grained token", r"github_pat_\w{82}"),
-    ("GitLab token", r"glpat-[\w-]{20}"),
-    ("Slack token", r"xox[baprose]-[0-9A-Za-z-]{10,}"),
-    ("private key", r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY"),
-    ("Google API key", r"\bAIza[\w-]{35}"),
-    (
-        "Stripe key",
-        r"\b(?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99}",
-    ),
-    ("OpenAI key", r"T3BlbkFJ"),
-    ("Anthropic key", r"sk-ant-api03-[a-zA-Z0-9_\-]{93}AA"),
-    ("npm token", r"\bnpm_[a-zA-Z0-9]{36}"),
-    (
-        "JSON Web Token",
-        r"\bey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/_-]{17,}\.",
-    ),
-    ("Vault token", r"\bhvs\.[\w-]{90,120}"),
-    ("SendGrid key", r"\bSG\.[a-zA-Z0-9=_\-.]{66}"),
-    ("DigitalOcean token", r"\bdoo_v1_[a-f0-9]{64}"),
-];
+/// (name, pattern) of well-known token formats: the list the redaction of reports masks too.
+use crate::redact::TOKEN_FORMATS as FORMATS;
 
 /// Key names that mark a value as a secret (case-insensitive substrings; kubescape's defaults).
 const SENSITIVE_NAMES: &[&str] = &[

@@ -94,22 +94,32 @@ pub fn unified(text: &str, edits: &[Edit], old_name: &str, new_name: &str) -> St
         return String::new();
     }
     let lines = split_lines(text);
+    // Context lines that show a secret value are left out (a hunk then has less context, or is
+    // split in two): the diff is printed and shared, and must apply with `patch` unchanged.
+    let secret = crate::redact::secret_lines(text);
+    let is_secret = |range: std::ops::Range<usize>| range.filter(|l| secret.get(*l) == Some(&true));
     let mut out = format!("--- {old_name}\n+++ {new_name}\n");
     let mut i = 0;
     // Lines added minus lines removed before the current hunk.
     let mut delta: isize = 0;
     while i < changes.len() {
-        // A hunk: changes whose unchanged gaps are at most 2 × CONTEXT lines.
+        // A hunk: changes whose unchanged gaps are at most 2 × CONTEXT lines (and show no secret).
         let mut j = i;
         while j + 1 < changes.len()
             && changes[j + 1].old_start <= changes[j].old_start + changes[j].old.len() + 2 * CONTEXT
+            && is_secret(changes[j].old_start + changes[j].old.len()..changes[j + 1].old_start)
+                .next()
+                .is_none()
         {
             j += 1;
         }
         let first = changes[i].old_start;
         let last = changes[j].old_start + changes[j].old.len();
-        let start = first.saturating_sub(CONTEXT);
+        let start = is_secret(first.saturating_sub(CONTEXT)..first)
+            .next_back()
+            .map_or(first.saturating_sub(CONTEXT), |l| l + 1);
         let end = (last + CONTEXT).min(lines.len());
+        let end = is_secret(last..end).next().unwrap_or(end);
         let mut body = String::new();
         let (mut old_len, mut new_len) = (0usize, 0usize);
         let mut at = start;

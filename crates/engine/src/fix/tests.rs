@@ -103,7 +103,6 @@ spec:
         image: 'ghcr.io/acme/proxy:2'
         securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
       securityContext:
-        runAsNonRoot: true
         seccompProfile:
           type: RuntimeDefault
 "
@@ -141,7 +140,7 @@ fn indentless_sequences_and_four_space_indent() {
         out.contains("            allowPrivilegeEscalation: false\n"),
         "{out}"
     );
-    assert!(out.ends_with("    securityContext:\n        runAsNonRoot: true\n        seccompProfile:\n            type: RuntimeDefault\n    automountServiceAccountToken: false\n"), "{out}");
+    assert!(out.ends_with("    securityContext:\n        seccompProfile:\n            type: RuntimeDefault\n    automountServiceAccountToken: false\n"), "{out}");
 }
 
 #[test]
@@ -164,7 +163,10 @@ fn json_files_stay_json() {
         v["spec"]["containers"][0]["securityContext"]["capabilities"]["drop"][0],
         "ALL"
     );
-    assert_eq!(v["spec"]["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        v["spec"]["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
     assert!(out.starts_with("{\n  \"apiVersion\": \"v1\",\n"));
 }
 
@@ -194,7 +196,9 @@ fn null_security_context_is_filled() {
     let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n  containers:\n  - name: a\n    image: x\n    securityContext: null\n";
     let out = fixed(text);
     assert!(
-        out.contains("  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  containers:"),
+        out.contains(
+            "  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n  containers:"
+        ),
         "{out}"
     );
     assert!(
@@ -454,4 +458,41 @@ fn a_new_file_is_never_written_over_one_that_appeared() {
     assert!(matches!(e, NotWritten::Changed(_)), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "a: 1\n");
     assert_eq!(names(dir.path()), ["generated.yaml"]);
+}
+
+/// `runAsNonRoot: true` without a known non-root user is not a safe fix: the kubelet refuses to
+/// start a container whose image runs as root (`nginx:1.27` does). It is an unsafe fix, with the
+/// reason, and with --unsafe-fixes an official image also gets a non-root `runAsUser`; an image
+/// known to run as a numeric non-root user gets it as a safe fix.
+#[test]
+fn run_as_non_root_is_safe_only_for_a_known_non_root_user() {
+    let nginx = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: edge, namespace: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n";
+    let safe = fix_text("m.yaml", nginx, &Options::default());
+    assert!(!safe.after.as_deref().unwrap().contains("runAsNonRoot"));
+    let u = safe
+        .unfixed
+        .iter()
+        .find(|u| u.rule == "container-may-run-as-root")
+        .unwrap();
+    assert!(u.needs_unsafe);
+    assert_eq!(
+        u.reason,
+        "unsafe fix (pod: set `runAsNonRoot: true` in the pod's securityContext (container \"nginx\": unsafe: no non-zero `runAsUser`, and image `nginx:1.27` may run as root, which the kubelet then refuses to start)): rerun with --unsafe-fixes"
+    );
+    let out = fixed_unsafe(nginx);
+    assert!(
+        out.contains("        securityContext:\n          runAsUser: 10001\n")
+            && out.contains("      securityContext:\n        runAsNonRoot: true\n"),
+        "{out}"
+    );
+    // A numeric non-root user known from the image: safe.
+    let distroless = nginx.replace("nginx:1.27", "gcr.io/distroless/static:nonroot");
+    let out = fixed(&distroless);
+    assert!(
+        out.contains("      securityContext:\n        runAsNonRoot: true\n"),
+        "{out}"
+    );
+    // Another container's non-zero runAsUser does not make this one's user known.
+    let two = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    image: y\n    securityContext: {runAsUser: 1000}\n";
+    assert!(!fixed(two).contains("runAsNonRoot"));
 }

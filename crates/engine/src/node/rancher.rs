@@ -20,11 +20,11 @@ use std::path::Path;
 
 /// Where a word was written.
 #[derive(Clone, Debug)]
-struct Origin {
-    file: String,
-    line: u32,
-    column: u32,
-    text: String,
+pub(super) struct Origin {
+    pub(super) file: String,
+    pub(super) line: u32,
+    pub(super) column: u32,
+    pub(super) text: String,
 }
 
 /// One value of a key, and where it was written.
@@ -241,7 +241,7 @@ fn read_merged(root: &Path, d: &Distribution, ev: &mut NodeEvidence) -> Option<M
 }
 
 /// A word of a command line and where it was written (None: a distribution default).
-type Word = (String, Option<Origin>);
+pub(super) type Word = (String, Option<Origin>);
 
 fn defaults(list: &[(&str, &str)], data_dir: &str) -> Vec<Word> {
     list.iter()
@@ -429,12 +429,13 @@ fn follow_files(root: &Path, words: &[Word], name: &str, ev: &mut NodeEvidence) 
 }
 
 /// A command line as a scan input whose words record where they were written (`origins`, see
-/// `analysis::control_plane::written_at`).
-fn command_line_with_origins(name: &str, words: &[Word]) -> crate::load::Input {
+/// `analysis::control_plane::written_at`); named after its binary (`/usr/bin/kubelet`: `kubelet`).
+pub(super) fn command_line_with_origins(name: &str, words: &[Word]) -> crate::load::Input {
     let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let binary = words.first().map_or("", |w| w.0.as_str());
     let mut doc = format!(
         "apiVersion: kubeharden.io/v1alpha1\nkind: CommandLine\nmetadata:\n  name: {}\ncommand:\n",
-        json(&words[0].0)
+        json(binary.rsplit('/').next().unwrap_or(binary))
     );
     for (w, _) in words {
         doc.push_str(&format!("- {}\n", json(w)));

@@ -41,6 +41,22 @@ pub struct RequestInfo {
     /// The object before an UPDATE.
     pub old_object: Option<serde_json::Value>,
     pub dry_run: bool,
+    /// The Namespace of the object, which an AdmissionReview does not carry: what the front end
+    /// looked up (policies' `namespaceSelector` and `namespaceObject` read it).
+    pub namespace: NamespaceLookup,
+}
+
+/// The Namespace of the object under review, as the front end read it.
+#[derive(Clone, Debug, Default)]
+pub enum NamespaceLookup {
+    /// Not looked up: the Namespaces declared among the inputs are all there is (files,
+    /// clusters; a Namespace not declared has only its `kubernetes.io/metadata.name` label).
+    #[default]
+    Inputs,
+    /// The Namespace object as the API server has it (JSON).
+    Found(Arc<serde_json::Value>),
+    /// It could not be read, and why: the policies that need it cannot be evaluated.
+    Unavailable(String),
 }
 
 /// What survives phase 1: small objects that cross-object rules read whole, and summaries.

@@ -4,6 +4,7 @@
 use super::Rule;
 use crate::finding::{Finding, Location, Snippet, Subject, fingerprint};
 use crate::inventory::{Container, Object, Workload};
+use crate::redact::{Secrets, mask_text};
 
 /// Collects the findings of one rule; builds locations, snippets and fingerprints. Suppressed
 /// findings are collected too, with `suppressed_by` set (and counted in `suppressed`); the scan
@@ -16,10 +17,24 @@ pub struct Emitter<'r> {
     /// not once per finding: an object with 36,000 annotations and 200 containers must not cost
     /// their product).
     declared: Option<(ObjectKey, Vec<crate::finding::Suppression>)>,
+    /// The secret values of the last object a finding was about, masked in its snippets and
+    /// messages ([`crate::redact`]): a report never copies a secret value.
+    secrets: Option<(ObjectKey, Secrets)>,
 }
 
-/// Identifies an object for the cache of declared suppressions.
+/// Identifies an object for the caches of declared suppressions and secret values.
 type ObjectKey = (usize, usize, u32, u32);
+
+fn object_key(object: &Object) -> ObjectKey {
+    // The address alone could be reused by another object once one is dropped; with the
+    // object's source and position it names one object.
+    (
+        object as *const Object as usize,
+        std::sync::Arc::as_ptr(&object.source) as usize,
+        object.root.pos.line,
+        object.root.pos.col,
+    )
+}
 
 impl<'r> Emitter<'r> {
     pub fn new(rule: &'r Rule) -> Self {
@@ -28,19 +43,23 @@ impl<'r> Emitter<'r> {
             findings: Vec::new(),
             suppressed: 0,
             declared: None,
+            secrets: None,
         }
+    }
+
+    /// The secret values of `object` (cached for the object of the previous finding).
+    fn secrets(&mut self, object: &Object) -> &Secrets {
+        let key = object_key(object);
+        if self.secrets.as_ref().is_none_or(|(k, _)| *k != key) {
+            let secrets = Secrets::of(&object.root, &object.kind, &object.api_version);
+            self.secrets = Some((key, secrets));
+        }
+        &self.secrets.as_ref().expect("just set").1
     }
 
     /// The suppressions declared on `object` (cached for the object of the previous finding).
     fn declared(&mut self, object: &Object) -> &[crate::finding::Suppression] {
-        // The address alone could be reused by another object once one is dropped; with the
-        // object's source and position it names one object.
-        let key = (
-            object as *const Object as usize,
-            std::sync::Arc::as_ptr(&object.source) as usize,
-            object.root.pos.line,
-            object.root.pos.col,
-        );
+        let key = object_key(object);
         if self.declared.as_ref().is_none_or(|(k, _)| *k != key) {
             self.declared = Some((key, ignore_list(object)));
         }
@@ -107,9 +126,60 @@ impl<'r> Emitter<'r> {
         }
     }
 
+    /// A finding about a document that is not a Kubernetes object (a Helm values file, a Docker
+    /// `config.json`), at `pointer` inside it. Its subject is the file (`kind: File`).
+    pub fn document(
+        &mut self,
+        doc: &crate::load::Document,
+        pointer: &str,
+        message: impl Into<String>,
+    ) {
+        let pos = doc.root.locate(pointer);
+        let subject = Subject {
+            kind: "File".to_owned(),
+            api_version: String::new(),
+            // The file's name; its path is the location's origin.
+            name: std::path::Path::new(&doc.source.name)
+                .file_name()
+                .map_or_else(
+                    || doc.source.name.clone(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
+            namespace: None,
+            container: None,
+        };
+        let location = Location {
+            origin: doc.source.name.clone(),
+            line: pos.line,
+            column: pos.col,
+            pointer: pointer.to_owned(),
+            helm_source: None,
+        };
+        // The file's name and the key path: stable across moves of the tree, reformatting and
+        // line shifts, like an object's identity.
+        let fingerprint = fingerprint(&[self.rule.id, "File", &subject.name, pointer]);
+        // The line holds the credential the finding is about: masked like an object's.
+        let secrets = Secrets::of(&doc.root, "", "");
+        let snippet = doc
+            .source
+            .line(pos.line)
+            .map(|l| Snippet::new(pos.line, [secrets.mask_line(pos.line, l).as_ref()]))
+            .unwrap_or_default();
+        self.at(subject, location, message.into());
+        if let Some(f) = self.findings.last_mut() {
+            f.fingerprint = fingerprint;
+            f.snippet = snippet;
+        }
+    }
+
     /// A finding about something that has no object of its own in the input (a namespace only
     /// referenced by workloads, a missing ServiceAccount…), located where it is referenced.
     pub fn at(&mut self, subject: Subject, location: Location, message: String) {
+        // A message may quote the input: never a secret value.
+        let message = match mask_text(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(masked) => masked,
+        };
         let identity = format!(
             "{}/{}/{}",
             subject.kind,
@@ -128,6 +198,7 @@ impl<'r> Emitter<'r> {
             snippet: Snippet::default(),
             suppressed_by: None,
             baseline: None,
+            expected: None,
         });
     }
 
@@ -147,7 +218,17 @@ impl<'r> Emitter<'r> {
         }
         // A command line gathered from other files (k3s/RKE2 config) says where each word was
         // written: the finding points there.
-        let written = crate::analysis::control_plane::written_at(object, pointer);
+        // So does an object kustomize rendered and patched: the patch or resource file that
+        // wrote the field.
+        let written = crate::analysis::control_plane::written_at(object, pointer).or_else(|| {
+            object
+                .written_at(pointer)
+                .map(|w| crate::analysis::control_plane::WrittenAt {
+                    file: w.file,
+                    pos: w.pos,
+                    text: w.text,
+                })
+        });
         let pos = written
             .as_ref()
             .map_or_else(|| object.locate(pointer), |w| w.pos);
@@ -159,9 +240,15 @@ impl<'r> Emitter<'r> {
             None => pointer.to_owned(),
         };
         let fingerprint = fingerprint(&[self.rule.id, &object.identity(), &stable_pointer]);
+        let secrets = self.secrets(object);
         let snippet = match &written {
             Some(w) => Snippet::new(w.pos.line, [w.text.as_str()]),
-            None => snippet(object, pos.line),
+            None => snippet(object, pos.line, secrets),
+        };
+        // A message may quote the object: never one of its secret values.
+        let message = match secrets.mask_message(&message) {
+            std::borrow::Cow::Borrowed(_) => mask_text(&message).into_owned(),
+            std::borrow::Cow::Owned(masked) => mask_text(&masked).into_owned(),
         };
         self.findings.push(Finding {
             rule: self.rule.id,
@@ -189,6 +276,7 @@ impl<'r> Emitter<'r> {
             fingerprint,
             suppressed_by,
             baseline: None,
+            expected: None,
         });
     }
 }
@@ -203,12 +291,16 @@ pub fn ignore_list(object: &Object) -> Vec<crate::rules::suppress::Suppression> 
     crate::rules::suppress::declared(object)
 }
 
-/// Up to two lines of context before the marked line.
-fn snippet(object: &Object, line: u32) -> Snippet {
+/// Up to two lines of context before the marked line, the object's secret values masked (and
+/// any other secret material, by [`Snippet::new`]).
+fn snippet(object: &Object, line: u32, secrets: &Secrets) -> Snippet {
     let first = line.saturating_sub(2).max(1);
     // The object's source may start after `first` (a detached excerpt): skip missing lines.
     let start = (first..=line)
         .find(|l| object.source.line(*l).is_some())
         .unwrap_or(line + 1);
-    Snippet::new(start, (start..=line).map_while(|l| object.source.line(l)))
+    let lines: Vec<std::borrow::Cow<'_, str>> = (start..=line)
+        .map_while(|l| Some(secrets.mask_line(l, object.source.line(l)?)))
+        .collect();
+    Snippet::new(start, lines.iter().map(|l| l.as_ref()))
 }

@@ -2,6 +2,7 @@
 //! `access/` (rules 1-5), `pods/` (6-10), `network/` (11-12), `supply_chain/` (13-15), `runtime/`.
 
 use crate::inventory::{Object, PodTemplate};
+use crate::load::Document;
 pub use crate::meta::{Evidence, References, Section, Severity};
 use serde::Serialize;
 use std::fmt;
@@ -11,7 +12,8 @@ mod emit;
 pub mod fix;
 pub mod suppress;
 pub use context::{
-    AuditLogInput, Context, Derived, Facts, Model, NamespaceInfo, RequestInfo, retained_kind,
+    AuditLogInput, Context, Derived, Facts, Model, NamespaceInfo, NamespaceLookup, RequestInfo,
+    retained_kind,
 };
 pub use emit::{Emitter, IGNORE_ANNOTATION, ignore_list};
 
@@ -33,6 +35,9 @@ pub enum Check {
     Object(fn(&Context, &Object, &mut Emitter)),
     /// Every pod template (Pods and workload kinds).
     PodTemplate(fn(&Context, &PodTemplate, &mut Emitter)),
+    /// Every mapping of the input that is not a Kubernetes object (Helm values, a Docker
+    /// `config.json`…): read for what is committed in it, never for hardening.
+    Document(fn(&Context, &Document, &mut Emitter)),
     /// The inventory as a whole (cross-object rules), after all inputs are read, with the
     /// derived models the check uses (built once, freed after their last user).
     Inventory(InventoryCheck, &'static [Model]),
@@ -56,6 +61,52 @@ pub trait CustomPolicies: Send + Sync + fmt::Debug {
     /// Evaluates the policies whose rule is in `selected` against one object. Returns the
     /// emitters that have findings (active or suppressed).
     fn check(&self, ctx: &Context, object: &Object, selected: &[&Rule]) -> Vec<Emitter<'static>>;
+    /// [`CustomPolicies::check`] for a front end that must say which policies it could not
+    /// evaluate on this object (the webhook: a warning, a log line and a metric per request),
+    /// pushed to `unevaluable`. Those failing closed also give a finding saying why.
+    fn check_reporting(
+        &self,
+        ctx: &Context,
+        object: &Object,
+        selected: &[&Rule],
+        unevaluable: &mut Vec<Unevaluable>,
+    ) -> Vec<Emitter<'static>> {
+        let _ = unevaluable;
+        self.check(ctx, object, selected)
+    }
+    /// What each policy needs at admission that an AdmissionReview does not carry (the
+    /// namespace's labels, parameter objects); for the webhook's start-up log and lookups.
+    fn admission_needs(&self) -> Vec<AdmissionNeed> {
+        Vec::new()
+    }
+}
+
+/// A user's policy that could not be evaluated on an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unevaluable {
+    /// The policy's rule id.
+    pub rule: &'static str,
+    /// Why, in one word (a metric label): `namespace_labels`, `params`, `match_conditions`,
+    /// `authorizer`, `evaluation`.
+    pub reason: &'static str,
+    /// Why, for people.
+    pub detail: String,
+    /// The policy's `failurePolicy` is `Fail`: the object gets a finding saying why (denied at
+    /// admission); otherwise (`Ignore`) it is admitted without this policy, with a warning.
+    pub fail_closed: bool,
+}
+
+/// What one policy needs at admission besides the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdmissionNeed {
+    pub rule: &'static str,
+    /// The labels (or the object) of the request's Namespace: a `namespaceSelector`, or CEL
+    /// reading `namespaceObject`.
+    pub namespace: bool,
+    /// Parameter objects of this kind (`paramKind`), and how many were given.
+    pub params: Option<(String, usize)>,
+    /// `failurePolicy: Fail`.
+    pub fail_closed: bool,
 }
 
 /// A rule: metadata a user reads with `kubeharden explain`, and its check.

@@ -95,7 +95,7 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
                     b.object,
                     &s.pointer(),
                     format!(
-                        "{} binds Group \"system:masters\" (critical): its members already bypass \
+                        "{} binds Group \"system:masters\": its members already bypass \
                          RBAC and every authorization webhook, and cannot be revoked by deleting \
                          bindings; anyone holding a client certificate with O=system:masters is an \
                          unrevocable cluster-admin",

@@ -154,10 +154,11 @@ fn no_token(job: &Job, t: &PodTemplate, ids: Vec<usize>) -> Outcome {
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let rbac = facts.rbac();
     let mut rights: HashMap<&str, String> = HashMap::new();
+    // Static and mirror Pods get no token (see `analysis::system::is_static_pod`).
     for w in facts
         .workloads
         .iter()
-        .filter(|w| w.service_account == "default")
+        .filter(|w| w.service_account == "default" && !w.static_pod)
     {
         let sa_automount = rbac
             .service_account(&w.namespace, "default")

@@ -2,6 +2,7 @@
 //! [`crate::analysis::netpol`]; these rules only report.
 
 use crate::analysis::netpol::Direction;
+use crate::analysis::system::SYSTEM_NAMESPACES;
 use crate::finding::{Location, Subject};
 use crate::inventory::Workload;
 use crate::rules::Emitter;
@@ -24,13 +25,27 @@ pub static RULES: &[&Rule] = &[
     &dns_egress_unrestricted::RULE,
 ];
 
-/// Namespaces that hold workloads, in input order, with their workloads.
+/// The namespaces a default deny matters in, in input order, with their workloads that
+/// NetworkPolicy applies to: those holding such workloads, then the Namespaces declared in the
+/// input that hold none (a new namespace is where a default deny matters most), except the ones
+/// Kubernetes manages itself. hostNetwork pods are not counted: NetworkPolicy does not apply to
+/// them, so a namespace holding only them (kube-system with its static Pods) is not reported
+/// unless it is declared.
 fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
     let mut out: Vec<(&str, Vec<&Workload>)> = Vec::new();
-    for w in &facts.workloads {
+    for w in facts.workloads.iter().filter(|w| !w.host_network) {
         match out.iter_mut().find(|(ns, _)| *ns == w.namespace) {
             Some((_, ws)) => ws.push(w),
             None => out.push((&w.namespace, vec![w])),
+        }
+    }
+    for o in &facts.objects {
+        if o.kind == "Namespace"
+            && o.group().is_empty()
+            && !SYSTEM_NAMESPACES.contains(&o.name.as_str())
+            && !out.iter().any(|(ns, _)| *ns == o.name)
+        {
+            out.push((&o.name, Vec::new()));
         }
     }
     out
@@ -41,7 +56,7 @@ fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
 fn namespace_finding(
     facts: &Facts,
     ns: &str,
-    first: &Workload,
+    first: Option<&Workload>,
     emit: &mut Emitter,
     message: String,
 ) {
@@ -49,9 +64,9 @@ fn namespace_finding(
         .objects
         .iter()
         .find(|o| o.kind == "Namespace" && o.group().is_empty() && o.name == ns);
-    match object {
-        Some(o) => emit.object(o, "", message),
-        None => emit.at(
+    match (object, first) {
+        (Some(o), _) => emit.object(o, "", message),
+        (None, Some(first)) => emit.at(
             Subject {
                 kind: "Namespace".into(),
                 api_version: "v1".into(),
@@ -68,10 +83,11 @@ fn namespace_finding(
             },
             message,
         ),
+        (None, None) => {}
     }
 }
 
-/// Every namespace with workloads has a default deny for `d`.
+/// Every namespace of [`namespaces_with_workloads`] has a default deny for `d`.
 fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
     let net = facts.network();
     for (ns, workloads) in namespaces_with_workloads(facts) {
@@ -80,10 +96,29 @@ fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
             continue;
         }
         let dir = d.field();
-        let count = match workloads.len() {
+        let mut count = match workloads.len() {
+            0 => "no workload in the input yet".to_owned(),
             1 => format!("{} \"{}\"", workloads[0].kind, workloads[0].name),
             n => format!("{n} workloads"),
         };
+        let host = facts
+            .workloads
+            .iter()
+            .filter(|w| w.host_network && w.namespace == ns)
+            .count();
+        if host > 0 {
+            let (what, does) = if host == 1 {
+                ("workload", "does")
+            } else {
+                ("workloads", "do")
+            };
+            if workloads.is_empty() {
+                count = format!("only {host} hostNetwork {what}");
+            } else {
+                count.push_str(&format!("; {host} hostNetwork {what}"));
+            }
+            count.push_str(&format!(", which NetworkPolicy {does} not apply to"));
+        }
         let mut message = if !dd.by.is_empty() {
             let by: Vec<&str> = dd.by.iter().map(|s| s.identity.as_str()).collect();
             format!(
@@ -115,6 +150,6 @@ fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
         if net.policies.is_empty() && net.others.is_empty() {
             message.push_str(" (the input holds no network policy at all)");
         }
-        namespace_finding(facts, ns, workloads[0], emit, message);
+        namespace_finding(facts, ns, workloads.first().copied(), emit, message);
     }
 }

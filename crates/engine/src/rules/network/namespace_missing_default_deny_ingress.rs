@@ -1,4 +1,4 @@
-//! A namespace with workloads has no default-deny ingress policy.
+//! A namespace (with workloads, or declared in the input) has no default-deny ingress policy.
 
 use crate::analysis::netpol::Direction;
 use crate::finding::Severity;

@@ -32,7 +32,8 @@ pub static RULE: Rule = Rule {
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let net = facts.network();
-    for w in &facts.workloads {
+    // NetworkPolicy does not apply to hostNetwork pods: no policy can select them.
+    for w in facts.workloads.iter().filter(|w| !w.host_network) {
         if let Err(notes) = net.selected_by(&PodRef::of(w)) {
             let mut message = format!(
                 "{} \"{}\" in namespace \"{}\" is selected by no network policy: its pods accept connections from anywhere and may connect anywhere",

@@ -41,11 +41,15 @@ pub static RULE: Rule = Rule {
 
 static FIX: Fix = Fix {
     order: 10,
-    kind: FixKind::Safe,
+    kind: FixKind::Unsafe,
     description: "Sets `runAsNonRoot: true` in the pod's securityContext (in each flagged \
-            container's when another container runs as UID 0). With --unsafe-fixes, also sets \
+            container's when another container runs as UID 0). Unsafe (--unsafe-fixes): with no \
+            non-zero `runAsUser`, the kubelet refuses to start a container whose image runs as \
+            root or as a non-numeric user (`nginx:1.27` does), and the manifest does not say \
+            which user the image runs as. Safe only for images known to run as a numeric \
+            non-root user (distroless `:nonroot` tags). With --unsafe-fixes, also sets \
             `runAsUser: 10001` on containers whose image is an official Docker Hub image, which \
-            runs as root by default and would otherwise be refused by the kubelet.",
+            runs as root by default.",
     fixer: Fixer::Pod {
         pod_level: false,
         fix,
@@ -74,27 +78,65 @@ fn run_as_non_root(
             let user = security_context::run_as_user(t, c).value;
             user != Some(0) && (flagged(per_container, c) || user.is_some())
         });
+    // `runAsNonRoot: true` only makes the kubelet check the user: safe where that user is known
+    // to be non-root (a non-zero runAsUser, or an image known to run as one); elsewhere the
+    // container may be refused (CreateContainerConfigError).
+    let unknown = |c: &Container| {
+        security_context::run_as_user(t, c)
+            .value
+            .is_none_or(|u| u == 0)
+            && !runs_as_non_root(image(c))
+    };
+    let why = |c: &Container| {
+        format!(
+            "unsafe: no non-zero `runAsUser`, and image `{}` may run as root, which the kubelet then refuses to start",
+            image(c)
+        )
+    };
     if pod_level {
+        let risky = inheriting(containers, "runAsNonRoot").find(|c| unknown(c));
         out.push(ok(
             per_container.iter().map(|(i, _)| *i).collect(),
-            FixKind::Safe,
+            if risky.is_some() {
+                FixKind::Unsafe
+            } else {
+                FixKind::Safe
+            },
             vec![set(t.ptr("securityContext/runAsNonRoot"), New::Bool(true))],
-            "pod: set `runAsNonRoot: true` in the pod's securityContext".into(),
+            match risky {
+                Some(c) => format!(
+                    "pod: set `runAsNonRoot: true` in the pod's securityContext ({}: {})",
+                    c.describe(),
+                    why(c)
+                ),
+                None => "pod: set `runAsNonRoot: true` in the pod's securityContext".into(),
+            },
         ));
     } else {
         for (i, c) in per_container {
+            let (kind, what) = if unknown(c) {
+                (
+                    FixKind::Unsafe,
+                    format!("{}: set `runAsNonRoot: true` ({})", c.describe(), why(c)),
+                )
+            } else {
+                (
+                    safe_unless_written(c, "securityContext/runAsNonRoot"),
+                    format!("{}: set `runAsNonRoot: true`", c.describe()),
+                )
+            };
             out.push(ok(
                 vec![*i],
-                safe_unless_written(c, "securityContext/runAsNonRoot"),
+                kind,
                 vec![set(c.ptr("securityContext/runAsNonRoot"), New::Bool(true))],
-                format!("{}: set `runAsNonRoot: true`", c.describe()),
+                what,
             ));
         }
     }
     // Images of Docker Hub's official library run as root unless told otherwise: with
     // runAsNonRoot alone the kubelet refuses to start them, so give them a non-root UID.
     for (_, c) in per_container {
-        let image = c.field("image").and_then(Node::text).unwrap_or("");
+        let image = image(c);
         if is_library_image(image) {
             out.push(ok(
                 Vec::new(),
@@ -112,8 +154,23 @@ fn run_as_non_root(
     }
 }
 
+fn image<'a>(c: &Container<'a>) -> &'a str {
+    c.field("image").and_then(Node::text).unwrap_or("")
+}
+
+/// Images known to run as a numeric non-root user, with which `runAsNonRoot: true` is safe:
+/// distroless's `nonroot` variants (`gcr.io/distroless/static:nonroot`, `…:debug-nonroot`,
+/// user 65532). Nothing else can be known from a manifest.
+pub(crate) fn runs_as_non_root(image: &str) -> bool {
+    let name = image.split('@').next().unwrap_or("");
+    let Some((repo, tag)) = name.rsplit_once(':').filter(|(_, t)| !t.contains('/')) else {
+        return false;
+    };
+    repo.starts_with("gcr.io/distroless/") && (tag == "nonroot" || tag.ends_with("-nonroot"))
+}
+
 /// `nginx`, `redis:7`, `docker.io/library/postgres`: official images, which default to root.
-fn is_library_image(image: &str) -> bool {
+pub(crate) fn is_library_image(image: &str) -> bool {
     let name = image.split('@').next().unwrap_or("");
     let name = match name.rfind(':') {
         Some(i) if !name[i..].contains('/') => &name[..i],
@@ -169,6 +226,28 @@ mod tests {
             "registry.k8s.io/pause:3",
         ] {
             assert!(!is_library_image(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn non_root_images() {
+        for yes in [
+            "gcr.io/distroless/static:nonroot",
+            "gcr.io/distroless/static-debian12:debug-nonroot",
+            "gcr.io/distroless/base:nonroot@sha256:ab",
+        ] {
+            assert!(runs_as_non_root(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "nginx:1.27",
+            "gcr.io/distroless/static",
+            "gcr.io/distroless/static:latest",
+            "gcr.io/distroless/static@sha256:ab",
+            "ghcr.io/x/nonroot:1",
+            "example.com/app:nonroot",
+        ] {
+            assert!(!runs_as_non_root(no), "{no}");
         }
     }
 }

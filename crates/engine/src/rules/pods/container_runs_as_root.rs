@@ -41,7 +41,9 @@ static FIX: Fix = Fix {
     order: 20,
     kind: FixKind::Unsafe,
     description: "Replaces `runAsUser: 0` with `runAsUser: 10001`, or `runAsNonRoot: false` \
-            with `true` (--unsafe-fixes: the image may need root).",
+            with `true` (--unsafe-fixes: the image may need root, and with `runAsNonRoot: true` \
+            the kubelet refuses to start a container whose image runs as root); an official \
+            Docker Hub image, which runs as root by default, also gets `runAsUser: 10001`.",
     fixer: Fixer::Pod {
         pod_level: false,
         fix,
@@ -92,6 +94,25 @@ fn run_as_root(
             vec![set(ptr, value)],
             format!("{}: set `{what}`", c.describe()),
         ));
+        // `runAsNonRoot: true` alone on an image that runs as root: the kubelet refuses it.
+        let image = c
+            .field("image")
+            .and_then(crate::yaml::Node::text)
+            .unwrap_or("");
+        if field == "runAsNonRoot" && super::container_may_run_as_root::is_library_image(image) {
+            out.push(ok(
+                Vec::new(),
+                FixKind::Unsafe,
+                vec![set(
+                    c.ptr("securityContext/runAsUser"),
+                    New::Int(NON_ROOT_UID),
+                )],
+                format!(
+                    "{}: set `runAsUser: {NON_ROOT_UID}` (image `{image}` runs as root by default)",
+                    c.describe()
+                ),
+            ));
+        }
     }
 }
 

@@ -63,9 +63,10 @@ fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
         if result.id == "restrictedVolumes" && result.detail.ends_with("\"hostPath\"") {
             continue;
         }
+        // At the first offending field (the check's other fields are named in the message).
         emit.object(
             t.object,
-            t.spec_ptr,
+            &pss::template_pointer(t, result.pointer()),
             format!("{} ({}): {}", result.reason, result.id, result.detail),
         );
     }

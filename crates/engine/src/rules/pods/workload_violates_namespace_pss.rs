@@ -52,9 +52,10 @@ fn check(ctx: &Context, t: &PodTemplate, emit: &mut Emitter) {
             t.object.kind, t.object.name
         )
     };
+    // At the first violation's field; the message lists them all.
     emit.object(
         t.object,
-        t.spec_ptr,
+        &pss::template_pointer(t, results[0].pointer()),
         format!(
             "{what}: namespace \"{ns}\" enforces PodSecurity \"{}:{}\": {}",
             enforce.level.as_str(),

@@ -51,11 +51,22 @@ fn check(_: &Context, o: &Object, emit: &mut Emitter) {
                 .iter()
                 .map(|e| e.key.as_str())
                 .collect();
+            // What the values are, where the Secret's type says (kubernetes.io/… types).
+            let what = match o.root.get("type").and_then(Node::as_str) {
+                Some("kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg") => {
+                    "registry credentials"
+                }
+                Some("kubernetes.io/tls") => "a TLS private key",
+                Some("kubernetes.io/ssh-auth") => "an SSH private key",
+                Some("kubernetes.io/basic-auth") => "a username and password",
+                Some("kubernetes.io/service-account-token") => "a ServiceAccount token",
+                _ => "values",
+            };
             emit.object(
                 o,
                 &format!("/{field}"),
                 format!(
-                    "Secret \"{}\" holds values in `{field}` ({})",
+                    "Secret \"{}\" holds {what} in `{field}` ({})",
                     o.name,
                     keys.join(", ")
                 ),
