@@ -50,7 +50,13 @@ pub fn is_redacted(value: &str) -> bool {
 
 /// The length of a redaction at the start of `text` (`wJal…(40 chars)`), if it starts with one.
 fn redacted_prefix(text: &str) -> Option<usize> {
-    let mark = text.find("…(")?;
+    // At most 4 characters (4 bytes each) precede the mark: look no further, or a long line
+    // costs its length for every value in it.
+    let head_end = text
+        .char_indices()
+        .nth(4 + 2)
+        .map_or(text.len(), |(i, _)| i);
+    let mark = text[..head_end].find("…(")?;
     if text[..mark].chars().count() > 4 {
         return None;
     }
