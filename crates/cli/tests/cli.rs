@@ -401,8 +401,55 @@ fn system_component_findings_are_shown_as_expected_and_count_only_with_strict_sy
             ("container-privileged", "kube-proxy")
         ]
     );
-    // The config's `strictSystem: true` is `--strict-system`.
+    // Every report format shows them without failing on them: a SARIF note accepted with the
+    // reason, a skipped JUnit case, a PolicyReport `warn`.
     let dir = tempfile::tempdir().unwrap();
+    let (sarif, junit, pr) = (
+        dir.path().join("r.sarif"),
+        dir.path().join("r.xml"),
+        dir.path().join("r.yaml"),
+    );
+    kh().args(["scan", "--rules", rules, "-o"])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("-o")
+        .arg(format!("junit={}", junit.display()))
+        .arg("-o")
+        .arg(format!("policyreport={}", pr.display()))
+        .arg("-")
+        .write_stdin(KUBE_PROXY)
+        .assert()
+        .code(0);
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert_eq!(r["level"], "note", "{r}");
+        assert_eq!(
+            r["properties"]["expected"]["component"], "kube-proxy",
+            "{r}"
+        );
+        assert_eq!(r["suppressions"][0]["kind"], "external", "{r}");
+        assert!(
+            r["suppressions"][0]["justification"]
+                .as_str()
+                .unwrap()
+                .starts_with("expected for kube-proxy: "),
+            "{r}"
+        );
+    }
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(junit.contains("failures=\"0\""), "{junit}");
+    assert!(
+        junit.contains("<skipped message=\"expected for kube-proxy: "),
+        "{junit}"
+    );
+    let pr = std::fs::read_to_string(&pr).unwrap();
+    assert!(
+        pr.contains("result: warn") && !pr.contains("result: fail"),
+        "{pr}"
+    );
+    // The config's `strictSystem: true` is `--strict-system`.
     let cfg = dir.path().join(".kubeharden.yaml");
     std::fs::write(&cfg, "strictSystem: true\n").unwrap();
     kh().args([

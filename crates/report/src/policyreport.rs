@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 
 const API_VERSION: &str = "wgpolicyk8s.io/v1alpha2";
 
-/// `fail` at or above `--fail-on`, `warn` below it, `skip` when suppressed.
+/// `fail` at or above `--fail-on`, `warn` below it or when expected for a system component
+/// (shown, not counted), `skip` when suppressed.
 fn outcome(view: &View<'_>, f: &Finding) -> &'static str {
     if f.suppressed_by.is_some() {
         "skip"
-    } else if f.severity >= view.fail_on {
+    } else if f.severity >= view.fail_on && f.expected.is_none() {
         "fail"
     } else {
         "warn"
@@ -42,6 +43,12 @@ fn result(view: &View<'_>, f: &Finding) -> Value {
     }
     if let Some(b) = f.baseline {
         props.insert("baseline".into(), json!(b.as_str()));
+    }
+    if let Some(e) = f.expected {
+        props.insert(
+            "expected".into(),
+            json!(format!("expected for {}: {}", e.component, e.reason)),
+        );
     }
     if let Some(s) = &f.suppressed_by {
         props.insert("suppressedBy".into(), json!(s.key));

@@ -161,6 +161,19 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             baseline::Status::Fixed => "absent",
         });
     }
+    // Expected for a system component (shown, not counted unless --strict-system): a note,
+    // accepted with the reason, so code scanning shows it without failing on it.
+    if let Some(e) = f.expected {
+        r["level"] = json!("note");
+        r["properties"]["expected"] = json!({ "component": e.component, "reason": e.reason });
+        if f.suppressed_by.is_none() {
+            r["suppressions"] = json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": format!("expected for {}: {}", e.component, e.reason),
+            }]);
+        }
+    }
     if let Some(s) = &f.suppressed_by {
         let mut sup = json!({
             "kind": if s.source == suppress::Source::Config { "external" } else { "inSource" },
