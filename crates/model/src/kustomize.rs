@@ -10,8 +10,9 @@
 //! kind and name, a name the overlays' `namePrefix`/`nameSuffix` extend matching too (the
 //! rendered name contains the written one). Sequence items are matched by their merge key
 //! (`name`, `mountPath`, `containerPort`…) as a strategic merge matches them. Not followed:
-//! remote bases, generators, transformers and replacements (their fields keep the position in
-//! the rendered stream, or the base's).
+//! The `images:` transformer is followed (an image it rewrote points at its entry); not followed:
+//! remote bases, generators, the other transformers and replacements (their fields keep the
+//! position in the rendered stream, or the base's).
 
 use crate::source::Source;
 use crate::yaml::{self, Node, Pos, Value};
@@ -79,12 +80,28 @@ struct Layer {
     patch: Patch,
 }
 
+/// One entry of a kustomization's `images:` transformer (`name`, `newName`, `newTag`,
+/// `digest`), where it writes the image it names.
+#[derive(Debug)]
+struct ImageEdit {
+    depth: usize,
+    /// The image repository it matches (`name`).
+    name: String,
+    /// The repository the image has after it (`newName`, else `name`).
+    new_name: String,
+    source: Arc<Source>,
+    /// The `digest`, `newTag` or `newName` value (the most specific written), else the entry.
+    pos: Pos,
+}
+
 /// The kustomizations of a rendered directory: their resources and patches.
 #[derive(Debug, Default)]
 pub struct Kustomizations {
     resources: Vec<Arc<Doc>>,
     /// In the order kustomize applies them.
     layers: Vec<Arc<Layer>>,
+    /// `images:` entries, deeper bases first (the last matching one wrote the image).
+    images: Vec<Arc<ImageEdit>>,
     /// The resource files read (for the unchanged objects, attributed whole).
     pub resource_files: Vec<PathBuf>,
 }
@@ -95,6 +112,7 @@ pub struct Kustomizations {
 pub struct Provenance {
     resource: Option<Arc<Doc>>,
     patches: Vec<Arc<Layer>>,
+    images: Vec<Arc<ImageEdit>>,
 }
 
 impl Kustomizations {
@@ -113,6 +131,7 @@ impl Kustomizations {
             .filter_map(|p| Some((p.parent()?.to_path_buf(), 0)))
             .collect();
         let mut layers: Vec<Layer> = Vec::new();
+        let mut images: Vec<ImageEdit> = Vec::new();
         while let Some((dir, depth)) = stack.pop() {
             let key = dir.canonicalize().unwrap_or_else(|_| dir.clone());
             if !seen.insert(key) || seen.len() > 10_000 {
@@ -152,6 +171,24 @@ impl Kustomizations {
                     }
                 }
             }
+            // images: the image transformer.
+            for item in root.get("images").map(Node::items).unwrap_or_default() {
+                let Some(name) = item.get("name").and_then(Node::text) else {
+                    continue;
+                };
+                let new_name = item.get("newName").and_then(Node::text).unwrap_or(name);
+                let pos = ["digest", "newTag", "newName"]
+                    .iter()
+                    .find_map(|k| item.get(k))
+                    .map_or(item.pos, |n| n.pos);
+                images.push(ImageEdit {
+                    depth,
+                    name: name.to_owned(),
+                    new_name: new_name.to_owned(),
+                    source: Arc::clone(&source),
+                    pos,
+                });
+            }
             // patchesStrategicMerge: paths (or, in old kustomizations, inline documents).
             for item in root
                 .get("patchesStrategicMerge")
@@ -189,6 +226,8 @@ impl Kustomizations {
         // Deeper bases first; within one kustomization, in the order written.
         layers.sort_by_key(|l| std::cmp::Reverse(l.depth));
         k.layers = layers.into_iter().map(Arc::new).collect();
+        images.sort_by_key(|i| std::cmp::Reverse(i.depth));
+        k.images = images.into_iter().map(Arc::new).collect();
         k
     }
 
@@ -220,7 +259,11 @@ impl Kustomizations {
             .filter(|l| l.applies_to(kind, name))
             .cloned()
             .collect();
-        (resource.is_some() || !patches.is_empty()).then_some(Provenance { resource, patches })
+        (resource.is_some() || !patches.is_empty()).then(|| Provenance {
+            resource,
+            patches,
+            images: self.images.clone(),
+        })
     }
 }
 
@@ -285,11 +328,33 @@ impl Provenance {
                 }
             }
         }
+        // An image the `images:` transformer rewrote: the entry that wrote it (the overlay's
+        // over its bases').
+        if tokens.last().is_some_and(|t| t == "image")
+            && let Some(image) = rendered.pointer(pointer).and_then(Node::text)
+            && let Some(edit) = self
+                .images
+                .iter()
+                .rev()
+                .find(|e| repository(image) == e.new_name || repository(image) == e.name)
+        {
+            return Some(written(&edit.source, edit.pos));
+        }
         let d = self.resource.as_ref()?;
         let pos = match walk(rendered, &d.root, &tokens) {
             Walk::Full(pos) | Walk::Partial(pos) => pos,
         };
         Some(written(&d.source, pos))
+    }
+}
+
+/// An image reference without its tag and digest: `ghcr.io/acme/web:1@sha256:…` →
+/// `ghcr.io/acme/web` (a registry port is kept: `localhost:5000/web`).
+fn repository(image: &str) -> &str {
+    let no_digest = image.split_once('@').map_or(image, |(r, _)| r);
+    match no_digest.rfind(':') {
+        Some(i) if !no_digest[i..].contains('/') => &no_digest[..i],
+        _ => no_digest,
     }
 }
 
@@ -612,6 +677,61 @@ mod tests {
             )
         );
         assert_eq!(at("").1, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An image the overlay's `images:` rewrote points at that entry; another image at the base.
+    #[test]
+    fn images_point_at_the_transformer_entry_that_wrote_them() {
+        let dir = std::env::temp_dir().join(format!("kh-kustomize-img-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let write = |rel: &str, text: &str| {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        write(
+            "base/kustomization.yaml",
+            "resources:\n- pod.yaml\nimages:\n- name: ghcr.io/acme/web\n  newTag: \"2\"\n",
+        );
+        write(
+            "base/pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: web\n    image: ghcr.io/acme/web:1\n  - name: side\n    image: ghcr.io/acme/side:1\n",
+        );
+        let k = write(
+            "overlay/kustomization.yaml",
+            "resources:\n- ../base\nimages:\n- name: ghcr.io/acme/web\n  newName: registry.acme/web\n  newTag: latest\n",
+        );
+        let rendered = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: registry.acme/web:latest\n    name: web\n  - image: ghcr.io/acme/side:1\n    name: side\n";
+        let loaded = load_rendered("overlay (kustomize build)", rendered.into(), &[k]);
+        let o = &loaded.objects[0];
+        let at = |ptr: &str| {
+            let w = o.written_at(ptr).unwrap();
+            let file = w.file.strip_prefix(&dir.display().to_string()).unwrap();
+            (file.to_owned(), w.pos.line, w.text)
+        };
+        assert_eq!(
+            at("/spec/containers/0/image"),
+            (
+                "/overlay/kustomization.yaml".into(),
+                6,
+                "  newTag: latest".into()
+            )
+        );
+        assert_eq!(
+            at("/spec/containers/1/image"),
+            (
+                "/base/pod.yaml".into(),
+                10,
+                "    image: ghcr.io/acme/side:1".into()
+            )
+        );
+        assert_eq!(
+            super::repository("localhost:5000/web:1@sha256:ab"),
+            "localhost:5000/web"
+        );
+        assert_eq!(super::repository("nginx"), "nginx");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
