@@ -379,7 +379,13 @@ fn pss_command(level: &str, version: &str, format: Format, paths: &[PathBuf]) ->
             let Some(t) = PodTemplate::of(object) else {
                 continue;
             };
-            let checks = pss::evaluate(level, version, t.metadata, t.spec);
+            // A Pod is judged as the API server stores it (AppArmor annotations and fields
+            // synced); a controller's template as its own create request's warning judges it.
+            let checks = if object.kind == "Pod" {
+                pss::evaluate_created(level, version, t.metadata, t.spec)
+            } else {
+                pss::evaluate(level, version, t.metadata, t.spec)
+            };
             let policy = format!("{}:{}", level.as_str(), version);
             let message = (!checks.is_empty()).then(|| {
                 let subject = if object.kind == "Pod" {

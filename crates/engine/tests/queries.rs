@@ -147,6 +147,28 @@ fn role_binding_to_cluster_role_grants_only_its_namespace() {
     assert_eq!(via.binding.location.as_deref(), Some("t.yaml:9"));
 }
 
+/// The API server gives a request for `namespaces/NAME` the namespace NAME: a Role in NAME that
+/// grants `get namespaces` lets its subjects read that one Namespace (found by the differential
+/// test against SubjectAccessReview); the list of Namespaces stays cluster-only.
+#[test]
+fn a_role_grants_its_own_namespace_object() {
+    rbac!(
+        inv,
+        rbac,
+        r,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: ns-reader, namespace: a}\nrules:\n- apiGroups: [\"\"]\n  resources: [namespaces]\n  verbs: [get, list]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: u1, namespace: a}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ns-reader}\nsubjects:\n- {kind: User, name: u1}\n"
+    );
+    let mut named_a = ask("get", "namespaces");
+    named_a.name = Some("a".to_owned());
+    assert!(r.can("user:u1", &named_a, Where::Namespace("a")));
+    assert!(!r.can("user:u1", &ask("list", "namespaces"), Where::Anywhere));
+    assert!(!r.can("user:u1", &ask("get", "namespaces"), Where::Anywhere));
+    assert_eq!(
+        r.who(&named_a, Where::Namespace("a")),
+        ["User \"u1\" in namespace \"a\""]
+    );
+}
+
 #[test]
 fn wildcards_subresources_names_and_urls() {
     rbac!(inv, rbac, r, ROLES);

@@ -204,12 +204,31 @@ pub fn evaluate(
     metadata: Option<&Node>,
     spec: &Node,
 ) -> Vec<CheckResult> {
+    evaluate_pod(level, version, Pod::new(metadata, spec))
+}
+
+/// [`evaluate`] of the Pod the API server stores when it creates one from this spec (directly or
+/// from a controller's template), which is what Pod Security admission enforces: before
+/// admission, a container with an AppArmor annotation and no `appArmorProfile` field gets the
+/// field (unless it equals the pod's) — pkg/api/pod `applyAppArmorVersionSkew`; a field is not
+/// copied into an annotation (checked against kube-apiserver v1.37.2 by e2e/differential.py).
+pub fn evaluate_created(
+    level: Level,
+    version: Version,
+    metadata: Option<&Node>,
+    spec: &Node,
+) -> Vec<CheckResult> {
+    let mut pod = Pod::new(metadata, spec);
+    pod.created = true;
+    evaluate_pod(level, version, pod)
+}
+
+fn evaluate_pod(level: Level, version: Version, pod: Pod<'_>) -> Vec<CheckResult> {
     if level == Level::Privileged {
         return Vec::new();
     }
     let v = version.effective_minor();
     let restricted = level == Level::Restricted;
-    let pod = Pod::new(metadata, spec);
     let mut out = Vec::new();
     let mut run = |id: &'static str, result: Outcome| {
         if let Some((reason, detail, mut pointers)) = result {
@@ -469,6 +488,9 @@ struct Pod<'a> {
     containers: Vec<Container<'a>>,
     /// `metadata.annotations` with the effective (last) value of each key; `null` reads as `""`.
     annotations: Vec<(&'a str, &'a str)>,
+    /// Evaluated as the API server stores a Pod it creates: AppArmor annotations and fields
+    /// synced both ways first ([`evaluate_created`]).
+    created: bool,
 }
 
 impl<'a> Pod<'a> {
@@ -507,6 +529,7 @@ impl<'a> Pod<'a> {
             psc: child(Some(spec), "securityContext"),
             containers,
             annotations,
+            created: false,
         }
     }
 
@@ -638,12 +661,53 @@ fn annotation_ptr(key: &str) -> String {
 
 const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
+/// An AppArmor annotation value as the field (type, localhost profile) the API server syncs it
+/// to; None for a value the field cannot hold.
+fn apparmor_field_for(annotation: &str) -> Option<(&'static str, &str)> {
+    match annotation {
+        "runtime/default" => Some(("RuntimeDefault", "")),
+        "unconfined" => Some(("Unconfined", "")),
+        _ => annotation
+            .strip_prefix("localhost/")
+            .filter(|p| !p.is_empty())
+            .map(|p| ("Localhost", p)),
+    }
+}
+
 fn app_armor_profile(pod: &Pod) -> Outcome {
     let allowed_type = |t: &str| matches!(t, "RuntimeDefault" | "Localhost");
     let mut setters: Vec<String> = Vec::new();
     let mut bad_types: BTreeSet<&str> = BTreeSet::new();
     let mut at = Vec::new();
-    if let Some(profile) = child(pod.psc, "appArmorProfile") {
+    let pod_profile = child(pod.psc, "appArmorProfile");
+    // The container fields as stored: synced from the annotations for a created Pod.
+    let mut synced_fields: Vec<Option<&str>> = vec![None; pod.containers.len()];
+    if pod.created {
+        for (i, c) in pod.containers.iter().enumerate() {
+            let key = format!("{APPARMOR_ANNOTATION_PREFIX}{}", c.name);
+            let field = child(c.sc, "appArmorProfile");
+            match pod.annotation(&key) {
+                // A field is not copied into an annotation before admission (the API server's
+                // answer, e2e/differential.py).
+                None => {}
+                Some(value) if field.is_none() => {
+                    let pod_field = pod_profile.map(|p| {
+                        (
+                            string_field(Some(p), "type"),
+                            string_field(Some(p), "localhostProfile"),
+                        )
+                    });
+                    if let Some(f) = apparmor_field_for(value)
+                        && pod_field != Some(f)
+                    {
+                        synced_fields[i] = Some(f.0);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if let Some(profile) = pod_profile {
         let t = string_field(Some(profile), "type");
         if !allowed_type(t) {
             setters.push("pod".into());
@@ -652,14 +716,18 @@ fn app_armor_profile(pod: &Pod) -> Outcome {
         }
     }
     let mut bad_containers = Vec::new();
-    for c in &pod.containers {
-        if let Some(profile) = child(c.sc, "appArmorProfile") {
-            let t = string_field(Some(profile), "type");
-            if !allowed_type(t) {
-                bad_containers.push(c.name);
-                bad_types.insert(t);
-                at.push(c.sc_ptr("appArmorProfile/type"));
-            }
+    for (c, synced) in pod.containers.iter().zip(&synced_fields) {
+        let written = child(c.sc, "appArmorProfile").map(|p| string_field(Some(p), "type"));
+        if let Some(t) = written.or(*synced)
+            && !allowed_type(t)
+        {
+            bad_containers.push(c.name);
+            bad_types.insert(t);
+            at.push(match written {
+                Some(_) => c.sc_ptr("appArmorProfile/type"),
+                // Synced from the annotation: that is where it was written.
+                None => annotation_ptr(&format!("{APPARMOR_ANNOTATION_PREFIX}{}", c.name)),
+            });
         }
     }
     if !bad_containers.is_empty() {
@@ -1510,6 +1578,37 @@ mod tests {
 
     const RESTRICTED_OK_CONTAINER: &str =
         "securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}";
+
+    /// A created Pod is judged as stored: the AppArmor annotation becomes the container's field
+    /// (named in the message, pointing at the annotation), a field does not become an annotation,
+    /// an annotation equal to the pod's field is not copied; the raw evaluation (PSA's own
+    /// fixtures) is unchanged.
+    #[test]
+    fn created_pods_sync_apparmor_annotations_and_fields() {
+        let text = "metadata:\n  annotations:\n    container.apparmor.security.beta.kubernetes.io/a: unconfined\n    container.apparmor.security.beta.kubernetes.io/c: runtime/default\nspec:\n  securityContext:\n    appArmorProfile: {type: RuntimeDefault}\n  containers:\n  - name: a\n  - name: b\n    securityContext:\n      appArmorProfile: {type: Unconfined}\n  - name: c\n";
+        let root = pod(text);
+        let spec = root.get("spec").unwrap();
+        let created =
+            evaluate_created(Level::Baseline, Version::Latest, root.get("metadata"), spec);
+        assert_eq!(created.len(), 1, "{created:#?}");
+        assert_eq!(
+            created[0].detail,
+            r#"containers "a", "b" and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/a="unconfined"""#
+        );
+        assert_eq!(
+            created[0].pointers,
+            [
+                "/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1a",
+                "/spec/containers/1/securityContext/appArmorProfile/type",
+                "/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1a",
+            ]
+        );
+        let raw = eval(Level::Baseline, "latest", text);
+        assert_eq!(
+            raw[0].detail,
+            r#"container "b" and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/a="unconfined"""#
+        );
+    }
 
     #[test]
     fn host_ports_sorted_as_strings() {

@@ -20,6 +20,7 @@ use crate::analysis::rbac::{
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::rc::Rc;
 
 /// The group the API server allows everything before any authorizer runs.
 pub const MASTERS: &str = "system:masters";
@@ -124,9 +125,15 @@ impl Ask {
         }
     }
 
-    /// Only ClusterRoleBindings can grant it: a non-resource URL or a cluster-scoped resource.
+    /// Only ClusterRoleBindings can grant it: a non-resource URL or a cluster-scoped resource —
+    /// except one named Namespace: the API server gives a request for `namespaces/NAME` (and its
+    /// subresources) the namespace NAME, so a RoleBinding in NAME grants it (found by the
+    /// differential test against SubjectAccessReview, e2e/differential.py).
     pub fn cluster_only(&self) -> bool {
-        self.non_resource_url.is_some() || is_cluster_scoped(&self.group, &self.resource)
+        let named_namespace =
+            self.group.is_empty() && self.resource == "namespaces" && self.name.is_some();
+        self.non_resource_url.is_some()
+            || (is_cluster_scoped(&self.group, &self.resource) && !named_namespace)
     }
 
     /// `get secrets`, `create pods/exec`, `get deployments.apps named "web"`, `get /healthz`.
@@ -994,9 +1001,39 @@ pub struct Paths {
     pub reachable_identities: Vec<String>,
 }
 
-struct Edge {
+/// An edge of the search: the state it leads to and the step, as a draft (the texts of a step
+/// are only written for the chains returned: most edges are never part of one).
+struct Edge<'s> {
     to: State,
-    step: Step,
+    step: Draft<'s>,
+}
+
+/// A step before its texts are written: the actor is the state the edge leaves, and what it
+/// gains and the object may depend on the state it reaches.
+#[derive(Clone)]
+struct Draft<'s> {
+    permission: Rc<str>,
+    via: Option<Rc<Via>>,
+    gains: Gains<'s>,
+    object: Obj<'s>,
+}
+
+#[derive(Clone)]
+enum Gains<'s> {
+    Text(String),
+    /// `act as ServiceAccount "ns/name" (SUFFIX)`: the identity reached.
+    ActAs(&'static str),
+    /// `act as ServiceAccount "ns/name" (HOW WORKLOAD, which mounts its token)`.
+    ActAsThrough(&'static str, &'s QueryWorkload),
+}
+
+#[derive(Clone)]
+enum Obj<'s> {
+    None,
+    Given(ObjectRef),
+    /// The service account's workload, else its object.
+    ServiceAccount(&'s str, &'s str),
+    Workload(&'s QueryWorkload),
 }
 
 /// Requests whose grant makes an escalation step, by what they give.
@@ -1011,10 +1048,15 @@ const POD_CREATORS: &[(&str, &str, &str)] = &[
     ("create", "", "replicationcontrollers"),
 ];
 
+/// The key of a fixed request: where its static strings are (the same literal is the same
+/// request; two copies of a literal at most make two entries).
+type FixedKey = [(usize, usize); 4];
+
 thread_local! {
-    /// The fixed requests of the escalation steps, built once per thread.
-    static ASKS: std::cell::RefCell<HashMap<[&'static str; 4], std::rc::Rc<Ask>>> =
-        std::cell::RefCell::new(HashMap::new());
+    /// The fixed requests of the escalation steps, built once per thread (a few dozen: a scan
+    /// comparing addresses is cheaper than hashing the strings).
+    static ASKS: std::cell::RefCell<Vec<(FixedKey, Rc<Ask>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A fixed request (`name` empty: none), shared.
@@ -1023,22 +1065,23 @@ fn named(
     group: &'static str,
     resource: &'static str,
     name: &'static str,
-) -> std::rc::Rc<Ask> {
+) -> Rc<Ask> {
+    let key = [verb, group, resource, name].map(|s| (s.as_ptr() as usize, s.len()));
     ASKS.with(|cache| {
-        cache
-            .borrow_mut()
-            .entry([verb, group, resource, name])
-            .or_insert_with(|| {
-                let mut a = Ask::parse(verb, resource).expect("static request");
-                a.group = group.to_owned();
-                a.name = (!name.is_empty()).then(|| name.to_owned());
-                std::rc::Rc::new(a)
-            })
-            .clone()
+        let mut cache = cache.borrow_mut();
+        if let Some((_, a)) = cache.iter().find(|(k, _)| *k == key) {
+            return a.clone();
+        }
+        let mut a = Ask::parse(verb, resource).expect("static request");
+        a.group = group.to_owned();
+        a.name = (!name.is_empty()).then(|| name.to_owned());
+        let a = Rc::new(a);
+        cache.push((key, a.clone()));
+        a
     })
 }
 
-fn ask(verb: &'static str, group: &'static str, resource: &'static str) -> std::rc::Rc<Ask> {
+fn ask(verb: &'static str, group: &'static str, resource: &'static str) -> Rc<Ask> {
     named(verb, group, resource, "")
 }
 
@@ -1060,15 +1103,19 @@ impl<'q, 'a> Query<'q, 'a> {
 
     /// The namespaces where the request is allowed (every namespace when a ClusterRoleBinding
     /// allows it), with how.
-    fn where_allowed(&self, grants: &[Grant<'q, 'a>], ask: &Ask) -> Vec<(String, Via)> {
+    fn where_allowed<'s>(&'s self, grants: &[Grant<'q, 'a>], ask: &Ask) -> Vec<(&'s str, Rc<Via>)>
+    where
+        'q: 's,
+    {
         if let Some(via) = self.first(grants, ask, None) {
+            let via = Rc::new(via);
             return self
                 .namespaces
                 .iter()
-                .map(|ns| (ns.clone(), via.clone()))
+                .map(|ns| (ns.as_str(), via.clone()))
                 .collect();
         }
-        let mut namespaces: Vec<&str> = grants
+        let mut namespaces: Vec<&'q str> = grants
             .iter()
             .filter_map(|g| match g.scope {
                 Scope::Namespace(ns) => Some(ns),
@@ -1079,10 +1126,7 @@ impl<'q, 'a> Query<'q, 'a> {
         namespaces.dedup();
         namespaces
             .into_iter()
-            .filter_map(|ns| {
-                self.first(grants, ask, Some(ns))
-                    .map(|v| (ns.to_owned(), v))
-            })
+            .filter_map(|ns| self.first(grants, ask, Some(ns)).map(|v| (ns, Rc::new(v))))
             .collect()
     }
 
@@ -1095,43 +1139,88 @@ impl<'q, 'a> Query<'q, 'a> {
             .map(|o| Self::object_ref(Some(o), "ServiceAccount", name, Some(ns)))
     }
 
-    fn edges(&self, actor: &str, state: &State, ids: &mut Identities) -> Vec<Edge> {
+    fn edges<'s>(&'s self, state: &State, ids: &mut Identities<'s>) -> Vec<Edge<'s>> {
         match state {
             State::Identity(i) => {
                 let who = ids.list[*i].clone();
-                self.identity_edges(actor, &who, ids)
+                self.identity_edges(&who, ids)
             }
-            State::NamespaceAdmin(ns) => self.namespace_admin_edges(actor, ns, ids),
-            State::Node => self.node_edges(actor, ids),
+            State::NamespaceAdmin(ns) => self.namespace_admin_edges(ns, ids),
+            State::Node => self.node_edges(ids),
             State::Target(_) => Vec::new(),
         }
     }
 
-    fn to_sa(&self, ids: &mut Identities, ns: &str, name: &str) -> State {
-        let label = format!("ServiceAccount \"{ns}/{name}\"");
-        if let Some(&i) = ids.index.get(&label) {
-            return State::Identity(i);
+    /// Who takes a step from the state.
+    fn actor(state: &State, ids: &Identities) -> String {
+        match state {
+            State::Identity(i) => ids.list[*i].label.clone(),
+            State::NamespaceAdmin(ns) => format!("full control of namespace \"{ns}\""),
+            State::Node => "root on a node".to_owned(),
+            State::Target(t) => t.as_str().to_owned(),
         }
-        State::Identity(ids.intern(Identity::service_account(ns, name)))
     }
 
-    fn namespace_admin_edges(&self, actor: &str, ns: &str, ids: &mut Identities) -> Vec<Edge> {
+    /// The step of a draft taken from `from` to `to`.
+    fn write_step(&self, from: &State, to: &State, draft: &Draft, ids: &Identities) -> Step {
+        let reached = || match to {
+            State::Identity(i) => ids.list[*i].label.as_str(),
+            _ => "",
+        };
+        Step {
+            actor: Self::actor(from, ids),
+            permission: draft.permission.to_string(),
+            via: draft.via.as_deref().cloned(),
+            gains: match &draft.gains {
+                Gains::Text(t) => t.clone(),
+                Gains::ActAs(suffix) => format!("act as {} ({suffix})", reached()),
+                Gains::ActAsThrough(how, w) => format!(
+                    "act as {} ({how} {}, which mounts its token)",
+                    reached(),
+                    w.describe()
+                ),
+            },
+            object: match &draft.object {
+                Obj::None => None,
+                Obj::Given(o) => Some(o.clone()),
+                Obj::ServiceAccount(ns, sa) => self.sa_object(ns, sa),
+                Obj::Workload(w) => Some(workload_ref(w)),
+            },
+        }
+    }
+
+    fn to_sa<'s>(&self, ids: &mut Identities<'s>, ns: &'s str, name: &'s str) -> State {
+        if let Some(&i) = ids.by_sa.get(&(ns, name)) {
+            return State::Identity(i);
+        }
+        let label = format!("ServiceAccount \"{ns}/{name}\"");
+        let i = match ids.index.get(&label) {
+            Some(&i) => i,
+            None => ids.intern(Identity::service_account(ns, name)),
+        };
+        ids.by_sa.insert((ns, name), i);
+        State::Identity(i)
+    }
+
+    fn namespace_admin_edges<'s>(&'s self, ns: &str, ids: &mut Identities<'s>) -> Vec<Edge<'s>> {
         let mut out = Vec::new();
-        for sa in self.service_accounts.get(ns).into_iter().flatten() {
-            let to = self.to_sa(ids, ns, sa);
-            if ids.is_seen(&to) {
-                continue;
+        let permission: Rc<str> = format!("create pods in namespace \"{ns}\"").into();
+        if let Some((ns, sas)) = self.service_accounts.get_key_value(ns) {
+            for sa in sas {
+                let to = self.to_sa(ids, ns, sa);
+                if ids.is_seen(&to) {
+                    continue;
+                }
+                out.push(Edge {
+                    to,
+                    step: Draft {
+                        permission: permission.clone(),
+                        via: None,
+                        gains: Gains::ActAs("run a pod as it"),
+                        object: Obj::ServiceAccount(ns, sa),
+                    },
+                });
             }
-            out.push(Edge {
-                to,
-                step: Step {
-                    actor: actor.to_owned(),
-                    permission: format!("create pods in namespace \"{ns}\""),
-                    via: None,
-                    gains: format!("act as ServiceAccount \"{ns}/{sa}\" (run a pod as it)"),
-                    object: self.sa_object(ns, sa),
-                },
-            });
         }
         for w in self
             .workloads
@@ -1140,23 +1229,22 @@ impl<'q, 'a> Query<'q, 'a> {
         {
             out.push(Edge {
                 to: State::Node,
-                step: Step {
-                    actor: actor.to_owned(),
-                    permission: format!("create pods/exec in namespace \"{ns}\""),
+                step: Draft {
+                    permission: format!("create pods/exec in namespace \"{ns}\"").into(),
                     via: None,
-                    gains: format!(
+                    gains: Gains::Text(format!(
                         "root on its node (exec into {}: {})",
                         w.describe(),
                         w.host_access.as_deref().unwrap_or("")
-                    ),
-                    object: Some(workload_ref(w)),
+                    )),
+                    object: Obj::Workload(w),
                 },
             });
         }
         out
     }
 
-    fn node_edges(&self, actor: &str, ids: &mut Identities) -> Vec<Edge> {
+    fn node_edges<'s>(&'s self, ids: &mut Identities<'s>) -> Vec<Edge<'s>> {
         let mut out = Vec::new();
         for w in self
             .workloads
@@ -1170,15 +1258,14 @@ impl<'q, 'a> Query<'q, 'a> {
             }
             out.push(Edge {
                 to,
-                step: Step {
-                    actor: actor.to_owned(),
+                step: Draft {
                     permission: "read the tokens mounted in the node's pods".into(),
                     via: None,
-                    gains: format!(
+                    gains: Gains::Text(format!(
                         "act as ServiceAccount \"{ns}/{sa}\" ({} runs on every node)",
                         w.describe()
-                    ),
-                    object: Some(workload_ref(w)),
+                    )),
+                    object: Obj::Workload(w),
                 },
             });
         }
@@ -1205,17 +1292,21 @@ impl<'q, 'a> Query<'q, 'a> {
         }
     }
 
-    fn identity_edges(&self, actor: &str, who: &Identity, ids: &mut Identities) -> Vec<Edge> {
+    fn identity_edges<'s>(&'s self, who: &Identity, ids: &mut Identities<'s>) -> Vec<Edge<'s>> {
         let mut out = Vec::new();
         let me = who.label.as_str();
-        let step =
-            |permission: String, via: Option<Via>, gains: String, object: Option<ObjectRef>| Step {
-                actor: actor.to_owned(),
-                permission,
-                via,
-                gains,
-                object,
-            };
+        let step = |permission: String,
+                    via: Option<Via>,
+                    gains: String,
+                    object: Option<ObjectRef>|
+         -> Draft<'s> {
+            Draft {
+                permission: permission.into(),
+                via: via.map(Rc::new),
+                gains: Gains::Text(gains),
+                object: object.map_or(Obj::None, Obj::Given),
+            }
+        };
         if who.is_master() {
             return Target::ALL
                 .iter()
@@ -1241,7 +1332,16 @@ impl<'q, 'a> Query<'q, 'a> {
                 verbs.extend(r.verbs.iter().map(String::as_str));
             }
         }
-        let holds = |verb: &str| verbs.contains(verb) || verbs.contains("*");
+        let any_verb = verbs.contains("*");
+        let holds = |verb: &str| any_verb || verbs.contains(verb);
+        // A fixed request, looked up only when its verb is held.
+        let fixed = |verb: &'static str,
+                     group: &'static str,
+                     resource: &'static str,
+                     name: &'static str|
+         -> Option<Rc<Ask>> {
+            holds(verb).then(|| named(verb, group, resource, name))
+        };
         let first = |ask: &Ask, ns: Option<&str>| -> Option<Via> {
             if holds(&ask.verb) {
                 self.first(&grants, ask, ns)
@@ -1249,11 +1349,22 @@ impl<'q, 'a> Query<'q, 'a> {
                 None
             }
         };
-        let where_allowed = |ask: &Ask| -> Vec<(String, Via)> {
-            if holds(&ask.verb) {
-                self.where_allowed(&grants, ask)
-            } else {
-                Vec::new()
+        let first_fixed = |verb: &'static str,
+                           group: &'static str,
+                           resource: &'static str,
+                           name: &'static str,
+                           ns: Option<&str>|
+         -> Option<Via> {
+            fixed(verb, group, resource, name).and_then(|a| self.first(&grants, &a, ns))
+        };
+        let where_fixed = |verb: &'static str,
+                           group: &'static str,
+                           resource: &'static str,
+                           name: &'static str|
+         -> Vec<(&'s str, Rc<Via>)> {
+            match fixed(verb, group, resource, name) {
+                Some(a) => self.where_allowed(&grants, &a),
+                None => Vec::new(),
             }
         };
         // Bound cluster-wide to cluster-admin (or an equivalent).
@@ -1300,7 +1411,7 @@ impl<'q, 'a> Query<'q, 'a> {
             ];
         }
         for verb in ["list", "get"] {
-            if let Some(via) = first(&ask(verb, "", "secrets"), None) {
+            if let Some(via) = first_fixed(verb, "", "secrets", "", None) {
                 out.push(Edge {
                     to: State::Target(Target::Secrets),
                     step: step(
@@ -1314,7 +1425,7 @@ impl<'q, 'a> Query<'q, 'a> {
             }
         }
         for verb in ["create", "get"] {
-            if let Some(via) = first(&ask(verb, "", "nodes/proxy"), None) {
+            if let Some(via) = first_fixed(verb, "", "nodes/proxy", "", None) {
                 out.push(Edge {
                     to: State::Node,
                     step: step(
@@ -1328,10 +1439,9 @@ impl<'q, 'a> Query<'q, 'a> {
             }
         }
         // Cluster-wide: bind, escalate, impersonate, certificates.
-        let bind_cluster_admin = named("bind", RBAC_GROUP, "clusterroles", "cluster-admin");
         if let (Some(bind), Some(create)) = (
-            first(&bind_cluster_admin, None),
-            first(&ask("create", RBAC_GROUP, "clusterrolebindings"), None),
+            first_fixed("bind", RBAC_GROUP, "clusterroles", "cluster-admin", None),
+            first_fixed("create", RBAC_GROUP, "clusterrolebindings", "", None),
         ) {
             out.push(Edge {
                 to: State::Target(Target::ClusterAdmin),
@@ -1346,11 +1456,13 @@ impl<'q, 'a> Query<'q, 'a> {
                 ),
             });
         }
-        if grants.iter().any(|g| {
-            g.scope == Scope::Cluster
-                && g.role.kind == RoleKind::ClusterRole
-                && g.role.object.is_some()
-        }) {
+        if holds("escalate")
+            && grants.iter().any(|g| {
+                g.scope == Scope::Cluster
+                    && g.role.kind == RoleKind::ClusterRole
+                    && g.role.object.is_some()
+            })
+        {
             let mut esc = (*ask("escalate", RBAC_GROUP, "clusterroles")).clone();
             let bound = grants
                 .iter()
@@ -1372,8 +1484,7 @@ impl<'q, 'a> Query<'q, 'a> {
                 });
             }
         }
-        let masters = named("impersonate", "", "groups", MASTERS);
-        if let Some(via) = first(&masters, None) {
+        if let Some(via) = first_fixed("impersonate", "", "groups", MASTERS, None) {
             out.push(Edge {
                 to: State::Target(Target::ClusterAdmin),
                 step: step(
@@ -1409,28 +1520,29 @@ impl<'q, 'a> Query<'q, 'a> {
                 });
             }
         }
-        let csr = [
-            ask(
-                "create",
-                "certificates.k8s.io",
-                "certificatesigningrequests",
-            ),
-            ask(
+        if let (Some(via), true, Some(_)) = (
+            first_fixed(
                 "update",
                 "certificates.k8s.io",
                 "certificatesigningrequests/approval",
+                "",
+                None,
             ),
-        ];
-        let signer = named(
-            "approve",
-            "certificates.k8s.io",
-            "signers",
-            "kubernetes.io/kube-apiserver-client",
-        );
-        if let (Some(via), true, Some(_)) = (
-            first(&csr[1], None),
-            first(&csr[0], None).is_some(),
-            first(&signer, None),
+            first_fixed(
+                "create",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "",
+                None,
+            )
+            .is_some(),
+            first_fixed(
+                "approve",
+                "certificates.k8s.io",
+                "signers",
+                "kubernetes.io/kube-apiserver-client",
+                None,
+            ),
         ) {
             out.push(Edge {
                 to: State::Target(Target::ClusterAdmin),
@@ -1442,61 +1554,62 @@ impl<'q, 'a> Query<'q, 'a> {
                 ),
             });
         }
-        // In namespaces.
-        let mut by_ns: BTreeMap<String, Vec<(String, Via, &'static str)>> = BTreeMap::new();
-        let record =
-            |ask: std::rc::Rc<Ask>,
-             label: String,
-             what: &'static str,
-             by_ns: &mut BTreeMap<String, Vec<(String, Via, &'static str)>>| {
-                for (ns, via) in where_allowed(&ask) {
-                    by_ns
-                        .entry(ns)
-                        .or_default()
-                        .push((label.clone(), via, what));
-                }
-            };
+        // In namespaces: (label of the permission, how, what it gives), by namespace.
+        type Uses<'s> = Vec<(Rc<str>, Rc<Via>, &'static str)>;
+        let mut by_ns: BTreeMap<&'s str, Uses<'s>> = BTreeMap::new();
+        let record = |found: Vec<(&'s str, Rc<Via>)>,
+                      label: &str,
+                      what: &'static str,
+                      by_ns: &mut BTreeMap<&'s str, Uses<'s>>| {
+            if found.is_empty() {
+                return;
+            }
+            let label: Rc<str> = label.into();
+            for (ns, via) in found {
+                by_ns
+                    .entry(ns)
+                    .or_default()
+                    .push((label.clone(), via, what));
+            }
+        };
         for &(verb, group, resource) in POD_CREATORS {
-            let a = ask(verb, group, resource);
-            let label = format!("{verb} {resource}");
-            record(a, label, "pods", &mut by_ns);
+            let found = where_fixed(verb, group, resource, "");
+            record(found, &format!("{verb} {resource}"), "pods", &mut by_ns);
         }
         record(
-            ask("create", "", "serviceaccounts/token"),
-            "create serviceaccounts/token".into(),
+            where_fixed("create", "", "serviceaccounts/token", ""),
+            "create serviceaccounts/token",
             "token",
             &mut by_ns,
         );
         record(
-            ask("create", "", "secrets"),
-            "create secrets".into(),
+            where_fixed("create", "", "secrets", ""),
+            "create secrets",
             "secret",
             &mut by_ns,
         );
         record(
-            ask("impersonate", "", "serviceaccounts"),
-            "impersonate serviceaccounts".into(),
+            where_fixed("impersonate", "", "serviceaccounts", ""),
+            "impersonate serviceaccounts",
             "impersonate",
             &mut by_ns,
         );
         for verb in ["create", "get"] {
             record(
-                ask(verb, "", "pods/exec"),
-                format!("{verb} pods/exec"),
+                where_fixed(verb, "", "pods/exec", ""),
+                &format!("{verb} pods/exec"),
                 "exec",
                 &mut by_ns,
             );
         }
         record(
-            ask("patch", "", "pods"),
-            "patch pods".into(),
+            where_fixed("patch", "", "pods", ""),
+            "patch pods",
             "patch",
             &mut by_ns,
         );
-        let bind_admin = named("bind", RBAC_GROUP, "clusterroles", "cluster-admin");
-        for (ns, via) in where_allowed(&bind_admin) {
-            if let Some(create) = first(&ask("create", RBAC_GROUP, "rolebindings"), Some(&ns)) {
-                let _ = create;
+        for (ns, via) in where_fixed("bind", RBAC_GROUP, "clusterroles", "cluster-admin") {
+            if first_fixed("create", RBAC_GROUP, "rolebindings", "", Some(ns)).is_some() {
                 by_ns.entry(ns).or_default().push((
                     "bind ClusterRole \"cluster-admin\" and create rolebindings".into(),
                     via,
@@ -1511,63 +1624,62 @@ impl<'q, 'a> Query<'q, 'a> {
                 if !seen.insert(what) {
                     continue;
                 }
-                let permission = format!("{label} in namespace \"{ns}\"");
+                let permission: Rc<str> = format!("{label} in namespace \"{ns}\"").into();
+                let draft = |gains: Gains<'s>, object: Obj<'s>| Draft {
+                    permission: permission.clone(),
+                    via: Some(via.clone()),
+                    gains,
+                    object,
+                };
                 match what {
                     "admin" => out.push(Edge {
-                        to: State::NamespaceAdmin(ns.clone()),
-                        step: step(
-                            permission,
-                            Some(via),
-                            format!("full control of namespace \"{ns}\""),
-                            None,
+                        to: State::NamespaceAdmin(ns.to_owned()),
+                        step: draft(
+                            Gains::Text(format!("full control of namespace \"{ns}\"")),
+                            Obj::None,
                         ),
                     }),
                     "pods" | "token" | "secret" | "impersonate" => {
                         if what == "pods"
-                            && let Some(why) = self.pod_security_allows_privileged(&ns)
+                            && let Some(why) = self.pod_security_allows_privileged(ns)
                             && !seen.contains("node-pods")
                         {
                             seen.insert("node-pods");
                             out.push(Edge {
                                 to: State::Node,
-                                step: step(
-                                    permission.clone(),
-                                    Some(via.clone()),
-                                    format!("root on a node (run a privileged pod: {why})"),
-                                    None,
+                                step: draft(
+                                    Gains::Text(format!(
+                                        "root on a node (run a privileged pod: {why})"
+                                    )),
+                                    Obj::None,
                                 ),
                             });
                         }
-                        for sa in self.service_accounts.get(&ns).into_iter().flatten() {
-                            if who.service_account.as_ref() == Some(&(ns.clone(), sa.clone())) {
+                        let Some((ns, sas)) = self.service_accounts.get_key_value(ns) else {
+                            continue;
+                        };
+                        let ns = ns.as_str();
+                        let gains = match what {
+                            "pods" => "run a pod as it",
+                            "token" => "request a token for it",
+                            "secret" => "create a service-account-token Secret for it",
+                            _ => "impersonate it",
+                        };
+                        for sa in sas {
+                            if who
+                                .service_account
+                                .as_ref()
+                                .is_some_and(|(n, s)| n == ns && s == sa)
+                            {
                                 continue;
                             }
-                            let gains = match what {
-                                "pods" => {
-                                    format!("act as ServiceAccount \"{ns}/{sa}\" (run a pod as it)")
-                                }
-                                "token" => format!(
-                                    "act as ServiceAccount \"{ns}/{sa}\" (request a token for it)"
-                                ),
-                                "secret" => format!(
-                                    "act as ServiceAccount \"{ns}/{sa}\" (create a service-account-token Secret for it)"
-                                ),
-                                _ => {
-                                    format!("act as ServiceAccount \"{ns}/{sa}\" (impersonate it)")
-                                }
-                            };
-                            let to = self.to_sa(ids, &ns, sa);
+                            let to = self.to_sa(ids, ns, sa);
                             if ids.is_seen(&to) {
                                 continue;
                             }
                             out.push(Edge {
                                 to,
-                                step: step(
-                                    permission.clone(),
-                                    Some(via.clone()),
-                                    gains,
-                                    self.sa_object(&ns, sa),
-                                ),
+                                step: draft(Gains::ActAs(gains), Obj::ServiceAccount(ns, sa)),
                             });
                         }
                     }
@@ -1578,20 +1690,22 @@ impl<'q, 'a> Query<'q, 'a> {
                             {
                                 out.push(Edge {
                                     to: State::Node,
-                                    step: step(
-                                        permission.clone(),
-                                        Some(via.clone()),
-                                        format!(
+                                    step: draft(
+                                        Gains::Text(format!(
                                             "root on its node (exec into {}: {h})",
                                             w.describe()
-                                        ),
-                                        Some(workload_ref(w)),
+                                        )),
+                                        Obj::Workload(w),
                                     ),
                                 });
                             }
                             if self.token_mounted(w) {
                                 let sa = &w.summary.service_account;
-                                if who.service_account.as_ref() == Some(&(ns.clone(), sa.clone())) {
+                                if who
+                                    .service_account
+                                    .as_ref()
+                                    .is_some_and(|(n, s)| n == ns && s == sa)
+                                {
                                     continue;
                                 }
                                 let how = if what == "exec" {
@@ -1599,18 +1713,13 @@ impl<'q, 'a> Query<'q, 'a> {
                                 } else {
                                     "swap the image of"
                                 };
-                                let to = self.to_sa(ids, &ns, sa);
+                                let to = self.to_sa(ids, &w.summary.namespace, sa);
                                 if ids.is_seen(&to) {
                                     continue;
                                 }
                                 out.push(Edge {
                                     to,
-                                    step: step(
-                                        permission.clone(),
-                                        Some(via.clone()),
-                                        format!("act as ServiceAccount \"{ns}/{sa}\" ({how} {}, which mounts its token)", w.describe()),
-                                        Some(workload_ref(w)),
-                                    ),
+                                    step: draft(Gains::ActAsThrough(how, w), Obj::Workload(w)),
                                 });
                             }
                         }
@@ -1629,51 +1738,51 @@ impl<'q, 'a> Query<'q, 'a> {
         let mut ids = Identities::default();
         let start = State::Identity(ids.intern(who.clone()));
         ids.mark(&start);
-        let mut parent: HashMap<State, Option<(State, Step)>> = HashMap::new();
+        // Parent pointers: how each state was first reached (the step as a draft).
+        let mut parent: HashMap<State, Option<(State, Draft)>> = HashMap::new();
         parent.insert(start.clone(), None);
-        let mut queue = VecDeque::from([start]);
-        // Edges into targets: (depth of the source, source, step).
-        let mut endings: Vec<(usize, State, Step, Target)> = Vec::new();
-        let mut depth: HashMap<State, usize> = HashMap::from([(State::Identity(0), 0)]);
-        while let Some(state) = queue.pop_front() {
-            let d = depth[&state];
-            let actor = match &state {
-                State::Identity(i) => ids.list[*i].label.clone(),
-                State::NamespaceAdmin(ns) => format!("full control of namespace \"{ns}\""),
-                State::Node => "root on a node".to_owned(),
-                State::Target(t) => t.as_str().to_owned(),
-            };
-            for edge in self.edges(&actor, &state, &mut ids) {
+        let mut queue = VecDeque::from([(start, 0usize)]);
+        // Edges into targets: (depth of the source, source, reached, step, target).
+        let mut endings: Vec<(usize, State, State, Draft, Target)> = Vec::new();
+        while let Some((state, d)) = queue.pop_front() {
+            // Each state is expanded once: its endings are those pushed from here on.
+            let mine = endings.len();
+            for edge in self.edges(&state, &mut ids) {
                 if let State::Target(t) = edge.to {
                     // One chain per (state, target): the first way found.
-                    if targets.contains(&t) && !endings.iter().any(|e| e.1 == state && e.3 == t) {
-                        endings.push((d, state.clone(), edge.step, t));
+                    if targets.contains(&t) && !endings[mine..].iter().any(|e| e.4 == t) {
+                        endings.push((d, state.clone(), edge.to, edge.step, t));
                     }
                     continue;
                 }
+                let known = parent.contains_key(&edge.to);
                 // Root on a node is the `nodes` target itself (and leads on to DaemonSets' tokens).
                 if edge.to == State::Node
                     && targets.contains(&Target::Nodes)
-                    && !endings.iter().any(|e| e.1 == state && e.3 == Target::Nodes)
+                    && !endings[mine..].iter().any(|e| e.4 == Target::Nodes)
                 {
-                    endings.push((d, state.clone(), edge.step.clone(), Target::Nodes));
+                    if known {
+                        endings.push((d, state.clone(), State::Node, edge.step, Target::Nodes));
+                        continue;
+                    }
+                    let copy = edge.step.clone();
+                    endings.push((d, state.clone(), State::Node, copy, Target::Nodes));
                 }
-                if parent.contains_key(&edge.to) {
+                if known {
                     continue;
                 }
                 ids.mark(&edge.to);
                 parent.insert(edge.to.clone(), Some((state.clone(), edge.step)));
-                depth.insert(edge.to.clone(), d + 1);
-                queue.push_back(edge.to);
+                queue.push_back((edge.to, d + 1));
             }
         }
-        endings.sort_by_key(|(d, _, _, t)| (*d, *t));
+        endings.sort_by_key(|e| (e.0, e.4));
         let mut chains = Vec::new();
-        for (_, from, last, target) in endings.into_iter().take(limit) {
-            let mut steps = vec![last];
+        for (_, from, to, last, target) in endings.into_iter().take(limit) {
+            let mut steps = vec![self.write_step(&from, &to, &last, &ids)];
             let mut at = from;
-            while let Some(Some((prev, step))) = parent.get(&at) {
-                steps.push(step.clone());
+            while let Some(Some((prev, draft))) = parent.get(&at) {
+                steps.push(self.write_step(prev, &at, draft, &ids));
                 at = prev.clone();
             }
             steps.reverse();
@@ -1697,14 +1806,16 @@ impl<'q, 'a> Query<'q, 'a> {
 }
 
 #[derive(Default)]
-struct Identities {
-    list: Vec<Identity>,
+struct Identities<'s> {
+    list: Vec<Rc<Identity>>,
     index: HashMap<String, usize>,
+    /// Service accounts by (namespace, name), as interned.
+    by_sa: HashMap<(&'s str, &'s str), usize>,
     /// Identities the search has reached (edges to them are not built again).
     seen: Vec<bool>,
 }
 
-impl Identities {
+impl Identities<'_> {
     fn is_seen(&self, state: &State) -> bool {
         matches!(state, State::Identity(i) if self.seen.get(*i).copied().unwrap_or(false))
     }
@@ -1723,7 +1834,7 @@ impl Identities {
             return i;
         }
         self.index.insert(id.label.clone(), self.list.len());
-        self.list.push(id);
+        self.list.push(Rc::new(id));
         self.list.len() - 1
     }
 }

@@ -55,7 +55,7 @@ const OTHER: &[&str] = &[
 ];
 
 fn check(_: &Context, t: &PodTemplate, emit: &mut Emitter) {
-    for result in pss::evaluate(Level::Restricted, Version::Latest, t.metadata, t.spec) {
+    for result in pss::evaluate_created(Level::Restricted, Version::Latest, t.metadata, t.spec) {
         if !OTHER.contains(&result.id) {
             continue;
         }

@@ -40,7 +40,7 @@ fn check(ctx: &Context, t: &PodTemplate, emit: &mut Emitter) {
     if enforce.level == Level::Privileged {
         return;
     }
-    let results = pss::evaluate(enforce.level, enforce.version, t.metadata, t.spec);
+    let results = pss::evaluate_created(enforce.level, enforce.version, t.metadata, t.spec);
     if results.is_empty() {
         return;
     }
