@@ -3,6 +3,7 @@
 
 use super::flags_of;
 use crate::analysis::control_plane::{Component, kubeadm_api_addresses};
+use crate::analysis::runtime::is_private;
 use crate::finding::Severity;
 use crate::inventory::Object;
 use crate::rules::Context;
@@ -32,26 +33,6 @@ pub static RULE: Rule = Rule {
     fix: None,
     check: Check::Object(check),
 };
-
-/// Addresses reachable only from a private network.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || (o[0] == 100 && (64..128).contains(&o[1])) // CGNAT, e.g. Tailscale
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-        }
-    }
-}
 
 /// What a kubeadm address field means, for the message.
 fn meaning(field: &str) -> &'static str {

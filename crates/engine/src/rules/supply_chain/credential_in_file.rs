@@ -85,7 +85,8 @@ fn credential(key: &str, value: &str) -> Option<String> {
     if matches!(key, "auth" | "identitytoken" | "registrytoken") && v.len() >= 8 {
         return Some("registry credential".to_owned());
     }
-    let name = snake_case(key);
+    // camelCase keys meet the same name lists (`secretAccessKey` → `secret_access_key`).
+    let name = crate::redact::snake_case(key);
     // `existingSecret: my-db`, `adminSecret: tls`, `adminPasswordKey: postgres-password`: the
     // name of a Secret or of one of its keys, not a secret.
     if name.starts_with("existing")
@@ -109,21 +110,6 @@ fn dotted(pointer: &str) -> String {
         .join(".")
 }
 
-/// `secretAccessKey` → `secret_access_key`, so camelCase keys meet the same name lists.
-fn snake_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for (i, c) in key.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(match c {
-            '-' | '.' => '_',
-            c => c.to_ascii_lowercase(),
-        });
-    }
-    out
-}
-
 /// A DNS-1123 name (what a Secret reference holds).
 fn is_object_name(v: &str) -> bool {
     !v.is_empty()
@@ -138,8 +124,11 @@ mod tests {
 
     #[test]
     fn keys_are_judged_in_snake_case() {
-        assert_eq!(snake_case("secretAccessKey"), "secret_access_key");
-        assert_eq!(snake_case("client-secret"), "client_secret");
+        assert_eq!(
+            crate::redact::snake_case("secretAccessKey"),
+            "secret_access_key"
+        );
+        assert_eq!(crate::redact::snake_case("client-secret"), "client_secret");
         assert!(credential("secretAccessKey", "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY").is_some());
         assert!(credential("secretName", "db-credentials").is_none());
         assert!(credential("existingSecret", "db-credentials").is_none());
