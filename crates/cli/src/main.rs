@@ -10,12 +10,14 @@ mod inputs;
 mod meta_cmd;
 mod netpol_cmd;
 mod node_cmd;
+mod progress;
 mod rbac_cmd;
+mod render_cache;
 mod scan_cmd;
 mod serve_cmd;
 mod text;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use kubeharden_engine::analysis::pss::{self, Level, Version};
 use kubeharden_engine::finding::Severity;
@@ -24,6 +26,13 @@ use kubeharden_engine::rules;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// mimalloc: parsing allocates a node per scalar, and glibc's allocator spent a fifth of a scan
+/// in malloc/free (musl's, in the static binary, more); see docs/performance.md.
+/// `--no-default-features` leaves the system's allocator, for heap profilers.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Audit and enforce Kubernetes production hardening.
 #[derive(Parser)]
@@ -336,8 +345,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { id } => {
-            let rule = rules::find(&id)
-                .with_context(|| format!("no rule `{id}`; `kubeharden rules` lists them"))?;
+            let rule = rules::find(&id).ok_or_else(|| scan_cmd::unknown_rule(&id))?;
             let mut out = anstream::stdout().lock();
             text::explain(&mut out, rule)?;
             Ok(ExitCode::SUCCESS)
@@ -483,8 +491,16 @@ fn emit_report(
         let mut out = anstream::stdout().lock();
         match format {
             Format::Json => {
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
+                let no_overrides = std::collections::BTreeMap::new();
+                let view = kubeharden_report::View {
+                    report: &report,
+                    rules: &[],
+                    severity: &no_overrides,
+                    inputs: &[],
+                    fail_on,
+                    config: None,
+                };
+                kubeharden_report::render_to(kubeharden_report::Format::Json, &view, &mut out)?;
             }
             Format::Text => text::render(&mut out, &report, fail_on)?,
         }

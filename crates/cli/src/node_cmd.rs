@@ -21,6 +21,16 @@ pub fn scan_node(
     }
     let mut report = scan::scan_with_node_files(&ev.inputs, rules, ev.files);
     report.diagnostics.splice(0..0, ev.diagnostics);
+    // Fail closed: evidence a component names but that could not be read leaves the rules that
+    // need it not assessed (the scorecard reads `unreadable`).
+    for (evidence, reason) in ev.unreadable {
+        report
+            .scope
+            .unreadable
+            .entry(evidence)
+            .or_default()
+            .insert(reason);
+    }
     report
 }
 

@@ -95,6 +95,34 @@ pub struct ScanArgs {
     /// an error names the reference (exit 2), and its directory's files are scanned as they are.
     #[arg(long, conflicts_with = "no_kustomize")]
     pub allow_remote_bases: bool,
+    /// Render kustomizations with `--enable-helm` (their `helmCharts:`); needs `helm`.
+    #[arg(long, conflicts_with = "no_kustomize")]
+    pub kustomize_enable_helm: bool,
+    /// A kustomization or chart that fails to render is a warning and its files are scanned
+    /// unrendered; without it the scan is incomplete (exit 2).
+    #[arg(long)]
+    pub allow_render_errors: bool,
+    /// Render every kustomization anew: neither read nor write the render cache
+    /// (`$XDG_CACHE_HOME/kubeharden/render`, keyed by the whole input tree of each render).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// A values file for the Helm charts scanned (`helm template --values`), repeatable.
+    #[arg(
+        long = "values",
+        short = 'f',
+        value_name = "FILE",
+        help_heading = "Helm charts"
+    )]
+    pub values: Vec<PathBuf>,
+    /// A value for the Helm charts scanned (`helm template --set KEY=VALUE`), repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "Helm charts")]
+    pub set: Vec<String>,
+    /// The release name charts are rendered with (default: the chart directory's name).
+    #[arg(long, value_name = "NAME", help_heading = "Helm charts")]
+    pub helm_release: Option<String>,
+    /// The namespace charts are rendered into (default: the release name).
+    #[arg(long, value_name = "NS", help_heading = "Helm charts")]
+    pub namespace: Option<String>,
     /// Only run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub rules: Vec<String>,
@@ -164,7 +192,7 @@ pub fn load_config(explicit: Option<&Path>, none: bool) -> Result<Option<Config>
 fn render_file(
     format: OutputFormat,
     view: &View<'_>,
-    fail_on: Severity,
+    opts: &text::Options,
     path: &Path,
 ) -> Result<()> {
     let file =
@@ -174,7 +202,7 @@ fn render_file(
         Some(f) => kubeharden_report::render_to(f, view, &mut w)?,
         None => {
             let mut out = anstream::StripStream::new(Vec::new());
-            text::render(&mut out, view.report, fail_on)?;
+            text::render_with(&mut out, view.report, view.fail_on, opts)?;
             w.write_all(&out.into_inner())?;
         }
     }
@@ -182,12 +210,52 @@ fn render_file(
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    for id in args.rules.iter().chain(&args.skip_rules) {
-        if rules::find(id).is_none() && !custom_policies::is_custom_id(id) {
-            bail!("no rule `{id}`; `kubeharden rules` lists them");
+/// `no rule `X``, with the nearest rule ids when one is close (a typo: a few letters off, or a
+/// prefix of a longer id).
+pub fn unknown_rule(id: &str) -> anyhow::Error {
+    let limit = (id.chars().count() / 6).max(2);
+    let scored: Vec<(usize, &str)> = rules::all()
+        .iter()
+        .map(|r| (strsim::damerau_levenshtein(id, r.id), r.id))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    let best = scored.iter().map(|(d, _)| *d).min();
+    let mut near: Vec<&str> = scored
+        .iter()
+        .filter(|(d, _)| Some(*d) == best)
+        .map(|(_, r)| *r)
+        .collect();
+    near.sort_unstable();
+    near.truncate(3);
+    if near.is_empty() {
+        anyhow::anyhow!("no rule `{id}`; `kubeharden rules` lists them")
+    } else {
+        let names: Vec<String> = near.iter().map(|r| format!("`{r}`")).collect();
+        anyhow::anyhow!(
+            "no rule `{id}`; did you mean {}? (`kubeharden rules` lists them)",
+            names.join(" or ")
+        )
+    }
+}
+
+/// Every named path exists (`-` is stdin): a missing one is an error before anything runs.
+fn check_paths(paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
+            bail!("{}: no such file or directory", p.display());
         }
     }
+    Ok(())
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    args.output.apply_color();
+    for id in args.rules.iter().chain(&args.skip_rules) {
+        if rules::find(id).is_none() && !custom_policies::is_custom_id(id) {
+            return Err(unknown_rule(id));
+        }
+    }
+    check_paths(&args.paths)?;
     let config = args.output.config()?;
     let cfg = config.clone().unwrap_or_default();
     let mut selected: Vec<&'static Rule> = cfg.select(&args.rules, &args.skip_rules);
@@ -208,7 +276,22 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         render: !args.no_kustomize,
         timeout: std::time::Duration::from_secs(args.kustomize_timeout),
         allow_remote: args.allow_remote_bases,
+        enable_helm: args.kustomize_enable_helm,
+        allow_render_errors: args.allow_render_errors,
+        cache: crate::render_cache::Cache::new(!args.no_cache),
+        helm: inputs::Helm {
+            values: args.values.clone(),
+            set: args.set.clone(),
+            release: args.helm_release.clone(),
+            namespace: args.namespace.clone(),
+        },
     };
+    let progress = args.output.progress();
+    progress.set(if args.no_kustomize {
+        "reading inputs"
+    } else {
+        "reading inputs, rendering kustomizations and charts"
+    });
     let (inputs, diagnostics) = inputs::gather_with(&args.paths, &kustomize)?;
     let mut inputs: Vec<Input> = inputs
         .into_iter()
@@ -229,7 +312,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         custom: custom.engine(),
         ..scan::Extras::default()
     };
+    progress.set(format!(
+        "scanning {} with {}",
+        text::plural(inputs.len(), "input"),
+        text::plural(selected.len(), "rule")
+    ));
     let mut report = scan::scan_with(&inputs, &selected, extras);
+    progress.finish();
+    inputs::locate_in_templates(&mut report.findings);
+    inputs::locate_in_templates(&mut report.suppressed_findings);
     report.diagnostics.splice(0..0, diagnostics);
     report.diagnostics.extend(custom.diagnostics());
     let how = Finish {
@@ -246,16 +337,25 @@ pub fn write_reports(
     view: &View<'_>,
     format: OutputFormat,
     outputs: &[(OutputFormat, PathBuf)],
+    opts: &text::Options,
 ) -> Result<()> {
     for (f, path) in outputs {
-        render_file(*f, view, view.fail_on, path)?;
+        render_file(*f, view, opts, path)?;
     }
-    let mut out = anstream::stdout().lock();
     match format.report_format() {
-        Some(f) => kubeharden_report::render_to(f, view, &mut out)?,
-        None => text::render(&mut out, view.report, view.fail_on)?,
+        // Machine formats go out as they are: anstream's escape stripping cost 40 ms on a
+        // 10 MB JSON report, and they hold no escapes.
+        Some(f) => {
+            let mut out = std::io::stdout().lock();
+            kubeharden_report::render_to(f, view, &mut out)?;
+            out.flush()?;
+        }
+        None => {
+            let mut out = anstream::stdout().lock();
+            text::render_with(&mut out, view.report, view.fail_on, opts)?;
+            out.flush()?;
+        }
     }
-    out.flush()?;
     Ok(())
 }
 
@@ -287,6 +387,44 @@ pub struct OutputArgs {
     /// List the suppressed findings, with what suppressed them.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// How findings are printed in text: `full` (each with its lines and fix), `concise` (one
+    /// line each: `path:line:col: severity rule message`) or `grouped` (by rule: why and fix
+    /// once, then every location).
+    #[arg(long, value_enum, default_value = "full", help_heading = "Text output")]
+    pub style: text::Style,
+    /// The order of findings in text: `severity` (most severe first, then file, line, column)
+    /// or `location`.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "severity",
+        help_heading = "Text output"
+    )]
+    pub sort: text::Sort,
+    /// Print only findings at or above this severity (text; the exit code is --fail-on's).
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY", help_heading = "Text output")]
+    pub min_severity: Option<Severity>,
+    /// Print only findings of these severities (comma-separated; text).
+    #[arg(long = "severity", value_delimiter = ',', value_parser = parse_severity,
+          value_name = "LIST", help_heading = "Text output")]
+    pub severities: Vec<Severity>,
+    /// Print only the summary (the exit code is unchanged).
+    #[arg(short = 'q', long, help_heading = "Text output")]
+    pub quiet: bool,
+    /// Colour in text: `auto` (when stdout is a terminal and NO_COLOR is unset), `always`,
+    /// `never`.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        help_heading = "Text output"
+    )]
+    pub color: Color,
+    /// No progress display on stderr (shown only when stderr is a terminal and the run takes
+    /// more than half a second).
+    #[arg(long, help_heading = "Text output")]
+    pub no_progress: bool,
     /// Count the findings expected for well-known system components (CNI agents, CSI node
     /// plugins, kube-proxy, Falco, node-exporter, control-plane static Pods): by default they
     /// are shown as "expected for <component>" but neither fail nor count in the scorecard.
@@ -294,7 +432,43 @@ pub struct OutputArgs {
     pub strict_system: bool,
 }
 
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
 impl OutputArgs {
+    /// The text options (`--style`, `--sort`, the severity filters, `-q`).
+    pub fn text_options(&self) -> text::Options {
+        text::Options {
+            style: self.style,
+            sort: self.sort,
+            min_severity: self.min_severity,
+            severities: self.severities.clone(),
+            quiet: self.quiet,
+        }
+    }
+
+    /// Applies `--color` to every stream written afterwards (`auto` keeps anstream's own
+    /// decision: a terminal, NO_COLOR, CLICOLOR_FORCE).
+    pub fn apply_color(&self) {
+        let choice = match self.color {
+            Color::Auto => return,
+            Color::Always => anstream::ColorChoice::Always,
+            Color::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
+
+    /// A progress display on stderr (nothing unless stderr is a terminal, the run lasts more
+    /// than half a second and `--no-progress` is not given).
+    pub fn progress(&self) -> crate::progress::Progress {
+        crate::progress::Progress::new(!self.no_progress && !self.quiet)
+    }
+
     /// `--config`, or the nearest `.kubeharden.yaml`, unless `--no-config`.
     pub fn config(&self) -> Result<Option<Config>> {
         load_config(self.config.as_deref(), self.no_config)
@@ -322,6 +496,7 @@ impl OutputArgs {
         rules: &[&'static Rule],
         inputs: &[String],
     ) -> Result<ExitCode> {
+        self.apply_color();
         let (report, exit) = finish::finish(report, how);
         let no_overrides = std::collections::BTreeMap::new();
         let view = View {
@@ -334,7 +509,12 @@ impl OutputArgs {
         };
         // A reader that closes the pipe (`kubeharden scan DIR | head -1`) stops the writing, not
         // the verdict: the exit code is still the findings'.
-        ignore_broken_pipe(write_reports(&view, self.format, &self.outputs))?;
+        ignore_broken_pipe(write_reports(
+            &view,
+            self.format,
+            &self.outputs,
+            &self.text_options(),
+        ))?;
         Ok(ExitCode::from(exit.code()))
     }
 }

@@ -27,7 +27,7 @@ fn level(severity: Severity) -> Level<'static> {
 fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<()> {
     let path = match &f.location.helm_source {
         Some(tpl) => format!("{} (from {tpl})", f.location.origin),
-        None => f.location.origin.clone(),
+        None => f.location.origin.to_string(),
     };
     let subject = match (&f.subject.namespace, &f.subject.container) {
         (Some(ns), _) => format!("{}/{}/{}", f.subject.kind, ns, f.subject.name),
@@ -105,15 +105,360 @@ fn finding(out: &mut dyn Write, renderer: &Renderer, f: &Finding) -> io::Result<
     writeln!(out, "{}\n", renderer.render(&report))
 }
 
-pub fn render(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Result<()> {
-    let renderer = Renderer::styled();
-    for f in &report.findings {
-        finding(out, &renderer, f)?;
+/// How findings are printed (`--style`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    /// Each finding with its offending lines, the rule's section and the fix (like ruff's
+    /// `full`, rustc's diagnostics).
+    #[default]
+    Full,
+    /// One line per finding: `path:line:col: severity rule-id message (object)`.
+    Concise,
+    /// By rule: the rationale and the fix once, then every location.
+    Grouped,
+}
+
+/// The order of findings (`--sort`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    /// Most severe first, then by file, line and column.
+    #[default]
+    Severity,
+    /// By file, line and column.
+    Location,
+}
+
+/// What the text report shows: the style, the order, the severities shown, quiet.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub style: Style,
+    pub sort: Sort,
+    /// Only findings at or above this severity are printed (`--min-severity`).
+    pub min_severity: Option<Severity>,
+    /// Only findings of these severities are printed (`--severity`); empty: all.
+    pub severities: Vec<Severity>,
+    /// Only the summary (`-q`).
+    pub quiet: bool,
+}
+
+impl Options {
+    /// Is a finding of this severity printed?
+    pub fn shows(&self, s: Severity) -> bool {
+        self.min_severity.is_none_or(|m| s >= m)
+            && (self.severities.is_empty() || self.severities.contains(&s))
     }
-    suppressed(out, report)?;
-    diagnostics(out, &report.diagnostics)?;
-    scorecard(out, report)?;
+
+    fn filtered(&self) -> bool {
+        self.min_severity.is_some() || !self.severities.is_empty()
+    }
+}
+
+/// `1 finding`, `2 findings`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The findings printed, in the order asked.
+fn ordered<'a>(report: &'a Report, opts: &Options) -> Vec<&'a Finding> {
+    let mut v: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| opts.shows(f.severity))
+        .collect();
+    let at = |f: &Finding| {
+        (
+            f.location.origin.clone(),
+            f.location.line,
+            f.location.column,
+        )
+    };
+    match opts.sort {
+        Sort::Severity => {
+            v.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| at(a).cmp(&at(b))))
+        }
+        Sort::Location => {
+            v.sort_by(|a, b| at(a).cmp(&at(b)).then_with(|| b.severity.cmp(&a.severity)))
+        }
+    }
+    v
+}
+
+/// The text report with the default options (full, by severity, everything shown).
+pub fn render(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Result<()> {
+    render_with(out, report, fail_on, &Options::default())
+}
+
+pub fn render_with(
+    out: &mut dyn Write,
+    report: &Report,
+    fail_on: Severity,
+    opts: &Options,
+) -> io::Result<()> {
+    // Nothing was read and the inputs are in error (a missing path, a node root holding no node
+    // files): the errors and the count, without a scorecard of sections nothing could assess.
+    let nothing_read = report.summary.objects == 0 && report.has_input_errors();
+    if !opts.quiet {
+        let findings = ordered(report, opts);
+        match opts.style {
+            Style::Full => {
+                let renderer = Renderer::styled();
+                for f in &findings {
+                    finding(out, &renderer, f)?;
+                }
+            }
+            Style::Concise => {
+                for f in &findings {
+                    concise(out, f)?;
+                }
+                if !findings.is_empty() {
+                    writeln!(out)?;
+                }
+            }
+            Style::Grouped => grouped(out, &findings)?,
+        }
+        suppressed(out, report)?;
+        if opts.style == Style::Full {
+            diagnostics(out, &report.diagnostics)?;
+        } else {
+            // Errors and warnings; the notes (files skipped as not Kubernetes objects…) counted.
+            let (notes, listed): (Vec<Diagnostic>, Vec<Diagnostic>) = report
+                .diagnostics
+                .iter()
+                .cloned()
+                .partition(|d| d.level == DiagLevel::Note);
+            diagnostics_cut(out, &listed, Some(CONCISE_MESSAGE))?;
+            if !notes.is_empty() {
+                writeln!(
+                    out,
+                    "\x1b[2m{} (--style full lists them)\x1b[0m\n",
+                    plural(notes.len(), "note")
+                )?;
+            }
+        }
+        if !nothing_read && opts.style == Style::Full {
+            scorecard(out, report)?;
+        }
+    }
+    if !nothing_read {
+        summary_table(out, report, opts)?;
+    }
     summary(out, report, fail_on)
+}
+
+fn severity_colour(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "\x1b[1;35m",
+        Severity::High => "\x1b[1;31m",
+        Severity::Medium => "\x1b[1;33m",
+        Severity::Low => "\x1b[1;34m",
+        Severity::Info => "\x1b[2m",
+    }
+}
+
+fn subject_of(f: &Finding) -> String {
+    let s = &f.subject;
+    let mut id = match &s.namespace {
+        Some(ns) => format!("{}/{}/{}", s.kind, ns, s.name),
+        None if s.name.is_empty() => s.kind.clone(),
+        None => format!("{}/{}", s.kind, s.name),
+    };
+    if let Some(c) = &s.container {
+        id.push_str(&format!(" container {c}"));
+    }
+    id
+}
+
+/// `path:line:col` (`path` alone for a finding that is not in a text file).
+fn position(f: &Finding) -> String {
+    let l = &f.location;
+    if l.line == 0 {
+        l.origin.to_string()
+    } else {
+        format!("{}:{}:{}", l.origin, l.line, l.column)
+    }
+}
+
+/// Longest message of a concise line, so that a line fits a wide terminal; the rest is cut
+/// (`full`, `grouped` and JSON have it all).
+const CONCISE_MESSAGE: usize = 100;
+
+/// One line, as ruff's `concise`: `path:line:col: severity rule-id message`. The object is in
+/// the message (or the line); expected findings end with `(expected: component)`.
+fn concise(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
+    let message = mask_text(&f.message);
+    let message = match message.char_indices().nth(CONCISE_MESSAGE) {
+        Some((at, _)) => format!("{}…", &message[..at]),
+        None => message.into_owned(),
+    };
+    let expected = f
+        .expected
+        .map(|e| format!(" \x1b[2m(expected: {})\x1b[0m", e.component))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{}: {}{}\x1b[0m \x1b[1m{}\x1b[0m {message}{expected}",
+        position(f),
+        severity_colour(f.severity),
+        f.severity,
+        f.rule,
+    )
+}
+
+/// By rule, most severe rule first: the rule's summary, rationale and fix once, then each
+/// location on a line.
+fn grouped(out: &mut dyn Write, findings: &[&Finding]) -> io::Result<()> {
+    let mut groups: Vec<(&'static str, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        match groups.iter_mut().find(|(id, _)| *id == f.rule) {
+            Some((_, v)) => v.push(f),
+            None => groups.push((f.rule, vec![f])),
+        }
+    }
+    // `findings` is already in the order asked: a group's place is its first finding's.
+    for (id, fs) in &groups {
+        let first = fs[0];
+        let rule = kubeharden_engine::config::rule_meta(id);
+        writeln!(
+            out,
+            "{}{}\x1b[0m \x1b[1m{id}\x1b[0m: {} (rule {} — {})",
+            severity_colour(first.severity),
+            first.severity,
+            plural(fs.len(), "finding"),
+            first.section,
+            first.section.title()
+        )?;
+        if let Some(r) = rule {
+            writeln!(out, "  \x1b[1mwhy:\x1b[0m {}", wrap(r.rationale))?;
+        }
+        writeln!(out, "  \x1b[1mfix:\x1b[0m {}", wrap(first.remedy))?;
+        for f in fs {
+            writeln!(
+                out,
+                "    {}: {} ({})",
+                position(f),
+                mask_text(&f.message),
+                subject_of(f)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Rules shown in the closing summary.
+const TOP_RULES: usize = 5;
+
+/// The closing summary: counts per severity and per rule, the scorecard in one line, and what to
+/// fix first.
+fn summary_table(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
+    let counted: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.expected.is_none())
+        .collect();
+    writeln!(out, "\x1b[1mSummary\x1b[0m")?;
+    if !counted.is_empty() {
+        let sev: Vec<String> = Severity::ALL
+            .iter()
+            .map(|s| format!("{}{}\x1b[0m {}", severity_colour(*s), s, report.count(*s)))
+            .collect();
+        writeln!(out, "  by severity  {}", sev.join(" · "))?;
+        // Per rule: count, most severe, first finding (in severity then location order).
+        let mut rules: Vec<(&'static str, usize, Severity, &Finding)> = Vec::new();
+        let mut all = counted.clone();
+        all.sort_by(|a, b| {
+            b.severity.cmp(&a.severity).then_with(|| {
+                (&a.location.origin, a.location.line).cmp(&(&b.location.origin, b.location.line))
+            })
+        });
+        for f in &all {
+            match rules.iter_mut().find(|r| r.0 == f.rule) {
+                Some(r) => r.1 += 1,
+                None => rules.push((f.rule, 1, f.severity, f)),
+            }
+        }
+        let mut by_count = rules.clone();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(b.0)));
+        if rules.len() > TOP_RULES {
+            writeln!(
+                out,
+                "  top rules    ({TOP_RULES} of {} rules with findings)",
+                rules.len()
+            )?;
+        } else {
+            writeln!(out, "  top rules")?;
+        }
+        for (id, n, s, _) in by_count.iter().take(TOP_RULES) {
+            writeln!(out, "    {n:>6}  {id} ({s})")?;
+        }
+        // Fix first: the most severe rules, the most widespread first among equals.
+        let mut first = rules.clone();
+        first.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(b.0)));
+        writeln!(out, "  fix first")?;
+        for (i, (id, n, s, f)) in first.iter().take(3).enumerate() {
+            writeln!(
+                out,
+                "    {}. {}{s}\x1b[0m {id}: {} (first at {}); `kubeharden explain {id}`",
+                i + 1,
+                severity_colour(*s),
+                plural(*n, "finding"),
+                position(f)
+            )?;
+        }
+    }
+    if !report.scorecard.is_empty() {
+        let mut counts: Vec<String> = Vec::new();
+        for status in [
+            Status::Fail,
+            Status::Partial,
+            Status::Pass,
+            Status::NotAssessed,
+        ] {
+            let n = report
+                .scorecard
+                .iter()
+                .filter(|s| s.status == status)
+                .count();
+            if n > 0 {
+                counts.push(format!("{n} {}", status.as_str()));
+            }
+        }
+        let failing: Vec<String> = report
+            .scorecard
+            .iter()
+            .filter(|s| s.status == Status::Fail)
+            .map(|s| s.section.to_string())
+            .collect();
+        writeln!(
+            out,
+            "  scorecard    {} of {} sections{}",
+            counts.join(", "),
+            report.scorecard.len(),
+            if failing.is_empty() {
+                String::new()
+            } else {
+                format!(" (failing: {})", failing.join(", "))
+            }
+        )?;
+    }
+    if opts.filtered() {
+        let shown = report
+            .findings
+            .iter()
+            .filter(|f| opts.shows(f.severity))
+            .count();
+        writeln!(
+            out,
+            "  shown        {} of {} (--min-severity/--severity)",
+            shown,
+            plural(report.findings.len(), "finding")
+        )?;
+    }
+    writeln!(out)
 }
 
 /// Suppressed findings (`--show-suppressed`), one line each with what suppressed them.
@@ -143,6 +488,15 @@ fn suppressed(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 }
 
 pub fn diagnostics(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> {
+    diagnostics_cut(out, diags, None)
+}
+
+/// Diagnostics, their messages cut at `cut` characters when given (concise and grouped styles).
+fn diagnostics_cut(
+    out: &mut dyn Write,
+    diags: &[Diagnostic],
+    cut: Option<usize>,
+) -> io::Result<()> {
     for d in diags {
         let (name, colour) = match d.level {
             DiagLevel::Error => ("input error", "\x1b[1;31m"),
@@ -154,11 +508,12 @@ pub fn diagnostics(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> 
             (Some(l), None) => format!("{}:{l}", d.origin),
             _ => d.origin.clone(),
         };
-        writeln!(
-            out,
-            "{colour}{name}\x1b[0m: {loc}: {}",
-            mask_text(&d.message)
-        )?;
+        let message = mask_text(&d.message);
+        let message = match cut.and_then(|n| message.char_indices().nth(n)) {
+            Some((at, _)) => format!("{}…", &message[..at]),
+            None => message.into_owned(),
+        };
+        writeln!(out, "{colour}{name}\x1b[0m: {loc}: {message}")?;
     }
     if !diags.is_empty() {
         writeln!(out)?;
@@ -180,7 +535,7 @@ fn scorecard(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             Status::NotAssessed => "\x1b[2m",
         };
         let count = if s.findings > 0 {
-            format!(" ({} findings)", s.findings)
+            format!(" ({})", plural(s.findings, "finding"))
         } else {
             String::new()
         };
@@ -191,6 +546,20 @@ fn scorecard(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             s.status.as_str(),
             s.title
         )?;
+        if !s.settled_by_cloud.is_empty() {
+            writeln!(
+                out,
+                "  {:>7}  {:<12} \x1b[2m↳ settled by cloud evidence: {} control-plane {} answered by the managed cluster's configuration\x1b[0m",
+                "",
+                "",
+                s.settled_by_cloud.len(),
+                if s.settled_by_cloud.len() == 1 {
+                    "rule"
+                } else {
+                    "rules"
+                }
+            )?;
+        }
         for m in &s.missing {
             writeln!(out, "  {:>7}  {:<12} \x1b[2m↳ {m}\x1b[0m", "", "")?;
         }
@@ -216,18 +585,16 @@ fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Resul
     let counted = report.findings.len() - expected;
     write!(
         out,
-        "{} finding{}{} in {} objects ({} pod templates) from {} input{}",
-        counted,
-        if counted == 1 { "" } else { "s" },
+        "{}{} in {} ({}) from {}",
+        plural(counted, "finding"),
         if by_sev.is_empty() {
             String::new()
         } else {
             format!(" ({})", by_sev.join(", "))
         },
-        s.objects,
-        s.pod_templates,
-        s.inputs,
-        if s.inputs == 1 { "" } else { "s" },
+        plural(s.objects, "object"),
+        plural(s.pod_templates, "pod template"),
+        plural(s.inputs, "input"),
     )?;
     if report.suppressed > 0 {
         write!(out, "; {} suppressed", report.suppressed)?;
@@ -260,6 +627,11 @@ fn summary(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Resul
 }
 
 pub fn rules_table(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<42} {:>7}  {:<8}  {:<9}  SUMMARY",
+        "ID", "SECTION", "SEVERITY", "AUTO-FIX"
+    )?;
     for r in rules::all() {
         let fix = kubeharden_engine::fix::for_rule(r.id).map_or("-", |f| f.kind.as_str());
         writeln!(

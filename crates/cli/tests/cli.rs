@@ -367,7 +367,7 @@ fn system_component_findings_are_shown_as_expected_and_count_only_with_strict_sy
             "expected for kube-proxy: kube-proxy programs the node's iptables/IPVS/nftables rules",
         ))
         .stdout(predicate::str::contains(
-            "0 findings in 1 objects (1 pod templates) from 1 input; 2 expected for system components, not counted (--strict-system); 0 at or above --fail-on low",
+            "0 findings in 1 object (1 pod template) from 1 input; 2 expected for system components, not counted (--strict-system); 0 at or above --fail-on low",
         ));
     kh().args(["scan", "--strict-system", "--rules", rules, "-"])
         .write_stdin(KUBE_PROXY)
@@ -375,7 +375,7 @@ fn system_component_findings_are_shown_as_expected_and_count_only_with_strict_sy
         .code(1)
         .stdout(predicate::str::contains("expected for").not())
         .stdout(predicate::str::contains(
-            "2 findings (1 critical, 1 high) in 1 objects",
+            "2 findings (1 critical, 1 high) in 1 object (1 pod template)",
         ));
     let out = kh()
         .args(["scan", "--format", "json", "--rules", rules, "-"])

@@ -228,7 +228,7 @@ async fn reads_everything_with_pagination_discovery_and_metadata_only_secrets() 
         .find(|f| f.rule == "container-privileged" && f.subject.name == "kube-proxy")
         .expect("kube-proxy is privileged");
     assert_eq!(
-        f.location.origin,
+        &*f.location.origin,
         "cluster:DaemonSet/kube-system/kube-proxy"
     );
     assert!(
@@ -472,7 +472,7 @@ async fn anonymous_probe_exec_credentials_and_rejected_credentials() {
         .filter(|f| f.rule == "apiserver-answers-anonymous-requests")
         .collect();
     assert_eq!(f.len(), 3, "{f:?}");
-    assert_eq!(f[0].location.origin, "cluster:ClusterConnection/double");
+    assert_eq!(&*f[0].location.origin, "cluster:ClusterConnection/double");
     assert!(
         score(&report, Section::Rule(5))
             .assessed

@@ -428,7 +428,7 @@ impl Config {
     /// and unused ones (as notes), and applies severity overrides. `today` is `YYYY-MM-DD`.
     pub fn apply(&self, report: &mut Report, today: &str) {
         if !self.exclude.is_empty() {
-            let keep = |f: &Finding| !self.is_excluded(Path::new(&f.location.origin));
+            let keep = |f: &Finding| !self.is_excluded(Path::new(&*f.location.origin));
             report.findings.retain(keep);
             report.suppressed_findings.retain(keep);
         }
@@ -510,15 +510,15 @@ impl Config {
             rule: EXEMPTION_EXPIRED.id,
             section,
             severity: EXEMPTION_EXPIRED.severity,
-            subject: Subject {
+            subject: std::sync::Arc::new(Subject {
                 kind: ex.kind.clone().unwrap_or_else(|| "*".to_owned()),
                 api_version: String::new(),
                 name: ex.name.clone(),
                 namespace: ex.namespace.clone(),
                 container: ex.container.clone(),
-            },
+            }),
             location: Location {
-                origin: self.origin.clone(),
+                origin: self.origin.as_str().into(),
                 line,
                 column: ex.pos.col,
                 pointer: pointer.clone(),

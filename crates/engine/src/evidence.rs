@@ -4,7 +4,7 @@
 //! selected, the rules that ran and this evidence (see [`crate::report::scorecard`]); nothing is
 //! keyed by strings, so a typo is a compile error rather than a rule silently "not assessed".
 
-use crate::analysis::{control_plane, image_verification, kubelet, runtime};
+use crate::analysis::{cloud, control_plane, image_verification, kubelet, mesh, runtime};
 use crate::inventory::{Object, PodTemplate};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -50,6 +50,23 @@ pub enum Found {
     AuditLog,
     /// Requests of one subject tracked in the audit log, with its RBAC (`rbac suggest`).
     RbacUsage,
+    /// A managed cluster's configuration (eksctl, Terraform, cloud CLI JSON; see
+    /// [`crate::analysis::cloud`]), and each question it settles with values that resolve
+    /// offline.
+    ManagedCluster,
+    /// An EKS cluster's configuration, an `aws-auth` ConfigMap or EKS access entries.
+    EksCluster,
+    CloudEndpoint,
+    CloudAuditLogs,
+    /// An AKS diagnostic setting whose target or categories cannot be resolved offline.
+    CloudAuditLogsUnresolved,
+    CloudEncryption,
+    CloudAuthentication,
+    CloudIdentities,
+    /// Service-mesh mTLS policy (see [`crate::analysis::mesh`]).
+    ServiceMesh,
+    /// An eksctl ClusterConfig: how the cluster's pods get AWS credentials.
+    CloudWorkloadIdentity,
 }
 
 impl Found {
@@ -78,6 +95,16 @@ impl Found {
             Found::NodeFiles => "node-files",
             Found::AuditLog => "audit-log",
             Found::RbacUsage => "rbac-usage",
+            Found::ManagedCluster => "managed-cluster",
+            Found::EksCluster => "eks-cluster",
+            Found::CloudEndpoint => "cloud-endpoint",
+            Found::CloudAuditLogs => "cloud-audit-logs",
+            Found::CloudAuditLogsUnresolved => "cloud-audit-logs-unresolved",
+            Found::CloudEncryption => "cloud-encryption",
+            Found::CloudAuthentication => "cloud-authentication",
+            Found::CloudIdentities => "cloud-identities",
+            Found::ServiceMesh => "service-mesh",
+            Found::CloudWorkloadIdentity => "cloud-workload-identity",
         }
     }
 
@@ -177,6 +204,23 @@ pub fn examine(o: &Object) -> Examined {
     if admission {
         out.push(Found::AdmissionControl);
     }
+    let cloud = cloud::evidence(o);
+    for (has, found) in [
+        (cloud.managed, Found::ManagedCluster),
+        (cloud.eks, Found::EksCluster),
+        (cloud.endpoint, Found::CloudEndpoint),
+        (cloud.audit_logs, Found::CloudAuditLogs),
+        (cloud.audit_logs_unresolved, Found::CloudAuditLogsUnresolved),
+        (cloud.encryption, Found::CloudEncryption),
+        (cloud.authentication, Found::CloudAuthentication),
+        (cloud.identities, Found::CloudIdentities),
+        (cloud.workload_identity, Found::CloudWorkloadIdentity),
+        (mesh::is_mesh_policy(o), Found::ServiceMesh),
+    ] {
+        if has {
+            out.push(found);
+        }
+    }
     out.extend(tools.iter().map(|f| Found::of_tool(f.component)));
     if shows_whole_cluster(o) {
         out.push(Found::ClusterWorkloads);
@@ -200,7 +244,7 @@ pub fn examine(o: &Object) -> Examined {
     }
     Examined {
         found: out,
-        cross_object: admission || runtime::retained(o, &tools),
+        cross_object: admission || runtime::retained(o, &tools) || cloud::retained(o),
         control_plane: kubelet::retained(o, &flags),
     }
 }

@@ -72,7 +72,8 @@ const WORKLOAD_KINDS: &[&str] = &[
 /// - workloads: the pod-template rules, the cross-object rules over `Workload`s (network
 ///   selection, default deny, image verification, the default ServiceAccount), and the platform
 ///   components recognised by image (runtime detector, metrics, dashboards, kube-bench, image
-///   scanner, secrets manager); Pods also carry the control plane's flags (mirror Pods);
+///   scanner, secrets manager); Pods (mirror Pods) and Deployments, StatefulSets, DaemonSets and
+///   ReplicaSets (hosted control planes) also carry the control plane's flags;
 /// - Namespaces: Pod Security labels, the namespaces of default-deny and network selection, and
 ///   the namespace labels image verifiers select on;
 /// - ServiceAccounts: their `automountServiceAccountToken` (read by
@@ -101,8 +102,13 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
             Evidence::ImageScanner,
             Evidence::SecretsManager,
         ]);
-        if kind == "Pod" {
-            // The control plane's mirror Pods carry the component flags.
+        if matches!(
+            kind,
+            "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+        ) {
+            // The control plane's mirror Pods carry the component flags; hosted control planes
+            // run the components as Deployments (or StatefulSets, DaemonSets), which
+            // `analysis::control_plane` reads the same way.
             out.extend([
                 Evidence::ApiServerFlags,
                 Evidence::ControlPlaneFlags,
@@ -314,10 +320,15 @@ mod tests {
         ),
         // Node files and kubelet configuration come from `kubeharden node`, not from a cluster.
         ("node-file-permissions", &[]),
+        // Terraform resources: never read from a live cluster.
+        ("managed-cluster-audit-logs-not-exported", &[]),
         ("kubelet-authorization-always-allow", &[]),
         ("kubelet-anonymous-auth", &[]),
         ("kubelet-read-only-port", &[]),
-        ("cis-control-plane-check", &[("", "Pod")]),
+        (
+            "cis-control-plane-check",
+            &[("", "Pod"), ("apps", "Deployment"), ("apps", "StatefulSet")],
+        ),
         (
             "egress-to-any-destination",
             &[
@@ -386,6 +397,31 @@ mod tests {
                 ("rbac.authorization.k8s.io", "RoleBinding"),
                 ("rbac.authorization.k8s.io", "ClusterRole"),
                 ("", "ServiceAccount"),
+            ],
+        ),
+        (
+            "human-risky-permissions",
+            &[
+                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+                ("rbac.authorization.k8s.io", "ClusterRole"),
+            ],
+        ),
+        (
+            "unbound-role-risky-permissions",
+            &[
+                ("rbac.authorization.k8s.io", "RoleBinding"),
+                ("rbac.authorization.k8s.io", "Role"),
+            ],
+        ),
+        (
+            "builtin-role-redefined",
+            &[("rbac.authorization.k8s.io", "ClusterRole")],
+        ),
+        (
+            "dashboard-cluster-admin",
+            &[
+                ("apps", "Deployment"),
+                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
             ],
         ),
         (
@@ -464,8 +500,14 @@ mod tests {
             "apiserver-endpoint-public",
             &[("discovery.k8s.io", "EndpointSlice")],
         ),
-        ("apiserver-anonymous-auth", &[("", "Pod")]),
-        ("control-plane-component-not-localhost", &[("", "Pod")]),
+        (
+            "apiserver-anonymous-auth",
+            &[("", "Pod"), ("apps", "Deployment")],
+        ),
+        (
+            "control-plane-component-not-localhost",
+            &[("", "Pod"), ("apps", "Deployment")],
+        ),
         ("namespace-pss-not-restricted", &[("", "Namespace")]),
         (
             "workload-violates-namespace-pss",
@@ -564,6 +606,27 @@ mod tests {
                 .iter()
                 .any(|f| f.rule == "container-capabilities-not-dropped")
         );
+    }
+
+    /// A hosted control plane runs kube-apiserver as a Deployment: a cluster audit that could
+    /// read Pods but not Deployments has not seen its flags, so the API server's flag rules are
+    /// not assessed (rather than passing on an API server they never saw).
+    #[test]
+    fn unreadable_deployments_withdraw_the_control_plane_flag_rules() {
+        // The management cluster's own API server, read as its mirror Pod.
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver-cp1, namespace: kube-system}\nspec:\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.33.1\n    command: [kube-apiserver, --anonymous-auth=false, --authorization-mode=Node,RBAC]\n";
+        let before = finished(text, &[]);
+        let s5 = section(&before, 5);
+        assert!(s5.assessed.contains(&"apiserver-anonymous-auth"), "{s5:?}");
+        let reason = "listing deployments.apps in all namespaces is forbidden (403): grant `list` on `deployments.apps`";
+        let report = finished(
+            text,
+            &[gap("apps", "Deployment", "deployments.apps", reason)],
+        );
+        let s5 = section(&report, 5);
+        let id = "apiserver-anonymous-auth";
+        assert!(!s5.assessed.contains(&id), "{s5:?}");
+        assert!(s5.missing.contains(&format!("{id}: {reason}")), "{s5:?}");
     }
 
     /// Forbidden Secrets: their values, ages and legacy tokens are not assessed (the values

@@ -61,6 +61,10 @@ pub struct NodeEvidence {
     pub diagnostics: Vec<Diagnostic>,
     /// Node paths that were read, for the report.
     pub read: Vec<String>,
+    /// Evidence a component names but that could not be read (a kubelet `--config` file that is
+    /// not there, an unreadable `--kubeconfig` or `--encryption-provider-config`), with the
+    /// reason: fail closed, the rules that need it are not assessed (see `gaps`).
+    pub unreadable: Vec<(crate::meta::Evidence, String)>,
 }
 
 const MANIFEST_DIRS: &[&str] = &[
@@ -88,14 +92,20 @@ const FOLLOWED_FLAGS: &[&str] = &[
     "admission-control-config-file",
     "authentication-config",
 ];
-const KUBELET_UNITS: &[&str] = &[
-    "/usr/lib/systemd/system/kubelet.service",
-    "/lib/systemd/system/kubelet.service",
-    "/etc/systemd/system/kubelet.service",
+/// Where systemd units are, lowest precedence first (a unit in `/etc` overrides the packaged
+/// one; drop-ins `NAME.service.d/*.conf` apply on top).
+const SYSTEMD_DIRS: &[&str] = &[
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+    "/etc/systemd/system",
 ];
-const KUBELET_DROPIN_DIRS: &[&str] = &[
-    "/etc/systemd/system/kubelet.service.d",
-    "/usr/lib/systemd/system/kubelet.service.d",
+/// The control-plane components a node may run as systemd services (Kubernetes The Hard Way and
+/// other installs without static Pods), besides the kubelet.
+const COMPONENT_UNITS: &[&str] = &[
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "etcd",
 ];
 const KUBECONFIGS: &[(&str, NodeFileRole)] = &[
     ("/etc/kubernetes/admin.conf", NodeFileRole::AdminKubeconfig),
@@ -272,6 +282,30 @@ pub fn gather(root: &Path) -> NodeEvidence {
             }
         }
     }
+    // Control-plane components run as systemd services (no static Pod for them).
+    for name in COMPONENT_UNITS {
+        let manifest = format!("/etc/kubernetes/manifests/{name}.yaml");
+        if ev.read.contains(&manifest) {
+            continue;
+        }
+        let Some((words, unit)) = unit_command_line(root, &mut ev, name, None) else {
+            continue;
+        };
+        let Some(flags) = command_line_flags(&words) else {
+            continue;
+        };
+        match flags.component {
+            Component::ApiServer => follow_flags(root, &flags, &unit, &mut ev),
+            Component::Etcd => {
+                etcd_data_dirs.extend(flags.get("data-dir").map(|f| f.value.clone()));
+            }
+            _ => {}
+        }
+        ev.inputs.push(rancher::command_line_with_origins(
+            &format!("{unit} (ExecStart)"),
+            &words,
+        ));
+    }
     etcd_data_dir(root, &mut ev, &etcd_data_dirs);
     for (path, role) in KUBECONFIGS {
         ev.file(root, path, *role);
@@ -336,31 +370,55 @@ fn follow_flag_files(root: &Path, manifest: &Path, ev: &mut NodeEvidence) {
     let loaded = crate::load::load_file(manifest);
     for object in &loaded.objects {
         for flags in crate::analysis::control_plane::component_flags(object) {
-            if flags.component != Component::ApiServer {
-                continue;
-            }
-            for name in FOLLOWED_FLAGS {
-                let Some(f) = flags.get(name) else { continue };
-                if f.value.is_empty() || ev.read.contains(&f.value) {
-                    continue;
-                }
-                let path = under(root, &f.value);
-                if path.is_file() {
-                    ev.manifest(root, &f.value);
-                } else {
-                    ev.diagnostics.push(Diagnostic::new(
-                        DiagLevel::Warning,
-                        &manifest.display().to_string(),
-                        None,
-                        format!(
-                            "`--{name}={}` names a file that is not on this node (under {})",
-                            f.value,
-                            root.display()
-                        ),
-                    ));
-                }
+            if flags.component == Component::ApiServer {
+                follow_flags(root, &flags, &manifest.display().to_string(), ev);
             }
         }
+    }
+}
+
+/// Adds the files the API server's flags name as inputs; one that cannot be read is a warning
+/// naming it, and the evidence it holds is unreadable (fail closed).
+fn follow_flags(
+    root: &Path,
+    flags: &crate::analysis::control_plane::ComponentFlags,
+    origin: &str,
+    ev: &mut NodeEvidence,
+) {
+    for name in FOLLOWED_FLAGS {
+        let Some(f) = flags.get(name) else { continue };
+        if ev.read.contains(&f.value) {
+            continue;
+        }
+        let path = under(root, &f.value);
+        if std::fs::File::open(&path).is_ok() && path.is_file() {
+            ev.manifest(root, &f.value);
+            continue;
+        }
+        let why = if path.exists() {
+            "cannot be read"
+        } else {
+            "not found"
+        };
+        let message = format!(
+            "`--{name}={}` names a file that is not on this node (under {}): {why}",
+            f.value,
+            root.display()
+        );
+        let evidence = match *name {
+            "audit-policy-file" => Some(crate::meta::Evidence::AuditPolicy),
+            "encryption-provider-config" => Some(crate::meta::Evidence::EncryptionConfig),
+            "admission-control-config-file" => Some(crate::meta::Evidence::AdmissionControl),
+            _ => None,
+        };
+        if let Some(e) = evidence {
+            ev.unreadable.push((
+                e,
+                format!("kube-apiserver `--{name}={}` {why} on the node", f.value),
+            ));
+        }
+        ev.diagnostics
+            .push(Diagnostic::new(DiagLevel::Warning, origin, None, message));
     }
 }
 
@@ -443,21 +501,31 @@ fn kubelet_client_ca(root: &Path, ev: &mut NodeEvidence, named: Option<String>) 
     }
 }
 
-/// The kubelet's effective command line from its systemd unit and drop-ins (the last
-/// `ExecStart=` wins, `Environment=`/`EnvironmentFile=` variables expanded), as a scan input
-/// whose words record the file, line and column they were written at (the `ExecStart=` line, or
-/// the line that sets the variable), so that findings point there.
-/// Returns its `--client-ca-file`.
-fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -> Option<String> {
-    let mut units: Vec<String> = KUBELET_UNITS.iter().map(|s| (*s).to_owned()).collect();
-    for dir in KUBELET_DROPIN_DIRS {
-        for p in sorted_entries(&under(root, dir)) {
-            if let Some(name) = p
+/// The command line of the systemd service `name` (its unit and drop-ins; the last `ExecStart=`
+/// wins), with `Environment=`/`EnvironmentFile=` variables expanded as systemd does (`$VAR` as a
+/// word of its own: the value split at whitespace; `${VAR}`: the value as is, within one word),
+/// each word recording the file, line and column it was written at (the `ExecStart=` line, or
+/// the line that sets the variable), so that findings point there. Records the unit files with
+/// `role`. Returns the words and the unit that holds `ExecStart=`.
+fn unit_command_line(
+    root: &Path,
+    ev: &mut NodeEvidence,
+    name: &str,
+    role: Option<NodeFileRole>,
+) -> Option<(Vec<Word>, String)> {
+    let mut units: Vec<String> = SYSTEMD_DIRS
+        .iter()
+        .map(|d| format!("{d}/{name}.service"))
+        .collect();
+    for dir in [SYSTEMD_DIRS[2], SYSTEMD_DIRS[0]] {
+        let dir = format!("{dir}/{name}.service.d");
+        for p in sorted_entries(&under(root, &dir)) {
+            if let Some(file) = p
                 .file_name()
                 .and_then(|n| n.to_str())
                 .filter(|n| n.ends_with(".conf"))
             {
-                units.push(format!("{dir}/{name}"));
+                units.push(format!("{dir}/{file}"));
             }
         }
     }
@@ -468,7 +536,9 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        ev.file(root, unit, NodeFileRole::KubeletService);
+        if let Some(role) = role {
+            ev.file(root, unit, role);
+        }
         ev.read.push(unit.clone());
         let shown = path.display().to_string();
         // Continuation lines joined byte for byte (`\` + newline → two spaces): an offset in
@@ -505,11 +575,24 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -
                     }
                 }
             } else if let Some(v) = line.strip_prefix("EnvironmentFile=") {
+                let optional = v.trim().starts_with('-');
                 let file = v.trim().trim_start_matches('-');
                 let env_path = under(root, file);
-                if let Ok(t) = std::fs::read_to_string(&env_path) {
-                    ev.read.push(file.to_owned());
-                    env.extend(env_file_words(&env_path.display().to_string(), &t));
+                match std::fs::read_to_string(&env_path) {
+                    Ok(t) => {
+                        ev.read.push(file.to_owned());
+                        env.extend(env_file_words(&env_path.display().to_string(), &t));
+                    }
+                    Err(_) if !optional => ev.diagnostics.push(Diagnostic::new(
+                        DiagLevel::Warning,
+                        &shown,
+                        None,
+                        format!(
+                            "`EnvironmentFile={file}` cannot be read (under {}): systemd does not start {name} without it",
+                            root.display()
+                        ),
+                    )),
+                    Err(_) => {}
                 }
             }
         }
@@ -517,32 +600,149 @@ fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -
     let (command, unit) = exec?;
     let words: Vec<Word> = command
         .into_iter()
-        .flat_map(|(w, origin)| {
-            match w
-                .strip_prefix('$')
-                .map(|v| v.trim_start_matches('{').trim_end_matches('}'))
-            {
-                Some(var) => env.get(var).cloned().unwrap_or_default(),
-                None => vec![(w, origin)],
-            }
-        })
+        .flat_map(|(w, origin)| expand_word(&w, origin, &env))
         .collect();
+    Some((words, unit))
+}
+
+/// One word of `ExecStart=` with the environment substituted, as systemd does.
+fn expand_word(
+    word: &str,
+    origin: Option<rancher::Origin>,
+    env: &BTreeMap<String, Vec<Word>>,
+) -> Vec<Word> {
+    let value = |var: &str| -> String {
+        env.get(var)
+            .map(|ws| {
+                ws.iter()
+                    .map(|(w, _)| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    };
+    // `$VAR` alone: split at whitespace, zero or more words, each located where it is written.
+    if let Some(var) = word.strip_prefix('$')
+        && !var.starts_with('{')
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return env.get(var).cloned().unwrap_or_default();
+    }
+    // `${VAR}` alone: one word, located where the value is written.
+    if let Some(var) = word.strip_prefix("${").and_then(|v| v.strip_suffix('}'))
+        && !var.contains(['$', '{', '}'])
+    {
+        let origin = env
+            .get(var)
+            .and_then(|ws| ws.first())
+            .and_then(|(_, o)| o.clone())
+            .or(origin);
+        return vec![(value(var), origin)];
+    }
+    // `${VAR}` within a word: substituted in place.
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        match rest[i + 2..].find('}') {
+            Some(j) => {
+                out.push_str(&value(&rest[i + 2..i + 2 + j]));
+                rest = &rest[i + 2 + j + 1..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    vec![(out, origin)]
+}
+
+/// The component flags of a unit's words.
+fn command_line_flags(words: &[Word]) -> Option<crate::analysis::control_plane::ComponentFlags> {
     let expanded = words
         .iter()
-        .map(|(w, _)| w.as_str())
+        .map(|(w, _)| shell_quote(w))
         .collect::<Vec<_>>()
         .join(" ");
-    let flags = flags_from_command_line(&expanded)?;
+    flags_from_command_line(&expanded)
+}
+
+/// A word quoted for [`split_command_line`] when it holds whitespace or quotes.
+fn shell_quote(w: &str) -> String {
+    if w.is_empty() || w.contains(char::is_whitespace) || w.contains(['"', '\'']) {
+        format!("'{}'", w.replace('\'', ""))
+    } else {
+        w.to_owned()
+    }
+}
+
+/// The kubelet's effective command line from its systemd unit and drop-ins, as a scan input
+/// (see [`unit_command_line`]). Follows its `--config` when the standard locations did not have
+/// it; a `--config` or `--kubeconfig` file that is not there is a warning naming it and leaves
+/// the evidence it holds unreadable. Returns its `--client-ca-file`.
+fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -> Option<String> {
+    let (words, unit) = unit_command_line(root, ev, "kubelet", Some(NodeFileRole::KubeletService))?;
+    let flags = command_line_flags(&words)?;
     if flags.component != Component::Kubelet {
         return None;
     }
-    // Follow `--config` when the standard locations did not have it.
-    if !config_seen
-        && let Some(cfg) = flags.get("config")
-        && under(root, &cfg.value).is_file()
-    {
-        ev.file(root, &cfg.value, NodeFileRole::KubeletConfig);
-        ev.manifest(root, &cfg.value);
+    let shown = under(root, &unit).display().to_string();
+    if let Some(cfg) = flags.get("config") {
+        let path = under(root, &cfg.value);
+        if path.is_file() && std::fs::File::open(&path).is_ok() {
+            if !config_seen && !ev.read.contains(&cfg.value) {
+                ev.file(root, &cfg.value, NodeFileRole::KubeletConfig);
+                ev.manifest(root, &cfg.value);
+            }
+        } else {
+            let why = if path.exists() {
+                "cannot be read"
+            } else {
+                "not found"
+            };
+            ev.diagnostics.push(Diagnostic::new(
+                DiagLevel::Warning,
+                &shown,
+                None,
+                format!(
+                    "kubelet `--config={}` names a file that is not on this node (under {}): {why}; the kubelet settings it would hold are unknown, and the rules that need them are not assessed",
+                    cfg.value,
+                    root.display()
+                ),
+            ));
+            ev.unreadable.push((
+                crate::meta::Evidence::KubeletConfig,
+                format!("kubelet `--config={}` {why} on the node", cfg.value),
+            ));
+        }
+    }
+    if let Some(kc) = flags.get("kubeconfig") {
+        let path = under(root, &kc.value);
+        if !(path.is_file() && std::fs::File::open(&path).is_ok()) {
+            let why = if path.exists() {
+                "cannot be read"
+            } else {
+                "not found"
+            };
+            ev.diagnostics.push(Diagnostic::new(
+                DiagLevel::Warning,
+                &shown,
+                None,
+                format!(
+                    "kubelet `--kubeconfig={}` names a file that is not on this node (under {}): {why}; its permissions and owner (CIS 4.1.5, 4.1.6) are not assessed",
+                    kc.value,
+                    root.display()
+                ),
+            ));
+            ev.unreadable.push((
+                crate::meta::Evidence::NodeFiles,
+                format!("kubelet `--kubeconfig={}` {why} on the node", kc.value),
+            ));
+        } else if !ev.has_file(&kc.value) {
+            ev.file(root, &kc.value, NodeFileRole::KubeletKubeconfig);
+        }
     }
     ev.inputs.push(rancher::command_line_with_origins(
         &format!("{unit} (ExecStart)"),
@@ -692,6 +892,65 @@ pub fn command_line_input(name: &str, line: &str) -> Input {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn component_units_and_a_missing_kubelet_config() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |p: &str, text: &str| {
+            let path = under(root.path(), p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "/etc/systemd/system/kube-apiserver.service",
+            "[Service]\nEnvironmentFile=/etc/default/kube-apiserver\nExecStart=/usr/local/bin/kube-apiserver \\\n  --anonymous-auth=true \\\n  $KUBE_ARGS --etcd-servers=${ETCD}\n",
+        );
+        write(
+            "/etc/default/kube-apiserver",
+            "KUBE_ARGS=\"--profiling=false --secure-port=6443\"\nETCD=https://127.0.0.1:2379\n",
+        );
+        write(
+            "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml\n",
+        );
+        let ev = gather(root.path());
+        let (words, unit) = unit_command_line(
+            root.path(),
+            &mut NodeEvidence::default(),
+            "kube-apiserver",
+            None,
+        )
+        .unwrap();
+        assert_eq!(unit, "/etc/systemd/system/kube-apiserver.service");
+        let words: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "/usr/local/bin/kube-apiserver",
+                "--anonymous-auth=true",
+                "--profiling=false",
+                "--secure-port=6443",
+                "--etcd-servers=https://127.0.0.1:2379"
+            ]
+        );
+        assert!(
+            ev.read
+                .contains(&"/etc/systemd/system/kube-apiserver.service".to_owned())
+        );
+        let d = ev
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("--config=/var/lib/kubelet/config.yaml"))
+            .unwrap();
+        assert!(d.message.contains(": not found;"), "{}", d.message);
+        assert_eq!(
+            ev.unreadable[0],
+            (
+                crate::meta::Evidence::KubeletConfig,
+                "kubelet `--config=/var/lib/kubelet/config.yaml` not found on the node".to_owned()
+            )
+        );
+    }
 
     #[test]
     fn env_files_and_command_lines() {

@@ -54,6 +54,11 @@ pub struct SectionScore {
     pub assessed: Vec<&'static str>,
     /// What evidence was missing, and what would settle it.
     pub missing: Vec<String>,
+    /// Rules whose self-managed control-plane evidence (flags, audit Policy,
+    /// EncryptionConfiguration) a managed cluster's configuration settled (see
+    /// [`settled_by_cloud`]): the provider runs that part.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settled_by_cloud: Vec<String>,
 }
 
 /// The result of a scan: what every report format renders.
@@ -196,7 +201,59 @@ pub fn satisfied(evidence: Evidence, summary: &InputSummary) -> bool {
         // The values are in whatever objects were read, unless a live source said it did not
         // read them (a gap, see `crate::gaps`).
         Evidence::SecretValues => summary.objects > 0,
+        Evidence::CloudEndpoint => found.has(Found::CloudEndpoint),
+        Evidence::CloudAuditLogs => {
+            found.has(Found::CloudAuditLogs) && !found.has(Found::CloudAuditLogsUnresolved)
+        }
+        Evidence::CloudEncryption => found.has(Found::CloudEncryption),
+        Evidence::CloudAuthentication => found.has(Found::CloudAuthentication),
+        Evidence::CloudIdentities => found.has(Found::CloudIdentities),
+        Evidence::ServiceMesh => whole || found.has(Found::ServiceMesh),
+        Evidence::CloudWorkloadIdentity => found.has(Found::CloudWorkloadIdentity),
     }
+}
+
+/// Does a rule needing this evidence apply to the input? The managed-cluster rules apply only
+/// to an input holding a managed cluster's configuration (the EKS identity rule: an EKS cluster,
+/// `aws-auth` or access entries), the mesh rule only where a mesh's policy is found (a mesh is
+/// optional: its absence is no gap); every other rule always applies.
+pub fn applies(evidence: Evidence, found: &FoundSet) -> bool {
+    match evidence {
+        Evidence::CloudIdentities => found.has(Found::EksCluster),
+        Evidence::ServiceMesh => found.has(Found::ServiceMesh),
+        // Read from eksctl only: other inputs (Terraform, the CLI's JSON) do not say.
+        Evidence::CloudWorkloadIdentity => found.has(Found::CloudWorkloadIdentity),
+        e if e.is_managed_cluster() => found.has(Found::ManagedCluster),
+        _ => true,
+    }
+}
+
+/// On a managed cluster the provider runs the control plane: the evidence a self-managed one
+/// would give (its components' flags, its audit Policy, its EncryptionConfiguration, its endpoint)
+/// does not exist for the user, and the managed cluster's configuration answers the section's
+/// question instead. Returns the cloud evidence that settles `evidence` for a rule of `section`,
+/// when the input has it and no kube-apiserver flags of its own.
+pub fn settled_by_cloud(section: Section, evidence: Evidence, found: &FoundSet) -> Option<Found> {
+    if found.has(Found::KubeApiserver) {
+        return None;
+    }
+    let control_plane = matches!(
+        evidence,
+        Evidence::ApiServerFlags
+            | Evidence::ControllerManagerOrSchedulerFlags
+            | Evidence::ApiEndpoint
+            | Evidence::AuditPolicy
+            | Evidence::EncryptionConfig
+    );
+    let cloud = match section {
+        Section::Rule(1) => Found::CloudEndpoint,
+        Section::Rule(4) => Found::CloudAuditLogs,
+        Section::Rule(5) => Found::CloudAuthentication,
+        Section::Rule(14) => Found::CloudEncryption,
+        _ => return None,
+    };
+    let unresolved = cloud == Found::CloudAuditLogs && found.has(Found::CloudAuditLogsUnresolved);
+    (control_plane && found.has(cloud) && !unresolved).then_some(cloud)
 }
 
 /// What no built-in rule of a section checks yet: said plainly rather than passed silently. A
@@ -249,6 +306,7 @@ pub fn scorecard(report: &Report, registry: &[&'static Rule]) -> Vec<SectionScor
             let mut assessed = Vec::new();
             let mut missing: BTreeSet<String> = BTreeSet::new();
             let mut deselected = Vec::new();
+            let mut settled = Vec::new();
             for rule in &all {
                 if !scope.selected.iter().any(|r| r.id == rule.id) {
                     deselected.push(rule.id);
@@ -259,12 +317,29 @@ pub fn scorecard(report: &Report, registry: &[&'static Rule]) -> Vec<SectionScor
                     missing.extend(rule.evidence.iter().map(|e| e.missing().to_owned()));
                     continue;
                 }
+                // A rule about managed clusters does not apply to an input without one.
+                if !rule
+                    .evidence
+                    .iter()
+                    .all(|e| applies(*e, &report.summary.evidence))
+                {
+                    continue;
+                }
                 let mut ok = true;
                 for e in rule.evidence {
                     if let Some(reasons) = scope.unreadable.get(e) {
                         ok = false;
                         missing.extend(reasons.iter().map(|r| format!("{}: {r}", rule.id)));
-                    } else if !satisfied(*e, &report.summary) {
+                    } else if satisfied(*e, &report.summary) {
+                    } else if let Some(cloud) =
+                        settled_by_cloud(section, *e, &report.summary.evidence)
+                    {
+                        settled.push(format!(
+                            "{}: the provider runs the control plane; settled by the managed cluster's configuration ({})",
+                            rule.id,
+                            cloud.as_str()
+                        ));
+                    } else {
                         ok = false;
                         missing.insert(e.missing().to_owned());
                     }
@@ -296,6 +371,7 @@ pub fn scorecard(report: &Report, registry: &[&'static Rule]) -> Vec<SectionScor
                 findings,
                 assessed,
                 missing: missing.into_iter().collect(),
+                settled_by_cloud: settled,
             }
         })
         .collect()

@@ -133,38 +133,53 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         document_rules: &document_rules,
     };
     let input_count = inputs.len();
-    let outcomes: Vec<Outcome> = inputs
+    // Each input's outcome is merged as soon as it is scanned (its maps and sets folded in, its
+    // lists kept as one piece per input): collecting every outcome first held them all, and then
+    // a second copy of every finding, at the peak (2x the findings at 100,000 objects).
+    let merged = std::sync::Mutex::new(Merged::default());
+    inputs
         .into_par_iter()
-        .map(|input| scan_loaded(&ctx, input.into_loaded(), &phase1))
-        .collect();
-
+        .enumerate()
+        .for_each(|(index, input)| {
+            let outcome = scan_loaded(&ctx, input.into_loaded(), &phase1);
+            merged
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .absorb(index, outcome);
+        });
+    let Merged {
+        pieces,
+        mut suppressed,
+        summary: merged_summary,
+        namespaces,
+        kinds,
+        evidence,
+    } = merged.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut facts = Facts {
         node_files,
         ..Facts::default()
     };
-    // Sized once: a cluster can yield 100,000s of findings, and doubling would copy them all.
-    let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
-    let mut diagnostics = Vec::new();
-    let mut suppressed = 0;
     let mut summary = InputSummary {
         inputs: input_count,
-        ..InputSummary::default()
+        ..merged_summary
     };
-    for o in outcomes {
-        findings.extend(o.findings);
-        diagnostics.extend(o.diagnostics);
-        suppressed += o.suppressed;
-        summary.bytes += o.bytes;
-        summary.objects += o.objects;
-        summary.pod_templates += o.workloads.len();
-        facts.objects.extend(o.retained);
-        facts.control_plane.extend(o.control_plane);
-        facts.workloads.extend(o.workloads);
-        facts.namespaces_referenced.extend(o.namespaces);
-        for (k, n) in o.kinds {
-            *facts.kinds.entry(k).or_default() += n;
-        }
-        summary.evidence.extend(o.evidence);
+    summary.evidence = evidence;
+    facts.namespaces_referenced = namespaces;
+    facts.kinds = kinds;
+    // The pieces in input order: the same inputs give the same report, whichever thread
+    // finished first.
+    let mut pieces = pieces;
+    pieces.sort_unstable_by_key(|p| p.index);
+    // Each input's findings stay in their piece until the cross-object rules have run: the one
+    // list of every finding is then allocated once, at its exact size.
+    let mut found: Vec<Vec<Finding>> = Vec::with_capacity(pieces.len());
+    let mut diagnostics = Vec::new();
+    for piece in pieces {
+        found.push(piece.findings);
+        diagnostics.extend(piece.diagnostics);
+        facts.objects.extend(piece.retained);
+        facts.control_plane.extend(piece.control_plane);
+        facts.workloads.extend(piece.workloads);
     }
     summary.kinds = facts.kinds.clone();
     if !facts.node_files.is_empty() {
@@ -189,7 +204,8 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         let mut emit = Emitter::new(rule);
         check(&ctx, &derived, &mut emit);
         suppressed += emit.suppressed;
-        findings.extend(emit.findings);
+        crate::finding::share(&mut emit.findings);
+        found.push(emit.findings);
         let undeclared: Vec<Model> = derived
             .take_used()
             .into_iter()
@@ -210,16 +226,16 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         }
     }
     drop(derived);
+    let mut findings = Vec::with_capacity(found.iter().map(Vec::len).sum());
+    for piece in found {
+        findings.extend(piece);
+    }
 
     // Split only when something was suppressed (partitioning copies every finding).
-    let (findings, suppressed_findings): (Vec<Finding>, Vec<Finding>) =
-        if findings.iter().any(|f| f.suppressed_by.is_some()) {
-            findings
-                .into_iter()
-                .partition(|f| f.suppressed_by.is_none())
-        } else {
-            (findings, Vec::new())
-        };
+    // In place: partitioning into two new lists held the findings twice.
+    let suppressed_findings: Vec<Finding> = findings
+        .extract_if(.., |f| f.suppressed_by.is_some())
+        .collect();
     diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
     debug_assert_eq!(suppressed, suppressed_findings.len());
     let scope = Scope {
@@ -234,6 +250,57 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         scorecard: true,
     };
     Report::new(summary, findings, suppressed_findings, diagnostics, scope)
+}
+
+/// The outcomes of phase 1 merged as they arrive: sums, sets and counts folded in, the lists of
+/// each input kept apart with its index until they are put in input order.
+#[derive(Default)]
+struct Merged {
+    pieces: Vec<Piece>,
+    suppressed: usize,
+    summary: InputSummary,
+    namespaces: BTreeSet<String>,
+    kinds: BTreeMap<String, usize>,
+    evidence: FoundSet,
+}
+
+/// The lists one input contributed.
+struct Piece {
+    index: usize,
+    findings: Vec<Finding>,
+    diagnostics: Vec<Diagnostic>,
+    retained: Vec<Object>,
+    control_plane: Vec<Object>,
+    workloads: Vec<Workload>,
+}
+
+impl Merged {
+    fn absorb(&mut self, index: usize, o: Outcome) {
+        self.suppressed += o.suppressed;
+        self.summary.bytes += o.bytes;
+        self.summary.objects += o.objects;
+        self.summary.pod_templates += o.workloads.len();
+        self.namespaces.extend(o.namespaces);
+        for (k, n) in o.kinds {
+            *self.kinds.entry(k).or_default() += n;
+        }
+        self.evidence.extend(o.evidence);
+        let nothing = o.findings.is_empty()
+            && o.diagnostics.is_empty()
+            && o.retained.is_empty()
+            && o.control_plane.is_empty()
+            && o.workloads.is_empty();
+        if !nothing {
+            self.pieces.push(Piece {
+                index,
+                findings: o.findings,
+                diagnostics: o.diagnostics,
+                retained: o.retained,
+                control_plane: o.control_plane,
+                workloads: o.workloads,
+            });
+        }
+    }
 }
 
 #[derive(Default)]
@@ -395,7 +462,9 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
             (false, false) => {}
         }
     }
-    // Held until every input is read: no slack from doubling (a cluster yields 100,000s).
+    // Held until every input is read: no slack from doubling (a cluster yields 100,000s), one
+    // copy of each subject and origin.
+    crate::finding::share(&mut out.findings);
     out.findings.shrink_to_fit();
     out
 }

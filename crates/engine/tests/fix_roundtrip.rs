@@ -47,7 +47,12 @@ fn keyed(report: &Report) -> BTreeMap<(String, String), &'static str> {
     report
         .findings
         .iter()
-        .map(|f| ((f.location.origin.clone(), f.fingerprint.clone()), f.rule))
+        .map(|f| {
+            (
+                (f.location.origin.to_string(), f.fingerprint.clone()),
+                f.rule,
+            )
+        })
         .collect()
 }
 

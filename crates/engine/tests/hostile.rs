@@ -249,7 +249,7 @@ fn duplicate_keys_warn_and_the_last_wins() {
     );
     let fired = findings(&report, "container-privileged");
     assert_eq!(fired.len(), 1, "{:#?}", report.findings);
-    assert_eq!(fired[0].location.origin, "dup.yaml");
+    assert_eq!(&*fired[0].location.origin, "dup.yaml");
     assert_eq!(fired[0].location.line, 11);
 }
 

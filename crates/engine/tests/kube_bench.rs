@@ -226,6 +226,20 @@ const CASES: &[Case] = &[
         "1.2.14",
         Arg(ApiServer, "--enable-admission-plugins=NodeRestriction"),
     ),
+    // PASS "--kubelet-https is set to true" (CIS 1.6; the flag was removed in 1.20): unset.
+    rule(
+        "1.2.3",
+        "",
+        Cis("1.6 1.2.3"),
+        NoArg(ApiServer, "kubelet-https"),
+    ),
+    // PASS "--secure-port is not set to 0" (CIS 1.6).
+    rule(
+        "1.2.19",
+        "",
+        Cis("1.6 1.2.19"),
+        Arg(ApiServer, "--secure-port=6443"),
+    ),
     rule(
         "1.2.17",
         "",
@@ -403,6 +417,11 @@ const CASES: &[Case] = &[
         input: NoArg(Etcd, "peer-auto-tls"),
         alt: Some(Arg(Etcd, "--peer-auto-tls=false")),
     },
+    // PASS "a unique Certificate Authority is used for etcd": etcd's CA is not the cluster CA.
+    same(
+        "2.7",
+        Arg(Etcd, "--trusted-ca-file=/reconstructed/etcd-ca.crt"),
+    ),
     // 4.1 Worker node configuration files.
     perm644("4.1.1", KUBELET_SVC, KubeletService),
     owner_root("4.1.2", KUBELET_SVC, KubeletService),
@@ -456,45 +475,35 @@ const CASES: &[Case] = &[
             "true",
         ),
     ),
+    // PASS "--streaming-connection-idle-timeout is not set to 0".
+    same(
+        "4.2.5",
+        KubeletSetting(
+            "--streaming-connection-idle-timeout=4h0m0s",
+            "/streamingConnectionIdleTimeout",
+            "\"4h0m0s\"",
+        ),
+    ),
+    // FAIL "--protect-kernel-defaults is set to true" (CIS 1.6): unset, the default is false.
+    rule(
+        "4.2.6",
+        "",
+        Cis("1.6 4.2.6"),
+        NoKubelet("protect-kernel-defaults"),
+    ),
+    // PASS "--hostname-override is not set".
+    renumbered("4.2.8", "4.2.7", NoKubelet("hostname-override")),
+    // PASS "RotateKubeletServerCertificate is set to true": not disabled by a feature gate.
+    renumbered("4.2.12", "4.2.11", NoKubelet("feature-gates")),
     // PASS "--rotate-certificates is not set to false".
     renumbered("4.2.11", "4.2.10", NoKubelet("rotate-certificates")),
 ];
 
 /// Checks kube-bench decided (PASS or FAIL) that no rule of ours judges, and why.
-const NOT_JUDGED: &[(&str, &str)] = &[
-    (
-        "1.2.3",
-        "--kubelet-https (PASS): the flag was removed in Kubernetes 1.20 (the API server always uses HTTPS to kubelets); CIS 1.12 has no such check",
-    ),
-    (
-        "1.2.15",
-        "PodSecurityPolicy admission plugin (FAIL): PodSecurityPolicy was removed in Kubernetes 1.25; CIS 1.12 has no such check (the PodSecurity plugin, on by default, replaces it)",
-    ),
-    (
-        "1.2.19",
-        "--secure-port not 0 (PASS): not in CIS 1.12; not checked",
-    ),
-    (
-        "2.7",
-        "unique etcd CA (PASS, Manual): kube-bench only sees that --trusted-ca-file is set; whether that CA differs from the cluster CA needs the certificates themselves",
-    ),
-    (
-        "4.2.5",
-        "--streaming-connection-idle-timeout not 0 (PASS, Manual in CIS 1.12 4.2.5): not checked (the config field is deprecated and has no effect)",
-    ),
-    (
-        "4.2.6",
-        "--protect-kernel-defaults (FAIL): dropped from CIS since 1.7 (kube-bench cis-1.20 to cis-1.24 only); not checked",
-    ),
-    (
-        "4.2.8",
-        "--hostname-override not set (PASS, Manual in CIS 1.12 4.2.7): not checked",
-    ),
-    (
-        "4.2.12",
-        "kubelet RotateKubeletServerCertificate (PASS, Manual in CIS 1.12 4.2.11): not checked for the kubelet (only for the controller manager, 1.3.6)",
-    ),
-];
+const NOT_JUDGED: &[(&str, &str)] = &[(
+    "1.2.15",
+    "PodSecurityPolicy admission plugin (FAIL): PodSecurityPolicy was removed in Kubernetes 1.25; CIS 1.12 has no such check (the PodSecurity plugin, on by default, replaces it)",
+)];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Variant {

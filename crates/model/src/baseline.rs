@@ -56,7 +56,7 @@ impl From<&Finding> for Recorded {
                 container: f.subject.container.clone(),
             },
             location: RecordedLocation {
-                origin: f.location.origin.clone(),
+                origin: f.location.origin.to_string(),
                 line: f.location.line,
                 column: f.location.column,
             },

@@ -2,7 +2,9 @@
 
 use crate::meta::Section;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -133,8 +135,9 @@ impl Serialize for Snippet {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Location {
-    /// The input: a file path as given, `<stdin>`, `cluster:…`.
-    pub origin: String,
+    /// The input: a file path as given, `<stdin>`, `cluster:…`. Shared by the findings of an
+    /// input (see [`share`]).
+    pub origin: Arc<str>,
     pub line: u32,
     pub column: u32,
     /// JSON pointer of the offending field inside the object (or where it belongs, when missing).
@@ -144,7 +147,7 @@ pub struct Location {
     pub helm_source: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Subject {
     pub kind: String,
     pub api_version: String,
@@ -162,7 +165,9 @@ pub struct Finding {
     #[serde(rename = "seed")]
     pub section: Section,
     pub severity: Severity,
-    pub subject: Subject,
+    /// Shared by the findings of one object (see [`share`]): 100,000s of findings name a few
+    /// 10,000s of objects.
+    pub subject: Arc<Subject>,
     pub location: Location,
     pub message: String,
     pub remedy: &'static str,
@@ -180,6 +185,27 @@ pub struct Finding {
     /// in the scorecard unless `--strict-system`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<&'static Expected>,
+}
+
+/// Makes the findings that name the same object (or file) share one copy of its subject and
+/// origin: called on each input's findings, it keeps a finding's memory to what is its own.
+pub fn share(findings: &mut [Finding]) {
+    let mut subjects: HashMap<Arc<Subject>, ()> = HashMap::new();
+    let mut origins: HashMap<Arc<str>, ()> = HashMap::new();
+    for f in findings {
+        match subjects.get_key_value(&*f.subject) {
+            Some((shared, ())) => f.subject = Arc::clone(shared),
+            None => {
+                subjects.insert(Arc::clone(&f.subject), ());
+            }
+        }
+        match origins.get_key_value(&*f.location.origin) {
+            Some((shared, ())) => f.location.origin = Arc::clone(shared),
+            None => {
+                origins.insert(Arc::clone(&f.location.origin), ());
+            }
+        }
+    }
 }
 
 /// Why a finding is expected for a system component.

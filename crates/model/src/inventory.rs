@@ -126,6 +126,8 @@ pub fn is_config_group(group: &str) -> bool {
             group,
             "audit.k8s.io" | "kubeadm.k8s.io" | "kubeharden.io" | "apiserver.k8s.io"
         )
+        // Managed clusters' configuration: eksctl, Terraform, the cloud CLIs' JSON.
+        || matches!(group, "eksctl.io" | "terraform" | "aws-cli" | "gcloud" | "az-cli")
         || group.starts_with("pod-security.admission.config")
 }
 

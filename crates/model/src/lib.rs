@@ -13,6 +13,7 @@
 //! other kubeharden crate, so cargo forbids upward imports.
 
 pub mod baseline;
+pub mod cloud;
 pub mod date;
 pub mod finding;
 pub mod inventory;
@@ -23,4 +24,5 @@ pub mod paths;
 pub mod redact;
 pub mod selector;
 pub mod source;
+pub mod terraform;
 pub mod yaml;

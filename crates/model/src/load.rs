@@ -60,7 +60,17 @@ impl Input {
     pub fn load_holding(&self, words: &[&str]) -> Loaded {
         let keep = |doc: &str| words.iter().any(|w| crate::load::may_hold_scalar(doc, w));
         match self {
-            Input::File(p) => crate::load::load_file_where(p, &keep),
+            // Most files hold none of the words: one search of the whole text settles them
+            // without splitting or parsing (a word in a document is in the whole text).
+            Input::File(p) => {
+                let small = std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_FILE_BYTES);
+                match small.then(|| std::fs::read(p)) {
+                    Some(Ok(bytes)) if std::str::from_utf8(&bytes).is_ok_and(|t| !keep(t)) => {
+                        Loaded::default()
+                    }
+                    _ => crate::load::load_file_where(p, &keep),
+                }
+            }
             Input::Bytes { name, bytes } => {
                 crate::load::load_bytes_where(name, bytes.to_vec(), &keep)
             }
@@ -110,10 +120,9 @@ pub fn may_hold_scalar(text: &str, word: &str) -> bool {
         let before = i.checked_sub(1).map(|j| &bytes[j]);
         !before.is_some_and(ident) && !bytes.get(i + word.len()).is_some_and(ident)
     };
-    text.match_indices(word).any(|(i, _)| bounded(i))
-        || bytes
-            .windows(2)
-            .any(|w| w[0] == b'\\' && matches!(w[1], b'x' | b'u' | b'U' | b'\n' | b'\r'))
+    memchr::memmem::find_iter(bytes, word.as_bytes()).any(bounded)
+        || memchr::memchr_iter(b'\\', bytes)
+            .any(|i| matches!(bytes.get(i + 1), Some(b'x' | b'u' | b'U' | b'\n' | b'\r')))
 }
 
 /// [`load_bytes`], reading only the documents whose text `keep` accepts (diagnostics of the
@@ -154,6 +163,9 @@ pub fn load_bytes_where(name: &str, bytes: Vec<u8>, keep: &dyn Fn(&str) -> bool)
         return out;
     }
     let source = Arc::new(Source::new(name, lone_carriage_returns_to_line_feeds(text)));
+    if crate::terraform::looks_like_hcl(&source.text) {
+        return crate::terraform::load(source);
+    }
     let is_template = source.text.contains("{{");
     let docs = yaml::parse_stream_where(&source.text, keep);
     for (doc_index, doc) in docs.into_iter().enumerate() {
@@ -221,6 +233,29 @@ fn lone_carriage_returns_to_line_feeds(text: String) -> String {
     String::from_utf8(bytes).expect("one ASCII byte replaced by another")
 }
 
+/// A Falco file read as an object named after its file (see [`crate::cloud::recognize_falco`]).
+fn falco_object(kind: &str, source: &Arc<Source>, doc_index: usize, root: Node) -> Object {
+    let mut object = Object::new(
+        kind.to_owned(),
+        crate::cloud::FALCO_API_VERSION.to_owned(),
+        root,
+        Arc::clone(source),
+        doc_index,
+        String::new(),
+        None,
+    );
+    // The file's name without its extensions (`values.yaml` and its JSON form `values.yaml.json`
+    // are the same object): the identity of an object does not depend on how it is written.
+    let file = std::path::Path::new(&source.name)
+        .file_name()
+        .map_or_else(|| source.name.clone(), |n| n.to_string_lossy().into_owned());
+    object.name = match file.split_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_owned(),
+        _ => file,
+    };
+    object
+}
+
 /// Unrolls `List` kinds; validates that a document is a Kubernetes object.
 fn add_objects(
     source: &Arc<Source>,
@@ -232,6 +267,11 @@ fn add_objects(
 ) {
     if !root.is_map() {
         if root.is_null() {
+            return;
+        }
+        if let Some(kind) = crate::cloud::recognize_falco(&root) {
+            out.objects
+                .push(falco_object(kind, source, doc_index, root));
             return;
         }
         out.diagnostics.push(Diagnostic::new(
@@ -248,6 +288,26 @@ fn add_objects(
         .and_then(Node::as_str)
         .map(str::to_owned);
     let (Some(kind), Some(api_version)) = (kind, api_version) else {
+        if let Some((kind, api_version, name)) = crate::cloud::recognize(&root) {
+            let mut object = Object::new(
+                kind.to_owned(),
+                api_version.to_owned(),
+                root,
+                Arc::clone(source),
+                doc_index,
+                base,
+                helm,
+            );
+            object.name = name;
+            out.objects.push(object);
+            return;
+        }
+        // Falco's Helm values or configuration: an object for the runtime rules, and still a
+        // document read for committed credentials.
+        if let Some(kind) = crate::cloud::recognize_falco(&root) {
+            out.objects
+                .push(falco_object(kind, source, doc_index, root.clone()));
+        }
         out.diagnostics.push(Diagnostic::new(
             DiagLevel::Note,
             &source.name,
@@ -361,6 +421,13 @@ pub fn load_file_where(path: &Path, keep: &dyn Fn(&str) -> bool) -> Loaded {
         Ok(bytes) if !is_manifest_path(path) && is_credential_path(path) => {
             load_credential_file(&name, bytes)
         }
+        Ok(bytes) if crate::terraform::is_terraform_path(path) => match String::from_utf8(bytes) {
+            Ok(text) => crate::terraform::load_file(path, Arc::new(Source::new(&name, text))),
+            Err(_) => error_only(
+                &name,
+                "invalid UTF-8: Terraform files are UTF-8 text".into(),
+            ),
+        },
         Ok(bytes) => load_bytes_where(&name, bytes, keep),
         Err(e) => error_only(&name, format!("cannot read: {e}")),
     }

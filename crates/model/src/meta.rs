@@ -138,9 +138,38 @@ pub enum Evidence {
     /// The values of the Secrets in the input (manifests and dumps have them; a cluster audit
     /// reads Secrets as metadata only, by design).
     SecretValues,
+    /// A managed cluster's API endpoint settings (eksctl `ClusterConfig`, Terraform, the cloud
+    /// CLI's JSON), with values that resolve offline.
+    CloudEndpoint,
+    /// A managed cluster's control-plane log export settings.
+    CloudAuditLogs,
+    /// A managed cluster's envelope encryption settings.
+    CloudEncryption,
+    /// A managed cluster's local accounts, legacy ABAC, basic auth and client certificates.
+    CloudAuthentication,
+    /// EKS identities outside RBAC: the `aws-auth` ConfigMap or EKS access entries.
+    CloudIdentities,
+    /// Service-mesh mTLS settings (Istio PeerAuthentication, Linkerd policy), or a whole cluster.
+    ServiceMesh,
+    /// How an EKS cluster's pods get AWS credentials (eksctl `iam.withOIDC`,
+    /// `iam.podIdentityAssociations`, the `eks-pod-identity-agent` addon).
+    CloudWorkloadIdentity,
 }
 
 impl Evidence {
+    /// Evidence only a managed cluster (EKS, GKE, AKS) has: a rule needing it does not apply to
+    /// an input that holds no managed cluster's configuration or identities.
+    pub fn is_managed_cluster(self) -> bool {
+        matches!(
+            self,
+            Evidence::CloudEndpoint
+                | Evidence::CloudAuditLogs
+                | Evidence::CloudEncryption
+                | Evidence::CloudAuthentication
+                | Evidence::CloudIdentities
+        )
+    }
+
     /// What the input lacked, and what would settle it.
     pub fn missing(self) -> &'static str {
         match self {
@@ -219,6 +248,27 @@ impl Evidence {
             }
             Evidence::AnonymousProbe => {
                 "unauthenticated access to the API server was not probed: run `kubeharden cluster --probe-anonymous`"
+            }
+            Evidence::CloudEndpoint => {
+                "the managed cluster's API endpoint settings could not be read: a value is a Terraform expression that cannot be resolved offline (write it as a literal, or scan `aws eks describe-cluster`, `gcloud container clusters describe --format=json` or `az aks show` output)"
+            }
+            Evidence::CloudAuditLogs => {
+                "the managed cluster's audit-log export could not be read: a Terraform expression that cannot be resolved offline (for AKS, an `azurerm_monitor_diagnostic_setting` whose `target_resource_id` or category is not a literal or `azurerm_kubernetes_cluster.NAME.id`), or `az aks show` output, which holds no diagnostic settings (scan the Terraform of the cluster's `azurerm_monitor_diagnostic_setting` with it)"
+            }
+            Evidence::CloudEncryption => {
+                "the managed cluster's envelope encryption settings could not be read: a value is a Terraform expression that cannot be resolved offline"
+            }
+            Evidence::CloudAuthentication => {
+                "the managed cluster's local accounts / legacy ABAC / basic auth settings could not be read: a value is a Terraform expression that cannot be resolved offline"
+            }
+            Evidence::CloudIdentities => {
+                "no `aws-auth` ConfigMap or EKS access entries in the input; scan them (`kubectl get configmap aws-auth -n kube-system -o yaml`) with the cluster's Terraform or eksctl file"
+            }
+            Evidence::CloudWorkloadIdentity => {
+                "no eksctl ClusterConfig in the input, so how the EKS cluster's pods get AWS credentials (IRSA's OIDC provider, EKS Pod Identity) is unknown"
+            }
+            Evidence::ServiceMesh => {
+                "no service-mesh policy (Istio PeerAuthentication, Linkerd Server/AuthorizationPolicy) in the input and no whole cluster; scan the mesh's policies or run `kubeharden cluster`"
             }
             Evidence::SecretValues => {
                 "Secret values are not read by a cluster audit (metadata only), so values committed to manifests cannot be judged; run `kubeharden scan` on the manifests in git"

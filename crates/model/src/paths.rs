@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub fn is_manifest_path(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
+        Some("yaml" | "yml" | "json" | "tf")
     )
 }
 

@@ -9,6 +9,7 @@
 //! offline: templates that call it are reported when loaded.
 
 use crate::matching::{self, ObjectView};
+use crate::opa_compat;
 use crate::{Problem, RuleSpec, make_rule, severity_of};
 use kubeharden_engine::analysis::netpol::LabelSelector;
 use kubeharden_engine::finding::Severity;
@@ -453,10 +454,13 @@ fn compile(o: &Object, inventory: Option<&regorus::Value>) -> Result<(String, Te
         limit: EVAL_LIMIT,
         check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
     });
+    // OPA binds the arguments of a negated call before the negation; regorus does not.
+    let rego = opa_compat::hoist_negated_arguments(&o.name, &rego, rego_v1);
     let package = engine
         .add_policy(format!("{}.rego", o.name), rego)
         .map_err(|e| format!("ConstraintTemplate {}: Rego does not compile: {e}", o.name))?;
     for (i, lib) in libs.into_iter().enumerate() {
+        let lib = opa_compat::hoist_negated_arguments(&o.name, &lib, rego_v1);
         engine
             .add_policy(format!("{}.lib{i}.rego", o.name), lib)
             .map_err(|e| {

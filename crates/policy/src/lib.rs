@@ -10,6 +10,7 @@
 
 mod gatekeeper;
 mod matching;
+mod opa_compat;
 mod vap;
 
 use kubeharden_engine::finding::Severity;

@@ -39,6 +39,17 @@ struct Page<'a> {
     kinds: Vec<KindCount<'a>>,
     diagnostics: Vec<Diag<'a>>,
     baseline: Option<BaselineInfo>,
+    /// The executive summary: a paragraph in plain words from the counts and the scorecard.
+    executive: String,
+    /// The scope: (label, value) pairs.
+    scope: Vec<(&'static str, String)>,
+    /// The overall posture score (0-100) over the assessed sections.
+    posture: Option<u32>,
+    assessed_sections: usize,
+    /// Sections lacking evidence, with what would settle it ("how to complete this audit").
+    howto: Vec<Score<'a>>,
+    /// Rows per page of the findings table.
+    page_size: usize,
     css: &'static str,
     js: &'static str,
 }
@@ -62,6 +73,8 @@ struct Score<'a> {
     class: &'static str,
     findings: usize,
     missing: &'a [String],
+    /// 100 pass, 50 partial, 0 fail; none when not assessed.
+    score: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -160,6 +173,190 @@ fn status_class(s: Status) -> &'static str {
     }
 }
 
+/// Rows of the findings table shown at once (the others are written hidden and paged by the
+/// script, so a large report opens quickly).
+const PAGE_SIZE: usize = 100;
+
+/// A section's score: 100 pass, 50 partial, 0 fail, none when not assessed.
+fn section_score(s: Status) -> Option<u32> {
+    match s {
+        Status::Pass => Some(100),
+        Status::Partial => Some(50),
+        Status::Fail => Some(0),
+        Status::NotAssessed => None,
+    }
+}
+
+/// Text with `code spans` as `<code>`, everything else escaped (the `ticks` filter).
+fn ticks(value: &str) -> minijinja::Value {
+    fn escape(s: &str, out: &mut String) {
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#x27;"),
+                c => out.push(c),
+            }
+        }
+    }
+    let mut out = String::with_capacity(value.len() + 16);
+    let parts: Vec<&str> = value.split('`').collect();
+    // An odd number of backticks leaves the last one as it is.
+    let pairs = (parts.len() - 1) / 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 && i > pairs * 2 {
+            out.push('`');
+            escape(part, &mut out);
+        } else if i % 2 == 1 {
+            out.push_str("<code>");
+            escape(part, &mut out);
+            out.push_str("</code>");
+        } else {
+            escape(part, &mut out);
+        }
+    }
+    minijinja::Value::from_safe_string(out)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The executive summary, in plain words, from the counts and the scorecard.
+fn executive(view: &View<'_>, date: &str) -> String {
+    let r = view.report;
+    let counted = r.findings.iter().filter(|f| f.expected.is_none()).count();
+    let mut s = format!(
+        "On {date}, kubeharden {} checked {} ({}) from {} against {}. ",
+        r.tool_version,
+        plural(r.summary.objects, "Kubernetes object"),
+        plural(r.summary.pod_templates, "pod template"),
+        plural(r.summary.inputs, "input"),
+        plural(view.rules.len(), "rule"),
+    );
+    if counted == 0 {
+        s.push_str("It found no hardening issue. ");
+    } else {
+        s.push_str(&format!(
+            "It found {}: {}. ",
+            plural(counted, "issue"),
+            crate::severity_counts(r)
+        ));
+    }
+    let n = |st: Status| r.scorecard.iter().filter(|x| x.status == st).count();
+    if !r.scorecard.is_empty() {
+        s.push_str(&format!(
+            "Of the {} areas of the hardening baseline, {} fail, {} pass, {} are partly assessed and {} could not be assessed from these inputs",
+            r.scorecard.len(),
+            n(Status::Fail),
+            n(Status::Pass),
+            n(Status::Partial),
+            n(Status::NotAssessed)
+        ));
+        s.push_str(if n(Status::Partial) + n(Status::NotAssessed) > 0 {
+            " (see \"How to complete this audit\"). "
+        } else {
+            ". "
+        });
+    }
+    // The most severe rules, the most widespread first among equals.
+    let mut rules: Vec<(&str, usize, Severity)> = Vec::new();
+    for f in r.findings.iter().filter(|f| f.expected.is_none()) {
+        match rules.iter_mut().find(|x| x.0 == f.rule) {
+            Some(x) => x.1 += 1,
+            None => rules.push((f.rule, 1, f.severity)),
+        }
+    }
+    rules.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(b.0)));
+    if !rules.is_empty() {
+        let first: Vec<String> = rules
+            .iter()
+            .take(3)
+            .map(|(id, n, sev)| format!("`{id}` ({sev}, {})", plural(*n, "finding")))
+            .collect();
+        s.push_str(&format!("Fix first: {}.", first.join("; ")));
+    }
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == DiagLevel::Error)
+        .count();
+    if errors > 0 {
+        s.push_str(&format!(
+            " The audit is incomplete: {} could not be read.",
+            plural(errors, "input error")
+        ));
+    }
+    s
+}
+
+/// Who, what and when: the inputs, the repository commit, kubeharden's version, the time, the
+/// user.
+fn scope(view: &View<'_>, date: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let inputs = view.inputs;
+    let listed: Vec<String> = inputs.iter().take(5).map(|i| format!("`{i}`")).collect();
+    out.push((
+        "Inputs",
+        if inputs.len() > 5 {
+            format!(
+                "{} and {} more (listed under Inputs read)",
+                listed.join(", "),
+                inputs.len() - 5
+            )
+        } else if inputs.is_empty() {
+            "none".to_owned()
+        } else {
+            listed.join(", ")
+        },
+    ));
+    if let Some(commit) = git_commit() {
+        out.push(("Repository commit", commit));
+    }
+    out.push(("kubeharden", view.report.tool_version.to_owned()));
+    out.push(("Date", date.to_owned()));
+    if let Some(user) = ["KUBEHARDEN_AUDITOR", "USER", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+    {
+        out.push(("Run by", user));
+    }
+    if let Some(config) = view.config {
+        out.push(("Config", format!("`{config}`")));
+    }
+    out.push((
+        "Rules",
+        format!(
+            "{} (failing at {} and above)",
+            view.rules.len(),
+            view.fail_on
+        ),
+    ));
+    out
+}
+
+/// The commit of the git repository the working directory is in, if any (`SOURCE_DATE_EPOCH`
+/// set: none, for reproducible reports).
+fn git_commit() -> Option<String> {
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+        return None;
+    }
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !commit.is_empty()).then_some(commit)
+}
+
 fn wrap(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -233,8 +430,9 @@ fn templates() -> minijinja::Environment<'static> {
         .expect("the findings' loop ends the table body");
     let tail = &rest[row.len() + "{% endfor %}".len()..];
     assert!(row.contains("{{ loop.index }}"));
-    let row = row.replace("{{ loop.index }}", "{{ index }}");
+    let row = row.replace("loop.index", "index");
     let mut env = minijinja::Environment::new();
+    env.add_filter("ticks", |v: &str| ticks(v));
     env.add_template("head.html", head)
         .expect("the report template parses");
     env.add_template_owned("row.html", row)
@@ -294,9 +492,10 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
             .collect(),
         kind: shown.iter().map(|f| f.subject.kind.clone()).collect(),
     };
+    let date = date();
     let page = Page {
         tool_version: r.tool_version,
-        date: date(),
+        date: date.clone(),
         config: view.config,
         summary: Summary {
             objects: r.summary.objects,
@@ -322,6 +521,7 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
                 class: status_class(s.status),
                 findings: s.findings,
                 missing: &s.missing,
+                score: section_score(s.status),
             })
             .collect(),
         severity_chart,
@@ -379,6 +579,37 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
                 })
                 .collect(),
         }),
+        executive: executive(view, &date),
+        scope: scope(view, &date),
+        posture: {
+            let scores: Vec<u32> = r
+                .scorecard
+                .iter()
+                .filter_map(|s| section_score(s.status))
+                .collect();
+            (!scores.is_empty())
+                .then(|| (scores.iter().sum::<u32>() as f64 / scores.len() as f64).round() as u32)
+        },
+        assessed_sections: r
+            .scorecard
+            .iter()
+            .filter(|s| section_score(s.status).is_some())
+            .count(),
+        howto: r
+            .scorecard
+            .iter()
+            .filter(|s| !s.missing.is_empty())
+            .map(|s| Score {
+                seed: s.section.to_string(),
+                title: s.title,
+                status: s.status.as_str(),
+                class: status_class(s.status),
+                findings: s.findings,
+                missing: &s.missing,
+                score: section_score(s.status),
+            })
+            .collect(),
+        page_size: PAGE_SIZE,
         css: CSS,
         js: JS,
     };
@@ -398,6 +629,7 @@ pub fn render_to(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Resu
         let context = minijinja::context! {
             f => minijinja::value::Serde(row(view, f)),
             index => i + 1,
+            page_size => PAGE_SIZE,
         };
         rendered("row.html", context, out)?;
     }

@@ -117,7 +117,11 @@ pub fn render_to(
     let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut w, view.report).map_err(std::io::Error::other)?;
+            let json = JsonReport {
+                report: view.report,
+                counts: Counts::of(view),
+            };
+            serde_json::to_writer_pretty(&mut w, &json).map_err(std::io::Error::other)?;
             w.write_all(b"\n")?;
         }
         Format::Sarif => sarif::render_to(view, &mut w)?,
@@ -127,6 +131,73 @@ pub fn render_to(
         Format::Html => html::render_to(view, &mut w)?,
     }
     w.flush()
+}
+
+/// The JSON report (`docs/json.md`, `docs/report.schema.json`): the report's fields, then the
+/// counts.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    counts: Counts,
+}
+
+/// The counts of a report, as the text summary gives them: findings that count (not those
+/// expected for a system component), per severity, per section and per rule.
+#[derive(serde::Serialize)]
+pub struct Counts {
+    /// Active findings that count.
+    pub findings: usize,
+    /// Active findings expected for a system component (shown, not counted).
+    pub expected: usize,
+    pub suppressed: usize,
+    /// Findings at or above `fail_on`.
+    pub failing: usize,
+    pub fail_on: Severity,
+    /// Every severity, zero included.
+    pub by_severity: BTreeMap<&'static str, usize>,
+    /// Sections with findings (`1`…`15`, `runtime`, `custom`).
+    pub by_section: BTreeMap<String, usize>,
+    /// Rules with findings.
+    pub by_rule: BTreeMap<&'static str, usize>,
+    /// Input diagnostics per level.
+    pub diagnostics: BTreeMap<&'static str, usize>,
+}
+
+impl Counts {
+    pub fn of(view: &View<'_>) -> Counts {
+        let r = view.report;
+        let counted: Vec<&Finding> = r.findings.iter().filter(|f| f.expected.is_none()).collect();
+        let mut by_section = BTreeMap::new();
+        let mut by_rule = BTreeMap::new();
+        for f in &counted {
+            *by_section.entry(f.section.to_string()).or_insert(0) += 1;
+            *by_rule.entry(f.rule).or_insert(0) += 1;
+        }
+        let mut diagnostics = BTreeMap::from([("error", 0), ("warning", 0), ("note", 0)]);
+        for d in &r.diagnostics {
+            let level = match d.level {
+                kubeharden_engine::source::DiagLevel::Error => "error",
+                kubeharden_engine::source::DiagLevel::Warning => "warning",
+                kubeharden_engine::source::DiagLevel::Note => "note",
+            };
+            *diagnostics.entry(level).or_insert(0) += 1;
+        }
+        Counts {
+            findings: counted.len(),
+            expected: r.findings.len() - counted.len(),
+            suppressed: r.suppressed,
+            failing: r.failing(view.fail_on).count(),
+            fail_on: view.fail_on,
+            by_severity: Severity::ALL
+                .iter()
+                .map(|s| (s.as_str(), r.count(*s)))
+                .collect(),
+            by_section,
+            by_rule,
+            diagnostics,
+        }
+    }
 }
 
 /// The value [`write_json_spliced`] replaces with an array.
@@ -207,7 +278,7 @@ pub(crate) fn location(f: &Finding) -> String {
     let mut s = if l.line > 0 {
         format!("{}:{}:{}", l.origin, l.line, l.column)
     } else {
-        l.origin.clone()
+        l.origin.to_string()
     };
     if let Some(t) = &l.helm_source {
         s.push_str(&format!(" (from {t})"));

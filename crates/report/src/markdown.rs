@@ -14,8 +14,9 @@ use std::fmt::Write as _;
 const TOP: usize = 10;
 /// Findings detailed in the collapsible section before it is cut.
 const DETAILED: usize = 100;
-/// Keep the comment below GitHub's limit (65,536).
-const MAX_CHARS: usize = 60_000;
+/// GitHub refuses a comment over 65,536 characters: the whole document stays under this
+/// (counted in bytes, never fewer than characters).
+pub(crate) const MAX_CHARS: usize = 64_000;
 
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -206,40 +207,85 @@ pub fn render(view: &View<'_>) -> String {
             "\n<details>\n<summary>All {} findings, with the offending lines and fixes</summary>\n",
             sorted.len()
         );
+        // The lists after the details (fixed, suppressed, diagnostics, each capped) and the
+        // footer are written last; the details take the room they leave.
+        let after = tail(view);
         for (i, f) in sorted.iter().enumerate() {
-            if i >= DETAILED || s.len() > MAX_CHARS {
+            let entry = detail(f, i);
+            if i >= DETAILED || s.len() + entry.len() + after.len() + 400 > MAX_CHARS {
+                let left = sorted.len() - i;
                 let _ = writeln!(
                     s,
-                    "…{} more findings are in the full report (`--format json`, `--output html=report.html`).\n",
-                    sorted.len() - i
+                    "{left} more finding{}: see the SARIF or HTML artefact of this run (`--output sarif=kubeharden.sarif`, `--output html=report.html`).\n",
+                    if left == 1 { "" } else { "s" }
                 );
                 break;
             }
-            let _ = writeln!(
-                s,
-                "#### {}. {} · {} · {}\n\n{}{}\n\n{}\n",
-                i + 1,
-                f.severity,
-                code(f.rule),
-                subject(f),
-                code(&crate::location(f)),
-                baseline_mark(f),
-                text(&f.message)
-            );
-            if !f.snippet.is_empty() {
-                let body: Vec<String> = f
-                    .snippet
-                    .iter()
-                    .map(|l| format!("{:>4} | {}", l.line, crate::masked(l.text)))
-                    .collect();
-                s.push_str(&code_block("yaml", &body.join("\n")));
-                s.push('\n');
-            }
-            let _ = writeln!(s, "**Fix.** {}\n", text(f.remedy));
+            s.push_str(&entry);
         }
         s.push_str("</details>\n");
+        s.push_str(&after);
+    } else {
+        s.push_str(&tail(view));
     }
+    s
+}
 
+/// One finding of the collapsible details.
+fn detail(f: &Finding, i: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "#### {}. {} · {} · {}\n\n{}{}\n\n{}\n",
+        i + 1,
+        f.severity,
+        code(f.rule),
+        subject(f),
+        code(&crate::location(f)),
+        baseline_mark(f),
+        text(&f.message)
+    );
+    if !f.snippet.is_empty() {
+        let body: Vec<String> = f
+            .snippet
+            .iter()
+            .map(|l| format!("{:>4} | {}", l.line, crate::masked(l.text)))
+            .collect();
+        s.push_str(&code_block("yaml", &body.join("\n")));
+        s.push('\n');
+    }
+    let _ = writeln!(s, "**Fix.** {}\n", text(f.remedy));
+    s
+}
+
+/// Lines added while they fit in `budget` (and at most [`DETAILED`]); then how many were left.
+fn capped(s: &mut String, lines: Vec<String>, budget: usize) {
+    let total = lines.len();
+    let mut used = 0;
+    for (i, line) in lines.into_iter().enumerate() {
+        if i >= DETAILED || used + line.len() > budget {
+            let _ = writeln!(s, "- …and {} more", total - i);
+            break;
+        }
+        used += line.len();
+        s.push_str(&line);
+    }
+}
+
+fn level_name(level: kubeharden_engine::source::DiagLevel) -> &'static str {
+    match level {
+        kubeharden_engine::source::DiagLevel::Error => "error",
+        kubeharden_engine::source::DiagLevel::Warning => "warning",
+        kubeharden_engine::source::DiagLevel::Note => "note",
+    }
+}
+
+/// What follows the findings: fixed since the baseline, suppressed findings, diagnostics (errors
+/// first), each at most a sixth of the limit, and the footer.
+fn tail(view: &View<'_>) -> String {
+    let r = view.report;
+    let budget = MAX_CHARS / 6;
+    let mut s = String::new();
     if let Some(b) = &r.baseline
         && !b.fixed.is_empty()
     {
@@ -248,60 +294,76 @@ pub fn render(view: &View<'_>) -> String {
             "\n<details>\n<summary>Fixed since the baseline ({})</summary>\n",
             b.fixed.len()
         );
-        for f in b.fixed.iter().take(DETAILED) {
-            let _ = writeln!(
-                s,
-                "- {} {} on {}: {}",
-                f.severity,
-                code(&f.rule),
-                text(&f.subject.identity()),
-                text(&f.message)
-            );
-        }
+        let lines = b
+            .fixed
+            .iter()
+            .map(|f| {
+                format!(
+                    "- {} {} on {}: {}\n",
+                    f.severity,
+                    code(&f.rule),
+                    text(&f.subject.identity()),
+                    text(&f.message)
+                )
+            })
+            .collect();
+        capped(&mut s, lines, budget);
         s.push_str("\n</details>\n");
     }
-
     if !r.suppressed_findings.is_empty() {
         let _ = writeln!(
             s,
             "\n<details>\n<summary>Suppressed findings ({})</summary>\n",
             r.suppressed_findings.len()
         );
-        for f in r.suppressed_findings.iter().take(DETAILED) {
-            let by = f.suppressed_by.as_ref();
-            let _ = writeln!(
-                s,
-                "- {} {} on {} by {}{}",
-                f.severity,
-                code(f.rule),
-                subject(f),
-                code(by.map_or("", |b| b.key.as_str())),
-                by.and_then(|b| b.reason.as_deref())
-                    .map(|r| format!(": {}", text(r)))
-                    .unwrap_or_default()
-            );
-        }
+        let lines = r
+            .suppressed_findings
+            .iter()
+            .map(|f| {
+                let by = f.suppressed_by.as_ref();
+                format!(
+                    "- {} {} on {} by {}{}\n",
+                    f.severity,
+                    code(f.rule),
+                    subject(f),
+                    code(by.map_or("", |b| b.key.as_str())),
+                    by.and_then(|b| b.reason.as_deref())
+                        .map(|r| format!(": {}", text(r)))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        capped(&mut s, lines, budget);
         s.push_str("\n</details>\n");
     }
-
     if !r.diagnostics.is_empty() {
         let _ = writeln!(
             s,
             "\n<details>\n<summary>Input diagnostics ({})</summary>\n",
             r.diagnostics.len()
         );
-        for d in r.diagnostics.iter().take(DETAILED) {
-            let loc = match d.line {
-                Some(l) => format!("{}:{l}", d.origin),
-                None => d.origin.clone(),
-            };
-            let level = match d.level {
-                kubeharden_engine::source::DiagLevel::Error => "error",
-                kubeharden_engine::source::DiagLevel::Warning => "warning",
-                kubeharden_engine::source::DiagLevel::Note => "note",
-            };
-            let _ = writeln!(s, "- {level} {}: {}", code(&loc), text(&d.message));
-        }
+        let mut diags: Vec<_> = r.diagnostics.iter().collect();
+        diags.sort_by_key(|d| match d.level {
+            kubeharden_engine::source::DiagLevel::Error => 0,
+            kubeharden_engine::source::DiagLevel::Warning => 1,
+            kubeharden_engine::source::DiagLevel::Note => 2,
+        });
+        let lines = diags
+            .into_iter()
+            .map(|d| {
+                let loc = match d.line {
+                    Some(l) => format!("{}:{l}", d.origin),
+                    None => d.origin.clone(),
+                };
+                format!(
+                    "- {} {}: {}\n",
+                    level_name(d.level),
+                    code(&loc),
+                    text(&d.message)
+                )
+            })
+            .collect();
+        capped(&mut s, lines, budget);
         s.push_str("\n</details>\n");
     }
     let _ = writeln!(

@@ -25,6 +25,27 @@ impl Component {
         }
     }
 
+    /// The component an image runs (`registry.k8s.io/kube-apiserver:v1.31.2`,
+    /// `quay.io/coreos/etcd:v3.5.15`, `…/kube-apiserver-amd64:v1.20.0`): the last path segment of
+    /// the repository, without tag, digest or architecture suffix.
+    fn from_image(image: &str) -> Option<Component> {
+        let repo = image.split('@').next()?;
+        let last = repo.rsplit('/').next()?;
+        let name = last.split(':').next()?;
+        let name = ["-amd64", "-arm64", "-arm", "-ppc64le", "-s390x"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(name);
+        Component::from_name(name)
+    }
+
+    /// A component by its exact name (a container's name, an image's name).
+    fn from_name(name: &str) -> Option<Component> {
+        (!name.contains('/'))
+            .then(|| Component::from_binary(name))
+            .flatten()
+    }
+
     fn from_binary(path: &str) -> Option<Component> {
         let base = path.rsplit('/').next().unwrap_or(path);
         Some(match base {
@@ -61,9 +82,27 @@ pub struct ComponentFlags {
 }
 
 impl ComponentFlags {
-    /// The effective value: like Go's flag package, the last occurrence wins.
+    /// The effective value: like Go's flag package, the last occurrence wins. A flag whose last
+    /// occurrence has an empty value (`--tls-cert-file=`) is unset: Go's string flags take `""`,
+    /// their default, and a bool or number flag with no value stops the component at start-up.
     pub fn get(&self, name: &str) -> Option<&Flag> {
+        self.flags
+            .iter()
+            .rev()
+            .find(|f| f.name == name)
+            .filter(|f| !f.value.is_empty())
+    }
+
+    /// The last occurrence of a flag, even with an empty value: the kubelet applies its flags
+    /// over its config file, so `--client-ca-file=` there overrides the file's value with "".
+    pub fn get_written(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().rev().find(|f| f.name == name)
+    }
+
+    /// Is the kubelet's config file written by kubeadm (a kubeadm or kind configuration), so that
+    /// it exists and holds kubeadm's defaults even when the input does not carry it?
+    pub fn kubeadm_managed(&self) -> bool {
+        self.source.starts_with("kubeadm") || self.source.starts_with("kind")
     }
 
     /// A comma-separated flag as a list.
@@ -86,7 +125,7 @@ impl ComponentFlags {
 
     /// Pointer for a finding about `name`: the flag itself, or where it belongs.
     pub fn pointer(&self, name: &str) -> String {
-        self.get(name)
+        self.get_written(name)
             .and_then(|f| f.pointer.clone())
             .unwrap_or_else(|| self.anchor.clone())
     }
@@ -247,14 +286,147 @@ fn minor_from_version(v: &str) -> Option<u32> {
         .ok()
 }
 
-/// Component flags an object carries: control-plane static Pods and kubeadm ClusterConfiguration.
+/// Component flags an object carries: control-plane static Pods and workloads (hosted control
+/// planes run them as Deployments), kubeadm ClusterConfiguration (and the kubelet's
+/// `nodeRegistration.kubeletExtraArgs` of InitConfiguration/JoinConfiguration), kind `Cluster`
+/// configs (their `kubeadmConfigPatches`) and `CommandLine` documents.
 pub fn component_flags(o: &Object) -> Vec<ComponentFlags> {
     match (o.kind.as_str(), o.group()) {
-        ("Pod", "") => static_pod_flags(o),
-        ("ClusterConfiguration", "kubeadm.k8s.io") => kubeadm_flags(o),
+        ("ClusterConfiguration", "kubeadm.k8s.io") => {
+            kubeadm_flags(&o.root, "", "kubeadm ClusterConfiguration")
+        }
+        ("InitConfiguration", "kubeadm.k8s.io") => {
+            kubeadm_kubelet_flags(&o.root, "", "kubeadm InitConfiguration")
+        }
+        ("JoinConfiguration", "kubeadm.k8s.io") => {
+            kubeadm_kubelet_flags(&o.root, "", "kubeadm JoinConfiguration")
+        }
+        ("Cluster", "kind.x-k8s.io") => kind_flags(o),
         ("CommandLine", "kubeharden.io") => command_line_flags(o),
-        _ => Vec::new(),
+        _ => pod_template_flags(o),
     }
+}
+
+/// The `kubeadmConfigPatches` of a kind `Cluster` (top-level, then each node's), each parsed:
+/// (pointer of the patch string, its kind, its root).
+pub fn kind_patches(o: &Object) -> Vec<(String, String, Node)> {
+    if o.kind != "Cluster" || o.group() != "kind.x-k8s.io" {
+        return Vec::new();
+    }
+    let mut at: Vec<String> = vec!["/kubeadmConfigPatches".into()];
+    for (i, _) in o
+        .root
+        .get("nodes")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        at.push(format!("/nodes/{i}/kubeadmConfigPatches"));
+    }
+    let mut out = Vec::new();
+    for list in at {
+        for (i, patch) in o
+            .root
+            .pointer(&list)
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let Some(text) = patch.text() else { continue };
+            for doc in crate::yaml::parse_stream(text).into_iter().flatten() {
+                let Some(root) = doc.root else { continue };
+                let kind = root
+                    .get("kind")
+                    .and_then(Node::text)
+                    .unwrap_or("")
+                    .to_owned();
+                out.push((format!("{list}/{i}"), kind, root));
+            }
+        }
+    }
+    out
+}
+
+/// A kind `Cluster`: kind runs kubeadm, so a `ClusterConfiguration` patch gives the control
+/// plane's flags (over kubeadm's defaults) and an `InitConfiguration`/`JoinConfiguration` patch
+/// the kubelet's `kubeletExtraArgs`.
+fn kind_flags(o: &Object) -> Vec<ComponentFlags> {
+    let mut out = Vec::new();
+    for (pointer, kind, root) in kind_patches(o) {
+        match kind.as_str() {
+            "ClusterConfiguration" => out.extend(kubeadm_flags(&root, &pointer, "kind Cluster")),
+            "InitConfiguration" | "JoinConfiguration" => {
+                out.extend(kubeadm_kubelet_flags(&root, &pointer, "kind Cluster"))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// kubeadm's kubelet: run with `--config=/var/lib/kubelet/config.yaml` (kubeadm writes it) and
+/// `nodeRegistration.kubeletExtraArgs` (a map in v1beta3, a list of `{name, value}` in v1beta4).
+fn kubeadm_kubelet_flags(root: &Node, prefix: &str, source: &'static str) -> Vec<ComponentFlags> {
+    let base = format!("{prefix}/nodeRegistration/kubeletExtraArgs");
+    let Some(args) = root.pointer("/nodeRegistration/kubeletExtraArgs") else {
+        return Vec::new();
+    };
+    let mut flags = vec![
+        Flag {
+            name: "config".into(),
+            value: "/var/lib/kubelet/config.yaml".into(),
+            pointer: None,
+        },
+        Flag {
+            name: "kubeconfig".into(),
+            value: "/etc/kubernetes/kubelet.conf".into(),
+            pointer: None,
+        },
+    ];
+    flags.extend(extra_args(args, &base));
+    vec![ComponentFlags {
+        component: Component::Kubelet,
+        flags,
+        anchor: format!("{prefix}/nodeRegistration"),
+        minor: None,
+        source,
+    }]
+}
+
+/// kubeadm `extraArgs`: a map of name → value (v1beta3) or a list of `{name, value}` (v1beta4).
+fn extra_args(args: &Node, base: &str) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    if args.is_map() {
+        for e in args.effective_entries() {
+            let value = scalar_text(&e.value);
+            flags.push(Flag {
+                name: e.key.clone(),
+                value,
+                pointer: Some(format!("{base}/{}", crate::yaml::escape_token(&e.key))),
+            });
+        }
+    } else {
+        for (i, a) in args.items().iter().enumerate() {
+            if let Some(name) = a.get("name").and_then(Node::text) {
+                flags.push(Flag {
+                    name: name.to_owned(),
+                    value: a.get("value").map(scalar_text).unwrap_or_default(),
+                    pointer: Some(format!("{base}/{i}")),
+                });
+            }
+        }
+    }
+    flags
+}
+
+/// A scalar's text as a flag value (`true`, `10255`), empty for null or a collection.
+fn scalar_text(n: &Node) -> String {
+    if n.is_null() {
+        return String::new();
+    }
+    n.scalar().map(|s| s.text.clone()).unwrap_or_default()
 }
 
 /// Where a word of a `CommandLine` document was written, when the document records it.
@@ -271,6 +443,9 @@ pub struct WrittenAt {
 /// The k3s/RKE2 configs (`node::rancher`) become command lines this way, and findings about
 /// their flags point at the config file's line.
 pub fn written_at(o: &Object, pointer: &str) -> Option<WrittenAt> {
+    if o.kind == "Cluster" && o.group() == "kind.x-k8s.io" {
+        return in_kind_patch(o, pointer);
+    }
     if o.kind != "CommandLine" || o.group() != "kubeharden.io" {
         return None;
     }
@@ -300,6 +475,61 @@ pub fn written_at(o: &Object, pointer: &str) -> Option<WrittenAt> {
     })
 }
 
+/// For a pointer that goes into a kind `Cluster`'s `kubeadmConfigPatches` string
+/// (`/nodes/0/kubeadmConfigPatches/1/apiServer/extraArgs/anonymous-auth`), where that field is
+/// written in the file: a block scalar's lines are the file's lines (after the `|` line, shifted
+/// by the block's indentation); a patch written as a quoted string is located at the string.
+fn in_kind_patch(o: &Object, pointer: &str) -> Option<WrittenAt> {
+    let tokens: Vec<String> = crate::yaml::pointer_tokens(pointer).collect();
+    let mut node = &o.root;
+    let mut depth = 0;
+    while node.scalar().is_none() {
+        let t = tokens.get(depth)?;
+        node = if node.is_seq() {
+            node.items().get(t.parse::<usize>().ok()?)?
+        } else {
+            node.get(t)?
+        };
+        depth += 1;
+    }
+    let scalar = node.scalar()?;
+    let inner: String = tokens[depth..]
+        .iter()
+        .map(|t| format!("/{}", crate::yaml::escape_token(t)))
+        .collect();
+    let root = crate::yaml::parse_stream(&scalar.text)
+        .into_iter()
+        .flatten()
+        .find_map(|d| d.root)?;
+    let at = root.locate(&inner);
+    let (line, col) = if scalar.style == crate::yaml::Style::Block {
+        // The content starts after the `|` header (the node may be placed at either); its first
+        // line sets the indentation.
+        let header = o.source.line(node.pos.line).unwrap_or("").trim_end();
+        let is_header = header
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+            .ends_with(['|', '>']);
+        let first = node.pos.line + u32::from(is_header);
+        let indent = (first..first + 1000)
+            .find_map(|l| {
+                let text = o.source.line(l)?;
+                (!text.trim().is_empty()).then(|| text.len() - text.trim_start().len())
+            })
+            .unwrap_or(0);
+        (
+            first + at.line - 1,
+            at.col + u32::try_from(indent).unwrap_or(0),
+        )
+    } else {
+        (node.pos.line, node.pos.col)
+    };
+    Some(WrittenAt {
+        file: o.source.name.clone(),
+        pos: crate::yaml::Pos { line, col },
+        text: o.source.line(line).unwrap_or("").to_owned(),
+    })
+}
+
 /// A `CommandLine` document (see `node::command_line_input`): `command` is the argv.
 fn command_line_flags(o: &Object) -> Vec<ComponentFlags> {
     let words: Vec<(&str, String)> = o
@@ -323,49 +553,84 @@ fn command_line_flags(o: &Object) -> Vec<ComponentFlags> {
     }]
 }
 
-fn static_pod_flags(o: &Object) -> Vec<ComponentFlags> {
+/// How a workload kind is named in messages about the component it runs.
+fn workload_source(kind: &str) -> &'static str {
+    match kind {
+        "Pod" => "static Pod",
+        "Deployment" => "Deployment",
+        "StatefulSet" => "StatefulSet",
+        "DaemonSet" => "DaemonSet",
+        "ReplicaSet" => "ReplicaSet",
+        _ => "workload",
+    }
+}
+
+/// The control-plane components the containers of a pod template run: named by the binary in
+/// `command` (`[kube-apiserver, --flag…]`, `[/hyperkube, kube-apiserver, …]`; the search stops
+/// at the first flag, so a flag's value such as `/var/lib/etcd` is never taken for a binary), or,
+/// when `command` is absent (the entrypoint comes from the image) and `args` holds flags, by the
+/// image's name or else the container's name. A shell wrapper (`sh -c "kube-apiserver …"`) is
+/// not read.
+fn pod_template_flags(o: &Object) -> Vec<ComponentFlags> {
+    let Some(template) = crate::inventory::PodTemplate::of(o) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for (ci, c) in o
-        .root
-        .pointer("/spec/containers")
-        .map(Node::items)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
+    for c in template
+        .containers()
+        .filter(|c| c.kind == crate::inventory::ContainerKind::Regular)
     {
-        let mut words: Vec<(&str, String)> = Vec::new();
-        for field in ["command", "args"] {
-            for (i, n) in c
+        let words_of = |field: &str| -> Vec<(&str, String)> {
+            c.node
                 .get(field)
                 .map(Node::items)
                 .unwrap_or(&[])
                 .iter()
                 .enumerate()
-            {
-                if let Some(t) = n.text() {
-                    words.push((t, format!("/spec/containers/{ci}/{field}/{i}")));
-                }
-            }
-        }
-        // `command: [kube-apiserver, --flag…]`, or a shell wrapper `sh -c "kube-apiserver …"` (skipped).
-        let Some(pos) = words
-            .iter()
-            .position(|(w, _)| Component::from_binary(w).is_some())
-        else {
-            continue;
+                .filter_map(|(i, n)| n.text().map(|t| (t, c.ptr(&format!("{field}/{i}")))))
+                .collect()
         };
-        let component = Component::from_binary(words[pos].0).expect("checked");
+        let command = words_of("command");
+        let args = words_of("args");
         let minor = c
+            .node
             .get("image")
             .and_then(Node::text)
             .and_then(|i| i.rsplit_once(':'))
             .and_then(|(_, t)| minor_from_version(t));
+        let mut words = command.clone();
+        words.extend(args.iter().cloned());
+        let named = words
+            .iter()
+            .take(command.len().max(1))
+            .take_while(|(w, _)| !w.starts_with('-'))
+            .position(|(w, _)| Component::from_binary(w).is_some());
+        let (component, rest, anchor) = match named {
+            Some(pos) => (
+                Component::from_binary(words[pos].0).expect("checked"),
+                &words[pos + 1..],
+                c.ptr("command"),
+            ),
+            None if command.is_empty() && args.iter().any(|(w, _)| w.starts_with("--")) => {
+                let Some(component) = c
+                    .node
+                    .get("image")
+                    .and_then(Node::text)
+                    .and_then(Component::from_image)
+                    .or_else(|| Component::from_name(c.name))
+                else {
+                    continue;
+                };
+                (component, &words[..], c.ptr("args"))
+            }
+            None => continue,
+        };
         out.push(ComponentFlags {
             component,
-            flags: parse_args(&words[pos + 1..]),
-            anchor: format!("/spec/containers/{ci}/command"),
+            flags: parse_args(rest),
+            anchor,
             minor,
-            source: "static Pod",
+            source: workload_source(&o.kind),
         });
     }
     out
@@ -425,9 +690,10 @@ const KUBEADM_ETCD_DEFAULTS: &[(&str, &str)] = &[
     ("peer-trusted-ca-file", "/etc/kubernetes/pki/etcd/ca.crt"),
 ];
 
-fn kubeadm_flags(o: &Object) -> Vec<ComponentFlags> {
-    let minor = o
-        .root
+/// The control plane of a kubeadm `ClusterConfiguration` (`root`, at `prefix` in its object):
+/// kubeadm's defaults, then each section's `extraArgs`.
+fn kubeadm_flags(root: &Node, prefix: &str, source: &'static str) -> Vec<ComponentFlags> {
+    let minor = root
         .get("kubernetesVersion")
         .and_then(Node::text)
         .and_then(minor_from_version);
@@ -452,6 +718,10 @@ fn kubeadm_flags(o: &Object) -> Vec<ComponentFlags> {
     ];
     let mut out = Vec::new();
     for (section, component, defaults) in sections {
+        // An external etcd is not run by kubeadm.
+        if component == Component::Etcd && root.pointer("/etcd/external").is_some() {
+            continue;
+        }
         let mut flags: Vec<Flag> = defaults
             .iter()
             .map(|(n, v)| Flag {
@@ -460,42 +730,15 @@ fn kubeadm_flags(o: &Object) -> Vec<ComponentFlags> {
                 pointer: None,
             })
             .collect();
-        let base = format!("/{section}/extraArgs");
-        match o.root.pointer(&base) {
-            // v1beta3: a map of name → value.
-            Some(args) if args.is_map() => {
-                for e in args.effective_entries() {
-                    let value = e.value.text().unwrap_or("").to_owned();
-                    flags.push(Flag {
-                        name: e.key.clone(),
-                        value,
-                        pointer: Some(format!("{base}/{}", crate::yaml::escape_token(&e.key))),
-                    });
-                }
-            }
-            // v1beta4: a list of {name, value}.
-            Some(args) => {
-                for (i, a) in args.items().iter().enumerate() {
-                    if let (Some(name), value) = (
-                        a.get("name").and_then(Node::text),
-                        a.get("value").and_then(Node::text),
-                    ) {
-                        flags.push(Flag {
-                            name: name.to_owned(),
-                            value: value.unwrap_or("").to_owned(),
-                            pointer: Some(format!("{base}/{i}")),
-                        });
-                    }
-                }
-            }
-            None => {}
+        if let Some(args) = root.pointer(&format!("/{section}/extraArgs")) {
+            flags.extend(extra_args(args, &format!("{prefix}/{section}/extraArgs")));
         }
         out.push(ComponentFlags {
             component,
             flags,
-            anchor: format!("/{section}"),
+            anchor: format!("{prefix}/{section}"),
             minor,
-            source: "kubeadm ClusterConfiguration",
+            source,
         });
     }
     out
@@ -968,6 +1211,60 @@ mod tests {
         assert_eq!(f.list("authorization-mode"), ["Node", "RBAC"]);
         assert_eq!(f.pointer("anonymous-auth"), "/spec/containers/0/command/2");
         assert!(f.admission_plugins().contains(&"PodSecurity".to_owned()));
+    }
+
+    #[test]
+    fn components_by_binary_image_or_name_in_any_workload() {
+        let l = load_bytes(
+            "d.yaml",
+            b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kube-apiserver, namespace: hosted}\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-apiserver\n        image: registry.k8s.io/kube-apiserver:v1.31.2\n        command: [kube-apiserver, --anonymous-auth=true, --tls-cert-file=]\n      - name: db\n        image: quay.io/coreos/etcd:v3.5.15\n        args: [--data-dir, /var/lib/etcd, --peer-client-cert-auth=false]\n      - name: sidecar\n        image: busybox\n        args: [--data-dir=/var/lib/etcd]\n".to_vec(),
+        );
+        let f = component_flags(&l.objects[0]);
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].component, f[0].source),
+            (Component::ApiServer, "Deployment")
+        );
+        assert_eq!(
+            f[0].pointer("anonymous-auth"),
+            "/spec/template/spec/containers/0/command/1"
+        );
+        // An empty value is unset (but its pointer is where it is written).
+        assert!(f[0].get("tls-cert-file").is_none());
+        assert_eq!(f[0].minor, Some(31));
+        // etcd from its image, every word of `args` read (the flag's value is not a binary).
+        assert_eq!(f[1].component, Component::Etcd);
+        assert_eq!(f[1].anchor, "/spec/template/spec/containers/1/args");
+        assert_eq!(f[1].get("data-dir").unwrap().value, "/var/lib/etcd");
+        assert_eq!(f[1].bool("peer-client-cert-auth"), Some(false));
+    }
+
+    #[test]
+    fn kind_patches_map_to_their_lines() {
+        let text = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  kubeadmConfigPatches:\n  - |\n    kind: ClusterConfiguration\n    apiServer:\n      extraArgs:\n        anonymous-auth: \"true\"\n  - |\n    kind: InitConfiguration\n    nodeRegistration:\n      kubeletExtraArgs:\n        read-only-port: \"10255\"\n";
+        let l = load_bytes("kind.yaml", text.as_bytes().to_vec());
+        let o = &l.objects[0];
+        let f = component_flags(o);
+        let api = f
+            .iter()
+            .find(|f| f.component == Component::ApiServer)
+            .unwrap();
+        assert_eq!(api.bool("anonymous-auth"), Some(true));
+        let p = api.pointer("anonymous-auth");
+        assert_eq!(
+            p,
+            "/nodes/0/kubeadmConfigPatches/0/apiServer/extraArgs/anonymous-auth"
+        );
+        let w = written_at(o, &p).unwrap();
+        assert_eq!((w.pos.line, w.pos.col), (10, 9));
+        assert_eq!(w.text, "        anonymous-auth: \"true\"");
+        let kubelet = f
+            .iter()
+            .find(|f| f.component == Component::Kubelet)
+            .unwrap();
+        assert!(kubelet.kubeadm_managed());
+        let w = written_at(o, &kubelet.pointer("read-only-port")).unwrap();
+        assert_eq!(w.pos.line, 15);
     }
 
     #[test]

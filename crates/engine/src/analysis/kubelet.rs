@@ -23,6 +23,9 @@ pub struct Setting {
     pub config_default: Option<&'static str>,
     /// The value when no config file is used and no flag sets it.
     pub flag_default: Option<&'static str>,
+    /// The value in the config file kubeadm writes (kubeadm and kind nodes) when the input does
+    /// not set it (kubeadm's `componentconfigs/kubelet.go` defaults); None: `config_default`.
+    pub kubeadm_default: Option<&'static str>,
 }
 
 pub const ANONYMOUS_AUTH: Setting = Setting {
@@ -30,36 +33,117 @@ pub const ANONYMOUS_AUTH: Setting = Setting {
     field: "/authentication/anonymous/enabled",
     config_default: Some("false"),
     flag_default: Some("true"),
+    kubeadm_default: None,
 };
 pub const AUTHORIZATION_MODE: Setting = Setting {
     flag: "authorization-mode",
     field: "/authorization/mode",
     config_default: Some("Webhook"),
     flag_default: Some("AlwaysAllow"),
+    kubeadm_default: None,
 };
 pub const READ_ONLY_PORT: Setting = Setting {
     flag: "read-only-port",
     field: "/readOnlyPort",
     config_default: Some("0"),
     flag_default: Some("10255"),
+    kubeadm_default: None,
 };
 pub const CLIENT_CA_FILE: Setting = Setting {
     flag: "client-ca-file",
     field: "/authentication/x509/clientCAFile",
     config_default: None,
     flag_default: None,
+    kubeadm_default: Some("/etc/kubernetes/pki/ca.crt"),
 };
 pub const MAKE_IPTABLES_UTIL_CHAINS: Setting = Setting {
     flag: "make-iptables-util-chains",
     field: "/makeIPTablesUtilChains",
     config_default: Some("true"),
     flag_default: Some("true"),
+    kubeadm_default: None,
 };
 pub const ROTATE_CERTIFICATES: Setting = Setting {
     flag: "rotate-certificates",
     field: "/rotateCertificates",
     config_default: Some("false"),
     flag_default: Some("false"),
+    kubeadm_default: Some("true"),
+};
+
+pub const STREAMING_CONNECTION_IDLE_TIMEOUT: Setting = Setting {
+    flag: "streaming-connection-idle-timeout",
+    field: "/streamingConnectionIdleTimeout",
+    config_default: Some("4h0m0s"),
+    flag_default: Some("4h0m0s"),
+    kubeadm_default: None,
+};
+pub const EVENT_QPS: Setting = Setting {
+    flag: "event-qps",
+    field: "/eventRecordQPS",
+    config_default: Some("50"),
+    flag_default: Some("50"),
+    kubeadm_default: None,
+};
+pub const TLS_CERT_FILE: Setting = Setting {
+    flag: "tls-cert-file",
+    field: "/tlsCertFile",
+    config_default: None,
+    flag_default: None,
+    kubeadm_default: None,
+};
+pub const TLS_PRIVATE_KEY_FILE: Setting = Setting {
+    flag: "tls-private-key-file",
+    field: "/tlsPrivateKeyFile",
+    config_default: None,
+    flag_default: None,
+    kubeadm_default: None,
+};
+/// `serverTLSBootstrap`: the kubelet requests its serving certificate from the cluster's CA
+/// (and renews it), instead of a self-signed one.
+pub const SERVER_TLS_BOOTSTRAP: Setting = Setting {
+    flag: "rotate-server-certificates",
+    field: "/serverTLSBootstrap",
+    config_default: Some("false"),
+    flag_default: Some("false"),
+    kubeadm_default: None,
+};
+pub const TLS_CIPHER_SUITES: Setting = Setting {
+    flag: "tls-cipher-suites",
+    field: "/tlsCipherSuites",
+    config_default: None,
+    flag_default: None,
+    kubeadm_default: None,
+};
+pub const POD_PIDS_LIMIT: Setting = Setting {
+    flag: "pod-max-pids",
+    field: "/podPidsLimit",
+    config_default: Some("-1"),
+    flag_default: Some("-1"),
+    kubeadm_default: None,
+};
+pub const SECCOMP_DEFAULT: Setting = Setting {
+    flag: "seccomp-default",
+    field: "/seccompDefault",
+    config_default: Some("false"),
+    flag_default: Some("false"),
+    kubeadm_default: None,
+};
+pub const PROTECT_KERNEL_DEFAULTS: Setting = Setting {
+    flag: "protect-kernel-defaults",
+    field: "/protectKernelDefaults",
+    config_default: Some("false"),
+    flag_default: Some("false"),
+    kubeadm_default: None,
+};
+/// The `RotateKubeletServerCertificate` feature gate (`--feature-gates` is a list: read with
+/// [`Kubelet::feature_gate`]).
+pub const ROTATE_SERVER_CERTIFICATE_GATE: Setting = Setting {
+    flag: "feature-gates",
+    field: "/featureGates/RotateKubeletServerCertificate",
+    config_default: Some("true"),
+    flag_default: Some("true"),
+    kubeadm_default: None,
 };
 
 /// Where an effective value comes from.
@@ -102,15 +186,27 @@ impl Effective<'_> {
     }
 }
 
+/// One KubeletConfiguration: a document of its own, or a kind `Cluster`'s
+/// `kubeadmConfigPatches` entry (`prefix` is then the patch's pointer in the Cluster object).
+#[derive(Debug, Clone)]
+pub struct ConfigDoc<'a> {
+    pub object: &'a Object,
+    pub root: std::borrow::Cow<'a, Node>,
+    pub prefix: String,
+}
+
 /// One kubelet: its command line (if in the input) and the config files it reads that are in
 /// the input, in the order the kubelet applies them.
 #[derive(Debug)]
 pub struct Kubelet<'a> {
     pub command_line: Option<(&'a Object, ComponentFlags)>,
-    pub configs: Vec<&'a Object>,
+    pub configs: Vec<ConfigDoc<'a>>,
     /// The command line names a `--config` file that is not in the input: what it sets is
     /// unknown.
     pub config_missing: bool,
+    /// The config file is written by kubeadm (a kubeadm or kind node): it exists, with kubeadm's
+    /// defaults under what the input's KubeletConfigurations set.
+    pub config_generated: bool,
 }
 
 /// Is `o` a KubeletConfiguration?
@@ -123,10 +219,22 @@ pub fn is_config(o: &Object) -> bool {
 /// [`component_flags`]).
 pub fn retained(o: &Object, flags: &[ComponentFlags]) -> bool {
     is_config(o)
-        || (matches!(
-            o.kind.as_str(),
-            "Pod" | "ClusterConfiguration" | "CommandLine"
-        ) && !flags.is_empty())
+        || !flags.is_empty()
+        || (o.kind == "KubeProxyConfiguration" && o.group() == "kubeproxy.config.k8s.io")
+        || !kind_configs(o).is_empty()
+}
+
+/// The KubeletConfiguration patches of a kind `Cluster`.
+fn kind_configs(o: &Object) -> Vec<ConfigDoc<'_>> {
+    crate::analysis::control_plane::kind_patches(o)
+        .into_iter()
+        .filter(|(_, kind, _)| kind == "KubeletConfiguration")
+        .map(|(prefix, _, root)| ConfigDoc {
+            object: o,
+            root: std::borrow::Cow::Owned(root),
+            prefix,
+        })
+        .collect()
 }
 
 /// Does the config file named `origin` (an input's name: a path, maybe under `--root`) sit at
@@ -151,7 +259,20 @@ fn in_dir(origin: &str, dir: &str) -> bool {
 /// path of `--config` / `--config-dir`, or being in the same input as the command line); the
 /// config files no command line reads, each as a kubelet of its own.
 pub fn kubelets(objects: &[Object]) -> Vec<Kubelet<'_>> {
-    let configs: Vec<&Object> = objects.iter().filter(|o| is_config(o)).collect();
+    let configs: Vec<ConfigDoc<'_>> = objects
+        .iter()
+        .flat_map(|o| {
+            if is_config(o) {
+                vec![ConfigDoc {
+                    object: o,
+                    root: std::borrow::Cow::Borrowed(&o.root),
+                    prefix: String::new(),
+                }]
+            } else {
+                kind_configs(o)
+            }
+        })
+        .collect();
     let mut paired = vec![false; configs.len()];
     let mut out = Vec::new();
     for o in objects {
@@ -163,7 +284,7 @@ pub fn kubelets(objects: &[Object]) -> Vec<Kubelet<'_>> {
             let config_dir = flags.get("config-dir").map(|f| f.value.clone());
             let mut mine: Vec<usize> = Vec::new();
             if config.is_some() || config_dir.is_some() {
-                let origin = |i: usize| configs[i].source.name.as_str();
+                let origin = |i: usize| configs[i].object.source.name.as_str();
                 // `--config` first, then the drop-ins by name, then those of the same input.
                 if let Some(path) = &config {
                     mine.extend((0..configs.len()).filter(|&i| at_path(origin(i), path)));
@@ -180,38 +301,49 @@ pub fn kubelets(objects: &[Object]) -> Vec<Kubelet<'_>> {
                     .collect();
                 mine.extend(same_input);
             }
-            let config_missing = config.as_deref().is_some_and(|path| {
-                !mine.iter().any(|&i| at_path(&configs[i].source.name, path))
-                    && !mine
+            let config_generated = flags.kubeadm_managed();
+            let config_missing = !config_generated
+                && config.as_deref().is_some_and(|path| {
+                    !mine
                         .iter()
-                        .any(|&i| configs[i].source.name == o.source.name)
-            });
+                        .any(|&i| at_path(&configs[i].object.source.name, path))
+                        && !mine
+                            .iter()
+                            .any(|&i| configs[i].object.source.name == o.source.name)
+                });
             for &i in &mine {
                 paired[i] = true;
             }
             out.push(Kubelet {
                 command_line: Some((o, flags)),
-                configs: mine.iter().map(|&i| configs[i]).collect(),
+                configs: mine.iter().map(|&i| configs[i].clone()).collect(),
                 config_missing,
+                config_generated,
             });
         }
     }
-    for (i, c) in configs.iter().enumerate() {
+    for (i, c) in configs.into_iter().enumerate() {
         if !paired[i] {
             out.push(Kubelet {
                 command_line: None,
                 configs: vec![c],
                 config_missing: false,
+                config_generated: false,
             });
         }
     }
     out
 }
 
-/// A config field's value as text (`true`, `10255`, `Webhook`); None when unset or null.
+/// A config field's value as text (`true`, `10255`, `Webhook`; a list joined with commas, as
+/// the flag writes it); None when unset or null.
 fn field_text(n: &Node) -> Option<String> {
     if n.is_null() {
         return None;
+    }
+    if n.is_seq() {
+        let items: Vec<&str> = n.items().iter().filter_map(Node::text).collect();
+        return Some(items.join(","));
     }
     if let Some(b) = n.as_bool() {
         return Some(b.to_string());
@@ -223,19 +355,49 @@ fn field_text(n: &Node) -> Option<String> {
 }
 
 impl<'a> Kubelet<'a> {
+    /// The value of a feature gate: `--feature-gates=Name=bool,…` when the flag names it, else
+    /// the config file's `featureGates` (see [`ROTATE_SERVER_CERTIFICATE_GATE`]).
+    pub fn feature_gate(&self, s: &Setting) -> Option<Effective<'a>> {
+        let gate = s.field.rsplit('/').next().unwrap_or_default();
+        if let Some((o, flags)) = &self.command_line
+            && let Some(value) = flags
+                .list(s.flag)
+                .iter()
+                .rev()
+                .find_map(|kv| kv.strip_prefix(gate)?.strip_prefix('=').map(str::to_owned))
+        {
+            return Some(Effective {
+                value: Some(value),
+                from: From::Flag,
+                object: o,
+                pointer: flags.pointer(s.flag),
+                overrides: None,
+            });
+        }
+        let without_flag = Kubelet {
+            command_line: self.command_line.as_ref().map(|(o, f)| {
+                let mut f = f.clone();
+                f.flags.retain(|x| x.name != s.flag);
+                (*o, f)
+            }),
+            configs: self.configs.clone(),
+            config_missing: self.config_missing,
+            config_generated: self.config_generated,
+        };
+        without_flag.effective(s)
+    }
+
     /// The value of `s` in effect, or None when it cannot be known from the input (a `--config`
     /// file that is not in the input, and no flag).
     pub fn effective(&self, s: &Setting) -> Option<Effective<'a>> {
         let from_config = || {
-            self.configs.iter().rev().find_map(|c| {
-                c.root
-                    .pointer(s.field)
-                    .and_then(field_text)
-                    .map(|v| (v, *c))
-            })
+            self.configs
+                .iter()
+                .rev()
+                .find_map(|c| c.root.pointer(s.field).and_then(field_text).map(|v| (v, c)))
         };
         if let Some((o, flags)) = &self.command_line {
-            if let Some(f) = flags.get(s.flag) {
+            if let Some(f) = flags.get_written(s.flag) {
                 return Some(Effective {
                     value: Some(f.value.clone()),
                     from: From::Flag,
@@ -243,7 +405,7 @@ impl<'a> Kubelet<'a> {
                     pointer: flags.pointer(s.flag),
                     overrides: from_config()
                         .filter(|(v, _)| *v != f.value)
-                        .map(|(v, c)| (v, c.source.name.clone())),
+                        .map(|(v, c)| (v, c.object.source.name.clone())),
                 });
             }
             if flags.get("config").is_none() && flags.get("config-dir").is_none() {
@@ -260,20 +422,33 @@ impl<'a> Kubelet<'a> {
             return Some(Effective {
                 value: Some(v),
                 from: From::Config,
-                object: c,
-                pointer: s.field.to_owned(),
+                object: c.object,
+                pointer: format!("{}{}", c.prefix, s.field),
                 overrides: None,
             });
         }
         if self.config_missing {
             return None;
         }
-        let last = self.configs.last()?;
+        let default = if self.config_generated {
+            s.kubeadm_default.or(s.config_default)
+        } else {
+            s.config_default
+        };
+        let (object, pointer) = match self.configs.last() {
+            Some(last) => (last.object, format!("{}{}", last.prefix, s.field)),
+            // kubeadm's config file, not in the input: the kubelet's command line.
+            None if self.config_generated => {
+                let (o, flags) = self.command_line.as_ref()?;
+                (*o, flags.anchor.clone())
+            }
+            None => return None,
+        };
         Some(Effective {
-            value: s.config_default.map(str::to_owned),
+            value: default.map(str::to_owned),
             from: From::ConfigDefault,
-            object: last,
-            pointer: s.field.to_owned(),
+            object,
+            pointer,
             overrides: None,
         })
     }

@@ -1348,7 +1348,9 @@ fn is_dns_entry(p: &PortEntry) -> bool {
 
 /// Egress rules of a NetworkPolicy, Cilium or Calico policy that admit any destination: no
 /// destination at all, `0.0.0.0/0` or `::/0`, every pod of every namespace, Cilium's `world`/`all`
-/// entities or `toFQDNs` pattern `*`. Rules that only open port 53 are left to
+/// entities or `toFQDNs` pattern `*`. FQDN and L7 allowlists count as named destinations:
+/// Cilium `toFQDNs` (`matchName`, or a `matchPattern` other than `*`), Cilium L7 HTTP rules that
+/// name the `host` on every port, Calico `destination.domains`. Rules that only open port 53 are left to
 /// [`broad_dns_egress`]. Egress rules a policy ignores (its types omit Egress) are not reported.
 /// AdminNetworkPolicy `Allow` rules are not judged.
 pub fn broad_egress(o: &Object) -> Vec<BroadEgress> {
@@ -1442,6 +1444,11 @@ fn cilium_broad(r: &Node, ptr: &str) -> Option<BroadEgress> {
     if !port_texts.is_empty() && port_texts.iter().all(|p| *p == "53") {
         return None;
     }
+    // An L7 allowlist: every port carries HTTP rules that each name the request's `host` (a
+    // regular expression), so the destinations are named, as with `toFQDNs`.
+    if cilium_http_hosts_only(to_ports) {
+        return None;
+    }
     let ports = if to_ports.is_empty() {
         "on every port".to_owned()
     } else if port_texts.is_empty() {
@@ -1525,6 +1532,21 @@ fn cilium_broad(r: &Node, ptr: &str) -> Option<BroadEgress> {
         );
     }
     None
+}
+
+/// Does every `toPorts` entry carry Cilium L7 HTTP rules (`rules.http`) that each restrict the
+/// `host` to something narrower than any host?
+fn cilium_http_hosts_only(to_ports: &[Node]) -> bool {
+    !to_ports.is_empty()
+        && to_ports.iter().all(|tp| {
+            let http = tp.pointer("/rules/http").map(Node::items).unwrap_or(&[]);
+            !http.is_empty()
+                && http.iter().all(|h| {
+                    h.get("host")
+                        .and_then(Node::text)
+                        .is_some_and(|host| !matches!(host.trim(), "" | "*" | ".*" | "^.*$"))
+                })
+        })
 }
 
 /// A Calico egress `Allow` rule that admits any destination.

@@ -24,6 +24,8 @@ pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 pub const BOOTSTRAP_LABEL: &str = "kubernetes.io/bootstrapping";
 /// Annotation that designates the one break-glass ClusterRoleBinding.
 pub const BREAK_GLASS_ANNOTATION: &str = "kubeharden.io/break-glass";
+/// Annotation that stops the API server from reconciling a bootstrap role at start-up.
+pub const AUTOUPDATE_ANNOTATION: &str = "rbac.authorization.kubernetes.io/autoupdate";
 /// Work allowed to resolve aggregation (selector candidates examined plus rules copied into
 /// aggregated roles); real clusters need a few thousand. Beyond it the result is partial and
 /// [`Rbac::aggregation_truncated`] is set.
@@ -153,6 +155,28 @@ impl PolicyRule {
                     && self.name_matches(req.name)
             }
         }
+    }
+
+    /// Full control of every resource of every group, unrestricted by name: `*` verbs on `*/*`
+    /// (cluster-admin's rule), or every read and write verb listed one by one on `*/*` (the
+    /// holder can read, create, change and delete anything: admin-equivalent even without
+    /// `escalate`, `bind` or `impersonate`, which it can grant itself by writing a role).
+    pub fn is_full_control(&self) -> bool {
+        const READ_WRITE: &[&str] = &[
+            "get",
+            "list",
+            "watch",
+            "create",
+            "update",
+            "patch",
+            "delete",
+            "deletecollection",
+        ];
+        self.is_full_wildcard()
+            || (READ_WRITE.iter().all(|v| self.verb_matches(v))
+                && self.api_groups.iter().any(|g| g == "*")
+                && self.resources.iter().any(|r| r == "*")
+                && self.resource_names.is_empty())
     }
 
     /// Every verb on every resource of every group, unrestricted by name: cluster-admin's rule.
@@ -331,6 +355,12 @@ pub struct Role<'a> {
     pub aggregation: Option<Vec<Selector>>,
     /// A bootstrap role: modelled built-in, or an input role labelled as one.
     pub builtin: bool,
+    /// An input ClusterRole that redefines a modelled built-in one (`cluster-admin`, `admin`,
+    /// `edit`, `view`, `system:…`): the API server reconciles it at start-up, adding back the
+    /// built-in rules, labels and aggregation selectors (the built-in definition, at this
+    /// position of [`Rbac::roles`], is kept out of the name index). `None` when it carries
+    /// `rbac.authorization.kubernetes.io/autoupdate: "false"`, which stops the reconciliation.
+    pub reconciled_with: Option<usize>,
     /// Effective rules: the own rules, or for an aggregated ClusterRole the union of the effective
     /// rules of the ClusterRoles its selectors match.
     effective: Vec<RuleId>,
@@ -381,8 +411,19 @@ impl<'a> Role<'a> {
                 .map(PolicyRule::from_node)
                 .collect(),
             aggregation,
+            reconciled_with: None,
             effective: Vec::new(),
         }
+    }
+
+    /// The built-in definition (modelled, or an input role the API server reconciles with it).
+    pub fn builtin_or_reconciled(&self) -> bool {
+        self.object.is_none() || self.reconciled_with.is_some()
+    }
+
+    /// An input ClusterRole named like a modelled built-in one (reconciled or not).
+    pub fn redefines_builtin(&self) -> bool {
+        self.object.is_some() && self.kind == RoleKind::ClusterRole && modelled_builtin(&self.name)
     }
 
     /// Positions of the effective rules (see [`Rbac::rules_of`] for the rules themselves).
@@ -539,6 +580,7 @@ fn builtin_role<'a>(b: &BuiltinRole) -> Role<'a> {
             .collect(),
         aggregation: b.aggregates.map(|l| vec![Selector::label(l, "true")]),
         builtin: true,
+        reconciled_with: None,
         effective: Vec::new(),
     }
 }
@@ -707,6 +749,9 @@ pub struct Binding<'a> {
     pub namespace: Option<String>,
     /// `roleRef.kind`; `None` when it is neither, or a Role from a ClusterRoleBinding.
     pub role_kind: Option<RoleKind>,
+    /// `roleRef.apiGroup` as written (empty is defaulted to `rbac.authorization.k8s.io`); any
+    /// other value makes the API server reject the binding.
+    pub role_api_group: String,
     pub role_name: String,
     pub subjects: Vec<Subject>,
 }
@@ -761,6 +806,7 @@ impl<'a> Binding<'a> {
             name: object.name.clone(),
             role_kind,
             role_name: role_ref.map(|r| text(r, "name")).unwrap_or_default(),
+            role_api_group: role_ref.map(|r| text(r, "apiGroup")).unwrap_or_default(),
             namespace,
             subjects,
         }
@@ -771,6 +817,11 @@ impl<'a> Binding<'a> {
             Some(ns) if self.kind == BindingKind::RoleBinding => Scope::Namespace(ns),
             _ => Scope::Cluster,
         }
+    }
+
+    /// `roleRef.apiGroup` is `rbac.authorization.k8s.io` (or empty, which is defaulted to it).
+    pub fn role_api_group_valid(&self) -> bool {
+        self.role_api_group.is_empty() || self.role_api_group == RBAC_GROUP
     }
 
     /// Reconciled by the API server (label `kubernetes.io/bootstrapping: rbac-defaults`).
@@ -932,12 +983,48 @@ impl<'a> Rbac<'a> {
         }
         rbac.has_role_objects = !rbac.roles.is_empty();
         for b in BUILTIN_ROLES {
-            if rbac.role(RoleKind::ClusterRole, None, b.name).is_none() {
-                rbac.push_role(builtin_role(b));
+            match rbac.role(RoleKind::ClusterRole, None, b.name).map(|r| r.id) {
+                None => rbac.push_role(builtin_role(b)),
+                Some(id) => rbac.reconcile(id, b),
             }
         }
         rbac.aggregate();
         rbac
+    }
+
+    /// The API server's start-up reconciliation of a bootstrap ClusterRole the input redefines
+    /// (`reconciliation.ReconcileRoleOptions` without `RemoveExtraPermissions`): the built-in
+    /// rules, labels and aggregation selectors are added to the stored role, whatever the
+    /// manifest says, unless the role is annotated `autoupdate: "false"`.
+    fn reconcile(&mut self, id: usize, b: &BuiltinRole) {
+        let opted_out = self.roles[id]
+            .object
+            .and_then(|o| o.annotation(AUTOUPDATE_ANNOTATION))
+            .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+        if opted_out {
+            return;
+        }
+        let mut hidden = builtin_role(b);
+        hidden.id = self.roles.len();
+        let aggregation = hidden.aggregation.take();
+        let labels = std::mem::take(&mut hidden.labels);
+        let hidden_id = hidden.id;
+        self.roles.push(hidden);
+        let role = &mut self.roles[id];
+        role.reconciled_with = Some(hidden_id);
+        for (k, v) in labels {
+            if k != BOOTSTRAP_LABEL {
+                role.labels.entry(k).or_insert(v);
+            }
+        }
+        if let Some(selectors) = aggregation {
+            let own = role.aggregation.get_or_insert_with(Vec::new);
+            for s in selectors {
+                if !own.contains(&s) {
+                    own.push(s);
+                }
+            }
+        }
     }
 
     fn push_role(&mut self, mut role: Role<'a>) {
@@ -1024,9 +1111,15 @@ impl<'a> Rbac<'a> {
             on_stack[root] = true;
             while let Some((i, next)) = stack.last().copied() {
                 if self.roles[i].aggregation.is_none() {
+                    // A reconciled built-in: its own rules, then the built-in ones added back.
+                    let reconciled = self.roles[i].reconciled_with;
                     effective[i] = Some(
-                        (0..self.roles[i].rules.len())
-                            .map(|index| RuleId { role: i, index })
+                        std::iter::once(i)
+                            .chain(reconciled)
+                            .flat_map(|r| {
+                                (0..self.roles[r].rules.len())
+                                    .map(move |index| RuleId { role: r, index })
+                            })
                             .collect(),
                     );
                 } else if let Some(&j) = selected[i].get(next) {
@@ -1084,6 +1177,9 @@ impl<'a> Rbac<'a> {
         let Some(kind) = b.role_kind else {
             return Resolution::Invalid;
         };
+        if !b.role_api_group_valid() {
+            return Resolution::Invalid;
+        }
         let namespace = match kind {
             RoleKind::Role => b.namespace.as_deref(),
             RoleKind::ClusterRole => None,
@@ -1181,9 +1277,39 @@ impl<'a> Rbac<'a> {
             .collect()
     }
 
-    /// Does the role grant every verb on every resource (cluster-admin, or an equivalent)?
+    /// Does the role grant full control of every resource (cluster-admin, or an equivalent: see
+    /// [`PolicyRule::is_full_control`])?
     pub fn is_cluster_admin(&self, role: &Role<'a>) -> bool {
-        self.rules_of(role).any(|(_, r)| r.is_full_wildcard())
+        self.rules_of(role).any(|(_, r)| r.is_full_control())
+    }
+
+    /// Does the role, bound in a namespace, make its holder that namespace's administrator: the
+    /// built-in `admin` (which can also grant any of its rights to others there) or a
+    /// cluster-admin equivalent?
+    pub fn is_namespace_admin(&self, role: &Role<'a>) -> bool {
+        (role.kind == RoleKind::ClusterRole && role.name == "admin" && role.builtin_or_reconciled())
+            || self.is_cluster_admin(role)
+    }
+
+    /// Every subject bound in a namespace (RoleBinding) to `admin`, `cluster-admin` or an
+    /// equivalent role, with the namespace as the grant's scope.
+    pub fn namespace_admins(&self) -> Vec<Grant<'_, 'a>> {
+        self.bindings
+            .iter()
+            .filter(|b| b.kind == BindingKind::RoleBinding)
+            .filter_map(|b| match self.resolve(b) {
+                Resolution::Role(role) if self.is_namespace_admin(role) => Some((b, role)),
+                _ => None,
+            })
+            .flat_map(|(b, role)| {
+                b.subjects.iter().map(move |subject| Grant {
+                    binding: b,
+                    subject,
+                    role,
+                    scope: b.scope(),
+                })
+            })
+            .collect()
     }
 
     /// Every subject bound cluster-wide (ClusterRoleBinding) to a cluster-admin equivalent role.
@@ -1479,7 +1605,7 @@ impl Risk {
         match &self.test {
             Test::FullControl => rules
                 .iter()
-                .find(|(_, r)| r.is_full_wildcard())
+                .find(|(_, r)| r.is_full_control())
                 .map(|(id, _)| hit(*id, "*", "*")),
             Test::Wildcard => rules
                 .iter()
@@ -2053,7 +2179,9 @@ rules:
         );
         let rbac = Rbac::new(&objs);
         let view = rbac.role(RoleKind::ClusterRole, None, "view").unwrap();
-        assert!(view.object.is_some() && view.aggregation.is_none());
+        // Reconciled at start-up: the built-in aggregation selector comes back.
+        assert!(view.object.is_some() && view.reconciled_with.is_some());
+        assert!(view.aggregation.is_some());
         let r = rbac.role(RoleKind::Role, Some("n"), "r").unwrap();
         assert_eq!(r.rules[0].verbs, ["create"]);
         assert!(rbac.has_role_objects);
@@ -2070,5 +2198,39 @@ rules:
             rbac.rules_of(b)
                 .any(|(_, r)| r.allows(&Request::resource("get", "", "pods")))
         );
+    }
+}
+
+#[cfg(test)]
+mod reconciliation_tests {
+    use super::*;
+    use crate::load::load_bytes;
+
+    #[test]
+    fn redefined_builtins_are_reconciled_and_full_control_counts() {
+        let loaded = load_bytes(
+            "t.yaml",
+            b"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: cluster-admin}\nrules:\n- {apiGroups: [\"\"], resources: [configmaps], verbs: [get]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: view\n  annotations: {rbac.authorization.kubernetes.io/autoupdate: \"false\"}\nrules:\n- {apiGroups: [\"\"], resources: [secrets], verbs: [get]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: rw, namespace: a}\nrules:\n- {apiGroups: [\"*\"], resources: [\"*\"], verbs: [get, list, watch, create, update, patch, delete, deletecollection]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: a}\nroleRef: {apiGroup: rbac.authorization.k8s.io/v1, kind: Role, name: rw}\nsubjects: [{kind: User, name: u}]\n"
+                .to_vec(),
+        );
+        let rbac = Rbac::new(&loaded.objects);
+        // The manifest narrows cluster-admin; the API server adds `*` back at start-up.
+        let admin = rbac
+            .role(RoleKind::ClusterRole, None, "cluster-admin")
+            .unwrap();
+        assert!(admin.reconciled_with.is_some() && rbac.is_cluster_admin(admin));
+        assert_eq!(rbac.rules_of(admin).count(), 3);
+        // autoupdate "false": the manifest's rules alone.
+        let view = rbac.role(RoleKind::ClusterRole, None, "view").unwrap();
+        assert!(view.reconciled_with.is_none() && view.aggregation.is_none());
+        assert_eq!(rbac.rules_of(view).count(), 1);
+        // Every read and write verb on */*: full control without the `*` verb.
+        let rw = rbac.role(RoleKind::Role, Some("a"), "rw").unwrap();
+        assert!(rbac.is_cluster_admin(rw));
+        // A roleRef.apiGroup the API server rejects grants nothing.
+        assert!(matches!(
+            rbac.resolve(&rbac.bindings[0]),
+            Resolution::Invalid
+        ));
     }
 }

@@ -12,6 +12,7 @@ pub use crate::rules::fix::{New, Op};
 use crate::yaml::{self, Resolved, Scalar, Style};
 use saphyr_parser::ScalarStyle;
 use serde_json::Value as Json;
+use std::collections::HashMap;
 
 /// One splice of the original text: bytes `start..end` become `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,6 +280,14 @@ fn is_scalar(v: &New) -> bool {
 pub(crate) struct Planner<'a> {
     text: &'a str,
     slots: Vec<Slot<'a>>,
+    /// The slot of each node, by the node's address (a file's fixes touch 10,000s of nodes: a
+    /// linear search per op made planning quadratic in the number of objects).
+    by_node: HashMap<*const LNode, usize>,
+    /// The pending edits of existing slots as they were before the change being applied, saved
+    /// when first touched, to roll the change back (saving every slot per change was quadratic).
+    undo: Vec<(usize, Pending)>,
+    /// The number of slots when the change being applied started.
+    first_new: usize,
     edits: Vec<Edit>,
 }
 
@@ -287,6 +296,9 @@ impl<'a> Planner<'a> {
         Planner {
             text,
             slots: Vec::new(),
+            by_node: HashMap::new(),
+            undo: Vec::new(),
+            first_new: 0,
             edits: Vec::new(),
         }
     }
@@ -300,25 +312,35 @@ impl<'a> Planner<'a> {
         ops: &[Op],
     ) -> Result<Vec<Op>, String> {
         let saved_edits = self.edits.len();
-        let saved_slots = self.slots.len();
-        let saved: Vec<Pending> = self.slots.iter().map(|s| s.pending.clone()).collect();
+        self.first_new = self.slots.len();
+        self.undo.clear();
         let mut effective = Vec::new();
         for op in ops {
             if let Err(e) = self.apply_one(root, base_depth, op, &mut effective) {
                 self.edits.truncate(saved_edits);
-                self.slots.truncate(saved_slots);
-                for (slot, p) in self.slots.iter_mut().zip(saved) {
-                    slot.pending = p;
+                for slot in self.slots.drain(self.first_new..) {
+                    self.by_node.remove(&std::ptr::from_ref(slot.node));
+                }
+                for (i, p) in std::mem::take(&mut self.undo) {
+                    self.slots[i].pending = p;
                 }
                 return Err(e);
             }
         }
+        self.undo.clear();
         Ok(effective)
     }
 
     fn slot(&mut self, w: &Walk<'a>, depth: usize, empty: Pending) -> &mut Pending {
-        let i = match self.slots.iter().position(|s| std::ptr::eq(s.node, w.node)) {
-            Some(i) => i,
+        let key = std::ptr::from_ref(w.node);
+        let i = match self.by_node.get(&key) {
+            Some(&i) => {
+                // First touch of an older slot in this change: keep what it held.
+                if i < self.first_new && !self.undo.iter().any(|(j, _)| *j == i) {
+                    self.undo.push((i, self.slots[i].pending.clone()));
+                }
+                i
+            }
             None => {
                 self.slots.push(Slot {
                     node: w.node,
@@ -327,6 +349,7 @@ impl<'a> Planner<'a> {
                     depth,
                     pending: empty,
                 });
+                self.by_node.insert(key, self.slots.len() - 1);
                 self.slots.len() - 1
             }
         };

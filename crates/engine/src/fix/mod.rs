@@ -444,10 +444,7 @@ pub fn plan(files: &[PathBuf], opts: &Options) -> Result<Plan, String> {
     let mut by_origin: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
         if for_rule(f.rule).is_some_and(|i| i.kind != FixKind::Generated) {
-            by_origin
-                .entry(f.location.origin.as_str())
-                .or_default()
-                .push(f);
+            by_origin.entry(&*f.location.origin).or_default().push(f);
         }
     }
     let targets: Vec<(&PathBuf, String)> = files
@@ -572,7 +569,7 @@ fn enforce_verdicts(
 fn unfixed(f: &Finding, reason: impl Into<String>, needs_unsafe: bool) -> Unfixed {
     Unfixed {
         rule: f.rule,
-        origin: f.location.origin.clone(),
+        origin: f.location.origin.to_string(),
         line: f.location.line,
         column: f.location.column,
         subject: subject(f),

@@ -5,6 +5,7 @@ use super::Rule;
 use crate::finding::{Finding, Location, Snippet, Subject, fingerprint};
 use crate::inventory::{Container, Object, Workload};
 use crate::redact::{Secrets, mask_text};
+use std::sync::Arc;
 
 /// Collects the findings of one rule; builds locations, snippets and fingerprints. Suppressed
 /// findings are collected too, with `suppressed_by` set (and counted in `suppressed`); the scan
@@ -111,7 +112,7 @@ impl<'r> Emitter<'r> {
             container: None,
         };
         let location = Location {
-            origin: w.origin.clone(),
+            origin: w.origin.as_str().into(),
             line: w.line,
             column: w.column,
             pointer: String::new(),
@@ -149,7 +150,7 @@ impl<'r> Emitter<'r> {
             container: None,
         };
         let location = Location {
-            origin: doc.source.name.clone(),
+            origin: doc.source.name.as_str().into(),
             line: pos.line,
             column: pos.col,
             pointer: pointer.to_owned(),
@@ -191,7 +192,7 @@ impl<'r> Emitter<'r> {
             section: self.rule.section,
             severity: self.rule.severity,
             fingerprint: fingerprint(&[self.rule.id, &identity, &location.pointer]),
-            subject,
+            subject: Arc::new(subject),
             location,
             message,
             remedy: self.rule.remedy,
@@ -241,9 +242,13 @@ impl<'r> Emitter<'r> {
         };
         let fingerprint = fingerprint(&[self.rule.id, &object.identity(), &stable_pointer]);
         let secrets = self.secrets(object);
-        let snippet = match &written {
-            Some(w) => Snippet::new(w.pos.line, [w.text.as_str()]),
-            None => snippet(object, pos.line, secrets),
+        let snippet = if !SNIPPETS.with(|s| s.get()) {
+            Snippet::default()
+        } else {
+            match &written {
+                Some(w) => Snippet::new(w.pos.line, [w.text.as_str()]),
+                None => snippet(object, pos.line, secrets),
+            }
         };
         // A message may quote the object: never one of its secret values.
         let message = match secrets.mask_message(&message) {
@@ -254,17 +259,16 @@ impl<'r> Emitter<'r> {
             rule: self.rule.id,
             section: self.rule.section,
             severity: self.rule.severity,
-            subject: Subject {
+            subject: Arc::new(Subject {
                 kind: object.kind.clone(),
                 api_version: object.api_version.clone(),
                 name: object.name.clone(),
                 namespace: object.effective_namespace().map(str::to_owned),
                 container: container.map(|c| c.name.to_owned()),
-            },
+            }),
             location: Location {
                 origin: written
-                    .map(|w| w.file)
-                    .unwrap_or_else(|| object.source.name.clone()),
+                    .map_or_else(|| object.source.name.as_str().into(), |w| w.file.into()),
                 line: pos.line,
                 column: pos.col,
                 pointer: full_pointer,
@@ -303,4 +307,20 @@ fn snippet(object: &Object, line: u32, secrets: &Secrets) -> Snippet {
         .map_while(|l| Some(secrets.mask_line(l, object.source.line(l)?)))
         .collect();
     Snippet::new(start, lines.iter().map(|l| l.as_ref()))
+}
+
+thread_local! {
+    static SNIPPETS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Runs `f` with findings built without snippets on this thread (a front end that shows none).
+pub fn without_snippets<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            SNIPPETS.with(|s| s.set(self.0));
+        }
+    }
+    let _reset = Reset(SNIPPETS.with(|s| s.replace(false)));
+    f()
 }

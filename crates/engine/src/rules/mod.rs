@@ -15,10 +15,11 @@ pub use context::{
     AuditLogInput, Context, Derived, Facts, Model, NamespaceInfo, NamespaceLookup, RequestInfo,
     retained_kind,
 };
-pub use emit::{Emitter, IGNORE_ANNOTATION, ignore_list};
+pub use emit::{Emitter, IGNORE_ANNOTATION, ignore_list, without_snippets};
 
 pub mod access;
 pub mod audit_log;
+pub mod cloud;
 pub mod control_plane;
 pub mod examples;
 pub mod network;
@@ -145,6 +146,7 @@ pub fn all() -> &'static [&'static Rule] {
         let mut rules: Vec<&'static Rule> = [
             access::RULES,
             audit_log::RULES,
+            cloud::RULES,
             control_plane::RULES,
             pods::RULES,
             network::RULES,

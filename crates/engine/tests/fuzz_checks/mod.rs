@@ -51,7 +51,7 @@ fn check_report(report: &Report, name: &str, lines: u32) {
         check_diagnostic(d, name, lines);
     }
     for f in report.findings.iter().chain(&report.suppressed_findings) {
-        assert_eq!(f.location.origin, name, "{f:?}");
+        assert_eq!(&*f.location.origin, name, "{f:?}");
         assert!(
             (1..=lines).contains(&f.location.line) && f.location.column >= 1,
             "finding outside the input: {f:?}"

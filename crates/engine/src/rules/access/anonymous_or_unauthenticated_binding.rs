@@ -25,7 +25,7 @@ pub static RULE: Rule = Rule {
         the health endpoints with an AuthenticationConfiguration `anonymous.conditions`).",
     references: References {
         cis: &["5.1.2", "5.1.4"],
-        trivy: &["KSV-0122"],
+        trivy: &["KSV122"],
         kubescape: &["C-0262", "C-0265"],
         docs: &["https://kubernetes.io/docs/reference/access-authn-authz/rbac/#discovery-roles"],
         ..References::NONE

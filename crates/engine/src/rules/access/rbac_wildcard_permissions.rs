@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
         instead of `*`. The built-in `cluster-admin` is exempt; bind it only for break-glass.",
     references: References {
         cis: &["5.1.3"],
-        trivy: &["KSV-0044", "KSV-0045", "KSV-0046"],
+        trivy: &["KSV044", "KSV045", "KSV046"],
         kube_linter: &["wildcard-in-rules"],
         kubescape: &["C-0187"],
         docs: &["https://kubernetes.io/docs/concepts/security/rbac-good-practices/"],

@@ -32,13 +32,11 @@ pub static RULE: Rule = Rule {
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let rbac = facts.rbac();
-    // With no role definitions at all the input is a partial view (bindings only): the roles may
-    // well be defined elsewhere.
-    if !rbac.has_role_objects {
-        return;
-    }
     for b in &rbac.bindings {
         match rbac.resolve(b) {
+            // With no role definitions at all the input is a partial view (bindings only): the
+            // roles may well be defined elsewhere.
+            Resolution::Missing if !rbac.has_role_objects => {}
             Resolution::Missing => emit.object(
                 b.object,
                 "/roleRef/name",
@@ -49,6 +47,16 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
                     b.describe(),
                     b.describe_role_ref(),
                     b.subjects.len()
+                ),
+            ),
+            Resolution::Invalid if !b.role_api_group_valid() => emit.object(
+                b.object,
+                "/roleRef/apiGroup",
+                format!(
+                    "{} has an invalid roleRef (apiGroup \"{}\": the only supported value is \
+                     `rbac.authorization.k8s.io`): the API server rejects it",
+                    b.describe(),
+                    b.role_api_group
                 ),
             ),
             Resolution::Invalid => {

@@ -1,6 +1,6 @@
 //! A ServiceAccount is bound to permissions that let it escalate, read credentials or run code.
 
-use super::{describe_hit, list_workloads, workloads_running_as};
+use super::{describe_scope, list_workloads, risk_summary, workloads_running_as};
 use crate::analysis::rbac::{Resolution, Scope, ServiceAccounts};
 use crate::finding::Severity;
 use crate::rules::Emitter;
@@ -29,8 +29,7 @@ pub static RULE: Rule = Rule {
             "5.1.2", "5.1.4", "5.1.8", "5.1.10", "5.1.11", "5.1.12", "5.1.13",
         ],
         trivy: &[
-            "KSV-0041", "KSV-0043", "KSV-0047", "KSV-0048", "KSV-0050", "KSV-0053", "KSV-0054",
-            "KSV-0114",
+            "KSV041", "KSV043", "KSV047", "KSV048", "KSV050", "KSV053", "KSV054", "KSV114",
         ],
         checkov: &["CKV2_K8S_1", "CKV2_K8S_2", "CKV2_K8S_3", "CKV2_K8S_5"],
         kube_linter: &["access-to-secrets", "access-to-create-pods"],
@@ -63,31 +62,13 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
         };
         let scope = b.scope();
         // Many bindings share a role: its risks are computed once per scope.
-        let what = described.entry((role.id, scope)).or_insert_with(|| {
-            // Wildcards are judged on the role itself (rbac-wildcard-permissions); here only
-            // what they give access to counts.
-            let mut hits: Vec<_> = rbac
-                .risks(role, scope)
-                .into_iter()
-                .filter(|h| h.risk.id != "wildcard")
-                .collect();
-            if let Some(full) = hits.iter().find(|h| h.risk.id == "full-control").copied() {
-                hits = vec![full];
-            }
-            hits.iter()
-                .map(|h| describe_hit(rbac, role, h))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+        let what = described
+            .entry((role.id, scope))
+            .or_insert_with(|| risk_summary(rbac, role, scope));
         if what.is_empty() {
             continue;
         }
-        let where_ = match scope {
-            Scope::Namespace("kube-system") => {
-                format!("{scope} (which holds the control plane's credentials)")
-            }
-            _ => scope.to_string(),
-        };
+        let where_ = describe_scope(scope);
         for s in &b.subjects {
             let Some(who) = s.service_accounts() else {
                 continue;

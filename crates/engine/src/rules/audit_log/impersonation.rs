@@ -16,8 +16,9 @@ pub static RULE: Rule = Rule {
     remedy: "Review who holds `impersonate`; restrict it to named users or groups with \
         `resourceNames`, and remove it from accounts that did not need it.",
     references: References {
-        kubescape: &["C-0191"],
-        checkov: &["CKV2_K8S_3"],
+        docs: &[
+            "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#user-impersonation",
+        ],
         ..References::NONE
     },
     evidence: &[Evidence::AuditLog],

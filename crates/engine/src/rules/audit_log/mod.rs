@@ -56,7 +56,7 @@ fn groups_of(input: &AuditLogInput, emit: &mut Emitter, keep: impl Fn(&Group) ->
                 container: None,
             },
             Location {
-                origin: g.origin.clone(),
+                origin: g.origin.as_str().into(),
                 line: g.line as u32,
                 column: 1,
                 pointer: String::new(),

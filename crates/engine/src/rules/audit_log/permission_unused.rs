@@ -17,7 +17,9 @@ pub static RULE: Rule = Rule {
     remedy: "Replace the binding with the suggested Role/ClusterRole (review it first: a period \
         without a rare operation, such as a yearly rotation, is not proof it is never needed).",
     references: References {
-        kubescape: &["C-0272"],
+        docs: &[
+            "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege",
+        ],
         ..References::NONE
     },
     evidence: &[Evidence::AuditLog, Evidence::RbacUsage],
@@ -42,7 +44,7 @@ fn check(input: &AuditLogInput, emit: &mut Emitter) {
                 container: None,
             },
             Location {
-                origin: binding.source.name.clone(),
+                origin: binding.source.name.as_str().into(),
                 line: pos.line,
                 column: pos.col,
                 pointer: "/roleRef".into(),

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
     references: References {
         cis: &["4.2.2"],
         checkov: &["CKV_K8S_139"],
-        kubescape: &["C-0070"],
+        kubescape: &["C-0173"],
         ..References::NONE
     },
     evidence: &[Evidence::KubeletConfig],

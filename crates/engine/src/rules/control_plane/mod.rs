@@ -17,6 +17,7 @@ mod apiserver_public_address;
 mod apiserver_token_auth_file;
 mod audit_policy_logs_secrets;
 mod audit_policy_misses_operations;
+pub mod cis_benchmark;
 mod cis_control_plane;
 mod component_not_localhost;
 mod encryption_key_on_node;
@@ -24,6 +25,7 @@ mod encryption_secrets_plaintext;
 mod kubelet_anonymous_auth;
 mod kubelet_authorization;
 mod kubelet_read_only_port;
+mod kubernetes_version_unsupported;
 mod node_file_permissions;
 
 pub static RULES: &[&Rule] = &[
@@ -46,6 +48,7 @@ pub static RULES: &[&Rule] = &[
     &encryption_key_on_node::RULE,
     &cis_control_plane::RULE,
     &node_file_permissions::RULE,
+    &kubernetes_version_unsupported::RULE,
 ];
 
 /// The flags of one component in this object (static Pod or kubeadm ClusterConfiguration).

@@ -65,7 +65,7 @@ fn finding(emit: &mut Emitter, f: &NodeFile, message: String) {
         container: None,
     };
     let location = Location {
-        origin: format!("node:{}", f.path),
+        origin: format!("node:{}", f.path).into(),
         line: 0,
         column: 0,
         pointer: String::new(),

@@ -21,7 +21,6 @@ pub static RULE: Rule = Rule {
         external ones, and `ports` for each; keep DNS to kube-dns only. For FQDN allowlists use your \
         CNI's policy (Cilium `toFQDNs`) or an egress gateway/proxy.",
     references: References {
-        trivy: &["KUBE-0002"],
         kubescape: &["C-0030"],
         docs: &["https://kubernetes.io/docs/concepts/services-networking/network-policies/"],
         ..References::NONE

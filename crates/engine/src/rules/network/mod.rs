@@ -75,7 +75,7 @@ fn namespace_finding(
                 container: None,
             },
             Location {
-                origin: first.origin.clone(),
+                origin: first.origin.as_str().into(),
                 line: first.line,
                 column: first.column,
                 pointer: String::new(),

@@ -19,7 +19,6 @@ pub static RULE: Rule = Rule {
         for (compare with `kubectl get pods -n <ns> --show-labels`), or delete the policy.",
     references: References {
         kube_linter: &["dangling-networkpolicy"],
-        kubescape: &["C-0299"],
         ..References::NONE
     },
     evidence: &[Evidence::WorkloadsAndPolicies, Evidence::NetworkPolicies],

@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
     remedy: "Remove `hostPort` and expose the workload through a Service (ClusterIP, or a \
         LoadBalancer/Ingress where it must be reachable from outside).",
     references: References {
+        cis: &["5.2.12"],
         pss: &["hostPorts"],
         trivy: &["KSV024"],
         checkov: &["CKV_K8S_26"],

@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
         of `hostPath`. Node agents that need host files belong in an exempted system namespace.",
     references: References {
         pss: &["hostPathVolumes", "restrictedVolumes"],
-        cis: &["5.2.12"],
+        cis: &["5.2.11"],
         trivy: &["KSV023"],
         kube_linter: &["sensitive-host-mounts", "docker-sock"],
         polaris: &["hostPathSet"],

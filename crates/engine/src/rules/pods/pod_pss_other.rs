@@ -23,6 +23,7 @@ pub static RULE: Rule = Rule {
         Default`; only namespaced safe sysctls; no `hostProcess`; no probe `host`; CSI, PVC, \
         configMap, secret, emptyDir, projected or downwardAPI volumes.",
     references: References {
+        cis: &["5.2.10"],
         pss: &[
             "appArmorProfile",
             "seLinuxOptions",

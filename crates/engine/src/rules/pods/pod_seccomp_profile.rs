@@ -24,7 +24,7 @@ pub static RULE: Rule = Rule {
         with a tuned profile).",
     references: References {
         pss: &["seccompProfile_restricted", "seccompProfile_baseline"],
-        cis: &["5.7.2"],
+        cis: &["5.6.2"],
         trivy: &["KSV030", "KSV104"],
         checkov: &["CKV_K8S_31"],
         kubescape: &["C-0210"],

@@ -18,7 +18,10 @@ mod apiserver_answers_anonymous;
 mod apiserver_endpoint_public;
 mod cis_benchmark_not_scheduled;
 mod dashboards_missing;
+mod falco_alerts_not_forwarded;
+mod falco_detection_disabled;
 mod image_scanning_in_cluster_missing;
+mod mesh_mtls_not_strict;
 mod metrics_monitoring_missing;
 mod runtime_detection_missing;
 mod secret_not_rotated;
@@ -34,6 +37,9 @@ pub static RULES: &[&Rule] = &[
     &metrics_monitoring_missing::RULE,
     &dashboards_missing::RULE,
     &cis_benchmark_not_scheduled::RULE,
+    &falco_detection_disabled::RULE,
+    &falco_alerts_not_forwarded::RULE,
+    &mesh_mtls_not_strict::RULE,
 ];
 
 /// Where a finding about the cluster as a whole is located (the cluster has no object of its
@@ -74,7 +80,7 @@ fn about_cluster(emit: &mut Emitter, anchor: &Workload, message: String) {
             container: None,
         },
         Location {
-            origin: anchor.origin.clone(),
+            origin: anchor.origin.as_str().into(),
             line: anchor.line,
             column: anchor.column,
             pointer: String::new(),

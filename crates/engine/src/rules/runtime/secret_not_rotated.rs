@@ -26,7 +26,7 @@ pub static RULE: Rule = Rule {
         with rotation, Vault dynamic secrets, cert-manager for certificates). Secrets of Helm \
         releases, ServiceAccount tokens and bootstrap tokens are judged by other rules.",
     references: References {
-        cis: &["5.4.1"],
+        cis: &["5.4.2"],
         docs: &["https://kubernetes.io/docs/concepts/security/secrets-good-practices/"],
         ..References::NONE
     },

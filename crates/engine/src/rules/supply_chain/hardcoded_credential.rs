@@ -20,7 +20,6 @@ pub static RULE: Rule = Rule {
     remedy: "Move the value to a Secret managed by Sealed Secrets or External Secrets and reference it \
         with `valueFrom.secretKeyRef`, or mount it as a file; rotate the exposed credential.",
     references: References {
-        trivy: &["KSV01010"],
         kube_linter: &["env-var-secret"],
         polaris: &["sensitiveContainerEnvVar"],
         kubescape: &["C-0012"],

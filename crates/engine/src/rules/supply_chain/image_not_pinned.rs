@@ -20,8 +20,7 @@ pub static RULE: Rule = Rule {
     remedy: "Append the digest: `image: registry.example/app:1.4.2@sha256:<digest>` (`crane digest`, \
         `docker buildx imagetools inspect`), and let a bot such as Renovate update it.",
     references: References {
-        trivy: &["KSV125"],
-        kubescape: &["C-0306"],
+        docs: &["https://kubernetes.io/docs/concepts/containers/images/#image-names"],
         ..References::NONE
     },
     evidence: &[Evidence::PodTemplates],

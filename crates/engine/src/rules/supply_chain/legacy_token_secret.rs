@@ -21,7 +21,6 @@ pub static RULE: Rule = Rule {
         workload identity federation or Vault dynamic credentials.",
     references: References {
         cis: &["5.1.6"],
-        kubescape: &["C-0261"],
         docs: &["https://kubernetes.io/docs/concepts/security/service-accounts/#get-a-token"],
         ..References::NONE
     },

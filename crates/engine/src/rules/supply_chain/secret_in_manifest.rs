@@ -19,8 +19,7 @@ pub static RULE: Rule = Rule {
     remedy: "Commit a SealedSecret (bitnami sealed-secrets) or an ExternalSecret (External Secrets \
         Operator) / SecretProviderClass instead, and rotate the exposed credential.",
     references: References {
-        cis: &["5.4.1"],
-        trivy: &["KSV109", "KSV01010"],
+        cis: &["5.4.2"],
         kubescape: &["C-0012", "C-0234"],
         ..References::NONE
     },
