@@ -16,7 +16,7 @@
 # 2. the memory curve: real/ copied until it holds N objects for each N of SIZES, each copy in its
 #    own directory with `-c<i>` appended to every top-level `  name:` (names stay unique), scanned
 #    with --no-kustomize and every report format written (JSON to stdout; SARIF, HTML, JUnit,
-#    Markdown, PolicyReport, YAML to files). Peak RSS should flatten, not follow N.
+#    Markdown, PolicyReport, text to files). Peak RSS should flatten, not follow N.
 # 3. the peers on real/ in the same run, with the ratios to kubeharden as users run it (rendering,
 #    cold cache) and to the scanner alone.
 set -euo pipefail
@@ -100,7 +100,7 @@ for size in $SIZES; do
   paths=()
   for ((i = 1; i <= copies; i++)); do paths+=("$GEN/copy-$i"); done
   outputs=()
-  for f in sarif html junit markdown policyreport yaml; do outputs+=(--output "$f=$WORK/report.$f"); done
+  for f in sarif html junit markdown policyreport text; do outputs+=(--output "$f=$WORK/report.$f"); done
   RUNS=1 measure "$copies copies (>= $size objects)" scan --no-kustomize "${outputs[@]}" "${paths[@]}"
   if [ "$((LAST_RSS_KB / 1024))" -le "$RSS_TARGET_MB" ]; then verdict=met; else verdict=MISSED; fi
   echo "   peak RSS $((LAST_RSS_KB / 1024)) MB, target <= $RSS_TARGET_MB MB: $verdict"
