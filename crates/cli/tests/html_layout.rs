@@ -121,7 +121,7 @@ fn html_report_lays_out_at_two_widths_and_in_print() {
         "Fix first: <code>anonymous-or-unauthenticated-binding</code> (critical, 1 finding)"
     ));
     assert!(dom.contains("<dt>Inputs</dt><dd><code>examples/hardened-app/app.yaml</code>, <code>examples/insecure-app/app.yaml</code></dd>"));
-    assert!(dom.contains("<span class=\"posture\" id=\"posture\">10/100</span>"));
+    assert!(dom.contains("<span class=\"posture\" id=\"posture\">4/100</span>"));
     assert!(
         dom.contains("<details id=\"howto\">"),
         "how to complete this audit"

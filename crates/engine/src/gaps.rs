@@ -127,6 +127,7 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
             out.extend([Evidence::Rbac, Evidence::ServiceAccounts])
         }
         ("", "Secret") => out.extend([Evidence::SecretAges, Evidence::SecretValues]),
+        ("", "Service") => out.push(Evidence::Services),
         ("", "Node") => out.extend([Evidence::ClusterWorkloads, Evidence::RuntimeDetector]),
         ("", "Endpoints") | ("discovery.k8s.io", "EndpointSlice") => {
             out.push(Evidence::ApiEndpoint)

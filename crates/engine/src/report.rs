@@ -162,6 +162,7 @@ pub fn satisfied(evidence: Evidence, summary: &InputSummary) -> bool {
         Evidence::Manifests => summary.objects > 0,
         Evidence::PodTemplates => summary.pod_templates > 0,
         Evidence::Namespaces => has_kind("Namespace"),
+        Evidence::Services => has_kind("Service"),
         Evidence::WorkloadsAndPolicies => summary.pod_templates > 0,
         Evidence::NetworkPolicies => found.has(Found::NetworkPolicies),
         Evidence::ApiServerFlags => found.has(Found::KubeApiserver),

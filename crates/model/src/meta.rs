@@ -77,6 +77,8 @@ pub enum Evidence {
     PodTemplates,
     /// Namespace objects (their labels).
     Namespaces,
+    /// Service objects (what a cluster exposes on its nodes and load balancers).
+    Services,
     /// Workloads, with the NetworkPolicies of their namespaces: a scan takes its input to hold
     /// the policies of the namespaces its workloads are in (a cluster audit that cannot read
     /// NetworkPolicies makes this unreadable).
@@ -176,6 +178,9 @@ impl Evidence {
             Evidence::Manifests => "no Kubernetes objects in the input",
             Evidence::PodTemplates => {
                 "no Pods or workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob…) in the input; scan the workload manifests or the cluster"
+            }
+            Evidence::Services => {
+                "no Service objects in the input, so what the cluster exposes on node ports and load balancers is unknown; scan the Service manifests or run `kubeharden cluster`"
             }
             Evidence::Namespaces => {
                 "no Namespace objects in the input, so their Pod Security labels are unknown; scan the Namespace manifests or run `kubeharden cluster`"

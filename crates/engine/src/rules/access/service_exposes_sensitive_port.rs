@@ -9,7 +9,10 @@ use crate::yaml::Node;
 
 pub static RULE: Rule = Rule {
     id: "service-exposes-sensitive-port",
-    section: Section::Rule(1),
+    // Rule 5: the kubelet's ports, etcd, SSH and admin UIs on a node port or a load balancer are
+    // unauthenticated or weakly authenticated access from outside. Judged from Service objects
+    // only: without any, it is not assessed.
+    section: Section::Rule(5),
     severity: Severity::High,
     summary: "NodePort or LoadBalancer Service exposes an admin UI, SSH, the kubelet or etcd",
     rationale: "A NodePort Service opens its port on every node's addresses, a LoadBalancer on an \
@@ -28,7 +31,7 @@ pub static RULE: Rule = Rule {
         ],
         ..References::NONE
     },
-    evidence: &[Evidence::Manifests],
+    evidence: &[Evidence::Services],
     fix: None,
     check: Check::Object(check),
 };

@@ -10,7 +10,10 @@ use crate::rules::{Check, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "kubernetes-version-unsupported",
-    section: Section::Runtime,
+    // Rule 13: components past their end of support run with vulnerabilities nobody fixes, the
+    // concern of image scanning; not the runtime section, whose failures say what the cluster
+    // runs to detect and monitor.
+    section: Section::Rule(13),
     severity: Severity::High,
     summary: "Kubernetes release past its upstream end of support",
     rationale: "The Kubernetes project patches the three most recent minor releases (about 14 \
