@@ -1294,11 +1294,29 @@ impl<'a> Rbac<'a> {
     /// Every subject bound in a namespace (RoleBinding) to `admin`, `cluster-admin` or an
     /// equivalent role, with the namespace as the grant's scope.
     pub fn namespace_admins(&self) -> Vec<Grant<'_, 'a>> {
+        self.grants_through(BindingKind::RoleBinding, |role| {
+            self.is_namespace_admin(role)
+        })
+    }
+
+    /// Every subject bound cluster-wide (ClusterRoleBinding) to a cluster-admin equivalent role.
+    pub fn cluster_admins(&self) -> Vec<Grant<'_, 'a>> {
+        self.grants_through(BindingKind::ClusterRoleBinding, |role| {
+            self.is_cluster_admin(role)
+        })
+    }
+
+    /// Every subject of the bindings of `kind` whose role `grants`, with the binding's scope.
+    fn grants_through(
+        &self,
+        kind: BindingKind,
+        grants: impl Fn(&Role<'a>) -> bool,
+    ) -> Vec<Grant<'_, 'a>> {
         self.bindings
             .iter()
-            .filter(|b| b.kind == BindingKind::RoleBinding)
+            .filter(|b| b.kind == kind)
             .filter_map(|b| match self.resolve(b) {
-                Resolution::Role(role) if self.is_namespace_admin(role) => Some((b, role)),
+                Resolution::Role(role) if grants(role) => Some((b, role)),
                 _ => None,
             })
             .flat_map(|(b, role)| {
@@ -1307,26 +1325,6 @@ impl<'a> Rbac<'a> {
                     subject,
                     role,
                     scope: b.scope(),
-                })
-            })
-            .collect()
-    }
-
-    /// Every subject bound cluster-wide (ClusterRoleBinding) to a cluster-admin equivalent role.
-    pub fn cluster_admins(&self) -> Vec<Grant<'_, 'a>> {
-        self.bindings
-            .iter()
-            .filter(|b| b.kind == BindingKind::ClusterRoleBinding)
-            .filter_map(|b| match self.resolve(b) {
-                Resolution::Role(role) if self.is_cluster_admin(role) => Some((b, role)),
-                _ => None,
-            })
-            .flat_map(|(b, role)| {
-                b.subjects.iter().map(move |subject| Grant {
-                    binding: b,
-                    subject,
-                    role,
-                    scope: Scope::Cluster,
                 })
             })
             .collect()
