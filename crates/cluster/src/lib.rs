@@ -904,6 +904,41 @@ fn object_name(item: &Value) -> String {
     }
 }
 
+/// The API server's `/version` as a `KubernetesVersion` input (its `gitVersion`, located at the
+/// server's URL + `/version`, the line that holds it), for `kubernetes-version-unsupported`. No
+/// answer, or none with a `gitVersion`, adds nothing: the version is then read from the
+/// manifests only (control-plane image tags), as in a scan of files.
+async fn server_version(reader: &Reader<'_>, server: &str) -> Option<Input> {
+    let text = reader.get(get_request("/version")).await.ok()?;
+    let answer: Value = serde_json::from_str(&text).ok()?;
+    let git_version = answer.get("gitVersion")?.as_str()?;
+    let (line, column, shown) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            l.find("\"gitVersion\"").map(|c| {
+                (
+                    u32::try_from(i + 1).unwrap_or(1),
+                    u32::try_from(l[..c].chars().count() + 1).unwrap_or(1),
+                    l.trim_end().to_owned(),
+                )
+            })
+        })
+        .unwrap_or((1, 1, String::new()));
+    let at = kubeharden_engine::analysis::versions::ReadAt {
+        file: format!("{}/version", server.trim_end_matches('/')),
+        line,
+        column,
+        text: shown,
+    };
+    Some(kubeharden_engine::analysis::versions::version_input(
+        "kube-apiserver",
+        "the API server",
+        git_version,
+        &at,
+    ))
+}
+
 /// Reads the cluster.
 pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Error> {
     let reader = Reader::new(target, options);
@@ -1033,6 +1068,9 @@ pub async fn collect(target: &Target, options: &Options) -> Result<Snapshot, Err
         name: format!("cluster:ClusterConnection/{}", target.context),
         bytes: Arc::from(serde_json::to_vec_pretty(&connection).expect("JSON")),
     });
+    if let Some(version) = server_version(&reader, &snapshot.server).await {
+        snapshot.inputs.push(version);
+    }
     snapshot.inputs.extend(
         named
             .into_iter()

@@ -374,11 +374,17 @@ fn keyed(report: &Report) -> BTreeSet<(String, String, String, String)> {
     report
         .findings
         .iter()
-        .filter(|f| f.subject.kind != "ClusterConnection")
+        // Cluster-only evidence: the connection record and the server's `/version`.
+        .filter(|f| {
+            !matches!(
+                f.subject.kind.as_str(),
+                "ClusterConnection" | "KubernetesVersion"
+            )
+        })
         .map(|f| {
             (
                 f.rule.to_owned(),
-                f.fingerprint.clone(),
+                f.fingerprint.to_string(),
                 f.severity.to_string(),
                 f.message.clone(),
             )
@@ -394,7 +400,13 @@ async fn kubectl_dumps_give_the_same_findings_as_the_cluster() {
     let Some(objects) = corpus_objects() else {
         return;
     };
-    let served = serve(objects, Faults::default(), false).await;
+    // The server's `/version` is cluster-only evidence (a dump has none): a release newer than
+    // the support table, so that it fails no section of its own.
+    let faults = Faults {
+        git_version: Some("v1.99.0".into()),
+        ..Faults::default()
+    };
+    let served = serve(objects, faults, false).await;
     let snapshot = read(&served, &options()).await;
     let cluster = kubeharden_cluster::scan(&snapshot, rules::all());
     assert!(cluster.findings.len() > 100, "{}", cluster.findings.len());
@@ -561,4 +573,68 @@ fn the_deployed_cluster_roles_grant_exactly_what_is_read() {
         .map(|w| (w.group.to_owned(), w.plural.to_owned()))
         .collect();
     assert_eq!(granted, wanted);
+}
+
+/// The API server's `/version` (issue 26, versions): a `gitVersion` past its end of support is a
+/// `kubernetes-version-unsupported` finding located at the server's URL + `/version`; a
+/// supported one is none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_version_past_end_of_support() {
+    let faults = Faults {
+        git_version: Some("v1.16.2".into()),
+        ..Faults::default()
+    };
+    let served = serve(apidouble::cluster_basics(), faults, false).await;
+    let snapshot = read(&served, &options()).await;
+    let server = snapshot.server.trim_end_matches('/').to_owned();
+    assert!(
+        served
+            .double
+            .requests()
+            .iter()
+            .any(|l| l.path == "/version")
+    );
+    let report = kubeharden_cluster::scan(&snapshot, rules::all());
+    let found: Vec<(String, String, u32, u32, String)> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.rule == "kubernetes-version-unsupported" && f.subject.kind == "KubernetesVersion"
+        })
+        .map(|f| {
+            (
+                format!("{}/{}", f.subject.kind, f.subject.name),
+                f.location.origin.to_string(),
+                f.location.line,
+                f.location.column,
+                f.message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "KubernetesVersion/kube-apiserver".to_owned(),
+            format!("{server}/version"),
+            1,
+            2,
+            "the API server runs Kubernetes v1.16.2 (1.16), past its upstream end of support (2020-09-02; support table of 2026-04-22): it receives no security fixes".to_owned()
+        )]
+    );
+
+    // A release newer than the support table counts as supported.
+    let faults = Faults {
+        git_version: Some("v1.99.0".into()),
+        ..Faults::default()
+    };
+    let served = serve(apidouble::cluster_basics(), faults, false).await;
+    let snapshot = read(&served, &options()).await;
+    let report = kubeharden_cluster::scan(&snapshot, rules::all());
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.subject.kind == "KubernetesVersion"),
+        "v1.99.0 is newer than the table"
+    );
 }

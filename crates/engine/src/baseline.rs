@@ -113,12 +113,8 @@ fn classify<'a>(
 impl Baseline {
     /// Marks every finding of the report `new` or `unchanged` and records the fixed ones.
     pub fn apply(&self, report: &mut Report) {
-        let fingerprints: Vec<String> = report
-            .findings
-            .iter()
-            .map(|f| f.fingerprint.clone())
-            .collect();
-        let (statuses, fixed) = classify(&self.findings, fingerprints.iter().map(String::as_str));
+        let fingerprints: Vec<_> = report.findings.iter().map(|f| f.fingerprint).collect();
+        let (statuses, fixed) = classify(&self.findings, fingerprints.iter().map(|f| f.as_str()));
         for (f, s) in report.findings.iter_mut().zip(&statuses) {
             f.baseline = Some(*s);
         }

@@ -521,7 +521,7 @@ impl Config {
                 origin: self.origin.as_str().into(),
                 line,
                 column: ex.pos.col,
-                pointer: pointer.clone(),
+                pointer: pointer.as_str().into(),
                 helm_source: None,
             },
             message: format!(

@@ -19,6 +19,8 @@ pub enum Found {
     KubeScheduler,
     Etcd,
     Kubelet,
+    /// kube-proxy's flags (a DaemonSet, static Pod or unit), or its `KubeProxyConfiguration`.
+    KubeProxy,
     /// An audit `Policy` (audit.k8s.io).
     AuditPolicy,
     /// An `EncryptionConfiguration`.
@@ -77,6 +79,7 @@ impl Found {
             Found::KubeScheduler => "kube-scheduler",
             Found::Etcd => "etcd",
             Found::Kubelet => "kubelet",
+            Found::KubeProxy => "kube-proxy",
             Found::AuditPolicy => "audit-policy",
             Found::EncryptionConfig => "encryption-config",
             Found::KubeletConfig => "kubelet-config",
@@ -116,6 +119,7 @@ impl Found {
             C::Scheduler => Found::KubeScheduler,
             C::Etcd => Found::Etcd,
             C::Kubelet => Found::Kubelet,
+            C::Proxy => Found::KubeProxy,
         }
     }
 
@@ -201,6 +205,9 @@ pub fn examine(o: &Object) -> Examined {
         }
         _ => {}
     }
+    if !control_plane::kube_proxy_configs(o).is_empty() {
+        out.push(Found::KubeProxy);
+    }
     if admission {
         out.push(Found::AdmissionControl);
     }
@@ -215,7 +222,7 @@ pub fn examine(o: &Object) -> Examined {
         (cloud.authentication, Found::CloudAuthentication),
         (cloud.identities, Found::CloudIdentities),
         (cloud.workload_identity, Found::CloudWorkloadIdentity),
-        (mesh::is_mesh_policy(o), Found::ServiceMesh),
+        (mesh::is_mesh_evidence(o), Found::ServiceMesh),
     ] {
         if has {
             out.push(found);
@@ -244,7 +251,10 @@ pub fn examine(o: &Object) -> Examined {
     }
     Examined {
         found: out,
-        cross_object: admission || runtime::retained(o, &tools) || cloud::retained(o),
+        cross_object: admission
+            || runtime::retained(o, &tools)
+            || cloud::retained(o)
+            || mesh::retained(o),
         control_plane: kubelet::retained(o, &flags),
     }
 }

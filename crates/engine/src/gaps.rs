@@ -101,6 +101,8 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
             Evidence::CisBenchmarkJob,
             Evidence::ImageScanner,
             Evidence::SecretsManager,
+            // `mesh-namespace-plaintext`: injection labels and annotations of pod templates.
+            Evidence::ServiceMesh,
         ]);
         if matches!(
             kind,
@@ -122,7 +124,12 @@ pub fn evidence_fed_by(group: &str, kind: &str) -> Vec<Evidence> {
             Evidence::WorkloadsAndPolicies,
             // `namespace-outside-image-verification`: verifiers select namespaces by label.
             Evidence::AdmissionControl,
+            // `mesh-namespace-plaintext`: mesh injection labels and annotations.
+            Evidence::ServiceMesh,
         ]),
+        // The `aws-auth` ConfigMap (`eks-human-cluster-admin`).
+        ("", "ConfigMap") => out.push(Evidence::CloudIdentities),
+        ("security.istio.io" | "policy.linkerd.io", _) => out.push(Evidence::ServiceMesh),
         ("", "ServiceAccount") | ("rbac.authorization.k8s.io", _) => {
             out.extend([Evidence::Rbac, Evidence::ServiceAccounts])
         }
@@ -340,7 +347,20 @@ mod tests {
         ),
         (
             "dns-egress-unrestricted",
-            &[("networking.k8s.io", "NetworkPolicy")],
+            &[
+                ("networking.k8s.io", "NetworkPolicy"),
+                ("cilium.io", "CiliumNetworkPolicy"),
+                ("projectcalico.org", "NetworkPolicy"),
+            ],
+        ),
+        ("eks-human-cluster-admin", &[("", "ConfigMap")]),
+        (
+            "mesh-namespace-plaintext",
+            &[
+                ("", "Namespace"),
+                ("apps", "Deployment"),
+                ("security.istio.io", "PeerAuthentication"),
+            ],
         ),
         (
             "workload-not-selected-by-network-policy",

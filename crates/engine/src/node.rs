@@ -31,6 +31,9 @@ pub enum NodeFileRole {
     KubeletConfig,
     KubeletService,
     ProxyKubeconfig,
+    /// A file of the CNI configuration (the kubelet's `--cni-conf-dir`, `/etc/cni/net.d`) or of
+    /// the host-local IPAM state (`/var/lib/cni/networks`): CIS 1.1.9, 1.1.10.
+    CniFile,
     /// The certificate authority the kubelet verifies clients with.
     ClientCa,
     EtcdDataDir,
@@ -99,14 +102,22 @@ const SYSTEMD_DIRS: &[&str] = &[
     "/lib/systemd/system",
     "/etc/systemd/system",
 ];
-/// The control-plane components a node may run as systemd services (Kubernetes The Hard Way and
-/// other installs without static Pods), besides the kubelet.
+/// The components a node may run as systemd services (Kubernetes The Hard Way and other installs
+/// without static Pods), besides the kubelet.
 const COMPONENT_UNITS: &[&str] = &[
     "kube-apiserver",
     "kube-controller-manager",
     "kube-scheduler",
     "etcd",
+    "kube-proxy",
 ];
+/// Where CNI files are (CIS 1.1.9, 1.1.10; kube-bench `cfg/cis-1.12/master.yaml`: the files under
+/// the kubelet's `--cni-conf-dir`, and those under `/var/lib/cni/networks`): the configuration
+/// directory when the kubelet names none — `/etc/cni/net.d`, the default of containerd, CRI-O
+/// and of the kubelet's former flag, and k3s's (its containerd `conf_dir`) — and the host-local
+/// IPAM state.
+const CNI_CONF_DIRS: &[&str] = &["/etc/cni/net.d", "/var/lib/rancher/k3s/agent/etc/cni/net.d"];
+const CNI_STATE_DIR: &str = "/var/lib/cni/networks";
 const KUBECONFIGS: &[(&str, NodeFileRole)] = &[
     ("/etc/kubernetes/admin.conf", NodeFileRole::AdminKubeconfig),
     (
@@ -273,8 +284,9 @@ pub fn gather(root: &Path) -> NodeEvidence {
                 ev.file(root, &node_path, role);
             }
             ev.manifest(root, &node_path);
-            // Follow the files the API server's flags name.
-            if role == Some(NodeFileRole::ApiServerManifest) {
+            // Follow the files the API server's and kube-proxy's flags name.
+            let name_stem = name.split('.').next().unwrap_or("");
+            if role == Some(NodeFileRole::ApiServerManifest) || name_stem == "kube-proxy" {
                 follow_flag_files(root, &path, &mut ev);
             }
             if role == Some(NodeFileRole::EtcdManifest) {
@@ -296,6 +308,10 @@ pub fn gather(root: &Path) -> NodeEvidence {
         };
         match flags.component {
             Component::ApiServer => follow_flags(root, &flags, &unit, &mut ev),
+            Component::Proxy => {
+                let shown = under(root, &unit).display().to_string();
+                proxy_files(root, &flags, &shown, &mut ev);
+            }
             Component::Etcd => {
                 etcd_data_dirs.extend(flags.get("data-dir").map(|f| f.value.clone()));
             }
@@ -352,8 +368,16 @@ pub fn gather(root: &Path) -> NodeEvidence {
     }
     // k3s and RKE2: their config files as component command lines.
     rancher::gather(root, &mut ev);
-    let client_ca = kubelet_command_line(root, &mut ev, kubelet_config_seen);
-    kubelet_client_ca(root, &mut ev, client_ca);
+    let kubelet = kubelet_command_line(root, &mut ev, kubelet_config_seen);
+    let flag = |name: &str| {
+        kubelet
+            .as_ref()
+            .and_then(|k| k.get(name))
+            .map(|f| f.value.clone())
+    };
+    kubelet_client_ca(root, &mut ev, flag("client-ca-file"));
+    cni_files(root, &mut ev, flag("cni-conf-dir"));
+    node_versions(root, &mut ev);
     if ev.inputs.is_empty() && ev.files.is_empty() {
         ev.diagnostics.push(Diagnostic::new(
             DiagLevel::Error,
@@ -365,13 +389,177 @@ pub fn gather(root: &Path) -> NodeEvidence {
     ev
 }
 
-/// Reads the API server static Pod, and adds the files named by its flags as inputs.
+/// Reads an API server or kube-proxy static Pod, and follows the files its flags name.
 fn follow_flag_files(root: &Path, manifest: &Path, ev: &mut NodeEvidence) {
     let loaded = crate::load::load_file(manifest);
+    let origin = manifest.display().to_string();
     for object in &loaded.objects {
         for flags in crate::analysis::control_plane::component_flags(object) {
-            if flags.component == Component::ApiServer {
-                follow_flags(root, &flags, &manifest.display().to_string(), ev);
+            match flags.component {
+                Component::ApiServer => follow_flags(root, &flags, &origin, ev),
+                Component::Proxy => proxy_files(root, &flags, &origin, ev),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Why a file a component names cannot be used: `None` when it is a readable file.
+fn unreadable_why(path: &Path) -> Option<&'static str> {
+    if path.is_file() && std::fs::File::open(path).is_ok() {
+        None
+    } else if path.exists() {
+        Some("cannot be read")
+    } else {
+        Some("not found")
+    }
+}
+
+/// A file a component names (`named`: "kubelet `--config=/var/lib/kubelet/config.yaml`") at the
+/// node path `value`: true when it can be read. Otherwise fail closed: a warning at `origin`
+/// naming it, saying what is not assessed (`consequence`), and `evidence` unreadable.
+fn named_file(
+    root: &Path,
+    ev: &mut NodeEvidence,
+    origin: &str,
+    named: &str,
+    value: &str,
+    evidence: crate::meta::Evidence,
+    consequence: &str,
+) -> bool {
+    let Some(why) = unreadable_why(&under(root, value)) else {
+        return true;
+    };
+    ev.diagnostics.push(Diagnostic::new(
+        DiagLevel::Warning,
+        origin,
+        None,
+        format!(
+            "{named} names a file that is not on this node (under {}): {why}; {consequence}",
+            root.display()
+        ),
+    ));
+    ev.unreadable
+        .push((evidence, format!("{named} {why} on the node")));
+    false
+}
+
+/// kube-proxy's files (CIS 4.1.3, 4.1.4, 4.3.1): its `--config` KubeProxyConfiguration, read as
+/// an input, and its kubeconfig, recorded for its permissions — the config file's
+/// `clientConnection.kubeconfig` when it runs with `--config` (kube-proxy then ignores the flags
+/// that the file's fields replace), else `--kubeconfig`. A named file that is not there fails
+/// closed ([`named_file`]).
+fn proxy_files(
+    root: &Path,
+    flags: &crate::analysis::control_plane::ComponentFlags,
+    origin: &str,
+    ev: &mut NodeEvidence,
+) {
+    let shown = origin;
+    let kubeconfig = match flags.get("config") {
+        Some(cfg) => {
+            let named = format!("kube-proxy `--config={}`", cfg.value);
+            if !named_file(
+                root,
+                ev,
+                shown,
+                &named,
+                &cfg.value,
+                crate::meta::Evidence::ControlPlaneFlags,
+                "the kube-proxy settings it would hold (CIS 4.3.1) are unknown, and the rules that need them are not assessed",
+            ) {
+                return;
+            }
+            if !ev.read.contains(&cfg.value) {
+                ev.manifest(root, &cfg.value);
+            }
+            crate::load::load_file(&under(root, &cfg.value))
+                .objects
+                .iter()
+                .flat_map(crate::analysis::control_plane::kube_proxy_configs)
+                .find_map(|(_, r)| {
+                    r.pointer("/clientConnection/kubeconfig")
+                        .and_then(crate::yaml::Node::text)
+                        .filter(|t| !t.is_empty())
+                        .map(|t| {
+                            (
+                                format!("kube-proxy `clientConnection.kubeconfig: {t}`"),
+                                t.to_owned(),
+                            )
+                        })
+                })
+        }
+        None => flags.get("kubeconfig").map(|k| {
+            (
+                format!("kube-proxy `--kubeconfig={}`", k.value),
+                k.value.clone(),
+            )
+        }),
+    };
+    if let Some((named, path)) = kubeconfig
+        && named_file(
+            root,
+            ev,
+            shown,
+            &named,
+            &path,
+            crate::meta::Evidence::NodeFiles,
+            "its permissions and owner (CIS 4.1.3, 4.1.4) are not assessed",
+        )
+        && !ev.has_file(&path)
+    {
+        ev.file(root, &path, NodeFileRole::ProxyKubeconfig);
+    }
+}
+
+/// The version files of the node (`analysis::versions::node_versions`: kind's `/kind/version`,
+/// the `kubelet` package in `/var/lib/dpkg/status`), as inputs.
+fn node_versions(root: &Path, ev: &mut NodeEvidence) {
+    let read = |p: &str| {
+        let path = under(root, p);
+        std::fs::read_to_string(&path)
+            .ok()
+            .map(|t| (path.display().to_string(), t))
+    };
+    let kind = read("/kind/version");
+    let dpkg = read("/var/lib/dpkg/status").filter(|(_, t)| t.contains("Package: kubelet"));
+    let inputs = crate::analysis::versions::node_versions(
+        kind.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+        dpkg.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+    );
+    if kind.is_some() && !inputs.is_empty() {
+        ev.read.push("/kind/version".to_owned());
+    }
+    if dpkg.is_some() {
+        ev.read.push("/var/lib/dpkg/status".to_owned());
+    }
+    ev.inputs.extend(inputs);
+}
+
+/// The CNI files (CIS 1.1.9, 1.1.10), as kube-bench finds them: every regular file under the
+/// kubelet's `--cni-conf-dir` (else the known configuration directories) and under
+/// `/var/lib/cni/networks`. Directories are not judged (they need their `x` bits).
+fn cni_files(root: &Path, ev: &mut NodeEvidence, conf_dir: Option<String>) {
+    let mut dirs: Vec<String> = match conf_dir.filter(|d| !d.is_empty()) {
+        Some(d) => vec![d],
+        None => CNI_CONF_DIRS.iter().map(|d| (*d).to_owned()).collect(),
+    };
+    dirs.push(CNI_STATE_DIR.to_owned());
+    for dir in dirs {
+        let mut stack = vec![under(root, &dir)];
+        while let Some(d) = stack.pop() {
+            for p in sorted_entries(&d) {
+                let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    stack.push(p);
+                } else if meta.is_file() {
+                    let node_path = format!("/{}", p.strip_prefix(root).unwrap_or(&p).display());
+                    if !ev.has_file(&node_path) {
+                        ev.file(root, &node_path, NodeFileRole::CniFile);
+                    }
+                }
             }
         }
     }
@@ -680,78 +868,54 @@ fn shell_quote(w: &str) -> String {
 
 /// The kubelet's effective command line from its systemd unit and drop-ins, as a scan input
 /// (see [`unit_command_line`]). Follows its `--config` when the standard locations did not have
-/// it; a `--config` or `--kubeconfig` file that is not there is a warning naming it and leaves
-/// the evidence it holds unreadable. Returns its `--client-ca-file`.
-fn kubelet_command_line(root: &Path, ev: &mut NodeEvidence, config_seen: bool) -> Option<String> {
+/// it; a `--config` or `--kubeconfig` file that is not there fails closed ([`named_file`]).
+/// Returns its flags.
+fn kubelet_command_line(
+    root: &Path,
+    ev: &mut NodeEvidence,
+    config_seen: bool,
+) -> Option<crate::analysis::control_plane::ComponentFlags> {
     let (words, unit) = unit_command_line(root, ev, "kubelet", Some(NodeFileRole::KubeletService))?;
     let flags = command_line_flags(&words)?;
     if flags.component != Component::Kubelet {
         return None;
     }
     let shown = under(root, &unit).display().to_string();
-    if let Some(cfg) = flags.get("config") {
-        let path = under(root, &cfg.value);
-        if path.is_file() && std::fs::File::open(&path).is_ok() {
-            if !config_seen && !ev.read.contains(&cfg.value) {
-                ev.file(root, &cfg.value, NodeFileRole::KubeletConfig);
-                ev.manifest(root, &cfg.value);
-            }
-        } else {
-            let why = if path.exists() {
-                "cannot be read"
-            } else {
-                "not found"
-            };
-            ev.diagnostics.push(Diagnostic::new(
-                DiagLevel::Warning,
-                &shown,
-                None,
-                format!(
-                    "kubelet `--config={}` names a file that is not on this node (under {}): {why}; the kubelet settings it would hold are unknown, and the rules that need them are not assessed",
-                    cfg.value,
-                    root.display()
-                ),
-            ));
-            ev.unreadable.push((
-                crate::meta::Evidence::KubeletConfig,
-                format!("kubelet `--config={}` {why} on the node", cfg.value),
-            ));
-        }
+    if let Some(cfg) = flags.get("config")
+        && named_file(
+            root,
+            ev,
+            &shown,
+            &format!("kubelet `--config={}`", cfg.value),
+            &cfg.value,
+            crate::meta::Evidence::KubeletConfig,
+            "the kubelet settings it would hold are unknown, and the rules that need them are not assessed",
+        )
+        && !config_seen
+        && !ev.read.contains(&cfg.value)
+    {
+        ev.file(root, &cfg.value, NodeFileRole::KubeletConfig);
+        ev.manifest(root, &cfg.value);
     }
-    if let Some(kc) = flags.get("kubeconfig") {
-        let path = under(root, &kc.value);
-        if !(path.is_file() && std::fs::File::open(&path).is_ok()) {
-            let why = if path.exists() {
-                "cannot be read"
-            } else {
-                "not found"
-            };
-            ev.diagnostics.push(Diagnostic::new(
-                DiagLevel::Warning,
-                &shown,
-                None,
-                format!(
-                    "kubelet `--kubeconfig={}` names a file that is not on this node (under {}): {why}; its permissions and owner (CIS 4.1.5, 4.1.6) are not assessed",
-                    kc.value,
-                    root.display()
-                ),
-            ));
-            ev.unreadable.push((
-                crate::meta::Evidence::NodeFiles,
-                format!("kubelet `--kubeconfig={}` {why} on the node", kc.value),
-            ));
-        } else if !ev.has_file(&kc.value) {
-            ev.file(root, &kc.value, NodeFileRole::KubeletKubeconfig);
-        }
+    if let Some(kc) = flags.get("kubeconfig")
+        && named_file(
+            root,
+            ev,
+            &shown,
+            &format!("kubelet `--kubeconfig={}`", kc.value),
+            &kc.value,
+            crate::meta::Evidence::NodeFiles,
+            "its permissions and owner (CIS 4.1.5, 4.1.6) are not assessed",
+        )
+        && !ev.has_file(&kc.value)
+    {
+        ev.file(root, &kc.value, NodeFileRole::KubeletKubeconfig);
     }
     ev.inputs.push(rancher::command_line_with_origins(
         &format!("{unit} (ExecStart)"),
         &words,
     ));
-    flags
-        .get("client-ca-file")
-        .map(|f| f.value.clone())
-        .filter(|v| !v.is_empty())
+    Some(flags)
 }
 
 /// The lines of `text` (without their line break), each with the byte offset it starts at.

@@ -170,8 +170,9 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     // finished first.
     let mut pieces = pieces;
     pieces.sort_unstable_by_key(|p| p.index);
-    // Each input's findings stay in their piece until the cross-object rules have run: the one
-    // list of every finding is then allocated once, at its exact size.
+    // Each input's findings stay in their piece (at its exact size) until the cross-object rules
+    // have run and their facts are freed: the one list of every finding is then allocated once,
+    // at its exact size, while the pieces it is made of are the only other thing of size alive.
     let mut found: Vec<Vec<Finding>> = Vec::with_capacity(pieces.len());
     let mut diagnostics = Vec::new();
     for piece in pieces {
@@ -205,6 +206,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         check(&ctx, &derived, &mut emit);
         suppressed += emit.suppressed;
         crate::finding::share(&mut emit.findings);
+        emit.findings.shrink_to_fit();
         found.push(emit.findings);
         let undeclared: Vec<Model> = derived
             .take_used()
@@ -226,6 +228,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         }
     }
     drop(derived);
+    drop(facts);
     let mut findings = Vec::with_capacity(found.iter().map(Vec::len).sum());
     for piece in found {
         findings.extend(piece);
@@ -399,56 +402,8 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
                     out.findings.extend(emit.findings);
                 }
             }
-            // A patched kustomize-rendered object starts in its resource file.
-            let start = object.written_at("");
-            out.workloads.push(Workload {
-                kind: object.kind.clone(),
-                api_version: object.api_version.clone(),
-                name: object.name.clone(),
-                namespace: object.effective_namespace().unwrap_or("default").to_owned(),
-                origin: start
-                    .as_ref()
-                    .map_or_else(|| object.source.name.clone(), |w| w.file.clone()),
-                line: start.as_ref().map_or(object.root.pos.line, |w| w.pos.line),
-                column: start.as_ref().map_or(object.root.pos.col, |w| w.pos.col),
-                helm_source: object.helm_source.as_deref().map(str::to_owned),
-                automount_token: template
-                    .spec
-                    .get("automountServiceAccountToken")
-                    .and_then(|n| n.as_bool()),
-                static_pod: system::is_static_pod(&object),
-                host_network: system::host_network(&template),
-                named_ports: template
-                    .containers()
-                    .flat_map(|c| {
-                        c.field("ports")
-                            .map(|p| p.items())
-                            .unwrap_or(&[])
-                            .iter()
-                            .filter_map(|p| {
-                                let name = p.get("name")?.as_str()?.to_owned();
-                                let port = p.get("containerPort")?.as_i64()?;
-                                let proto = p
-                                    .get("protocol")
-                                    .and_then(|n| n.as_str())
-                                    .unwrap_or("TCP")
-                                    .to_owned();
-                                Some((name, port, proto))
-                            })
-                    })
-                    .collect(),
-                ignore: crate::rules::ignore_list(&object),
-                pod_labels: crate::inventory::string_map(
-                    template.metadata.and_then(|m| m.get("labels")),
-                ),
-                service_account: template
-                    .spec
-                    .get("serviceAccountName")
-                    .or_else(|| template.spec.get("serviceAccount"))
-                    .and_then(|n| n.text())
-                    .unwrap_or("default")
-                    .to_owned(),
-            });
+            out.workloads
+                .push(crate::analysis::workload::summary(&object, &template));
         }
         let cross_object = retained_kind(&object.kind) || examined.cross_object;
         match (cross_object, examined.control_plane) {
@@ -463,7 +418,7 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
         }
     }
     // Held until every input is read: no slack from doubling (a cluster yields 100,000s), one
-    // copy of each subject and origin.
+    // copy of each subject, origin, pointer and snippet.
     crate::finding::share(&mut out.findings);
     out.findings.shrink_to_fit();
     out
@@ -506,11 +461,13 @@ fn schema_diagnostics(object: &Object, diagnostics: &mut Vec<Diagnostic>) {
 
 /// A retained object keeps only its own lines of the input (the snippets of cross-object findings
 /// are two lines before a position of the object to that position), not the whole input's text:
-/// one Role in a 2 MB bundle must not keep the bundle alive until the end of the scan.
+/// one Role in a 2 MB bundle must not keep the bundle alive until the end of the scan; nor its
+/// tree the spare capacity of its parse.
 fn detach(mut object: Object) -> Object {
     let first = object.root.pos.line.saturating_sub(2).max(1);
     let last = object.root.last_line();
     object.source = Arc::new(object.source.excerpt(first, last));
+    object.root.shrink_to_fit();
     object
 }
 

@@ -128,7 +128,7 @@ fn every_audit_log_rule_fires_on_the_fixture() {
         .filter(|f| f.rule == "rbac-permission-unused")
         .collect();
     assert_eq!(unused_findings.len(), 1, "{unused_findings:#?}");
-    assert_eq!(unused_findings[0].location.pointer, "/roleRef");
+    assert_eq!(&*unused_findings[0].location.pointer, "/roleRef");
     let fired: std::collections::BTreeSet<&str> = findings
         .iter()
         .chain(&suggest.findings)

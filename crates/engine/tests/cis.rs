@@ -94,25 +94,47 @@ fn every_check_fires_once_on_its_fixture_and_none_passes() {
     });
 }
 
+/// CIS 4.3.1 on kube-proxy as it runs: kubeadm's `kube-proxy` ConfigMap (located inside its
+/// `config.conf`), a DaemonSet recognised by its image with its flags in `args`; a
+/// `--metrics-bind-address` next to `--config` is ignored (as kube-proxy ignores it), and a
+/// localhost address passes.
+#[test]
+fn kube_proxy_metrics_address() {
+    assert_eq!(
+        cis_findings("fire-kube-proxy.yaml"),
+        [
+            " 18 ConfigMap/kube-proxy: CIS 4.3.1: kube-proxy `metricsBindAddress: 0.0.0.0:10249` is not bound to localhost",
+            " 61 DaemonSet/kube-proxy-flags: CIS 4.3.1: kube-proxy `--metrics-bind-address=0.0.0.0:10249` is not bound to localhost",
+        ]
+    );
+}
+
 /// Where a rule's CIS checks are tested.
 fn tested_by(rule: &rules::Rule, id: &str) -> String {
     match rule.id {
         RULE if id == "2.7" => "`tests/fixtures/cis/fire-etcd-ca.yaml`, `pass.yaml`".into(),
+        RULE if id == "4.3.1" => "`tests/fixtures/cis/fire.yaml`, `fire-kube-proxy.yaml`, \
+            `pass.yaml`; `tests/node.rs` (`kube_proxy_unit_as_the_hard_way_writes_it`, \
+            `kube_proxy_unit_flags`, `kube_proxy_missing_config_fails_closed`)"
+            .into(),
         RULE => "`tests/fixtures/cis/fire.yaml`, `pass.yaml`".into(),
-        "node-file-permissions" => "`tests/node.rs`".into(),
+        "node-file-permissions" => match id {
+            "1.1.9" | "1.1.10" => {
+                "`tests/node.rs` (`cni_files_600`, `cni_files_root_owned`)".into()
+            }
+            "4.1.3" | "4.1.4" => "`tests/node.rs` (`kube_proxy_unit_as_the_hard_way_writes_it`, \
+                `kube_proxy_unit_flags`, `kubeadm_etcd_data_dir_proxy_and_client_ca`)"
+                .into(),
+            _ => "`tests/node.rs`".into(),
+        },
         _ if matches!(rule.check, Check::AuditLog(_)) => "`tests/audit_log.rs`".into(),
         _ => format!("`tests/fixtures/rules/{}/`", rule.id),
     }
 }
 
 /// Automated by kube-bench in sections 1-4, with no rule of ours, and why.
-const NOT_COVERED: &[(&str, &str)] = &[
-    (
-        "1.1.9",
-        "CNI configuration files (`--cni-conf-dir`): `kubeharden node` does not record them",
-    ),
-    ("1.1.10", "as 1.1.9"),
-];
+/// (None today: CNI files, 1.1.9 and 1.1.10, are recorded by `kubeharden node`.)
+const NOT_COVERED: &[(&str, &str)] = &[];
 
 fn generate() -> String {
     let mut out = String::new();

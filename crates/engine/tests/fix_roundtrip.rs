@@ -49,7 +49,7 @@ fn keyed(report: &Report) -> BTreeMap<(String, String), &'static str> {
         .iter()
         .map(|f| {
             (
-                (f.location.origin.to_string(), f.fingerprint.clone()),
+                (f.location.origin.to_string(), f.fingerprint.to_string()),
                 f.rule,
             )
         })

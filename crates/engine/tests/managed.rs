@@ -656,3 +656,305 @@ fn cilium_l7_http_host_rules_are_an_egress_allowlist() {
         )]
     );
 }
+
+const AWS_AUTH: &str = "# https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/alice\n      username: alice\n      groups: [system:masters]\n";
+
+fn eksctl_with_mode(mode: &str) -> String {
+    format!(
+        "# https://eksctl.io/usage/access-entries/\napiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {{name: shop, region: eu-west-1}}\nvpc:\n  clusterEndpoints: {{publicAccess: false, privateAccess: true}}\ncloudWatch:\n  clusterLogging: {{enableTypes: [audit]}}\nsecretsEncryption: {{keyARN: \"arn:aws:kms:eu-west-1:111122223333:key/1\"}}\niam: {{withOIDC: true}}\naccessConfig:\n  authenticationMode: {mode}\n"
+    )
+}
+
+/// With the authentication mode `API`, EKS reads access entries only: aws-auth's grants are
+/// not cluster-admin (issue 25). `API_AND_CONFIG_MAP`, or no cluster in the input, keeps them.
+#[test]
+fn aws_auth_is_ignored_with_authentication_mode_api() {
+    let alice = t(
+        "eks-human-cluster-admin",
+        "ConfigMap/aws-auth",
+        "aws-auth.yaml",
+        6,
+        "IAM user `arn:aws:iam::111122223333:user/alice` (username `alice`) holds cluster-admin through `system:masters` in aws-auth `mapUsers`",
+    );
+    let r = scan_all(&[
+        bytes("aws-auth.yaml", AWS_AUTH),
+        bytes("cluster.yaml", &eksctl_with_mode("API")),
+    ]);
+    assert_eq!(platform_findings(&r), []);
+    assert!(section(&r, 3).assessed.contains(&"eks-human-cluster-admin"));
+    let r = scan_all(&[
+        bytes("aws-auth.yaml", AWS_AUTH),
+        bytes("cluster.yaml", &eksctl_with_mode("API_AND_CONFIG_MAP")),
+    ]);
+    assert_eq!(platform_findings(&r), std::slice::from_ref(&alice));
+    let r = scan_all(&[bytes("aws-auth.yaml", AWS_AUTH)]);
+    assert_eq!(platform_findings(&r), std::slice::from_ref(&alice));
+    // Terraform `access_config.authentication_mode = "API"`.
+    let r = scan_all(&[
+        bytes("aws-auth.yaml", AWS_AUTH),
+        bytes(
+            "<stdin>",
+            "resource \"aws_eks_cluster\" \"shop\" {\n  name = \"shop\"\n  access_config {\n    authentication_mode = \"API\"\n  }\n}\n",
+        ),
+    ]);
+    assert!(
+        !platform_findings(&r)
+            .iter()
+            .any(|f| f.0 == "eks-human-cluster-admin"),
+        "{:?}",
+        platform_findings(&r)
+    );
+}
+
+fn deployment(ns: &str, name: &str, template_meta: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {template_meta}\n    spec:\n      containers: [{{name: {name}, image: \"registry.example.com/{name}:1.0\"}}]\n"
+    )
+}
+
+fn mesh_findings(r: &Report) -> Vec<(String, String, u32, String)> {
+    r.findings
+        .iter()
+        .filter(|f| f.rule == "mesh-namespace-plaintext")
+        .map(|f| {
+            (
+                format!("{}/{}", f.subject.kind, f.subject.name),
+                f.location.origin.to_string(),
+                f.location.line,
+                f.message.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Per namespace: whose pod-to-pod traffic is plaintext (issue 25, item 3). Linkerd injection by
+/// pod template annotation, a namespace-wide Istio DISABLE over a mesh-wide STRICT, and no
+/// Namespace object (the finding names the namespace, located at its first plaintext workload).
+#[test]
+fn mesh_plaintext_per_namespace() {
+    let r = scan_all(&[
+        bytes(
+            "mesh.yaml",
+            // https://istio.io/latest/docs/reference/config/security/peer_authentication/
+            "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\nspec:\n  mtls: {mode: STRICT}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: off, namespace: legacy}\nspec:\n  mtls: {mode: DISABLE}\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n  labels: {istio-injection: enabled}\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {istio-injection: enabled}\n",
+        ),
+        bytes(
+            "apps.yaml",
+            &[
+                deployment("legacy", "old", "{labels: {app: old}}"),
+                deployment("shop", "web", "{labels: {app: web}}"),
+                // https://linkerd.io/2/features/proxy-injection/: injected by its pod template
+                // annotation, Linkerd's default inbound policy (all-unauthenticated).
+                deployment(
+                    "payments",
+                    "api",
+                    "{labels: {app: api}, annotations: {linkerd.io/inject: enabled}}",
+                ),
+                deployment(
+                    "payments",
+                    "ledger",
+                    "{labels: {app: ledger}, annotations: {linkerd.io/inject: enabled, config.linkerd.io/default-inbound-policy: all-authenticated}}",
+                ),
+                deployment("payments", "batch", "{labels: {app: batch}}"),
+            ]
+            .join("---\n"),
+        ),
+    ]);
+    assert_eq!(
+        mesh_findings(&r),
+        [
+            (
+                "Namespace/payments".to_owned(),
+                "apps.yaml".to_owned(),
+                21,
+                "namespace `payments`: pod-to-pod traffic is accepted in plain text by 2 of its 3 workloads — Deployment `batch`: not in the mesh (no injection label or annotation on the namespace or the pod template); Deployment `api`: Linkerd default inbound policy `all-unauthenticated` (Linkerd's default: no `config.linkerd.io/default-inbound-policy` annotation)".to_owned()
+            ),
+            (
+                "Namespace/legacy".to_owned(),
+                "mesh.yaml".to_owned(),
+                13,
+                "namespace `legacy`: pod-to-pod traffic is accepted in plain text by 1 of its 1 workloads — Deployment `old`: Istio mTLS `DISABLE` (PeerAuthentication `legacy/off`)".to_owned()
+            ),
+        ]
+    );
+    // No mesh in the input: nothing is concluded.
+    let r = scan_all(&[bytes(
+        "apps.yaml",
+        &deployment("shop", "web", "{labels: {app: web}}"),
+    )]);
+    assert_eq!(mesh_findings(&r), []);
+}
+
+/// Registry modules followed by their inputs (issue 25): terraform-aws-modules/eks/aws v20 with
+/// access entries and authentication mode `API` (the leftover aws-auth beside it is ignored).
+#[test]
+fn terraform_eks_module_v20() {
+    let r = scan("modules/eks");
+    let d = "EKS cluster `eks` (Terraform module `terraform-aws-modules/eks/aws`)";
+    assert_eq!(
+        platform_findings(&r),
+        [
+            t(
+                "managed-cluster-endpoint-public",
+                "module/eks",
+                "main.tf",
+                11,
+                &format!(
+                    "{d}: the API server endpoint is public and open to 0.0.0.0/0 (`cluster_endpoint_public_access_cidrs`)"
+                )
+            ),
+            t(
+                "managed-cluster-audit-logs-not-exported",
+                "module/eks",
+                "main.tf",
+                12,
+                &format!(
+                    "{d}: the API server's `audit` log type is not exported (`cluster_enabled_log_types`): who did what in the cluster is not recorded anywhere you keep"
+                )
+            ),
+            t(
+                "managed-cluster-secrets-not-envelope-encrypted",
+                "module/eks",
+                "main.tf",
+                13,
+                &format!(
+                    "{d}: Secrets are not envelope-encrypted with a KMS key you control (`cluster_encryption_config` turns encryption off)"
+                )
+            ),
+            t(
+                "eks-human-cluster-admin",
+                "module/eks",
+                "main.tf",
+                21,
+                "IAM user `arn:aws:iam::111122223333:user/alice` holds cluster-admin through an EKS access entry with `AmazonEKSClusterAdminPolicy` (module input `access_entries`)"
+            ),
+        ]
+    );
+    for n in [1, 3, 4, 14] {
+        assert_eq!(section(&r, n).status, Status::Fail, "section {n}");
+    }
+}
+
+/// The module's defaults where inputs are absent: a private endpoint, audit logs exported, and
+/// Secrets encrypted with the KMS key the module creates (terraform-aws-eks variables.tf).
+#[test]
+fn terraform_eks_module_defaults_pass() {
+    let r = scan_all(&[bytes(
+        "<stdin>",
+        "module \"eks\" {\n  source  = \"terraform-aws-modules/eks/aws\"\n  version = \"~> 20.0\"\n  cluster_name = \"shop\"\n}\n",
+    )]);
+    assert_eq!(platform_findings(&r), []);
+    for (n, rule) in [
+        (1, "managed-cluster-endpoint-public"),
+        (4, "managed-cluster-audit-logs-not-exported"),
+        (14, "managed-cluster-secrets-not-envelope-encrypted"),
+    ] {
+        assert!(section(&r, n).assessed.contains(&rule), "section {n}");
+    }
+    // An input that is not a literal: not assessed, never guessed.
+    let r = scan_all(&[bytes(
+        "<stdin>",
+        "module \"eks\" {\n  source = \"terraform-aws-modules/eks/aws\"\n  cluster_endpoint_public_access = module.flags.public\n}\n",
+    )]);
+    assert_eq!(platform_findings(&r), []);
+    assert!(
+        !section(&r, 1)
+            .assessed
+            .contains(&"managed-cluster-endpoint-public")
+    );
+}
+
+/// Terraform's JSON syntax (`.tf.json`): a resource and a v21 module, exact lines; `${var.X}`
+/// resolves from the file's `variable` defaults.
+#[test]
+fn terraform_json_syntax() {
+    let r = scan("modules/eks-resource.tf.json");
+    assert_eq!(
+        platform_findings(&r),
+        [t(
+            "managed-cluster-endpoint-public",
+            "aws_eks_cluster/shop",
+            "eks-resource.tf.json",
+            9,
+            "EKS cluster `shop` (Terraform): the API server endpoint is public and open to 0.0.0.0/0 (`public_access_cidrs`)"
+        )]
+    );
+    for (n, rule) in [
+        (4, "managed-cluster-audit-logs-not-exported"),
+        (14, "managed-cluster-secrets-not-envelope-encrypted"),
+    ] {
+        assert!(section(&r, n).assessed.contains(&rule), "section {n}");
+    }
+    let r = scan("modules/eks-v21.tf.json");
+    assert_eq!(
+        platform_findings(&r),
+        [t(
+            "managed-cluster-secrets-not-envelope-encrypted",
+            "module/eks",
+            "eks-v21.tf.json",
+            17,
+            "EKS cluster `eks` (Terraform module `terraform-aws-modules/eks/aws`): Secrets are not envelope-encrypted with a KMS key you control (`encryption_config` turns encryption off)"
+        )]
+    );
+    // `endpoint_public_access_cidrs = "${var.admin_cidrs}"` resolves to 203.0.113.0/24.
+    assert_eq!(section(&r, 1).status, Status::Pass);
+    // The same text on stdin is recognised by content.
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/managed/modules/eks-resource.tf.json"),
+    )
+    .unwrap();
+    let r = scan_all(&[bytes("<stdin>", &text)]);
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.rule == "managed-cluster-endpoint-public")
+            .map(|f| f.location.line)
+            .collect::<Vec<_>>(),
+        [9]
+    );
+}
+
+#[test]
+fn terraform_gke_and_aks_modules() {
+    let r = scan("modules/gke");
+    assert_eq!(
+        platform_findings(&r),
+        [t(
+            "managed-cluster-endpoint-public",
+            "module/gke",
+            "main.tf",
+            17,
+            "GKE cluster `gke` (Terraform module `terraform-google-modules/kubernetes-engine/google//modules/private-cluster`): the API server endpoint is public and its authorized networks include 0.0.0.0/0"
+        )]
+    );
+    // `key_name = var.etcd_key` has no value in the directory: encryption not assessed.
+    assert!(
+        !section(&r, 14)
+            .assessed
+            .contains(&"managed-cluster-secrets-not-envelope-encrypted")
+    );
+    let r = scan("modules/aks");
+    assert_eq!(
+        platform_findings(&r),
+        [t(
+            "managed-cluster-static-credentials",
+            "module/aks",
+            "main.tf",
+            3,
+            "AKS cluster `aks` (Terraform module `Azure/aks/azurerm`): local accounts are enabled: `az aks get-credentials --admin` hands out a static cluster-admin credential that bypasses Microsoft Entra ID"
+        )]
+    );
+    assert_eq!(section(&r, 1).status, Status::Pass);
+    // The diagnostic setting targets `module.aks.aks_id` and exports kube-audit-admin.
+    assert!(
+        section(&r, 4)
+            .assessed
+            .contains(&"managed-cluster-audit-logs-not-exported")
+    );
+    assert!(
+        !section(&r, 14)
+            .assessed
+            .contains(&"managed-cluster-secrets-not-envelope-encrypted")
+    );
+}

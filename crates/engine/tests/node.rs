@@ -843,3 +843,272 @@ fn kubelet_unit_flags_are_located_where_written() {
         )
     );
 }
+
+/// (rule, origin relative to the root, line, message) of the findings of these rules, without
+/// ownership findings (only root can create root-owned files).
+fn judged(
+    root: &Path,
+    ev: node::NodeEvidence,
+    rules: &[&str],
+) -> Vec<(String, String, u32, String)> {
+    located(root, ev)
+        .into_iter()
+        .filter(|f| rules.contains(&f.0.as_str()) && !f.3.contains("is owned by"))
+        .collect()
+}
+
+/// kube-proxy as Kubernetes The Hard Way installs it: `kube-proxy.service` with
+/// `--config=/var/lib/kube-proxy/kube-proxy-config.yaml` (here with an `EnvironmentFile`), the
+/// KubeProxyConfiguration read as an input (CIS 4.3.1 at its line), its
+/// `clientConnection.kubeconfig` recorded as the proxy kubeconfig (CIS 4.1.3).
+#[test]
+fn kube_proxy_unit_as_the_hard_way_writes_it() {
+    use node::NodeFileRole::*;
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "/etc/systemd/system/kube-proxy.service",
+        "[Unit]\nDescription=Kubernetes Kube Proxy\n\n[Service]\nEnvironmentFile=/etc/default/kube-proxy\nExecStart=/usr/local/bin/kube-proxy \\\n  --config=/var/lib/kube-proxy/kube-proxy-config.yaml $KUBE_PROXY_ARGS\nRestart=on-failure\n",
+        0o644,
+    );
+    write(
+        r,
+        "/etc/default/kube-proxy",
+        "KUBE_PROXY_ARGS=\"--v=2\"\n",
+        0o644,
+    );
+    write(
+        r,
+        "/var/lib/kube-proxy/kube-proxy-config.yaml",
+        "kind: KubeProxyConfiguration\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nclientConnection:\n  kubeconfig: \"/var/lib/kube-proxy/kubeconfig\"\nmode: \"iptables\"\nclusterCIDR: \"10.200.0.0/16\"\nmetricsBindAddress: 0.0.0.0:10249\n",
+        0o600,
+    );
+    write(
+        r,
+        "/var/lib/kube-proxy/kubeconfig",
+        "apiVersion: v1\nkind: Config\n",
+        0o644,
+    );
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    assert!(
+        ev.read
+            .contains(&"/var/lib/kube-proxy/kube-proxy-config.yaml".to_owned()),
+        "{:?}",
+        ev.read
+    );
+    assert!(
+        has(&ev, "/var/lib/kube-proxy/kubeconfig", ProxyKubeconfig),
+        "{:?}",
+        roles(&ev)
+    );
+    assert_eq!(
+        judged(r, ev, &["cis-control-plane-check", "node-file-permissions"]),
+        [
+            (
+                "cis-control-plane-check".to_owned(),
+                "/var/lib/kube-proxy/kube-proxy-config.yaml".to_owned(),
+                7,
+                "CIS 4.3.1: kube-proxy `metricsBindAddress: 0.0.0.0:10249` is not bound to localhost".to_owned()
+            ),
+            (
+                "node-file-permissions".to_owned(),
+                "node:/var/lib/kube-proxy/kubeconfig".to_owned(),
+                0,
+                "CIS 4.1.3: /var/lib/kube-proxy/kubeconfig has mode 644; at most 600 is expected"
+                    .to_owned()
+            ),
+        ]
+    );
+}
+
+/// A kube-proxy unit without `--config`: its flags decide, located where written; its
+/// `--kubeconfig` is the proxy kubeconfig.
+#[test]
+fn kube_proxy_unit_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "/lib/systemd/system/kube-proxy.service",
+        "[Service]\nExecStart=/usr/bin/kube-proxy --kubeconfig=/etc/kubernetes/kube-proxy.kubeconfig \\\n  --metrics-bind-address=0.0.0.0:10249\n",
+        0o600,
+    );
+    write(
+        r,
+        "/etc/kubernetes/kube-proxy.kubeconfig",
+        "apiVersion: v1\nkind: Config\n",
+        0o600,
+    );
+    let ev = node::gather(r);
+    assert!(ev.diagnostics.is_empty(), "{:?}", ev.diagnostics);
+    assert!(has(
+        &ev,
+        "/etc/kubernetes/kube-proxy.kubeconfig",
+        node::NodeFileRole::ProxyKubeconfig
+    ));
+    assert_eq!(
+        judged(r, ev, &["cis-control-plane-check", "node-file-permissions"]),
+        [(
+            "cis-control-plane-check".to_owned(),
+            "/lib/systemd/system/kube-proxy.service".to_owned(),
+            3,
+            "CIS 4.3.1: kube-proxy `--metrics-bind-address=0.0.0.0:10249` is not bound to localhost"
+                .to_owned()
+        )]
+    );
+}
+
+/// A kube-proxy `--config` that is not on the node: a warning naming it, and the control-plane
+/// flag evidence unreadable (CIS 4.3.1 not assessed, not judged on defaults).
+#[test]
+fn kube_proxy_missing_config_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "/etc/systemd/system/kube-proxy.service",
+        "[Service]\nExecStart=/usr/local/bin/kube-proxy --config=/var/lib/kube-proxy/kube-proxy-config.yaml\n",
+        0o600,
+    );
+    let ev = node::gather(r);
+    let messages: Vec<String> = ev
+        .diagnostics
+        .iter()
+        .map(|d| d.message.replace(&r.display().to_string(), "ROOT"))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "kube-proxy `--config=/var/lib/kube-proxy/kube-proxy-config.yaml` names a file that is not on this node (under ROOT): not found; the kube-proxy settings it would hold (CIS 4.3.1) are unknown, and the rules that need them are not assessed"
+        ]
+    );
+    assert_eq!(
+        ev.unreadable,
+        [(
+            kubeharden_engine::meta::Evidence::ControlPlaneFlags,
+            "kube-proxy `--config=/var/lib/kube-proxy/kube-proxy-config.yaml` not found on the node"
+                .to_owned()
+        )]
+    );
+}
+
+/// CNI files (CIS 1.1.9, 1.1.10; kube-bench: the files under the kubelet's `--cni-conf-dir`
+/// and under `/var/lib/cni/networks`): every regular file, at most 600.
+#[test]
+fn cni_files_600() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "/etc/cni/net.d/10-calico.conflist", "{}", 0o644);
+    write(
+        r,
+        "/etc/cni/net.d/calico-kubeconfig",
+        "apiVersion: v1\n",
+        0o600,
+    );
+    write(
+        r,
+        "/var/lib/cni/networks/k8s-pod-network/10.244.0.5",
+        "abc\neth0",
+        0o644,
+    );
+    let ev = node::gather(r);
+    assert_eq!(
+        judged(r, ev, &["node-file-permissions"])
+            .into_iter()
+            .map(|f| f.3)
+            .collect::<Vec<_>>(),
+        [
+            "CIS 1.1.9: /etc/cni/net.d/10-calico.conflist has mode 644; at most 600 is expected",
+            "CIS 1.1.9: /var/lib/cni/networks/k8s-pod-network/10.244.0.5 has mode 644; at most 600 is expected",
+        ]
+    );
+    // The kubelet's `--cni-conf-dir` replaces the default directories.
+    write(
+        r,
+        "/etc/systemd/system/kubelet.service",
+        "[Service]\nExecStart=/usr/bin/kubelet --cni-conf-dir=/opt/cni/net.d\n",
+        0o600,
+    );
+    write(r, "/opt/cni/net.d/10-flannel.conflist", "{}", 0o640);
+    let ev = node::gather(r);
+    assert_eq!(
+        judged(r, ev, &["node-file-permissions"])
+            .into_iter()
+            .map(|f| f.3)
+            .filter(|m| m.starts_with("CIS 1.1.9"))
+            .collect::<Vec<_>>(),
+        [
+            "CIS 1.1.9: /opt/cni/net.d/10-flannel.conflist has mode 640; at most 600 is expected",
+            "CIS 1.1.9: /var/lib/cni/networks/k8s-pod-network/10.244.0.5 has mode 644; at most 600 is expected",
+        ]
+    );
+}
+
+/// CNI files owned by someone else than root (CIS 1.1.10): only testable as root.
+#[test]
+fn cni_files_root_owned() {
+    if !is_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "/etc/cni/net.d/10-flannel.conflist", "{}", 0o600);
+    std::os::unix::fs::chown(
+        r.join("etc/cni/net.d/10-flannel.conflist"),
+        Some(1000),
+        Some(1000),
+    )
+    .unwrap();
+    let messages = permission_messages(node::gather(r));
+    assert_eq!(
+        messages,
+        [
+            "CIS 1.1.10: /etc/cni/net.d/10-flannel.conflist is owned by 1000:1000; root:root is expected"
+        ]
+    );
+}
+
+/// Node version files (issue 26, versions): a kind node image's `/kind/version` and the
+/// `kubelet` package of `/var/lib/dpkg/status` past their end of support, each reported at the
+/// line that states it; a package that is not installed, or another package, is not read.
+#[test]
+fn node_version_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "/kind/version", "v1.16.15\n", 0o644);
+    write(
+        r,
+        "/var/lib/dpkg/status",
+        "Package: kubectl\nStatus: install ok installed\nVersion: 1.10.0-00\n\nPackage: kubelet\nStatus: install ok installed\nPriority: optional\nVersion: 1.24.17-1.1\nDescription: Kubernetes Node Agent\n\nPackage: kubeadm\nStatus: deinstall ok config-files\nVersion: 1.12.0-00\n",
+        0o644,
+    );
+    let ev = node::gather(r);
+    assert!(
+        ev.read.contains(&"/kind/version".to_owned()),
+        "{:?}",
+        ev.read
+    );
+    let found: Vec<(String, String, u32, String)> = located(r, ev)
+        .into_iter()
+        .filter(|f| f.0 == "kubernetes-version-unsupported")
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "kubernetes-version-unsupported".to_owned(),
+                "/kind/version".to_owned(),
+                1,
+                "the kind node image runs Kubernetes v1.16.15 (1.16), past its upstream end of support (2020-09-02; support table of 2026-04-22): it receives no security fixes".to_owned()
+            ),
+            (
+                "kubernetes-version-unsupported".to_owned(),
+                "/var/lib/dpkg/status".to_owned(),
+                8,
+                "the kubelet (Debian package `kubelet`) runs Kubernetes 1.24.17 (1.24), past its upstream end of support (2023-07-28; support table of 2026-04-22): it receives no security fixes".to_owned()
+            ),
+        ]
+    );
+}

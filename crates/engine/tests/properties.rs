@@ -53,7 +53,7 @@ fn scan_texts(texts: &[(String, String)]) -> Report {
 /// variant wrapped the documents in a `List`, whose `/items/N` prefixes the pointers.
 fn key(f: &Finding, in_list: bool) -> String {
     let s = &f.subject;
-    let mut pointer = f.location.pointer.as_str();
+    let mut pointer: &str = &f.location.pointer;
     if in_list && let Some(rest) = pointer.strip_prefix("/items/") {
         pointer = rest.trim_start_matches(|c: char| c.is_ascii_digit());
     }
@@ -71,7 +71,7 @@ fn key(f: &Finding, in_list: bool) -> String {
         s.container,
         pointer,
         f.message,
-        if file { "" } else { &f.fingerprint },
+        if file { "" } else { f.fingerprint.as_str() },
         f.suppressed_by.is_some()
     )
 }

@@ -226,7 +226,7 @@ fn service_account_finding_names_permission_binding_scope_and_workloads() {
         .filter(|f| f.rule == "service-account-risky-permissions")
         .collect();
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].location.pointer, "/subjects/0");
+    assert_eq!(&*f[0].location.pointer, "/subjects/0");
     assert_eq!(f[0].subject.kind, "ClusterRoleBinding");
     assert_eq!(
         f[0].message,
@@ -316,7 +316,7 @@ subjects: [{kind: ServiceAccount, name: app}]
         .filter(|f| f.rule == "role-binding-to-missing-role")
         .collect();
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].location.pointer, "/roleRef/name");
+    assert_eq!(&*f[0].location.pointer, "/roleRef/name");
 }
 
 #[test]

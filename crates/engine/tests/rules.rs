@@ -93,7 +93,7 @@ fn findings_name_the_container_and_point_at_the_field() {
     assert_eq!(f[0].subject.container.as_deref(), Some("setup"));
     assert_eq!(f[0].location.line, 10);
     assert_eq!(
-        f[0].location.pointer,
+        &*f[0].location.pointer,
         "/spec/template/spec/initContainers/0/securityContext/privileged"
     );
     // A missing field points at where it belongs: the container.

@@ -61,7 +61,7 @@ impl From<&Finding> for Recorded {
                 column: f.location.column,
             },
             message: f.message.clone(),
-            fingerprint: f.fingerprint.clone(),
+            fingerprint: f.fingerprint.into(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::meta::Section;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -71,8 +71,9 @@ pub struct SnippetLine<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Snippet {
     first: u32,
-    /// The lines joined with `\n`.
-    text: Box<str>,
+    /// The lines joined with `\n`; the findings at the same lines of an input share one copy
+    /// (see [`share`]).
+    text: Arc<str>,
     len: u32,
 }
 
@@ -92,7 +93,7 @@ impl Snippet {
         }
         Snippet {
             first,
-            text: text.into_boxed_str(),
+            text: text.into(),
             len,
         }
     }
@@ -141,10 +142,11 @@ pub struct Location {
     pub line: u32,
     pub column: u32,
     /// JSON pointer of the offending field inside the object (or where it belongs, when missing).
-    pub pointer: String,
+    /// Shared by the findings of an input at the same pointer (see [`share`]).
+    pub pointer: Arc<str>,
     /// The Helm template the object came from (`# Source:` comment of `helm template` output).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub helm_source: Option<String>,
+    pub helm_source: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -173,7 +175,7 @@ pub struct Finding {
     pub remedy: &'static str,
     #[serde(skip_serializing_if = "Snippet::is_empty")]
     pub snippet: Snippet,
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// Set when an annotation or a config exemption silences the finding .
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed_by: Option<Box<Suppression>>,
@@ -188,21 +190,29 @@ pub struct Finding {
 }
 
 /// Makes the findings that name the same object (or file) share one copy of its subject and
-/// origin: called on each input's findings, it keeps a finding's memory to what is its own.
+/// origin, and those at the same pointer or lines one copy of the pointer and snippet: called on
+/// each input's findings, it keeps a finding's memory to what is its own (the rules that judge a
+/// container's `securityContext` all point at the same lines).
 pub fn share(findings: &mut [Finding]) {
     let mut subjects: HashMap<Arc<Subject>, ()> = HashMap::new();
-    let mut origins: HashMap<Arc<str>, ()> = HashMap::new();
+    let mut strings: HashSet<Arc<str>> = HashSet::new();
+    let mut shared = |s: &mut Arc<str>| match strings.get(&**s) {
+        Some(one) => *s = Arc::clone(one),
+        None => {
+            strings.insert(Arc::clone(s));
+        }
+    };
     for f in findings {
+        shared(&mut f.location.origin);
+        shared(&mut f.location.pointer);
+        if let Some(h) = &mut f.location.helm_source {
+            shared(h);
+        }
+        shared(&mut f.snippet.text);
         match subjects.get_key_value(&*f.subject) {
             Some((shared, ())) => f.subject = Arc::clone(shared),
             None => {
                 subjects.insert(Arc::clone(&f.subject), ());
-            }
-        }
-        match origins.get_key_value(&*f.location.origin) {
-            Some((shared, ())) => f.location.origin = Arc::clone(shared),
-            None => {
-                origins.insert(Arc::clone(&f.location.origin), ());
             }
         }
     }
@@ -218,7 +228,7 @@ pub struct Expected {
 }
 
 /// FNV-1a 64 over the parts (separated), as 16 hex digits. Stable across versions and platforms.
-pub fn fingerprint(parts: &[&str]) -> String {
+pub fn fingerprint(parts: &[&str]) -> Fingerprint {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for b in part.bytes().chain(std::iter::once(0u8)) {
@@ -226,7 +236,58 @@ pub fn fingerprint(parts: &[&str]) -> String {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{h:016x}")
+    Fingerprint::of(h)
+}
+
+/// A finding's fingerprint: 16 lowercase hex digits, held inline (a scan holds 100,000s).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Fingerprint([u8; 16]);
+
+impl Fingerprint {
+    fn of(h: u64) -> Fingerprint {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0u8; 16];
+        for (i, d) in digits.iter_mut().enumerate() {
+            *d = HEX[((h >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        Fingerprint(digits)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ever built from ASCII hex digits.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Fingerprint {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<Fingerprint> for String {
+    fn from(f: Fingerprint) -> String {
+        f.as_str().to_owned()
+    }
 }
 
 /// Where a suppression comes from.

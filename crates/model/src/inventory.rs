@@ -349,8 +349,11 @@ pub struct Workload {
     pub origin: String,
     pub line: u32,
     pub column: u32,
-    pub helm_source: Option<String>,
+    pub helm_source: Option<Arc<str>>,
     pub pod_labels: BTreeMap<String, String>,
+    /// The pod template's annotations of a service mesh (`sidecar.istio.io/*`, `istio.io/*`,
+    /// `linkerd.io/*`, `config.linkerd.io/*`): injection and inbound policy per workload.
+    pub mesh_annotations: BTreeMap<String, String>,
     /// `spec.serviceAccountName` (or the deprecated `serviceAccount`), else `default`.
     pub service_account: String,
     /// The pod's `automountServiceAccountToken`, if set (the ServiceAccount's applies otherwise).

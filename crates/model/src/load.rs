@@ -166,6 +166,9 @@ pub fn load_bytes_where(name: &str, bytes: Vec<u8>, keep: &dyn Fn(&str) -> bool)
     if crate::terraform::looks_like_hcl(&source.text) {
         return crate::terraform::load(source);
     }
+    if crate::terraform::looks_like_terraform_json(&source.text) {
+        return crate::terraform::load_json(source);
+    }
     let is_template = source.text.contains("{{");
     let docs = yaml::parse_stream_where(&source.text, keep);
     for (doc_index, doc) in docs.into_iter().enumerate() {

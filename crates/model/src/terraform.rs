@@ -41,9 +41,76 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "azurerm_monitor_diagnostic_setting",
 ];
 
-/// Is this a Terraform file by its name (`.tf`)?
+/// Is this a Terraform file by its name (`.tf`, or `.tf.json` in Terraform's JSON syntax)?
 pub fn is_terraform_path(path: &std::path::Path) -> bool {
-    path.extension().and_then(|e| e.to_str()) == Some("tf")
+    path.extension().and_then(|e| e.to_str()) == Some("tf") || is_terraform_json_path(path)
+}
+
+/// Is this a file in Terraform's JSON syntax (`.tf.json`)?
+pub fn is_terraform_json_path(path: &std::path::Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tf.json"))
+}
+
+/// The kind of an object read from a `module` block that calls one of [`module_source`]'s
+/// registry modules; its name is the module's label, its tree the module's inputs as written.
+pub const MODULE_KIND: &str = "module";
+
+/// The managed-cluster registry modules followed, by the `source` users write (a registry
+/// address, optionally `registry.terraform.io/`-prefixed, or the module's GitHub repository;
+/// `?ref=` and version constraints do not matter): `eks` for `terraform-aws-modules/eks/aws`,
+/// `gke` for `terraform-google-modules/kubernetes-engine/google` and its cluster submodules
+/// (`//modules/private-cluster`, `beta-private-cluster`, …), `aks` for `Azure/aks/azurerm`.
+pub fn module_source(source: &str) -> Option<&'static str> {
+    let mut s = source.trim().to_ascii_lowercase();
+    for prefix in [
+        "git::",
+        "https://",
+        "http://",
+        "registry.terraform.io/",
+        "github.com/",
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.to_owned();
+        }
+    }
+    if let Some(at) = s.find('?') {
+        s.truncate(at);
+    }
+    let (repo, sub) = match s.split_once("//") {
+        Some((r, sub)) => (
+            r.trim_end_matches(".git").to_owned(),
+            sub.trim_matches('/').to_owned(),
+        ),
+        None => (s.trim_end_matches(".git").to_owned(), String::new()),
+    };
+    match repo.as_str() {
+        "terraform-aws-modules/eks/aws" | "terraform-aws-modules/terraform-aws-eks"
+            if sub.is_empty() =>
+        {
+            Some("eks")
+        }
+        "terraform-google-modules/kubernetes-engine/google"
+        | "terraform-google-modules/terraform-google-kubernetes-engine"
+            if sub.is_empty()
+                || matches!(
+                    sub.as_str(),
+                    "modules/private-cluster"
+                        | "modules/private-cluster-update-variant"
+                        | "modules/beta-private-cluster"
+                        | "modules/beta-private-cluster-update-variant"
+                        | "modules/beta-public-cluster"
+                        | "modules/beta-public-cluster-update-variant"
+                        | "modules/beta-autopilot-private-cluster"
+                        | "modules/beta-autopilot-public-cluster"
+                ) =>
+        {
+            Some("gke")
+        }
+        "azure/aks/azurerm" | "azure/terraform-azurerm-aks" if sub.is_empty() => Some("aks"),
+        _ => None,
+    }
 }
 
 /// Does this text look like Terraform rather than YAML (for stdin, which has no name): its first
@@ -87,6 +154,9 @@ pub fn load(source: Arc<Source>) -> Loaded {
 /// from `terraform.tfvars` and `*.auto.tfvars` there (which Terraform reads without being asked),
 /// over its `default`.
 pub fn load_file(path: &Path, source: Arc<Source>) -> Loaded {
+    if is_terraform_json_path(path) {
+        return load_json(source);
+    }
     load_in(source, path.parent())
 }
 
@@ -171,10 +241,11 @@ fn load_in(source: Arc<Source>, dir: Option<&Path>) -> Loaded {
     };
     // Other files of the module directory, read only when this file holds a resource of interest.
     let relevant = body.iter().filter_map(|s| s.as_block()).any(|b| {
-        b.ident.value().as_str() == "resource"
+        (b.ident.value().as_str() == "resource"
             && labels(b)
                 .first()
-                .is_some_and(|k| RESOURCE_TYPES.contains(k))
+                .is_some_and(|k| RESOURCE_TYPES.contains(k)))
+            || hcl_module_source(b).is_some()
     });
     let (tf, tfvars) = match dir {
         Some(d) if relevant => siblings(d, &source.name),
@@ -189,15 +260,11 @@ fn load_in(source: Arc<Source>, dir: Option<&Path>) -> Loaded {
     }
     let mut doc_index = 0;
     for block in body.iter().filter_map(|s| s.as_block()) {
-        if block.ident.value().as_str() != "resource" {
-            continue;
-        }
-        let [kind, name] = labels(block)[..] else {
-            continue;
+        let (kind, name) = match (block.ident.value().as_str(), &labels(block)[..]) {
+            ("resource", [kind, name]) if RESOURCE_TYPES.contains(kind) => (*kind, *name),
+            ("module", [name]) if hcl_module_source(block).is_some() => (MODULE_KIND, *name),
+            _ => continue,
         };
-        if !RESOURCE_TYPES.contains(&kind) {
-            continue;
-        }
         let pos = conv.pos(block.span());
         let mut entries = vec![Entry {
             key: "metadata".into(),
@@ -232,6 +299,287 @@ fn load_in(source: Arc<Source>, dir: Option<&Path>) -> Loaded {
         ));
     }
     out
+}
+
+/// Reads a file in Terraform's JSON syntax (`.tf.json`,
+/// https://developer.hashicorp.com/terraform/language/syntax/json) as [`load`] reads HCL: the
+/// resources of [`RESOURCE_TYPES`] (`{"resource": {"TYPE": {"NAME": {…}}}}`) and the `module`
+/// blocks of the registry modules of [`module_source`], at the exact line of every property.
+/// A nested block is an object or an array of objects: both become a list, as in HCL. Strings
+/// are templates: `"${var.NAME}"` and `"${local.NAME}"` resolve from the `variable` defaults and
+/// `locals` of the same file; any other `${…}` is an expression left unresolved
+/// ([`UNRESOLVED_TAG`]). Properties named `//` are comments.
+pub fn load_json(source: Arc<Source>) -> Loaded {
+    let mut out = Loaded {
+        bytes: source.text.len() as u64,
+        ..Loaded::default()
+    };
+    let root = match crate::yaml::parse_stream(&source.text).into_iter().next() {
+        Some(Ok(crate::yaml::Doc {
+            root: Some(root), ..
+        })) if root.is_map() => root,
+        Some(Err(e)) => {
+            out.diagnostics.push(Diagnostic::new(
+                DiagLevel::Error,
+                &source.name,
+                Some(e.pos),
+                format!("invalid Terraform (JSON): {}", e.message),
+            ));
+            return out;
+        }
+        _ => {
+            out.diagnostics.push(Diagnostic::new(
+                DiagLevel::Error,
+                &source.name,
+                None,
+                "invalid Terraform (JSON): the file is not a JSON object",
+            ));
+            return out;
+        }
+    };
+    let json = Json::new(&root);
+    let mut doc_index = 0;
+    let mut push = |kind: &str, name: &str, pos: Pos, body: Vec<Entry>| {
+        let mut entries = vec![Entry {
+            key: "metadata".into(),
+            key_pos: pos,
+            value: map(
+                pos,
+                vec![Entry {
+                    key: "name".into(),
+                    key_pos: pos,
+                    value: string(pos, name),
+                }],
+            ),
+        }];
+        entries.extend(body);
+        out.objects.push(Object::new(
+            kind.to_owned(),
+            API_VERSION.to_owned(),
+            map(pos, entries),
+            Arc::clone(&source),
+            doc_index,
+            String::new(),
+            None,
+        ));
+        doc_index += 1;
+    };
+    for by_type in json_blocks(root.get("resource")) {
+        for t in by_type.entries() {
+            if !RESOURCE_TYPES.contains(&t.key.as_str()) {
+                continue;
+            }
+            for r in json_blocks(Some(&t.value)) {
+                for e in r.entries() {
+                    for body in json_blocks(Some(&e.value)) {
+                        push(&t.key, &e.key, e.key_pos, json.body(body, true, 0));
+                    }
+                }
+            }
+        }
+    }
+    for m in json_blocks(root.get("module")) {
+        for e in m.entries() {
+            for body in json_blocks(Some(&e.value)) {
+                let known = body
+                    .get("source")
+                    .and_then(Node::as_str)
+                    .and_then(module_source);
+                if known.is_some() {
+                    push(MODULE_KIND, &e.key, e.key_pos, json.body(body, false, 0));
+                }
+            }
+        }
+    }
+    if out.objects.is_empty() {
+        out.diagnostics.push(Diagnostic::new(
+            DiagLevel::Note,
+            &source.name,
+            None,
+            "Terraform file without a managed-cluster resource (aws_eks_cluster, google_container_cluster, azurerm_kubernetes_cluster…); nothing read",
+        ));
+    }
+    out
+}
+
+/// Does this JSON text (stdin has no name) hold Terraform's JSON syntax with something
+/// [`load_json`] reads: a top-level `resource` of [`RESOURCE_TYPES`] or a `module` of
+/// [`module_source`]?
+pub fn looks_like_terraform_json(text: &str) -> bool {
+    if !text.trim_start().starts_with('{')
+        || !(text.contains("\"resource\"") || text.contains("\"module\""))
+    {
+        return false;
+    }
+    let Some(Ok(crate::yaml::Doc {
+        root: Some(root), ..
+    })) = crate::yaml::parse_stream(text).into_iter().next()
+    else {
+        return false;
+    };
+    if root.get("apiVersion").is_some() || root.get("kind").is_some() {
+        return false;
+    }
+    json_blocks(root.get("resource")).iter().any(|r| {
+        r.entries()
+            .iter()
+            .any(|t| RESOURCE_TYPES.contains(&t.key.as_str()))
+    }) || json_blocks(root.get("module")).iter().any(|m| {
+        m.entries().iter().any(|e| {
+            json_blocks(Some(&e.value)).iter().any(|b| {
+                b.get("source")
+                    .and_then(Node::as_str)
+                    .and_then(module_source)
+                    .is_some()
+            })
+        })
+    })
+}
+
+/// A JSON block value: an object, or an array of objects (each a block).
+fn json_blocks(n: Option<&Node>) -> Vec<&Node> {
+    match n {
+        Some(n) if n.is_map() => vec![n],
+        Some(n) if n.is_seq() => n.items().iter().filter(|i| i.is_map()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `variable` defaults and `locals` of a `.tf.json` file, to resolve `${var.X}`/`${local.X}`.
+struct Json<'a> {
+    variables: HashMap<&'a str, &'a Node>,
+    locals: HashMap<&'a str, &'a Node>,
+}
+
+impl<'a> Json<'a> {
+    fn new(root: &'a Node) -> Self {
+        let mut variables = HashMap::new();
+        let mut locals = HashMap::new();
+        for v in json_blocks(root.get("variable")) {
+            for e in v.entries() {
+                for b in json_blocks(Some(&e.value)) {
+                    if let Some(d) = b.get("default") {
+                        variables.entry(e.key.as_str()).or_insert(d);
+                    }
+                }
+            }
+        }
+        for l in json_blocks(root.get("locals")) {
+            for e in l.entries() {
+                locals.entry(e.key.as_str()).or_insert(&e.value);
+            }
+        }
+        Json { variables, locals }
+    }
+
+    /// A block body: objects nested in it are blocks (lists) when `blocks` (a resource), kept
+    /// as objects otherwise (a module's inputs are attributes).
+    fn body(&self, body: &Node, blocks: bool, depth: usize) -> Vec<Entry> {
+        body.entries()
+            .iter()
+            .filter(|e| e.key != "//")
+            .map(|e| {
+                let value = if blocks && e.value.is_map() {
+                    Node {
+                        pos: e.value.pos,
+                        value: Value::Seq(vec![map(e.value.pos, self.body(&e.value, true, depth))]),
+                    }
+                } else if blocks
+                    && e.value.is_seq()
+                    && !e.value.items().is_empty()
+                    && e.value.items().iter().all(Node::is_map)
+                {
+                    Node {
+                        pos: e.value.pos,
+                        value: Value::Seq(
+                            e.value
+                                .items()
+                                .iter()
+                                .map(|i| map(i.pos, self.body(i, true, depth)))
+                                .collect(),
+                        ),
+                    }
+                } else {
+                    self.value(&e.value, None, depth)
+                };
+                Entry {
+                    key: e.key.clone(),
+                    key_pos: e.key_pos,
+                    value,
+                }
+            })
+            .collect()
+    }
+
+    /// A value; `at` places a resolved reference's value at its use.
+    fn value(&self, n: &Node, at: Option<Pos>, depth: usize) -> Node {
+        let pos = at.unwrap_or(n.pos);
+        match &n.value {
+            Value::Map(entries) => map(
+                pos,
+                entries
+                    .iter()
+                    .filter(|e| e.key != "//")
+                    .map(|e| Entry {
+                        key: e.key.clone(),
+                        key_pos: at.unwrap_or(e.key_pos),
+                        value: self.value(&e.value, at, depth),
+                    })
+                    .collect(),
+            ),
+            Value::Seq(items) => Node {
+                pos,
+                value: Value::Seq(items.iter().map(|i| self.value(i, at, depth)).collect()),
+            },
+            Value::Scalar(sc) if sc.style == Style::Quoted && sc.text.contains("${") => {
+                let inner = sc
+                    .text
+                    .strip_prefix("${")
+                    .and_then(|t| t.strip_suffix('}'))
+                    .filter(|t| !t.contains("${") && !t.contains('}'))
+                    .map(str::trim);
+                let target = inner.and_then(|t| {
+                    let (scope, name) = t.split_once('.')?;
+                    if name.contains(['.', '[', ' ', '(']) {
+                        return None;
+                    }
+                    match scope {
+                        "var" => self.variables.get(name).copied(),
+                        "local" => self.locals.get(name).copied(),
+                        _ => None,
+                    }
+                });
+                match target {
+                    Some(t) if depth < MAX_DEPTH => self.value(t, Some(pos), depth + 1),
+                    _ => scalar(
+                        pos,
+                        inner.map_or_else(|| sc.text.clone(), str::to_owned),
+                        Style::Plain,
+                        Some(UNRESOLVED_TAG),
+                    ),
+                }
+            }
+            _ => Node {
+                pos,
+                value: n.value.clone(),
+            },
+        }
+    }
+}
+
+/// The registry module a `module` block calls (its `source` is a literal string).
+fn hcl_module_source(b: &Block) -> Option<&'static str> {
+    if b.ident.value().as_str() != "module" {
+        return None;
+    }
+    b.body
+        .iter()
+        .filter_map(|s| s.as_attribute())
+        .find(|a| a.key.value().as_str() == "source")
+        .and_then(|a| match &a.value {
+            Expression::String(s) => module_source(s.value()),
+            _ => None,
+        })
 }
 
 fn labels(block: &Block) -> Vec<&str> {
@@ -522,6 +870,62 @@ resource "aws_s3_bucket" "other" {}
         assert_eq!(l.objects.len(), 0);
         assert_eq!(l.diagnostics[0].level, DiagLevel::Error);
         assert!(l.diagnostics[0].message.starts_with("invalid Terraform"));
+    }
+
+    #[test]
+    fn json_syntax_with_exact_positions_blocks_as_lists_and_references() {
+        let text = "{\n  \"locals\": {\"cidrs\": [\"10.0.0.0/8\"]},\n  \"resource\": {\n    \"aws_eks_cluster\": {\n      \"shop\": {\n        \"//\": \"a comment\",\n        \"vpc_config\": {\n          \"endpoint_public_access\": true,\n          \"public_access_cidrs\": \"${local.cidrs}\",\n          \"subnet_ids\": \"${module.vpc.private_subnets}\"\n        }\n      }\n    }\n  }\n}\n";
+        assert!(looks_like_terraform_json(text));
+        let l = load_json(Arc::new(Source::new("eks.tf.json", text)));
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let o = &l.objects[0];
+        assert_eq!(
+            (o.kind.as_str(), o.name.as_str()),
+            ("aws_eks_cluster", "shop")
+        );
+        assert!(o.root.get("//").is_none());
+        let public = o
+            .root
+            .pointer("/vpc_config/0/endpoint_public_access")
+            .unwrap();
+        assert_eq!((public.as_bool(), public.pos.line), (Some(true), 8));
+        let cidr = o
+            .root
+            .pointer("/vpc_config/0/public_access_cidrs/0")
+            .unwrap();
+        assert_eq!((cidr.as_str(), cidr.pos.line), (Some("10.0.0.0/8"), 9));
+        let subnets = o.root.pointer("/vpc_config/0/subnet_ids").unwrap();
+        assert!(is_unresolved(subnets));
+        assert_eq!(subnets.text(), Some("module.vpc.private_subnets"));
+        assert!(!looks_like_terraform_json(
+            "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}"
+        ));
+    }
+
+    #[test]
+    fn registry_module_sources() {
+        assert_eq!(module_source("terraform-aws-modules/eks/aws"), Some("eks"));
+        assert_eq!(
+            module_source(
+                "git::https://github.com/terraform-aws-modules/terraform-aws-eks.git?ref=v20.8.4"
+            ),
+            Some("eks")
+        );
+        assert_eq!(
+            module_source("terraform-aws-modules/eks/aws//modules/karpenter"),
+            None
+        );
+        assert_eq!(
+            module_source(
+                "terraform-google-modules/kubernetes-engine/google//modules/beta-private-cluster"
+            ),
+            Some("gke")
+        );
+        assert_eq!(
+            module_source("registry.terraform.io/Azure/aks/azurerm"),
+            Some("aks")
+        );
+        assert_eq!(module_source("./modules/eks"), None);
     }
 
     #[test]

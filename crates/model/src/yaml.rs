@@ -107,6 +107,25 @@ impl Resolved<'_> {
 }
 
 impl Node {
+    /// Gives back the spare capacity of every list, map and string of the tree (a parse grows
+    /// them by doubling): for trees kept until the end of a scan.
+    pub fn shrink_to_fit(&mut self) {
+        match &mut self.value {
+            Value::Scalar(s) => s.text.shrink_to_fit(),
+            Value::Seq(items) => {
+                items.shrink_to_fit();
+                items.iter_mut().for_each(Node::shrink_to_fit);
+            }
+            Value::Map(entries) => {
+                entries.shrink_to_fit();
+                for e in entries {
+                    e.key.shrink_to_fit();
+                    e.value.shrink_to_fit();
+                }
+            }
+        }
+    }
+
     pub fn kind_name(&self) -> &'static str {
         match &self.value {
             Value::Scalar(_) => self.resolve().map_or("scalar", |r| r.type_name()),

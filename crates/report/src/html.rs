@@ -408,7 +408,7 @@ fn row<'a>(view: &View<'_>, f: &'a Finding) -> Row<'a> {
             .collect(),
         rationale: rule.map(|r| wrap(r.rationale)).unwrap_or_default(),
         remedy: wrap(f.remedy),
-        fingerprint: &f.fingerprint,
+        fingerprint: f.fingerprint.as_str(),
         baseline: f.baseline.map(|b| b.as_str()),
         suppressed: f.suppressed_by.as_ref().map(|s| Suppressed {
             key: &s.key,

@@ -44,6 +44,8 @@ pub struct Faults {
     pub hang: Vec<(String, String)>,
     /// Paths never answered (`/version`).
     pub hang_paths: Vec<String>,
+    /// The `gitVersion` `/version` answers (default `v1.33.1`).
+    pub git_version: Option<String>,
 }
 
 /// How a paginated list goes wrong after its first page.
@@ -450,7 +452,7 @@ impl Double {
             "/version" => {
                 return (
                     200,
-                    json!({"major": "1", "minor": "33", "gitVersion": "v1.33.1", "platform": "linux/amd64"}),
+                    json!({"major": "1", "minor": "33", "gitVersion": self.faults.git_version.as_deref().unwrap_or("v1.33.1"), "platform": "linux/amd64"}),
                 );
             }
             "/api" => {

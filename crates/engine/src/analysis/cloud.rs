@@ -24,6 +24,10 @@ pub enum Provider {
 pub enum Format {
     Eksctl,
     Terraform,
+    /// A Terraform `module` block calling a registry module (see
+    /// `kubeharden_model::terraform::module_source`): its inputs, and the module's defaults where
+    /// an input is absent.
+    Module,
     Cli,
 }
 
@@ -62,6 +66,19 @@ pub fn cluster(o: &Object) -> Option<Cluster<'_>> {
         (cli::EKS_KIND, "aws-cli") => (Provider::Eks, Format::Cli),
         (cli::GKE_KIND, "gcloud") => (Provider::Gke, Format::Cli),
         (cli::AKS_KIND, "az-cli") => (Provider::Aks, Format::Cli),
+        (terraform::MODULE_KIND, "terraform") => {
+            let provider = match o
+                .root
+                .get("source")
+                .and_then(Node::as_str)
+                .and_then(terraform::module_source)?
+            {
+                "eks" => Provider::Eks,
+                "gke" => Provider::Gke,
+                _ => Provider::Aks,
+            };
+            (provider, Format::Module)
+        }
         _ => return None,
     };
     Some(Cluster {
@@ -82,9 +99,17 @@ impl<'a> Cluster<'a> {
             Provider::Aks => "AKS",
         };
         let f = match self.format {
-            Format::Eksctl => "eksctl ClusterConfig",
-            Format::Terraform => "Terraform",
-            Format::Cli => "cloud CLI output",
+            Format::Eksctl => "eksctl ClusterConfig".to_owned(),
+            Format::Terraform => "Terraform".to_owned(),
+            Format::Module => format!(
+                "Terraform module `{}`",
+                self.object
+                    .root
+                    .get("source")
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+            ),
+            Format::Cli => "cloud CLI output".to_owned(),
         };
         format!("{p} cluster `{}` ({f})", self.object.name)
     }
@@ -131,6 +156,28 @@ impl<'a> Cluster<'a> {
             p.truncate(p.rfind('/').unwrap_or(0));
         }
         String::new()
+    }
+
+    /// The input name of `terraform-aws-modules/eks/aws`: v21 renamed the cluster inputs
+    /// (`cluster_endpoint_public_access` → `endpoint_public_access`…); the generation is told by
+    /// the names written.
+    fn eks_input(&self, v20: &'static str, v21: &'static str) -> &'static str {
+        const V21_ONLY: &[&str] = &[
+            "/endpoint_public_access",
+            "/endpoint_public_access_cidrs",
+            "/enabled_log_types",
+            "/encryption_config",
+            "/kubernetes_version",
+            "/name",
+        ];
+        if V21_ONLY
+            .iter()
+            .any(|p| self.object.root.pointer(p).is_some())
+        {
+            v21
+        } else {
+            v20
+        }
     }
 
     /// A boolean field, its default when missing.
@@ -193,13 +240,26 @@ impl<'a> Cluster<'a> {
                         "/vpc_config/0/endpoint_public_access",
                         "/vpc_config/0/public_access_cidrs",
                     ),
+                    Format::Module => (
+                        self.eks_input(
+                            "/cluster_endpoint_public_access",
+                            "/endpoint_public_access",
+                        ),
+                        self.eks_input(
+                            "/cluster_endpoint_public_access_cidrs",
+                            "/endpoint_public_access_cidrs",
+                        ),
+                    ),
                     Format::Cli => (
                         "/resourcesVpcConfig/endpointPublicAccess",
                         "/resourcesVpcConfig/publicAccessCidrs",
                     ),
                 };
-                // EKS (and eksctl) default: a public endpoint, open to 0.0.0.0/0.
-                let (is_public, at) = self.flag(public, true)?;
+                // EKS (and eksctl) default: a public endpoint, open to 0.0.0.0/0. The module's
+                // default is a private endpoint (`cluster_endpoint_public_access`/
+                // `endpoint_public_access` default `false` in terraform-aws-eks v19–v21
+                // variables.tf); its CIDRs default to ["0.0.0.0/0"], read as an absent list.
+                let (is_public, at) = self.flag(public, self.format != Format::Module)?;
                 if !is_public {
                     return Ok(Verdict::Pass);
                 }
@@ -234,6 +294,16 @@ impl<'a> Cluster<'a> {
                         "/masterAuthorizedNetworksConfig",
                         "/masterAuthorizedNetworksConfig/cidrBlocks",
                         "cidrBlock",
+                    ),
+                    // terraform-google-modules/kubernetes-engine (private-cluster submodules,
+                    // variables.tf): `enable_private_endpoint` default false,
+                    // `master_authorized_networks` default [] (then the module writes no
+                    // `master_authorized_networks_config`: no restriction).
+                    Format::Module => (
+                        "/enable_private_endpoint",
+                        "/master_authorized_networks/0",
+                        "/master_authorized_networks",
+                        "cidr_block",
                     ),
                     _ => (
                         "/private_cluster_config/0/enable_private_endpoint",
@@ -358,13 +428,18 @@ impl<'a> Cluster<'a> {
                 Ok(self.no_audit("/logging/clusterLogging", "logging.clusterLogging"))
             }
             (Provider::Eks, f) => {
-                let at = if f == Format::Eksctl {
-                    "/cloudWatch/clusterLogging/enableTypes"
-                } else {
-                    "/enabled_cluster_log_types"
+                let at = match f {
+                    Format::Eksctl => "/cloudWatch/clusterLogging/enableTypes",
+                    Format::Module => {
+                        self.eks_input("/cluster_enabled_log_types", "/enabled_log_types")
+                    }
+                    _ => "/enabled_cluster_log_types",
                 };
                 match self.strings(at)? {
                     Some((list, _)) if has_audit(&list) => Ok(Verdict::Pass),
+                    // The module's default: ["audit", "api", "authenticator"] (terraform-aws-eks
+                    // v19–v21 variables.tf).
+                    None if f == Format::Module => Ok(Verdict::Pass),
                     _ => Ok(self.no_audit(at, leaf(at))),
                 }
             }
@@ -407,6 +482,19 @@ impl<'a> Cluster<'a> {
             )
         };
         match (self.provider, self.format) {
+            (Provider::Eks, Format::Module) => self.eks_module_encryption(),
+            (Provider::Aks, Format::Module) => {
+                // Azure/aks/azurerm variables.tf: `kms_enabled` default false,
+                // `kms_key_vault_key_id` default null.
+                let (on, at) = self.flag("/kms_enabled", false)?;
+                if !on {
+                    return Ok(fail(at, "kms_enabled = true with kms_key_vault_key_id"));
+                }
+                match self.string("/kms_key_vault_key_id")? {
+                    Some(_) => Ok(Verdict::Pass),
+                    None => Ok(fail(at, "kms_key_vault_key_id")),
+                }
+            }
             (Provider::Eks, Format::Eksctl) => match self.string("/secretsEncryption/keyARN")? {
                 Some(_) => Ok(Verdict::Pass),
                 None => Ok(fail(
@@ -481,6 +569,63 @@ impl<'a> Cluster<'a> {
         }
     }
 
+    /// Rule 14 for `terraform-aws-modules/eks/aws`: Secrets are encrypted with the module's own
+    /// KMS key (`create_kms_key`, default true) or `provider_key_arn`, unless the encryption
+    /// input turns it off. Defaults (variables.tf): v19 `cluster_encryption_config =
+    /// [{resources = ["secrets"]}]`, v20 `cluster_encryption_config = {resources = ["secrets"]}`
+    /// (`{}` disables it: the module writes no `encryption_config` when the map is empty), v21
+    /// `encryption_config = {}` with `resources` defaulting to ["secrets"] (`null` disables it).
+    fn eks_module_encryption(&self) -> Result<Verdict, Verdict> {
+        let input = self.eks_input("/cluster_encryption_config", "/encryption_config");
+        let v21 = input == "/encryption_config";
+        let d = self.describe();
+        let fail = |at: String, why: &str| {
+            Verdict::Fail(
+                at,
+                format!(
+                    "{d}: Secrets are not envelope-encrypted with a KMS key you control ({why})"
+                ),
+            )
+        };
+        let config = match self.get(input) {
+            Val::Unresolved(p, e) => return Err(Verdict::Unresolved(p, e)),
+            Val::Missing => None,
+            Val::Set(n, p) => {
+                // v19's list form: its first element.
+                let (n, p) = match n.items().first() {
+                    Some(first) if n.is_seq() => (first, format!("{p}/0")),
+                    _ => (n, p),
+                };
+                if n.is_null()
+                    || (n.is_seq() && n.items().is_empty())
+                    || (!v21 && n.is_map() && n.entries().is_empty())
+                {
+                    return Ok(fail(p, &format!("`{}` turns encryption off", leaf(input))));
+                }
+                Some(p)
+            }
+        };
+        if let Some(p) = &config {
+            if let Some((resources, at)) = self.strings(&format!("{p}/resources"))?
+                && !resources.iter().any(|r| r == "secrets")
+            {
+                return Ok(fail(at, "`resources` does not name `secrets`"));
+            }
+            if self.string(&format!("{p}/provider_key_arn"))?.is_some() {
+                return Ok(Verdict::Pass);
+            }
+        }
+        let (create, at) = self.flag("/create_kms_key", true)?;
+        if create {
+            Ok(Verdict::Pass)
+        } else {
+            Ok(fail(
+                at,
+                "`create_kms_key = false` and no `provider_key_arn`",
+            ))
+        }
+    }
+
     /// Rule 5: static credentials and authorization that bypass the identity provider: local
     /// accounts (AKS), legacy ABAC, basic auth and client certificates (GKE). EKS has none.
     pub fn authentication(&self) -> Vec<Verdict> {
@@ -497,6 +642,36 @@ impl<'a> Cluster<'a> {
             (Provider::Eks, _) => {}
             (Provider::Gke, f) => {
                 let cli = f == Format::Cli;
+                if f == Format::Module {
+                    // terraform-google-modules/kubernetes-engine: `issue_client_certificate`
+                    // default false; basic auth and legacy ABAC are not inputs of current
+                    // versions (read if written).
+                    for (input, what) in [
+                        (
+                            "/enable_legacy_abac",
+                            "legacy ABAC is enabled: every authenticated identity can be granted access outside RBAC",
+                        ),
+                        (
+                            "/issue_client_certificate",
+                            "a client certificate is issued: a static credential that cannot be revoked",
+                        ),
+                    ] {
+                        let (on, at) = self.flag(input, false)?;
+                        if on {
+                            out.push(Verdict::Fail(at, format!("{d}: {what}")));
+                        }
+                    }
+                    if let Some((_, at)) = self.string("/basic_auth_username")? {
+                        out.push(Verdict::Fail(
+                            at,
+                            format!("{d}: basic authentication (a static username and password) is enabled"),
+                        ));
+                    }
+                    if out.is_empty() {
+                        out.push(Verdict::Pass);
+                    }
+                    return Ok(out);
+                }
                 let abac = if cli {
                     "/legacyAbac/enabled"
                 } else {
@@ -552,6 +727,8 @@ impl<'a> Cluster<'a> {
 pub enum DiagnosticTarget {
     /// `azurerm_kubernetes_cluster.NAME.id` (also `NAME[0]`, `NAME["k"]`): the resource `NAME`.
     Resource(String),
+    /// `module.NAME.aks_id` (the `Azure/aks/azurerm` module's output): the module `NAME`.
+    Module(String),
     /// A literal resource ID ending in `/managedClusters/NAME`: the cluster whose `name` is NAME.
     ClusterName(String),
     /// Another resource, or an expression that cannot be resolved offline (`var.aks_id` without
@@ -587,6 +764,10 @@ pub fn diagnostic_setting(o: &Object) -> Option<DiagnosticSetting<'_>> {
         None => DiagnosticTarget::Other,
         Some(n) if terraform::is_unresolved(n) => {
             let text = n.text().unwrap_or("");
+            let module = text
+                .strip_prefix("module.")
+                .and_then(|rest| rest.strip_suffix(".aks_id"))
+                .filter(|n| !n.is_empty() && !n.contains(['.', '[']));
             match text
                 .strip_prefix("azurerm_kubernetes_cluster.")
                 .and_then(|rest| {
@@ -594,7 +775,10 @@ pub fn diagnostic_setting(o: &Object) -> Option<DiagnosticSetting<'_>> {
                     rest.ends_with(".id").then(|| rest[..end].to_owned())
                 }) {
                 Some(name) if !name.is_empty() => DiagnosticTarget::Resource(name),
-                _ => DiagnosticTarget::Unresolved(text.to_owned()),
+                _ => match module {
+                    Some(name) => DiagnosticTarget::Module(name.to_owned()),
+                    None => DiagnosticTarget::Unresolved(text.to_owned()),
+                },
             }
         }
         Some(n) => {
@@ -660,6 +844,11 @@ impl DiagnosticSetting<'_> {
         match &self.target {
             DiagnosticTarget::Resource(name) => {
                 c.format == Format::Terraform
+                    && *name == c.object.name
+                    && module_dir(self.object) == module_dir(c.object)
+            }
+            DiagnosticTarget::Module(name) => {
+                c.format == Format::Module
                     && *name == c.object.name
                     && module_dir(self.object) == module_dir(c.object)
             }
@@ -733,15 +922,8 @@ impl Cluster<'_> {
     /// mode is not judged (its default depends on the tool: CONFIG_MAP for the EKS API and
     /// CloudFormation, API_AND_CONFIG_MAP for the console and eksctl).
     pub fn config_map_only(&self) -> Option<(String, String)> {
-        if self.provider != Provider::Eks {
-            return None;
-        }
-        let pointer = match self.format {
-            Format::Terraform => "/access_config/0/authentication_mode",
-            _ => "/accessConfig/authenticationMode",
-        };
-        match self.string(pointer) {
-            Ok(Some((mode, at))) if mode == "CONFIG_MAP" => Some((
+        match self.authentication_mode() {
+            Some((mode, at)) if mode == "CONFIG_MAP" => Some((
                 at,
                 format!(
                     "{}: authentication mode `CONFIG_MAP`: the IAM principal that created the cluster holds `system:masters` for good, shown in no aws-auth entry, access entry or RBAC binding, and cannot be removed",
@@ -750,6 +932,21 @@ impl Cluster<'_> {
             )),
             _ => None,
         }
+    }
+
+    /// An EKS cluster's authentication mode as written (a literal, or a reference that
+    /// resolves), with its pointer; `None` when not written or not resolvable.
+    pub fn authentication_mode(&self) -> Option<(String, String)> {
+        if self.provider != Provider::Eks {
+            return None;
+        }
+        let pointer = match self.format {
+            Format::Terraform => "/access_config/0/authentication_mode",
+            // Not judged when absent (default `API_AND_CONFIG_MAP` in v20/v21 variables.tf).
+            Format::Module => "/authentication_mode",
+            _ => "/accessConfig/authenticationMode",
+        };
+        self.string(pointer).ok().flatten()
     }
 
     /// Rule 15 (eksctl): can pods get short-lived AWS credentials of their own? Yes with IRSA
@@ -819,9 +1016,24 @@ pub struct CloudEvidence {
 }
 
 /// Is this object kept for the cross-object managed-cluster rules (a cluster, a diagnostic
-/// setting)?
+/// setting, an aws-auth ConfigMap or access entry)?
 pub fn retained(o: &Object) -> bool {
-    cluster(o).is_some() || diagnostic_setting(o).is_some()
+    cluster(o).is_some()
+        || diagnostic_setting(o).is_some()
+        || crate::analysis::cloud_identity::is_identity_source(o)
+}
+
+/// Does EKS ignore the `aws-auth` ConfigMap of this input? Only when the input holds EKS cluster
+/// configurations and every one of them writes the authentication mode `API` (access entries
+/// only: EKS no longer reads aws-auth). An unwritten or unresolvable mode, or no cluster in the
+/// input, keeps aws-auth in force (never guessed).
+pub fn aws_auth_ignored<'a>(objects: impl IntoIterator<Item = &'a Object>) -> bool {
+    let mut eks = objects
+        .into_iter()
+        .filter_map(cluster)
+        .filter(|c| c.provider == Provider::Eks)
+        .peekable();
+    eks.peek().is_some() && eks.all(|c| c.authentication_mode().is_some_and(|(m, _)| m == "API"))
 }
 
 fn resolved(v: &Verdict) -> bool {
@@ -836,10 +1048,12 @@ pub fn evidence(o: &Object) -> CloudEvidence {
             endpoint: resolved(&c.endpoint()),
             // An AKS cluster in Terraform is judged with the diagnostic settings of the input.
             audit_logs: resolved(&c.audit_logs())
-                || (c.provider == Provider::Aks && c.format == Format::Terraform),
+                || (c.provider == Provider::Aks
+                    && matches!(c.format, Format::Terraform | Format::Module)),
             encryption: resolved(&c.encryption()),
             authentication: c.authentication().iter().all(resolved),
-            identities: false,
+            // A module's `access_entries` input.
+            identities: crate::analysis::cloud_identity::is_identity_source(o),
             audit_logs_unresolved: false,
             workload_identity: c.format == Format::Eksctl,
         };

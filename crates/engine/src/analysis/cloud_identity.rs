@@ -109,9 +109,21 @@ pub fn is_identity_source(o: &Object) -> bool {
         || (o.kind == "ClusterConfig"
             && o.group() == "eksctl.io"
             && o.root.pointer("/accessConfig/accessEntries").is_some())
+        || (is_eks_module(o) && o.root.get("access_entries").is_some())
 }
 
-fn is_aws_auth(o: &Object) -> bool {
+/// A `module` block calling `terraform-aws-modules/eks/aws`.
+fn is_eks_module(o: &Object) -> bool {
+    o.kind == terraform::MODULE_KIND
+        && o.group() == "terraform"
+        && o.root
+            .get("source")
+            .and_then(Node::as_str)
+            .and_then(terraform::module_source)
+            == Some("eks")
+}
+
+pub fn is_aws_auth(o: &Object) -> bool {
     o.kind == "ConfigMap"
         && o.group().is_empty()
         && o.name == "aws-auth"
@@ -206,6 +218,53 @@ pub fn admin_grants(o: &Object) -> Vec<AdminGrant> {
                     human: !is_automation(arn, None, &[]),
                     break_glass: is_break_glass(arn),
                 });
+            }
+        }
+    }
+    // terraform-aws-modules/eks/aws `access_entries` (v20+): a map of entries, each with
+    // `principal_arn` and `policy_associations` (a map of `{policy_arn, access_scope = {type}}`).
+    // Entries or values that are expressions are not read. `enable_cluster_creator_admin_permissions`
+    // grants whoever runs Terraform, a principal the configuration does not name: not judged.
+    if is_eks_module(o)
+        && let Some(entries) = o.root.get("access_entries")
+    {
+        for e in entries.entries() {
+            let Some(arn) = e
+                .value
+                .get("principal_arn")
+                .filter(|a| !terraform::is_unresolved(a))
+                .and_then(Node::text)
+            else {
+                continue;
+            };
+            let Some(assocs) = e.value.get("policy_associations") else {
+                continue;
+            };
+            for a in assocs.entries() {
+                let policy = a.value.get("policy_arn");
+                let cluster_scope = a
+                    .value
+                    .pointer("/access_scope/type")
+                    .and_then(Node::text)
+                    .is_none_or(|t| t == "cluster");
+                if let Some(p) = policy
+                    && !terraform::is_unresolved(p)
+                    && p.text().is_some_and(|t| t.ends_with(ADMIN_POLICY))
+                    && cluster_scope
+                {
+                    out.push(AdminGrant {
+                        human: !is_automation(arn, None, &[]),
+                        break_glass: is_break_glass(arn),
+                        arn: arn.to_owned(),
+                        username: None,
+                        through: format!("an EKS access entry with `{ADMIN_POLICY}` (module input `access_entries`)"),
+                        pointer: format!(
+                            "/access_entries/{}/policy_associations/{}/policy_arn",
+                            e.key.replace('~', "~0").replace('/', "~1"),
+                            a.key.replace('~', "~0").replace('/', "~1")
+                        ),
+                    });
+                }
             }
         }
     }

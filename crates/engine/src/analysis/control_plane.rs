@@ -12,6 +12,9 @@ pub enum Component {
     Scheduler,
     Etcd,
     Kubelet,
+    /// kube-proxy (a DaemonSet, a static Pod or a systemd unit on each node; CIS 4.1.3, 4.1.4,
+    /// 4.3.1).
+    Proxy,
 }
 
 impl Component {
@@ -22,6 +25,7 @@ impl Component {
             Component::Scheduler => "kube-scheduler",
             Component::Etcd => "etcd",
             Component::Kubelet => "kubelet",
+            Component::Proxy => "kube-proxy",
         }
     }
 
@@ -54,6 +58,7 @@ impl Component {
             "kube-scheduler" => Component::Scheduler,
             "etcd" => Component::Etcd,
             "kubelet" => Component::Kubelet,
+            "kube-proxy" => Component::Proxy,
             _ => return None,
         })
     }
@@ -307,6 +312,63 @@ pub fn component_flags(o: &Object) -> Vec<ComponentFlags> {
     }
 }
 
+/// Is `o` a `KubeProxyConfiguration` (`kubeproxy.config.k8s.io`)?
+pub fn is_kube_proxy_config(root: &Node) -> bool {
+    root.get("kind").and_then(Node::text) == Some("KubeProxyConfiguration")
+        && root
+            .get("apiVersion")
+            .and_then(Node::text)
+            .is_some_and(|v| v.split('/').next() == Some("kubeproxy.config.k8s.io"))
+}
+
+/// The key of kubeadm's `kube-proxy` ConfigMap (kube-system) that holds the
+/// KubeProxyConfiguration its DaemonSet mounts at `/var/lib/kube-proxy/config.conf`.
+const KUBE_PROXY_CONFIGMAP_KEY: &str = "config.conf";
+
+/// Is `o` kubeadm's `kube-proxy` ConfigMap in kube-system?
+fn is_kube_proxy_configmap(o: &Object) -> bool {
+    o.kind == "ConfigMap"
+        && o.group().is_empty()
+        && o.name == "kube-proxy"
+        && o.effective_namespace() == Some("kube-system")
+}
+
+/// The KubeProxyConfigurations an object holds: the object itself, or the `config.conf` of
+/// kubeadm's `kube-proxy` ConfigMap in kube-system, parsed. Each with the pointer its fields are
+/// under in the object (`""`, `/data/config.conf`).
+pub fn kube_proxy_configs(o: &Object) -> Vec<(String, std::borrow::Cow<'_, Node>)> {
+    if o.kind == "KubeProxyConfiguration" && o.group() == "kubeproxy.config.k8s.io" {
+        return vec![(String::new(), std::borrow::Cow::Borrowed(&o.root))];
+    }
+    if !is_kube_proxy_configmap(o) {
+        return Vec::new();
+    }
+    let Some(text) = o
+        .root
+        .get("data")
+        .and_then(|d| d.get(KUBE_PROXY_CONFIGMAP_KEY))
+        .and_then(Node::text)
+    else {
+        return Vec::new();
+    };
+    crate::yaml::parse_stream(text)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.root)
+        .filter(is_kube_proxy_config)
+        .map(|root| {
+            (
+                format!(
+                    "/data/{}",
+                    crate::yaml::escape_token(KUBE_PROXY_CONFIGMAP_KEY)
+                ),
+                std::borrow::Cow::Owned(root),
+            )
+        })
+        .take(1)
+        .collect()
+}
+
 /// The `kubeadmConfigPatches` of a kind `Cluster` (top-level, then each node's), each parsed:
 /// (pointer of the patch string, its kind, its root).
 pub fn kind_patches(o: &Object) -> Vec<(String, String, Node)> {
@@ -441,20 +503,26 @@ pub struct WrittenAt {
 /// For a `CommandLine` document with `origins` (one entry per word of `command`, each
 /// `{file, line, column, text}` or null), where the word at `pointer` (`/command/N`) was written.
 /// The k3s/RKE2 configs (`node::rancher`) become command lines this way, and findings about
-/// their flags point at the config file's line.
+/// their flags point at the config file's line. A `KubernetesVersion` document
+/// (`analysis::versions::version_input`) records its `origin` the same way.
 pub fn written_at(o: &Object, pointer: &str) -> Option<WrittenAt> {
-    if o.kind == "Cluster" && o.group() == "kind.x-k8s.io" {
-        return in_kind_patch(o, pointer);
+    if (o.kind == "Cluster" && o.group() == "kind.x-k8s.io") || is_kube_proxy_configmap(o) {
+        return in_embedded_yaml(o, pointer);
     }
-    if o.kind != "CommandLine" || o.group() != "kubeharden.io" {
+    if o.group() != "kubeharden.io" {
         return None;
     }
-    let index = pointer.strip_prefix("/command/")?;
-    let entry = o
-        .root
-        .get("origins")?
-        .items()
-        .get(index.parse::<usize>().ok()?)?;
+    let entry = match o.kind.as_str() {
+        "CommandLine" => {
+            let index = pointer.strip_prefix("/command/")?;
+            o.root
+                .get("origins")?
+                .items()
+                .get(index.parse::<usize>().ok()?)?
+        }
+        "KubernetesVersion" => o.root.get("origin")?,
+        _ => return None,
+    };
     let number = |k: &str| {
         entry
             .get(k)
@@ -475,11 +543,11 @@ pub fn written_at(o: &Object, pointer: &str) -> Option<WrittenAt> {
     })
 }
 
-/// For a pointer that goes into a kind `Cluster`'s `kubeadmConfigPatches` string
-/// (`/nodes/0/kubeadmConfigPatches/1/apiServer/extraArgs/anonymous-auth`), where that field is
-/// written in the file: a block scalar's lines are the file's lines (after the `|` line, shifted
+/// For a pointer that goes into a YAML document held in a string — a kind `Cluster`'s
+/// `kubeadmConfigPatches` (`/nodes/0/kubeadmConfigPatches/1/apiServer/extraArgs/anonymous-auth`),
+/// the `config.conf` of the `kube-proxy` ConfigMap — where that field is written in the file: a block scalar's lines are the file's lines (after the `|` line, shifted
 /// by the block's indentation); a patch written as a quoted string is located at the string.
-fn in_kind_patch(o: &Object, pointer: &str) -> Option<WrittenAt> {
+fn in_embedded_yaml(o: &Object, pointer: &str) -> Option<WrittenAt> {
     let tokens: Vec<String> = crate::yaml::pointer_tokens(pointer).collect();
     let mut node = &o.root;
     let mut depth = 0;

@@ -220,7 +220,7 @@ pub fn is_config(o: &Object) -> bool {
 pub fn retained(o: &Object, flags: &[ComponentFlags]) -> bool {
     is_config(o)
         || !flags.is_empty()
-        || (o.kind == "KubeProxyConfiguration" && o.group() == "kubeproxy.config.k8s.io")
+        || !crate::analysis::control_plane::kube_proxy_configs(o).is_empty()
         || !kind_configs(o).is_empty()
 }
 

@@ -21,3 +21,4 @@ pub mod secrets;
 pub mod security_context;
 pub mod system;
 pub mod versions;
+pub mod workload;

@@ -1600,7 +1600,7 @@ fn calico_broad(r: &Node, ptr: &str) -> Option<BroadEgress> {
 }
 
 /// NetworkPolicy egress rules that open port 53 (DNS) exactly, to any destination rather than to
-/// the cluster DNS. Cilium and Calico DNS rules are not judged by this version.
+/// the cluster DNS. Cilium and Calico rules: [`broad_cni_dns_egress`].
 pub fn broad_dns_egress(p: &NetworkPolicy) -> Vec<BroadEgress> {
     if !p.egress_isolated {
         return Vec::new();
@@ -1623,6 +1623,209 @@ pub fn broad_dns_egress(p: &NetworkPolicy) -> Vec<BroadEgress> {
             })
         })
         .collect()
+}
+
+/// The Cilium specs of a `CiliumNetworkPolicy`/`CiliumClusterwideNetworkPolicy` (`spec` and
+/// `specs[]`) with their pointers.
+fn cilium_specs(o: &Object) -> Vec<(String, &Node)> {
+    let mut specs: Vec<(String, &Node)> = Vec::new();
+    if let Some(s) = present(&o.root, "spec") {
+        specs.push(("/spec".to_owned(), s));
+    }
+    for (i, s) in o
+        .root
+        .get("specs")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        specs.push((format!("/specs/{i}"), s));
+    }
+    specs
+}
+
+/// Cilium and Calico egress rules that open only port 53 (DNS) to any destination — no
+/// destination selector, the `world`/`all` entities, `0.0.0.0/0` — without restricting the
+/// names that may be resolved:
+/// - Cilium: a DNS L7 rule (`toPorts[].rules.dns`) on every port entry whose items each name
+///   names (`matchName`, or a `matchPattern` other than `*`) restricts the queries the DNS proxy
+///   lets through, so the rule is not reported; a `matchPattern: "*"` item allows every name
+///   (Cilium permits a request when at least one item matches), as does no DNS rule.
+/// - Calico: `destination.domains` (Calico Enterprise's DNS policy; `*` alone matches every
+///   name) names the resolvers; `nets`, selectors, service accounts or services other than
+///   `0.0.0.0/0`/`::/0` name the destinations.
+///
+/// Rules that open other ports besides 53 are judged by [`broad_egress`].
+pub fn broad_cni_dns_egress(o: &Object) -> Vec<BroadEgress> {
+    match (o.kind.as_str(), o.group()) {
+        ("CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy", "cilium.io") => cilium_specs(o)
+            .into_iter()
+            .flat_map(|(ptr, spec)| {
+                spec.get("egress")
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, r)| cilium_dns_broad(r, &format!("{ptr}/egress/{i}")))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+        (
+            "NetworkPolicy" | "GlobalNetworkPolicy",
+            "projectcalico.org" | "crd.projectcalico.org",
+        ) => {
+            let Some(spec) = present(&o.root, "spec") else {
+                return Vec::new();
+            };
+            let types = spec.get("types").map(Node::items).unwrap_or(&[]);
+            if !types.is_empty() && !types.iter().any(|t| t.as_str() == Some("Egress")) {
+                return Vec::new();
+            }
+            spec.get("egress")
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| calico_dns_broad(r, &format!("/spec/egress/{i}")))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A Cilium egress rule opening only port 53 to any destination, with no DNS rule that
+/// restricts the names.
+fn cilium_dns_broad(r: &Node, ptr: &str) -> Option<BroadEgress> {
+    let to_ports = r.get("toPorts").map(Node::items).unwrap_or(&[]);
+    let ports: Vec<(&str, &str)> = to_ports
+        .iter()
+        .flat_map(|tp| tp.get("ports").map(Node::items).unwrap_or(&[]))
+        .filter_map(|p| {
+            let port = p.get("port").and_then(Node::text)?;
+            Some((
+                port,
+                p.get("protocol").and_then(Node::text).unwrap_or("ANY"),
+            ))
+        })
+        .collect();
+    if ports.is_empty() || ports.iter().any(|(p, _)| *p != "53") {
+        return None;
+    }
+    // The destination, judged as `cilium_broad` judges it on any port (it leaves rules that
+    // open only port 53 alone).
+    const TO: [&str; 9] = [
+        "toEndpoints",
+        "toCIDR",
+        "toCIDRSet",
+        "toEntities",
+        "toServices",
+        "toFQDNs",
+        "toGroups",
+        "toNodes",
+        "toRequires",
+    ];
+    let (pointer, what) = if TO.iter().any(|k| r.get(k).is_some()) {
+        let mut destinations = r.clone();
+        if let crate::yaml::Value::Map(entries) = &mut destinations.value {
+            entries.retain(|e| e.key != "toPorts");
+        }
+        let b = cilium_broad(&destinations, ptr)?;
+        let what = b.what.strip_prefix("on every port to ").unwrap_or(&b.what);
+        (b.pointer, what.to_owned())
+    } else {
+        (
+            child(ptr, "toPorts"),
+            "any destination (the rule has only `toPorts`)".to_owned(),
+        )
+    };
+    // Every port entry restricts the names it resolves.
+    let mut wildcard = None;
+    let restricted = to_ports.iter().enumerate().all(|(i, tp)| {
+        let dns = tp.pointer("/rules/dns").map(Node::items).unwrap_or(&[]);
+        !dns.is_empty()
+            && dns.iter().enumerate().all(|(j, d)| {
+                let name = d.get("matchName").and_then(Node::text).map(str::trim);
+                let pattern = d.get("matchPattern").and_then(Node::text).map(str::trim);
+                if pattern == Some("*") {
+                    wildcard.get_or_insert(format!("{ptr}/toPorts/{i}/rules/dns/{j}/matchPattern"));
+                    return false;
+                }
+                name.is_some_and(|n| !n.is_empty()) || pattern.is_some_and(|p| !p.is_empty())
+            })
+    });
+    if restricted {
+        return None;
+    }
+    let mut protos: Vec<&str> = ports.iter().map(|(_, p)| *p).collect();
+    protos.dedup();
+    let names = if wildcard.is_some() {
+        "every name (its DNS rule has `matchPattern: \"*\"`)"
+    } else {
+        "every name (no `rules.dns` restricts the queries)"
+    };
+    Some(BroadEgress {
+        pointer: wildcard.unwrap_or(pointer),
+        what: format!("port 53 ({}) to {what}, for {names}", protos.join(", ")),
+    })
+}
+
+/// A Calico egress `Allow` rule opening only port 53 to any destination.
+fn calico_dns_broad(r: &Node, ptr: &str) -> Option<BroadEgress> {
+    if r.get("action").and_then(Node::as_str) != Some("Allow") {
+        return None;
+    }
+    let dest = r.get("destination");
+    let ports = text_items(dest.and_then(|d| d.get("ports")));
+    if ports.is_empty() || ports.iter().any(|p| *p != "53") {
+        return None;
+    }
+    let proto = r
+        .get("protocol")
+        .and_then(Node::text)
+        .unwrap_or("any protocol");
+    let what = |pointer: String, to: String| {
+        Some(BroadEgress {
+            pointer,
+            what: format!("port 53 ({proto}) to {to}"),
+        })
+    };
+    if let Some(n) = text_items(dest.and_then(|d| d.get("nets")))
+        .into_iter()
+        .find(|n| is_everything_cidr(n))
+    {
+        return what(
+            format!("{ptr}/destination/nets"),
+            format!("every address ({n})"),
+        );
+    }
+    let domains = text_items(dest.and_then(|d| d.get("domains")));
+    if domains.iter().any(|d| d.trim() == "*") {
+        return what(
+            format!("{ptr}/destination/domains"),
+            "every domain (`domains: [\"*\"]`)".to_owned(),
+        );
+    }
+    const POSITIVE: [&str; 6] = [
+        "selector",
+        "namespaceSelector",
+        "nets",
+        "serviceAccounts",
+        "services",
+        "domains",
+    ];
+    let restricted = dest.is_some_and(|d| {
+        POSITIVE
+            .iter()
+            .any(|k| d.get(k).is_some_and(|v| !v.is_null()))
+    });
+    if restricted {
+        return None;
+    }
+    what(
+        format!("{ptr}/destination"),
+        "any destination (no destination selector, nets or domains)".to_owned(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 //! rules use.
 
 use crate::analysis::netpol::Protocol;
-use crate::inventory::{Object, PodTemplate, Workload, string_map};
+use crate::inventory::{Object, PodTemplate, Workload};
 use crate::load::Input;
 use crate::source::Diagnostic;
 use crate::yaml::Node;
@@ -140,32 +140,7 @@ impl QueryWorkload {
             let name = v.get("name").and_then(Node::text).unwrap_or("");
             host_access = Some(format!("hostPath volume \"{name}\""));
         }
-        let summary = Workload {
-            kind: object.kind.clone(),
-            api_version: object.api_version.clone(),
-            name: object.name.clone(),
-            namespace: object.effective_namespace().unwrap_or("default").to_owned(),
-            origin: object.source.name.clone(),
-            line: object.root.pos.line,
-            column: object.root.pos.col,
-            helm_source: object.helm_source.as_deref().map(str::to_owned),
-            pod_labels: string_map(template.metadata.and_then(|m| m.get("labels"))),
-            service_account: template
-                .spec
-                .get("serviceAccountName")
-                .or_else(|| template.spec.get("serviceAccount"))
-                .and_then(Node::text)
-                .unwrap_or("default")
-                .to_owned(),
-            automount_token: template
-                .spec
-                .get("automountServiceAccountToken")
-                .and_then(Node::as_bool),
-            static_pod: crate::analysis::system::is_static_pod(object),
-            host_network: crate::analysis::system::host_network(&template),
-            named_ports,
-            ignore: Vec::new(),
-        };
+        let summary = crate::analysis::workload::summary(object, &template);
         Some(QueryWorkload {
             summary,
             host_access,

@@ -102,7 +102,7 @@ pub enum Need {
 impl Need {
     /// Does this need explain `f` (a finding on `t`)?
     fn explains(self, f: &Finding, t: &PodTemplate<'_>) -> bool {
-        let pointer = f.location.pointer.as_str();
+        let pointer = &*f.location.pointer;
         match self {
             Need::Privileged => f.rule == "container-privileged",
             Need::Escalation => f.rule == "container-privilege-escalation-allowed",

@@ -120,12 +120,133 @@ fn image_version(image: &str) -> Option<(&'static str, &str)> {
     minor_of(tag).map(|_| (what, tag))
 }
 
+/// Where a version was read: a file on the node or the API server's `/version` (`file`), its
+/// line and column (1-based) and the text of that line.
+#[derive(Clone, Debug)]
+pub struct ReadAt {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub text: String,
+}
+
+/// A version read outside the manifests — a node's version file, the live API server's
+/// `/version` — as a scan input: a `KubernetesVersion` document (`kubeharden.io/v1alpha1`)
+/// stating what runs it (`what`, as messages name it) and its `gitVersion`, with the `origin` it
+/// was read at, where findings point (`control_plane::written_at`).
+pub fn version_input(name: &str, what: &str, version: &str, at: &ReadAt) -> crate::load::Input {
+    let doc = serde_json::json!({
+        "apiVersion": "kubeharden.io/v1alpha1",
+        "kind": "KubernetesVersion",
+        "metadata": {"name": name},
+        "what": what,
+        "gitVersion": version,
+        "origin": {"file": at.file, "line": at.line, "column": at.column, "text": at.text},
+    });
+    crate::load::Input::Bytes {
+        name: format!("{}#{name}", at.file),
+        bytes: serde_json::to_vec_pretty(&doc).unwrap_or_default().into(),
+    }
+}
+
+/// The versions a node's files state, each read as a [`version_input`] (`shown`: the path as
+/// reports name it):
+/// - `/kind/version`: the Kubernetes version of a kind node image, one line (kind reads the
+///   node's version from it: `nodeutils.KubeVersion`);
+/// - `/var/lib/dpkg/status`: the installed `kubelet` package (the pkgs.k8s.io packages kubeadm's
+///   install guide uses), its `Version:` without the Debian revision.
+///
+/// Binaries installed by hand (Kubernetes The Hard Way), RPM installs and k3s/RKE2 (the version
+/// is inside their binaries) leave no version file to read.
+pub fn node_versions(
+    kind_version: Option<(&str, &str)>,
+    dpkg_status: Option<(&str, &str)>,
+) -> Vec<crate::load::Input> {
+    let mut out = Vec::new();
+    if let Some((shown, text)) = kind_version {
+        let line = text.lines().next().unwrap_or("").trim();
+        if minor_of(line).is_some() {
+            let at = ReadAt {
+                file: shown.to_owned(),
+                line: 1,
+                column: 1,
+                text: line.to_owned(),
+            };
+            out.push(version_input("kind-node", "the kind node image", line, &at));
+        }
+    }
+    if let Some((shown, text)) = dpkg_status {
+        let mut line_no = 0u32;
+        let mut package = String::new();
+        let mut installed = false;
+        let mut version: Option<(String, u32, u32, String)> = None;
+        let mut flush =
+            |package: &str, installed: bool, version: &Option<(String, u32, u32, String)>| {
+                if package == "kubelet"
+                    && installed
+                    && let Some((v, line, column, text)) = version
+                    && minor_of(v).is_some()
+                {
+                    let at = ReadAt {
+                        file: shown.to_owned(),
+                        line: *line,
+                        column: *column,
+                        text: text.clone(),
+                    };
+                    out.push(version_input(
+                        "kubelet",
+                        "the kubelet (Debian package `kubelet`)",
+                        v,
+                        &at,
+                    ));
+                }
+            };
+        for raw in text.lines() {
+            line_no += 1;
+            if raw.trim().is_empty() {
+                flush(&package, installed, &version);
+                package.clear();
+                installed = false;
+                version = None;
+            } else if let Some(p) = raw.strip_prefix("Package:") {
+                package = p.trim().to_owned();
+            } else if let Some(st) = raw.strip_prefix("Status:") {
+                installed = st.split_whitespace().last() == Some("installed");
+            } else if let Some(v) = raw.strip_prefix("Version:") {
+                let value = v.trim();
+                let column = u32::try_from(raw.len() - v.trim_start().len() + 1).unwrap_or(1);
+                // `[epoch:]upstream[-revision]`: the upstream version.
+                let upstream = value.rsplit_once(':').map_or(value, |(_, u)| u);
+                let upstream = upstream.rsplit_once('-').map_or(upstream, |(u, _)| u);
+                version = Some((upstream.to_owned(), line_no, column, raw.to_owned()));
+            }
+        }
+        flush(&package, installed, &version);
+    }
+    out
+}
+
 /// The versions an object states: a kubeadm `ClusterConfiguration`'s `kubernetesVersion`, the
 /// image tags of the control-plane and kube-proxy containers of a pod template (static Pods,
 /// DaemonSets, hosted control planes), a kind `Cluster`'s node images.
 pub fn stated(o: &Object) -> Vec<Stated> {
     let mut out = Vec::new();
     let group = o.group();
+    if group == "kubeharden.io" && o.kind == "KubernetesVersion" {
+        if let (Some(what), Some(v)) = (
+            o.root.get("what").and_then(Node::text),
+            o.root.get("gitVersion").and_then(Node::text),
+        ) && let Some(minor) = minor_of(v)
+        {
+            out.push(Stated {
+                what: what.to_owned(),
+                version: v.to_owned(),
+                minor,
+                pointer: "/gitVersion".to_owned(),
+            });
+        }
+        return out;
+    }
     if group == "kubeadm.k8s.io" && o.kind == "ClusterConfiguration" {
         if let Some(v) = o.root.get("kubernetesVersion").and_then(Node::text)
             && let Some(minor) = minor_of(v)

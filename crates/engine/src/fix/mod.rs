@@ -812,7 +812,7 @@ fn fix_file(
                     subject: object.identity(),
                     what: a.change.what,
                     findings: a.findings.len(),
-                    fingerprints: a.findings.iter().map(|f| f.fingerprint.clone()).collect(),
+                    fingerprints: a.findings.iter().map(|f| f.fingerprint.into()).collect(),
                 });
             }
             Err(e) => out.unfixed.extend(

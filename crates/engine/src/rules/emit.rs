@@ -115,7 +115,7 @@ impl<'r> Emitter<'r> {
             origin: w.origin.as_str().into(),
             line: w.line,
             column: w.column,
-            pointer: String::new(),
+            pointer: "".into(),
             helm_source: w.helm_source.clone(),
         };
         self.at(subject, location, message.into());
@@ -153,7 +153,7 @@ impl<'r> Emitter<'r> {
             origin: doc.source.name.as_str().into(),
             line: pos.line,
             column: pos.col,
-            pointer: pointer.to_owned(),
+            pointer: pointer.into(),
             helm_source: None,
         };
         // The file's name and the key path: stable across moves of the tree, reformatting and
@@ -271,8 +271,8 @@ impl<'r> Emitter<'r> {
                     .map_or_else(|| object.source.name.as_str().into(), |w| w.file.into()),
                 line: pos.line,
                 column: pos.col,
-                pointer: full_pointer,
-                helm_source: object.helm_source.as_deref().map(str::to_owned),
+                pointer: full_pointer.into(),
+                helm_source: object.helm_source.clone(),
             },
             message,
             remedy: self.rule.remedy,

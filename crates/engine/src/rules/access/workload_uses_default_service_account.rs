@@ -175,10 +175,16 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
                 .filter(|g| g.subject.service_accounts().is_some())
                 .map(|g| format!("{} through {}", g.role.describe(), g.binding.describe()))
                 .collect();
-            if bound.is_empty() {
-                String::new()
-            } else {
-                format!("; that ServiceAccount is granted {}", bound.join(", "))
+            // The first three: a namespace's `default` ServiceAccount bound 100 times would
+            // otherwise repeat the whole list in the message of each of its workloads.
+            match bound.len() {
+                0 => String::new(),
+                1..=3 => format!("; that ServiceAccount is granted {}", bound.join(", ")),
+                n => format!(
+                    "; that ServiceAccount is granted {} and {} more",
+                    bound[..3].join(", "),
+                    n - 3
+                ),
             }
         });
         emit.workload(

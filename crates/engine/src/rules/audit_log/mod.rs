@@ -59,7 +59,7 @@ fn groups_of(input: &AuditLogInput, emit: &mut Emitter, keep: impl Fn(&Group) ->
                 origin: g.origin.as_str().into(),
                 line: g.line as u32,
                 column: 1,
-                pointer: String::new(),
+                pointer: "".into(),
                 helm_source: None,
             },
             format!(

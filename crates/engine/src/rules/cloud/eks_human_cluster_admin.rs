@@ -1,11 +1,12 @@
 //! A person holds cluster-admin through EKS: `system:masters` in `aws-auth`, or an access entry
 //! with `AmazonEKSClusterAdminPolicy`.
 
-use crate::analysis::cloud::cluster;
+use crate::analysis::cloud::{aws_auth_ignored, cluster};
 use crate::analysis::cloud_identity::admin_grants;
+use crate::analysis::cloud_identity::is_aws_auth;
 use crate::finding::Severity;
 use crate::inventory::Object;
-use crate::rules::{Check, Context, Emitter, Evidence, References, Rule, Section};
+use crate::rules::{Check, Context, Derived, Emitter, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
     id: "eks-human-cluster-admin",
@@ -19,7 +20,9 @@ pub static RULE: Rule = Rule {
         control of the cluster. Node roles and CI/deployment roles are automation and not \
         reported here; one principal named break-glass is allowed. An EKS cluster whose \
         authentication mode is `CONFIG_MAP` gives the IAM principal that created it \
-        `system:masters` that no configuration shows and nothing can remove.",
+        `system:masters` that no configuration shows and nothing can remove. With the \
+        authentication mode `API`, EKS no longer reads `aws-auth`: its grants are then not \
+        reported.",
     remedy: "Map people to groups bound to namespaced roles (or access entries with \
         `AmazonEKSEditPolicy`/`AmazonEKSViewPolicy` scoped to namespaces), elevate just in time, \
         and keep a single break-glass principal (its name containing `break-glass`). Use the \
@@ -35,10 +38,21 @@ pub static RULE: Rule = Rule {
     },
     evidence: &[Evidence::CloudIdentities],
     fix: None,
-    check: Check::Object(check),
+    check: Check::Inventory(check, &[]),
 };
 
-fn check(_: &Context, o: &Object, emit: &mut Emitter) {
+/// Cross-object: aws-auth's grants count only if EKS reads aws-auth (see [`aws_auth_ignored`]).
+fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let ignored = aws_auth_ignored(&facts.objects);
+    for o in &facts.objects {
+        if ignored && is_aws_auth(o) {
+            continue;
+        }
+        object(o, emit);
+    }
+}
+
+fn object(o: &Object, emit: &mut Emitter) {
     if let Some((pointer, message)) = cluster(o).and_then(|c| c.config_map_only()) {
         emit.object(o, &pointer, message);
     }

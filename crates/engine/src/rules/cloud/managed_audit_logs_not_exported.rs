@@ -41,7 +41,7 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
         .filter_map(diagnostic_setting)
         .collect();
     for c in facts.objects.iter().filter_map(cluster) {
-        if c.provider == Provider::Aks && c.format == Format::Terraform {
+        if c.provider == Provider::Aks && matches!(c.format, Format::Terraform | Format::Module) {
             if let Some((o, pointer, message)) = aks_audit(&c, &settings) {
                 emit.object(o, &pointer, message);
             }

@@ -25,7 +25,7 @@ pub static RULE: Rule = Rule {
             "CKV_AWS_38",
             "CKV_AWS_39",
             "CKV_GCP_18",
-            "CKV_GCP_25",
+            "CKV_GCP_20",
             "CKV_AZURE_6",
         ],
         docs: &[

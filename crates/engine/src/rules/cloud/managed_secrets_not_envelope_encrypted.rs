@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         (Terraform); GKE `database_encryption { state = \"ENCRYPTED\", key_name = … }`; AKS \
         `key_management_service { key_vault_key_id = … }`.",
     references: References {
-        checkov: &["CKV_AWS_58", "CKV_GCP_71"],
+        checkov: &["CKV_AWS_58"],
         docs: &[
             "https://docs.aws.amazon.com/eks/latest/userguide/envelope-encryption.html",
             "https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets",

@@ -3,7 +3,9 @@
 //! lives in the runtime section (CIS compliance); each failed check is counted in the section of
 //! the 15 rules whose risk its control addresses (see [`CisCheck::section`]).
 
-use crate::analysis::control_plane::{Component, ComponentFlags, component_flags, parse_go_bool};
+use crate::analysis::control_plane::{
+    Component, ComponentFlags, component_flags, kube_proxy_configs, parse_go_bool,
+};
 use crate::analysis::kubelet::{
     CLIENT_CA_FILE, EVENT_QPS, Effective, From, Kubelet, MAKE_IPTABLES_UTIL_CHAINS, POD_PIDS_LIMIT,
     PROTECT_KERNEL_DEFAULTS, ROTATE_CERTIFICATES, ROTATE_SERVER_CERTIFICATE_GATE, SECCOMP_DEFAULT,
@@ -707,29 +709,52 @@ fn etcd_ca(facts: &Derived, emit: &mut Emitter) {
     }
 }
 
-/// CIS 4.3.1: kube-proxy's metrics endpoint bound to localhost (`metricsBindAddress` of a
-/// KubeProxyConfiguration, default `127.0.0.1:10249`).
+/// Is a kube-proxy metrics address bound to localhost? kube-bench's test: it contains
+/// `127.0.0.1` (IPv6 `[::1]` as well); empty disables the endpoint.
+fn metrics_on_localhost(v: &str) -> bool {
+    v.is_empty() || v.contains("127.0.0.1") || v.starts_with("[::1]")
+}
+
+/// CIS 4.3.1: kube-proxy's metrics endpoint bound to localhost: the `metricsBindAddress` of a
+/// KubeProxyConfiguration (default `127.0.0.1:10249`), standalone or in kubeadm's `kube-proxy`
+/// ConfigMap; the `--metrics-bind-address` of a kube-proxy command line (DaemonSet, static Pod,
+/// systemd unit) that runs without `--config` (with one, kube-proxy ignores the flag: its
+/// reference says so, and the config file decides).
 fn kube_proxy(facts: &Derived, emit: &mut Emitter) {
     for o in &facts.control_plane {
-        if o.kind != "KubeProxyConfiguration" || o.group() != "kubeproxy.config.k8s.io" {
-            continue;
+        for (prefix, root) in kube_proxy_configs(o) {
+            if let Some(v) = root
+                .get("metricsBindAddress")
+                .and_then(crate::yaml::Node::text)
+                && !metrics_on_localhost(v)
+            {
+                emit.object_in(
+                    Section::Rule(1),
+                    o,
+                    &format!("{prefix}/metricsBindAddress"),
+                    format!(
+                        "CIS 4.3.1: kube-proxy `metricsBindAddress: {v}` is not bound to localhost"
+                    ),
+                );
+            }
         }
-        if let Some(v) = o
-            .root
-            .get("metricsBindAddress")
-            .and_then(crate::yaml::Node::text)
-            && !v.is_empty()
-            && !v.contains("127.0.0.1")
-            && !v.starts_with("[::1]")
+        for flags in component_flags(o)
+            .into_iter()
+            .filter(|f| f.component == Component::Proxy && f.get("config").is_none())
         {
-            emit.object_in(
-                Section::Rule(1),
-                o,
-                "/metricsBindAddress",
-                format!(
-                    "CIS 4.3.1: kube-proxy `metricsBindAddress: {v}` is not bound to localhost"
-                ),
-            );
+            if let Some(f) = flags.get("metrics-bind-address")
+                && !metrics_on_localhost(&f.value)
+            {
+                emit.object_in(
+                    Section::Rule(1),
+                    o,
+                    &flags.pointer("metrics-bind-address"),
+                    format!(
+                        "CIS 4.3.1: kube-proxy `--metrics-bind-address={}` is not bound to localhost",
+                        f.value
+                    ),
+                );
+            }
         }
     }
 }

@@ -21,7 +21,6 @@ pub static RULE: Rule = Rule {
         written before encryption was enabled.",
     references: References {
         cis: &["1.2.28"],
-        trivy: &["KCV0030"],
         ..References::NONE
     },
     evidence: &[Evidence::EncryptionConfig],

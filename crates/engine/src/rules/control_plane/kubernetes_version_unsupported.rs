@@ -20,7 +20,9 @@ pub static RULE: Rule = Rule {
         months each); after a release's end-of-life date its security fixes stop, and every CVE \
         published later stays open on clusters that run it. The version is read from the \
         control-plane and kube-proxy image tags (static Pods, hosted control planes), kubeadm's \
-        `kubernetesVersion` and kind's node images, and judged against the end-of-life dates \
+        `kubernetesVersion`, kind's node images, a node's version files (`/kind/version`, the \
+        `kubelet` package in `/var/lib/dpkg/status`) and the live API server's `/version`, and \
+        judged against the end-of-life dates \
         published on kubernetes.io/releases (kept as a dated table in the tool; a release newer \
         than the table counts as supported).",
     remedy: "Upgrade the control plane one minor release at a time (kubeadm upgrade plan / apply, \

@@ -15,16 +15,16 @@ pub static RULE: Rule = Rule {
         the API server. Kubeconfigs such as admin.conf are cluster-admin credentials, and private \
         keys in /etc/kubernetes/pki sign tokens and certificates. Loose permissions turn any local \
         foothold on the node into cluster takeover.",
-    remedy: "`chmod 600` manifests, kubeconfigs, the kubelet config and unit files and `*.key` \
-        files; `chmod 644` (or stricter) certificates and the kubelet's client CA; `chmod 700` the \
+    remedy: "`chmod 600` manifests, kubeconfigs, the kubelet config and unit files, CNI files \
+        and `*.key` files; `chmod 644` (or stricter) certificates and the kubelet's client CA; `chmod 700` the \
         etcd data directory; `chown root:root` all of them (the etcd data directory may belong \
         to the `etcd` user).",
     references: References {
         cis: &[
-            "1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.1.5", "1.1.6", "1.1.7", "1.1.8", "1.1.11",
-            "1.1.12", "1.1.13", "1.1.14", "1.1.15", "1.1.16", "1.1.17", "1.1.18", "1.1.19",
-            "1.1.20", "1.1.21", "4.1.1", "4.1.2", "4.1.3", "4.1.4", "4.1.5", "4.1.6", "4.1.7",
-            "4.1.8", "4.1.9", "4.1.10",
+            "1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.1.5", "1.1.6", "1.1.7", "1.1.8", "1.1.9",
+            "1.1.10", "1.1.11", "1.1.12", "1.1.13", "1.1.14", "1.1.15", "1.1.16", "1.1.17",
+            "1.1.18", "1.1.19", "1.1.20", "1.1.21", "4.1.1", "4.1.2", "4.1.3", "4.1.4", "4.1.5",
+            "4.1.6", "4.1.7", "4.1.8", "4.1.9", "4.1.10",
         ],
         ..References::NONE
     },
@@ -49,6 +49,7 @@ fn expectation(role: NodeFileRole) -> (&'static str, &'static str, u32) {
         PrivateKey => ("1.1.21", "1.1.19", 0o600),
         KubeletService => ("4.1.1", "4.1.2", 0o600),
         ProxyKubeconfig => ("4.1.3", "4.1.4", 0o600),
+        CniFile => ("1.1.9", "1.1.10", 0o600),
         ClientCa => ("4.1.7", "4.1.8", 0o644),
         EtcdDataDir => ("1.1.11", "1.1.12", 0o700),
         KubeletKubeconfig => ("4.1.5", "4.1.6", 0o600),
@@ -68,7 +69,7 @@ fn finding(emit: &mut Emitter, f: &NodeFile, message: String) {
         origin: format!("node:{}", f.path).into(),
         line: 0,
         column: 0,
-        pointer: String::new(),
+        pointer: "".into(),
         helm_source: None,
     };
     emit.at(subject, location, message);

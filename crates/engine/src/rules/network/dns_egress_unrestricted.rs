@@ -18,9 +18,16 @@ pub static RULE: Rule = Rule {
     remedy: "Allow port 53 only to the cluster DNS: `to: [{namespaceSelector: {matchLabels: \
         {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: \
         kube-dns}}}]` with `ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]` (add \
-        the NodeLocal DNSCache address as a /32 `ipBlock` if you run it).",
+        the NodeLocal DNSCache address as a /32 `ipBlock` if you run it). With Cilium, send \
+        port 53 to the kube-dns endpoints, or restrict the names with a DNS rule \
+        (`toPorts[].rules.dns` with `matchName`/`matchPattern` other than `*`); with Calico \
+        Enterprise, name the resolvers with `destination.domains`.",
     references: References {
-        docs: &["https://kubernetes.io/docs/concepts/services-networking/network-policies/"],
+        docs: &[
+            "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
+            "https://docs.cilium.io/en/stable/security/policy/language/#dns-based",
+            "https://docs.tigera.io/calico-enterprise/latest/network-policy/domain-based-policy",
+        ],
         ..References::NONE
     },
     evidence: &[Evidence::NetworkPolicies],
@@ -28,10 +35,21 @@ pub static RULE: Rule = Rule {
     check: Check::Inventory(check, &[]),
 };
 
-/// Kubernetes NetworkPolicies only; Cilium and Calico DNS rules are not judged by this version.
+/// Kubernetes NetworkPolicies, and Cilium and Calico rules that open only port 53 (a Cilium DNS
+/// rule naming the names that may be resolved, or Calico `destination.domains`, restricts them).
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     for o in &facts.objects {
         let Some(p) = NetworkPolicy::from_object(o) else {
+            for b in netpol::broad_cni_dns_egress(o) {
+                emit.object(
+                    o,
+                    &b.pointer,
+                    format!(
+                        "{} \"{}\" allows DNS egress on {} rather than to the kube-dns pods in kube-system",
+                        o.kind, o.name, b.what
+                    ),
+                );
+            }
             continue;
         };
         for b in netpol::broad_dns_egress(&p) {

@@ -78,7 +78,7 @@ fn namespace_finding(
                 origin: first.origin.as_str().into(),
                 line: first.line,
                 column: first.column,
-                pointer: String::new(),
+                pointer: "".into(),
                 helm_source: first.helm_source.clone(),
             },
             message,

@@ -24,7 +24,6 @@ pub static RULE: Rule = Rule {
         [Ingress]` or a BaselineAdminNetworkPolicy denying all namespaces also count.",
     references: References {
         cis: &["5.3.2"],
-        trivy: &["KSV038"],
         kubescape: &["C-0206", "C-0260"],
         docs: &[
             "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-deny-all-ingress-traffic",

@@ -22,6 +22,7 @@ mod falco_alerts_not_forwarded;
 mod falco_detection_disabled;
 mod image_scanning_in_cluster_missing;
 mod mesh_mtls_not_strict;
+mod mesh_namespace_plaintext;
 mod metrics_monitoring_missing;
 mod runtime_detection_missing;
 mod secret_not_rotated;
@@ -40,6 +41,7 @@ pub static RULES: &[&Rule] = &[
     &falco_detection_disabled::RULE,
     &falco_alerts_not_forwarded::RULE,
     &mesh_mtls_not_strict::RULE,
+    &mesh_namespace_plaintext::RULE,
 ];
 
 /// Where a finding about the cluster as a whole is located (the cluster has no object of its
@@ -83,7 +85,7 @@ fn about_cluster(emit: &mut Emitter, anchor: &Workload, message: String) {
             origin: anchor.origin.as_str().into(),
             line: anchor.line,
             column: anchor.column,
-            pointer: String::new(),
+            pointer: "".into(),
             helm_source: None,
         },
         message,

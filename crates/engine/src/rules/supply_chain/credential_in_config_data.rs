@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
     remedy: "Move the value into a Secret delivered by Sealed Secrets, External Secrets or the \
         Secrets Store CSI driver, reference it from the workload, and rotate the exposed credential.",
     references: References {
-        trivy: &["KSV109"],
+        trivy: &["KSV-0109"],
         polaris: &["sensitiveConfigmapContent"],
         kubescape: &["C-0012"],
         ..References::NONE

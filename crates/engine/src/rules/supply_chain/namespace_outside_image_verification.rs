@@ -67,7 +67,7 @@ fn check(ctx: &Context, facts: &Derived, emit: &mut Emitter) {
         };
         emit.at(
             Subject { kind: "Namespace".into(), api_version: "v1".into(), name: ns.to_owned(), namespace: None, container: None },
-            Location { origin: origin.into(), line, column: 1, pointer: String::new(), helm_source: None },
+            Location { origin: origin.into(), line, column: 1, pointer: "".into(), helm_source: None },
             format!(
                 "namespace \"{ns}\" runs {} workload(s) (e.g. {} \"{}\") that no enforcing signature verifier covers",
                 workloads.len(),
