@@ -1905,6 +1905,8 @@ pub struct Network {
     pub policies: Vec<NetworkPolicy>,
     pub others: Vec<OtherPolicy>,
     pub namespaces: Namespaces,
+    /// The indexes in `policies` of each namespace's NetworkPolicies, in input order.
+    by_namespace: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl Network {
@@ -1917,6 +1919,10 @@ impl Network {
                 net.namespaces.declare(&o.name, o.labels());
             } else if let Some(mut p) = NetworkPolicy::from_object(o) {
                 p.object = i;
+                net.by_namespace
+                    .entry(p.namespace.clone())
+                    .or_default()
+                    .push(net.policies.len());
                 net.policies.push(p);
             } else {
                 net.others.extend(OtherPolicy::from_object(i, o));
@@ -1927,7 +1933,11 @@ impl Network {
 
     /// NetworkPolicies of a namespace, the API server would reject included.
     pub fn policies_in<'a>(&'a self, ns: &'a str) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
-        self.policies.iter().filter(move |p| p.namespace == ns)
+        self.by_namespace
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| &self.policies[i])
     }
 
     /// Valid NetworkPolicies that select the pod and isolate it in the direction.

@@ -4,10 +4,11 @@
 use crate::analysis::netpol::Direction;
 use crate::analysis::system::SYSTEM_NAMESPACES;
 use crate::finding::{Location, Subject};
-use crate::inventory::Workload;
+use crate::inventory::{Object, Workload};
 use crate::rules::Emitter;
 use crate::rules::Rule;
 use crate::rules::{Derived, Facts};
+use std::collections::HashMap;
 
 mod dns_egress_unrestricted;
 mod egress_to_any_destination;
@@ -33,18 +34,23 @@ pub static RULES: &[&Rule] = &[
 /// unless it is declared.
 fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
     let mut out: Vec<(&str, Vec<&Workload>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for w in facts.workloads.iter().filter(|w| !w.host_network) {
-        match out.iter_mut().find(|(ns, _)| *ns == w.namespace) {
-            Some((_, ws)) => ws.push(w),
-            None => out.push((&w.namespace, vec![w])),
+        match index.get(w.namespace.as_str()) {
+            Some(&i) => out[i].1.push(w),
+            None => {
+                index.insert(&w.namespace, out.len());
+                out.push((&w.namespace, vec![w]));
+            }
         }
     }
     for o in &facts.objects {
         if o.kind == "Namespace"
             && o.group().is_empty()
             && !SYSTEM_NAMESPACES.contains(&o.name.as_str())
-            && !out.iter().any(|(ns, _)| *ns == o.name)
+            && !index.contains_key(o.name.as_str())
         {
+            index.insert(&o.name, out.len());
             out.push((&o.name, Vec::new()));
         }
     }
@@ -54,17 +60,13 @@ fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
 /// A finding about a namespace: on its Namespace object when the input has one, else located at
 /// the first workload in it.
 fn namespace_finding(
-    facts: &Facts,
+    namespaces: &HashMap<&str, &Object>,
     ns: &str,
     first: Option<&Workload>,
     emit: &mut Emitter,
     message: String,
 ) {
-    let object = facts
-        .objects
-        .iter()
-        .find(|o| o.kind == "Namespace" && o.group().is_empty() && o.name == ns);
-    match (object, first) {
+    match (namespaces.get(ns).copied(), first) {
         (Some(o), _) => emit.object(o, "", message),
         (None, Some(first)) => emit.at(
             Subject {
@@ -90,6 +92,13 @@ fn namespace_finding(
 /// Every namespace of [`namespaces_with_workloads`] has a default deny for `d`.
 fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
     let net = facts.network();
+    // The first Namespace object of each name.
+    let mut namespaces: HashMap<&str, &Object> = HashMap::new();
+    for o in &facts.objects {
+        if o.kind == "Namespace" && o.group().is_empty() {
+            namespaces.entry(o.name.as_str()).or_insert(o);
+        }
+    }
     for (ns, workloads) in namespaces_with_workloads(facts) {
         let dd = net.default_deny(ns, d);
         if dd.holds() {
@@ -150,6 +159,6 @@ fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
         if net.policies.is_empty() && net.others.is_empty() {
             message.push_str(" (the input holds no network policy at all)");
         }
-        namespace_finding(facts, ns, workloads.first().copied(), emit, message);
+        namespace_finding(&namespaces, ns, workloads.first().copied(), emit, message);
     }
 }

@@ -2,9 +2,11 @@
 
 use crate::analysis::netpol::{NetworkPolicy, PodRef};
 use crate::finding::Severity;
+use crate::inventory::Workload;
 use crate::rules::Emitter;
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::rules::{Context, Derived};
+use std::collections::HashMap;
 
 pub static RULE: Rule = Rule {
     id: "network-policy-selects-nothing",
@@ -28,6 +30,10 @@ pub static RULE: Rule = Rule {
 
 /// Kubernetes NetworkPolicies only: Cilium and Calico selectors are not judged for this.
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
+    let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
+    for w in &facts.workloads {
+        by_namespace.entry(&w.namespace).or_default().push(w);
+    }
     for o in &facts.objects {
         let Some(p) = NetworkPolicy::from_object(o) else {
             continue;
@@ -35,11 +41,9 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
         if p.pod_selector.invalid {
             continue;
         }
-        let workloads: Vec<_> = facts
-            .workloads
-            .iter()
-            .filter(|w| w.namespace == p.namespace)
-            .collect();
+        let workloads = by_namespace
+            .get(p.namespace.as_str())
+            .map_or(&[][..], Vec::as_slice);
         if workloads.is_empty() || workloads.iter().any(|w| p.selects(&PodRef::of(w))) {
             continue;
         }
