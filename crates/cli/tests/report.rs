@@ -264,6 +264,20 @@ fn several_outputs_in_one_run() {
         !text.contains('\x1b'),
         "text written to a file has no ANSI codes"
     );
+    // Streamed through the escape stripper: the same bytes as the text format without colour.
+    let plain = kh()
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "text",
+            "--color",
+            "never",
+        ])
+        .args(EXAMPLES)
+        .output()
+        .unwrap();
+    assert_eq!(text, String::from_utf8(plain.stdout).unwrap());
     let v: Value = serde_json::from_str(&read("report.json")).unwrap();
     assert_eq!(v["schema_version"], 1);
     // A bad --output is a usage error.
