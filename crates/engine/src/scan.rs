@@ -14,7 +14,7 @@ use crate::load::{Input, Loaded};
 use crate::report::{InputSummary, Report, Scope};
 use crate::rules::{
     self, AuditLogInput, Check, Context, Derived, Emitter, Facts, InventoryCheck, Model,
-    NamespaceInfo, RequestInfo, Rule, retained_kind,
+    NamespaceInfo, ObjectCache, RequestInfo, Rule, retained_kind,
 };
 use crate::source::{DiagLevel, Diagnostic};
 use rayon::prelude::*;
@@ -374,12 +374,17 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
         if let Some(ns) = object.effective_namespace() {
             out.namespaces.insert(ns.to_owned());
         }
+        // What the rules' emitters read of this object (its secret values, its suppressions),
+        // read once for all of them.
+        let mut cache = ObjectCache::default();
         for rule in object_rules {
             if let Check::Object(check) = rule.check {
-                let mut emit = Emitter::new(rule);
+                let mut emit = Emitter::with_cache(rule, cache);
                 check(ctx, &object, &mut emit);
-                out.suppressed += emit.suppressed;
-                out.findings.extend(emit.findings);
+                let (findings, suppressed, read) = emit.finish();
+                cache = read;
+                out.suppressed += suppressed;
+                out.findings.extend(findings);
             }
         }
         if let Some(custom) = ctx.custom.as_deref()
@@ -403,13 +408,15 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
             let system = system::recognise(&template);
             for rule in template_rules {
                 if let Check::PodTemplate(check) = rule.check {
-                    let mut emit = Emitter::new(rule);
+                    let mut emit = Emitter::with_cache(rule, cache);
                     check(ctx, &template, &mut emit);
+                    let (mut findings, suppressed, read) = emit.finish();
+                    cache = read;
                     if let Some(system) = &system {
-                        system.classify(&template, &mut emit.findings);
+                        system.classify(&template, &mut findings);
                     }
-                    out.suppressed += emit.suppressed;
-                    out.findings.extend(emit.findings);
+                    out.suppressed += suppressed;
+                    out.findings.extend(findings);
                 }
             }
             out.workloads

@@ -23,6 +23,16 @@ pub struct Emitter<'r> {
     secrets: Option<(ObjectKey, Secrets)>,
 }
 
+/// What an emitter read of the last object (its declared suppressions and secret values), handed
+/// from one rule's emitter to the next while they judge the same object: read once per object,
+/// not once per rule that fires (at admission, walking the object for its secrets once per rule
+/// was a quarter of the server's CPU).
+#[derive(Default)]
+pub struct ObjectCache {
+    declared: Option<(ObjectKey, Vec<crate::finding::Suppression>)>,
+    secrets: Option<(ObjectKey, Secrets)>,
+}
+
 /// Identifies an object for the caches of declared suppressions and secret values.
 type ObjectKey = (usize, usize, u32, u32);
 
@@ -39,13 +49,31 @@ fn object_key(object: &Object) -> ObjectKey {
 
 impl<'r> Emitter<'r> {
     pub fn new(rule: &'r Rule) -> Self {
+        Emitter::with_cache(rule, ObjectCache::default())
+    }
+
+    /// An emitter that starts with what the previous one read of the object (entries are keyed
+    /// by the object, so a cache of another object is only a miss).
+    pub fn with_cache(rule: &'r Rule, cache: ObjectCache) -> Self {
         Emitter {
             rule,
             findings: Vec::new(),
             suppressed: 0,
-            declared: None,
-            secrets: None,
+            declared: cache.declared,
+            secrets: cache.secrets,
         }
+    }
+
+    /// The findings, the suppressed count, and the cache for the next rule's emitter.
+    pub fn finish(self) -> (Vec<Finding>, usize, ObjectCache) {
+        (
+            self.findings,
+            self.suppressed,
+            ObjectCache {
+                declared: self.declared,
+                secrets: self.secrets,
+            },
+        )
     }
 
     /// The secret values of `object` (cached for the object of the previous finding).

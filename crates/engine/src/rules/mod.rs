@@ -15,7 +15,7 @@ pub use context::{
     AuditLogInput, Context, Derived, Facts, Model, NamespaceInfo, NamespaceLookup, RequestInfo,
     retained_kind,
 };
-pub use emit::{Emitter, IGNORE_ANNOTATION, ignore_list, without_snippets};
+pub use emit::{Emitter, IGNORE_ANNOTATION, ObjectCache, ignore_list, without_snippets};
 
 pub mod access;
 pub mod audit_log;
