@@ -177,7 +177,7 @@ fn line_of(text: &str, line: u32) -> &str {
 /// is not is located at its nearest existing parent (at most three steps missing:
 /// `securityContext/capabilities/drop` of a container without a securityContext).
 fn points_at_field(root: &yaml::Node, text: &str, pointer: &str) -> Result<(), String> {
-    let tokens: Vec<String> = yaml::pointer_tokens(pointer).collect();
+    let tokens: Vec<String> = yaml::pointer_tokens(pointer).map(String::from).collect();
     let mut node = root;
     let mut deepest: Option<(&str, &yaml::Node)> = None;
     let mut missing = 0;
@@ -262,7 +262,8 @@ fn psa_results_point_at_their_fields() {
                         checked += 1;
                         let mut problem = points_at_field(&root, &text, p).err();
                         // The named container / volume / sysctl / annotation is the one the detail names.
-                        let tokens: Vec<String> = yaml::pointer_tokens(p).collect();
+                        let tokens: Vec<String> =
+                            yaml::pointer_tokens(p).map(String::from).collect();
                         let owner = match tokens.iter().map(String::as_str).collect::<Vec<_>>()[..]
                         {
                             [

@@ -294,7 +294,7 @@ impl Provenance {
     /// Where the field at `pointer` of the rendered object `rendered` was written: the last patch
     /// that writes it, else the resource (the field, or where it belongs when it is missing).
     pub fn locate(&self, rendered: &Node, pointer: &str) -> Option<Written> {
-        let tokens: Vec<String> = yaml::pointer_tokens(pointer).collect();
+        let tokens: Vec<String> = yaml::pointer_tokens(pointer).map(String::from).collect();
         // The object as a whole starts in its resource file.
         let patches = if tokens.is_empty() {
             &[][..]
@@ -505,7 +505,7 @@ fn op(item: &Node) -> Option<Op> {
         _ => item.pos,
     };
     Some(Op {
-        path: yaml::pointer_tokens(path).collect(),
+        path: yaml::pointer_tokens(path).map(String::from).collect(),
         value,
         pos,
     })

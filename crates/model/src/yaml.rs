@@ -336,11 +336,15 @@ fn step<'a>(node: &'a Node, token: &str) -> Option<&'a Node> {
 }
 
 /// Splits a JSON pointer into unescaped tokens (`~1` is `/`, `~0` is `~`).
-pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+/// Borrowed unless the token has an escape: finding locations walk a pointer per finding.
+pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+    pointer.split('/').skip(1).map(|t| {
+        if t.contains('~') {
+            std::borrow::Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
+        } else {
+            std::borrow::Cow::Borrowed(t)
+        }
+    })
 }
 
 /// Escapes one token for a JSON pointer.

@@ -548,7 +548,9 @@ pub fn written_at(o: &Object, pointer: &str) -> Option<WrittenAt> {
 /// the `config.conf` of the `kube-proxy` ConfigMap — where that field is written in the file: a block scalar's lines are the file's lines (after the `|` line, shifted
 /// by the block's indentation); a patch written as a quoted string is located at the string.
 fn in_embedded_yaml(o: &Object, pointer: &str) -> Option<WrittenAt> {
-    let tokens: Vec<String> = crate::yaml::pointer_tokens(pointer).collect();
+    let tokens: Vec<String> = crate::yaml::pointer_tokens(pointer)
+        .map(String::from)
+        .collect();
     let mut node = &o.root;
     let mut depth = 0;
     while node.scalar().is_none() {

@@ -363,7 +363,7 @@ impl<'a> Planner<'a> {
         op: &Op,
         effective: &mut Vec<Op>,
     ) -> Result<(), String> {
-        let tokens: Vec<String> = yaml::pointer_tokens(op.ptr()).collect();
+        let tokens: Vec<String> = yaml::pointer_tokens(op.ptr()).map(String::from).collect();
         let w = walk(root, &tokens)?;
         let depth = base_depth + w.consumed;
         let rest = &tokens[w.consumed..];
@@ -850,7 +850,7 @@ fn block_item(v: &New, dash: usize, offset: usize, st: &DocStyle) -> String {
 
 /// Applies an op to an object's JSON as Kubernetes reads it: what the fixed file must parse to.
 pub fn patch_json(json: &mut Json, op: &Op) -> Result<(), String> {
-    let tokens: Vec<String> = yaml::pointer_tokens(op.ptr()).collect();
+    let tokens: Vec<String> = yaml::pointer_tokens(op.ptr()).map(String::from).collect();
     let (last, path) = tokens.split_last().ok_or("empty pointer")?;
     let mut at = json;
     let create = !matches!(op, Op::Remove { .. } | Op::Replace { .. });
