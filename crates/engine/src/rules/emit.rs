@@ -201,6 +201,37 @@ impl<'r> Emitter<'r> {
         }
     }
 
+    /// A finding about namespace `ns`: on its Namespace object when the input has one, else
+    /// located at `first`, a workload in it (its start, its Helm source).
+    pub fn namespace(
+        &mut self,
+        object: Option<&Object>,
+        ns: &str,
+        first: &Workload,
+        message: String,
+    ) {
+        match object {
+            Some(o) => self.object(o, "", message),
+            None => self.at(
+                Subject {
+                    kind: "Namespace".into(),
+                    api_version: "v1".into(),
+                    name: ns.to_owned(),
+                    namespace: None,
+                    container: None,
+                },
+                Location {
+                    origin: first.origin.as_str().into(),
+                    line: first.line,
+                    column: first.column,
+                    pointer: "".into(),
+                    helm_source: first.helm_source.clone(),
+                },
+                message,
+            ),
+        }
+    }
+
     /// A finding about something that has no object of its own in the input (a namespace only
     /// referenced by workloads, a missing ServiceAccount…), located where it is referenced.
     pub fn at(&mut self, subject: Subject, location: Location, message: String) {

@@ -3,7 +3,6 @@
 
 use crate::analysis::netpol::Direction;
 use crate::analysis::system::SYSTEM_NAMESPACES;
-use crate::finding::{Location, Subject};
 use crate::inventory::{Object, Workload};
 use crate::rules::Emitter;
 use crate::rules::Rule;
@@ -55,38 +54,6 @@ fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
         }
     }
     out
-}
-
-/// A finding about a namespace: on its Namespace object when the input has one, else located at
-/// the first workload in it.
-fn namespace_finding(
-    namespaces: &HashMap<&str, &Object>,
-    ns: &str,
-    first: Option<&Workload>,
-    emit: &mut Emitter,
-    message: String,
-) {
-    match (namespaces.get(ns).copied(), first) {
-        (Some(o), _) => emit.object(o, "", message),
-        (None, Some(first)) => emit.at(
-            Subject {
-                kind: "Namespace".into(),
-                api_version: "v1".into(),
-                name: ns.to_owned(),
-                namespace: None,
-                container: None,
-            },
-            Location {
-                origin: first.origin.as_str().into(),
-                line: first.line,
-                column: first.column,
-                pointer: "".into(),
-                helm_source: first.helm_source.clone(),
-            },
-            message,
-        ),
-        (None, None) => {}
-    }
 }
 
 /// Every namespace of [`namespaces_with_workloads`] has a default deny for `d`.
@@ -159,6 +126,11 @@ fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
         if net.policies.is_empty() && net.others.is_empty() {
             message.push_str(" (the input holds no network policy at all)");
         }
-        namespace_finding(&namespaces, ns, workloads.first().copied(), emit, message);
+        // A declared Namespace without workloads has its object; one without either is not listed.
+        if let Some(first) = workloads.first() {
+            emit.namespace(namespaces.get(ns).copied(), ns, first, message);
+        } else if let Some(o) = namespaces.get(ns) {
+            emit.object(o, "", message);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! traffic in plain text (not injected, or the mesh's effective mode accepts plain text).
 
 use crate::analysis::mesh::plaintext_namespaces;
-use crate::finding::{Location, Severity, Subject};
+use crate::finding::Severity;
 use crate::rules::{Check, Context, Derived, Emitter, Evidence, References, Rule, Section};
 
 pub static RULE: Rule = Rule {
@@ -39,29 +39,6 @@ pub static RULE: Rule = Rule {
 /// bare Namespace object, such as one `kubeharden fix` generates, does not move it).
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     for n in plaintext_namespaces(&facts.objects, &facts.workloads) {
-        let message = n.message();
-        match n.object {
-            Some(o) => emit.object(o, "", message),
-            None => {
-                let first = n.plaintext[0].0;
-                emit.at(
-                    Subject {
-                        kind: "Namespace".into(),
-                        api_version: "v1".into(),
-                        name: n.namespace.clone(),
-                        namespace: None,
-                        container: None,
-                    },
-                    Location {
-                        origin: first.origin.as_str().into(),
-                        line: first.line,
-                        column: first.column,
-                        pointer: "".into(),
-                        helm_source: first.helm_source.clone(),
-                    },
-                    message,
-                );
-            }
-        }
+        emit.namespace(n.object, &n.namespace, n.plaintext[0].0, n.message());
     }
 }
