@@ -893,21 +893,7 @@ impl OtherPolicy {
         match (o.kind.as_str(), o.group()) {
             ("CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy", "cilium.io") => {
                 let namespace = o.effective_namespace().map(str::to_owned);
-                let mut specs: Vec<(String, &Node)> = Vec::new();
-                if let Some(s) = present(&o.root, "spec") {
-                    specs.push(("/spec".to_owned(), s));
-                }
-                for (i, s) in o
-                    .root
-                    .get("specs")
-                    .map(Node::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                {
-                    specs.push((format!("/specs/{i}"), s));
-                }
-                specs
+                cilium_specs(o)
                     .into_iter()
                     .map(|(ptr, spec)| {
                         let (subject, ingress, egress) = cilium(spec, namespace.clone(), &ptr);
@@ -1371,34 +1357,18 @@ pub fn broad_egress(o: &Object) -> Vec<BroadEgress> {
             .collect();
     }
     match (o.kind.as_str(), o.group()) {
-        ("CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy", "cilium.io") => {
-            let mut specs: Vec<(String, &Node)> = Vec::new();
-            if let Some(s) = present(&o.root, "spec") {
-                specs.push(("/spec".to_owned(), s));
-            }
-            for (i, s) in o
-                .root
-                .get("specs")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
-                specs.push((format!("/specs/{i}"), s));
-            }
-            specs
-                .into_iter()
-                .flat_map(|(ptr, spec)| {
-                    spec.get("egress")
-                        .map(Node::items)
-                        .unwrap_or(&[])
-                        .iter()
-                        .enumerate()
-                        .filter_map(move |(i, r)| cilium_broad(r, &format!("{ptr}/egress/{i}")))
-                        .collect::<Vec<_>>()
-                })
-                .collect()
-        }
+        ("CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy", "cilium.io") => cilium_specs(o)
+            .into_iter()
+            .flat_map(|(ptr, spec)| {
+                spec.get("egress")
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, r)| cilium_broad(r, &format!("{ptr}/egress/{i}")))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
         (
             "NetworkPolicy" | "GlobalNetworkPolicy",
             "projectcalico.org" | "crd.projectcalico.org",
