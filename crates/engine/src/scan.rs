@@ -9,6 +9,7 @@
 use crate::analysis::{security_context, system};
 use crate::evidence::{Found, FoundSet, examine};
 use crate::finding::Finding;
+use crate::finding::pack::Packed;
 use crate::inventory::{Object, PodTemplate, Workload};
 use crate::load::{Input, Loaded};
 use crate::report::{InputSummary, Report, Scope};
@@ -141,11 +142,13 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         .into_par_iter()
         .enumerate()
         .for_each(|(index, input)| {
-            let outcome = scan_loaded(&ctx, input.into_loaded(), &phase1);
+            let mut outcome = scan_loaded(&ctx, input.into_loaded(), &phase1);
+            // Packed on the worker thread, outside the lock.
+            let findings = Packed::new(std::mem::take(&mut outcome.findings));
             merged
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .absorb(index, outcome);
+                .absorb(index, findings, outcome);
         });
     let Merged {
         pieces,
@@ -170,10 +173,10 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     // finished first.
     let mut pieces = pieces;
     pieces.sort_unstable_by_key(|p| p.index);
-    // Each input's findings stay in their piece (at its exact size) until the cross-object rules
-    // have run and their facts are freed: the one list of every finding is then allocated once,
-    // at its exact size, while the pieces it is made of are the only other thing of size alive.
-    let mut found: Vec<Vec<Finding>> = Vec::with_capacity(pieces.len());
+    // Each input's findings stay packed (see [`Packed`]) until the cross-object rules have run
+    // and their facts are freed: the one list of every finding is then allocated once, at its
+    // exact size, and filled by unpacking the pieces in order.
+    let mut packed: Vec<Packed> = Vec::with_capacity(pieces.len());
     let mut diagnostics = Vec::new();
     // At their exact sizes: grown by doubling, the facts held up to twice their room at the peak.
     facts
@@ -186,7 +189,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         .workloads
         .reserve_exact(pieces.iter().map(|p| p.workloads.len()).sum());
     for piece in pieces {
-        found.push(piece.findings);
+        packed.push(piece.findings);
         diagnostics.extend(piece.diagnostics);
         facts.objects.extend(piece.retained);
         facts.control_plane.extend(piece.control_plane);
@@ -215,9 +218,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         let mut emit = Emitter::new(rule);
         check(&ctx, &derived, &mut emit);
         suppressed += emit.suppressed;
-        crate::finding::share(&mut emit.findings);
-        emit.findings.shrink_to_fit();
-        found.push(emit.findings);
+        packed.push(Packed::new(emit.findings));
         let undeclared: Vec<Model> = derived
             .take_used()
             .into_iter()
@@ -239,9 +240,9 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     }
     drop(derived);
     drop(facts);
-    let mut findings = Vec::with_capacity(found.iter().map(Vec::len).sum());
-    for piece in found {
-        findings.extend(piece);
+    let mut findings = Vec::with_capacity(packed.iter().map(Packed::len).sum());
+    for piece in packed {
+        piece.unpack_into(&mut findings);
     }
 
     // Split only when something was suppressed (partitioning copies every finding).
@@ -280,7 +281,7 @@ struct Merged {
 /// The lists one input contributed.
 struct Piece {
     index: usize,
-    findings: Vec<Finding>,
+    findings: Packed,
     diagnostics: Vec<Diagnostic>,
     retained: Vec<Object>,
     control_plane: Vec<Object>,
@@ -288,7 +289,7 @@ struct Piece {
 }
 
 impl Merged {
-    fn absorb(&mut self, index: usize, o: Outcome) {
+    fn absorb(&mut self, index: usize, findings: Packed, o: Outcome) {
         self.suppressed += o.suppressed;
         self.summary.bytes += o.bytes;
         self.summary.objects += o.objects;
@@ -298,7 +299,7 @@ impl Merged {
             *self.kinds.entry(k).or_default() += n;
         }
         self.evidence.extend(o.evidence);
-        let nothing = o.findings.is_empty()
+        let nothing = findings.is_empty()
             && o.diagnostics.is_empty()
             && o.retained.is_empty()
             && o.control_plane.is_empty()
@@ -306,7 +307,7 @@ impl Merged {
         if !nothing {
             self.pieces.push(Piece {
                 index,
-                findings: o.findings,
+                findings,
                 diagnostics: o.diagnostics,
                 retained: o.retained,
                 control_plane: o.control_plane,
@@ -434,10 +435,6 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
             (false, false) => {}
         }
     }
-    // Held until every input is read: no slack from doubling (a cluster yields 100,000s), one
-    // copy of each subject, origin, pointer and snippet.
-    crate::finding::share(&mut out.findings);
-    out.findings.shrink_to_fit();
     out
 }
 

@@ -1,8 +1,9 @@
 //! Findings: what a rule reports, where, and a fingerprint stable across line shifts and reordering.
 
+pub mod pack;
+
 use crate::meta::Section;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -72,7 +73,7 @@ pub struct SnippetLine<'a> {
 pub struct Snippet {
     first: u32,
     /// The lines joined with `\n`; the findings at the same lines of an input share one copy
-    /// (see [`share`]).
+    /// (see [`pack`]).
     text: Arc<str>,
     len: u32,
 }
@@ -137,12 +138,12 @@ impl Serialize for Snippet {
 #[derive(Clone, Debug, Serialize)]
 pub struct Location {
     /// The input: a file path as given, `<stdin>`, `cluster:…`. Shared by the findings of an
-    /// input (see [`share`]).
+    /// input (see [`pack`]).
     pub origin: Arc<str>,
     pub line: u32,
     pub column: u32,
     /// JSON pointer of the offending field inside the object (or where it belongs, when missing).
-    /// Shared by the findings of an input at the same pointer (see [`share`]).
+    /// Shared by the findings of an input at the same pointer (see [`pack`]).
     pub pointer: Arc<str>,
     /// The Helm template the object came from (`# Source:` comment of `helm template` output).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,7 +168,7 @@ pub struct Finding {
     #[serde(rename = "seed")]
     pub section: Section,
     pub severity: Severity,
-    /// Shared by the findings of one object (see [`share`]): 100,000s of findings name a few
+    /// Shared by the findings of one object (see [`pack`]): 100,000s of findings name a few
     /// 10,000s of objects.
     pub subject: Arc<Subject>,
     pub location: Location,
@@ -187,35 +188,6 @@ pub struct Finding {
     /// in the scorecard unless `--strict-system`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<&'static Expected>,
-}
-
-/// Makes the findings that name the same object (or file) share one copy of its subject and
-/// origin, and those at the same pointer or lines one copy of the pointer and snippet: called on
-/// each input's findings, it keeps a finding's memory to what is its own (the rules that judge a
-/// container's `securityContext` all point at the same lines).
-pub fn share(findings: &mut [Finding]) {
-    let mut subjects: HashMap<Arc<Subject>, ()> = HashMap::new();
-    let mut strings: HashSet<Arc<str>> = HashSet::new();
-    let mut shared = |s: &mut Arc<str>| match strings.get(&**s) {
-        Some(one) => *s = Arc::clone(one),
-        None => {
-            strings.insert(Arc::clone(s));
-        }
-    };
-    for f in findings {
-        shared(&mut f.location.origin);
-        shared(&mut f.location.pointer);
-        if let Some(h) = &mut f.location.helm_source {
-            shared(h);
-        }
-        shared(&mut f.snippet.text);
-        match subjects.get_key_value(&*f.subject) {
-            Some((shared, ())) => f.subject = Arc::clone(shared),
-            None => {
-                subjects.insert(Arc::clone(&f.subject), ());
-            }
-        }
-    }
 }
 
 /// Why a finding is expected for a system component.

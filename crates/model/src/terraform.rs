@@ -606,7 +606,7 @@ fn scalar(pos: Pos, text: String, style: Style, tag: Option<&str>) -> Node {
         value: Value::Scalar(Scalar {
             text,
             style,
-            tag: tag.map(Box::from),
+            tag: tag.map(|t| Box::new(t.to_owned())),
         }),
     }
 }
@@ -806,7 +806,7 @@ fn unresolved(text: &str, e: &Expression, pos: Pos) -> Node {
 
 /// Is this node a value that could not be resolved offline (see [`UNRESOLVED_TAG`])?
 pub fn is_unresolved(node: &Node) -> bool {
-    matches!(&node.value, Value::Scalar(s) if s.tag.as_deref() == Some(UNRESOLVED_TAG))
+    matches!(&node.value, Value::Scalar(s) if s.tag.as_deref().map(String::as_str) == Some(UNRESOLVED_TAG))
 }
 
 #[cfg(test)]
