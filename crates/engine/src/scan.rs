@@ -215,10 +215,10 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         .collect();
     let mut derived = Derived::new(&facts);
     for (i, (rule, check, models)) in inventory.iter().enumerate() {
-        let mut emit = Emitter::new(rule);
+        let mut emit = Emitter::packing(rule);
         check(&ctx, &derived, &mut emit);
         suppressed += emit.suppressed;
-        packed.push(Packed::new(emit.findings));
+        packed.extend(emit.into_packed());
         let undeclared: Vec<Model> = derived
             .take_used()
             .into_iter()

@@ -2,6 +2,7 @@
 //! fingerprints, and marks those that the object's annotations suppress.
 
 use super::Rule;
+use crate::finding::pack::Packed;
 use crate::finding::{Finding, Location, Snippet, Subject, fingerprint};
 use crate::inventory::{Container, Object, Workload};
 use crate::redact::{Secrets, mask_text};
@@ -21,7 +22,13 @@ pub struct Emitter<'r> {
     /// The secret values of the last object a finding was about, masked in its snippets and
     /// messages ([`crate::redact`]): a report never copies a secret value.
     secrets: Option<(ObjectKey, Secrets)>,
+    /// For an emitter of [`Emitter::packing`]: the findings packed so far, in order.
+    packed: Option<Vec<Packed>>,
 }
+
+/// How many findings a packing emitter holds before it packs them: a cross-object rule may report
+/// one finding per workload (17,000 at 100,000 objects, about 1 KB each until packed).
+const PACK_EVERY: usize = 1024;
 
 /// What an emitter read of the last object (its declared suppressions and secret values), handed
 /// from one rule's emitter to the next while they judge the same object: read once per object,
@@ -61,6 +68,35 @@ impl<'r> Emitter<'r> {
             suppressed: 0,
             declared: cache.declared,
             secrets: cache.secrets,
+            packed: None,
+        }
+    }
+
+    /// An emitter that packs its findings ([`Packed`]) every [`PACK_EVERY`] as they come: for
+    /// the cross-object rules of a scan. Rules may still change the finding they just emitted
+    /// (`findings.last_mut()`): packing happens before the next one is pushed.
+    pub fn packing(rule: &'r Rule) -> Self {
+        Emitter {
+            packed: Some(Vec::new()),
+            ..Emitter::new(rule)
+        }
+    }
+
+    /// The findings of a [`Emitter::packing`] emitter (of any emitter), packed, in order.
+    pub fn into_packed(mut self) -> Vec<Packed> {
+        let mut packed = self.packed.take().unwrap_or_default();
+        if !self.findings.is_empty() {
+            packed.push(Packed::new(self.findings));
+        }
+        packed
+    }
+
+    /// Packs the findings held so far, for a packing emitter that holds enough of them.
+    fn make_room(&mut self) {
+        if let Some(packed) = &mut self.packed
+            && self.findings.len() >= PACK_EVERY
+        {
+            packed.push(Packed::new(std::mem::take(&mut self.findings)));
         }
     }
 
@@ -246,6 +282,7 @@ impl<'r> Emitter<'r> {
             subject.namespace.as_deref().unwrap_or(""),
             subject.name
         );
+        self.make_room();
         self.findings.push(Finding {
             rule: self.rule.id,
             section: self.rule.section,
@@ -314,6 +351,7 @@ impl<'r> Emitter<'r> {
             std::borrow::Cow::Borrowed(_) => mask_text(&message).into_owned(),
             std::borrow::Cow::Owned(masked) => mask_text(&masked).into_owned(),
         };
+        self.make_room();
         self.findings.push(Finding {
             rule: self.rule.id,
             section: self.rule.section,
@@ -382,4 +420,71 @@ pub fn without_snippets<R>(f: impl FnOnce() -> R) -> R {
     }
     let _reset = Reset(SNIPPETS.with(|s| s.replace(false)));
     f()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    fn at(emit: &mut Emitter, i: usize) {
+        emit.at(
+            Subject {
+                kind: "Deployment".into(),
+                api_version: "apps/v1".into(),
+                name: format!("web-{i}"),
+                namespace: Some("prod".into()),
+                container: None,
+            },
+            Location {
+                origin: "deploy.yaml".into(),
+                line: i as u32 + 1,
+                column: 1,
+                pointer: "".into(),
+                helm_source: None,
+            },
+            format!("finding {i}"),
+        );
+    }
+
+    #[test]
+    fn a_packing_emitter_gives_the_same_findings_in_the_same_order() {
+        let rule = crate::rules::all()[0];
+        let n = 2 * PACK_EVERY + 7;
+        let mut plain = Emitter::new(rule);
+        let mut packing = Emitter::packing(rule);
+        for i in 0..n {
+            for emit in [&mut plain, &mut packing] {
+                at(emit, i);
+                // What rules do to the finding they just emitted.
+                if i % 3 == 0
+                    && let Some(f) = emit.findings.last_mut()
+                {
+                    f.severity = Severity::Info;
+                }
+            }
+            // It never holds more than PACK_EVERY findings.
+            assert!(packing.findings.len() <= PACK_EVERY);
+        }
+        let pieces = packing.into_packed();
+        assert_eq!(pieces.len(), 3);
+        let mut unpacked = Vec::new();
+        for p in pieces {
+            p.unpack_into(&mut unpacked);
+        }
+        let json = |f: &[Finding]| serde_json::to_string(f).unwrap();
+        assert_eq!(unpacked.len(), n);
+        assert_eq!(json(&unpacked), json(&plain.findings));
+        assert_eq!(unpacked[3].severity, Severity::Info);
+        assert_eq!(
+            unpacked[PACK_EVERY].message,
+            format!("finding {PACK_EVERY}")
+        );
+        // The last finding of the first piece was changed after it was emitted, before it was
+        // packed (packing waits for the next finding).
+        assert_eq!((PACK_EVERY - 1) % 3, 0);
+        assert_eq!(unpacked[PACK_EVERY - 1].severity, Severity::Info);
+        // A plain emitter's findings, packed at the end, are one piece.
+        assert_eq!(plain.into_packed().len(), 1);
+    }
 }
