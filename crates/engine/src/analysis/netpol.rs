@@ -1356,18 +1356,30 @@ pub fn broad_egress(o: &Object) -> Vec<BroadEgress> {
             })
             .collect();
     }
+    cni_egress(o, cilium_broad, calico_broad)
+}
+
+/// The egress rules of a Cilium or Calico policy that `cilium` or `calico` (by the object's
+/// kind) judge broad, each judged with its pointer; a Calico policy whose types omit Egress has
+/// none. Other objects have none.
+fn cni_egress(
+    o: &Object,
+    cilium: fn(&Node, &str) -> Option<BroadEgress>,
+    calico: fn(&Node, &str) -> Option<BroadEgress>,
+) -> Vec<BroadEgress> {
+    let judged = |spec: &Node, ptr: &str, judge: fn(&Node, &str) -> Option<BroadEgress>| {
+        spec.get("egress")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| judge(r, &format!("{ptr}/egress/{i}")))
+            .collect::<Vec<_>>()
+    };
     match (o.kind.as_str(), o.group()) {
         ("CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy", "cilium.io") => cilium_specs(o)
             .into_iter()
-            .flat_map(|(ptr, spec)| {
-                spec.get("egress")
-                    .map(Node::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(i, r)| cilium_broad(r, &format!("{ptr}/egress/{i}")))
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|(ptr, spec)| judged(spec, &ptr, cilium))
             .collect(),
         (
             "NetworkPolicy" | "GlobalNetworkPolicy",
@@ -1376,16 +1388,11 @@ pub fn broad_egress(o: &Object) -> Vec<BroadEgress> {
             let Some(spec) = present(&o.root, "spec") else {
                 return Vec::new();
             };
-            let egress = spec.get("egress").map(Node::items).unwrap_or(&[]);
             let types = spec.get("types").map(Node::items).unwrap_or(&[]);
             if !types.is_empty() && !types.iter().any(|t| t.as_str() == Some("Egress")) {
                 return Vec::new();
             }
-            egress
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| calico_broad(r, &format!("/spec/egress/{i}")))
-                .collect()
+            judged(spec, "/spec", calico)
         }
         _ => Vec::new(),
     }
@@ -1628,40 +1635,7 @@ fn cilium_specs(o: &Object) -> Vec<(String, &Node)> {
 ///
 /// Rules that open other ports besides 53 are judged by [`broad_egress`].
 pub fn broad_cni_dns_egress(o: &Object) -> Vec<BroadEgress> {
-    match (o.kind.as_str(), o.group()) {
-        ("CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy", "cilium.io") => cilium_specs(o)
-            .into_iter()
-            .flat_map(|(ptr, spec)| {
-                spec.get("egress")
-                    .map(Node::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(i, r)| cilium_dns_broad(r, &format!("{ptr}/egress/{i}")))
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
-        (
-            "NetworkPolicy" | "GlobalNetworkPolicy",
-            "projectcalico.org" | "crd.projectcalico.org",
-        ) => {
-            let Some(spec) = present(&o.root, "spec") else {
-                return Vec::new();
-            };
-            let types = spec.get("types").map(Node::items).unwrap_or(&[]);
-            if !types.is_empty() && !types.iter().any(|t| t.as_str() == Some("Egress")) {
-                return Vec::new();
-            }
-            spec.get("egress")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| calico_dns_broad(r, &format!("/spec/egress/{i}")))
-                .collect()
-        }
-        _ => Vec::new(),
-    }
+    cni_egress(o, cilium_dns_broad, calico_dns_broad)
 }
 
 /// A Cilium egress rule opening only port 53 to any destination, with no DNS rule that
