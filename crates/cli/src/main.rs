@@ -44,6 +44,21 @@ mod allocator {
     pub const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
     pub const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+    /// [`tune`] before `main`, as the loader runs ELF constructors: the Rust runtime allocates
+    /// (and mimalloc reserves its first arena) before `main`, and an arena keeps the
+    /// `arena_eager_commit` it was made with (set in `main`, the option missed it: peak RSS
+    /// 251-257 MB instead of 238 MB at 100,000 objects).
+    /// (Not in the unit tests: the test below reads the options' defaults.)
+    #[cfg(all(target_os = "linux", not(test)))]
+    #[used]
+    #[unsafe(link_section = ".init_array")]
+    static TUNE_AT_LOAD: extern "C" fn() = {
+        extern "C" fn tune_at_load() {
+            tune();
+        }
+        tune_at_load
+    };
+
     pub fn tune() {
         // SAFETY: `mi_option_set` only stores a value in mimalloc's option table; any value is
         // valid for these two options.
@@ -65,6 +80,15 @@ mod allocator {
         };
         // The defaults of mimalloc v3 (src/options.c): purge_delay 1000 ms, arena_eager_commit 2.
         assert_eq!((purge_delay, eager_commit), (1000, 2));
+        tune();
+        // SAFETY: as above.
+        let tuned = unsafe {
+            (
+                libmimalloc_sys::mi_option_get(PURGE_DELAY),
+                libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT),
+            )
+        };
+        assert_eq!(tuned, (0, 0));
     }
 }
 
@@ -230,7 +254,8 @@ enum AuditPolicyCommand {
 }
 
 fn main() -> ExitCode {
-    #[cfg(feature = "mimalloc")]
+    // Elsewhere than Linux, as early as we can (on Linux it ran when the binary was loaded).
+    #[cfg(all(feature = "mimalloc", not(target_os = "linux")))]
     allocator::tune();
     let cli = Cli::parse();
     // Commands that only print (rules, explanations, generated manifests) owe no verdict.

@@ -340,7 +340,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         text::plural(inputs.len(), "input"),
         text::plural(selected.len(), "rule")
     ));
-    let mut report = scan::scan_with(&inputs, &selected, extras);
+    let mut report = scan::scan_owned(inputs, &selected, extras);
     progress.finish();
     inputs::locate_in_templates(&mut report.findings);
     inputs::locate_in_templates(&mut report.suppressed_findings);

@@ -235,7 +235,7 @@ impl Emitter<'_> {
     fn scalar(&mut self, node: &Node, s: &Scalar, flow: bool) -> String {
         if let Some(tag) = &s.tag {
             let text = if s.style == Style::Plain && plain_reads_as(&s.text, flow) {
-                s.text.clone()
+                s.text.to_string()
             } else {
                 double_quoted(&s.text)
             };
@@ -244,11 +244,11 @@ impl Emitter<'_> {
         match node.resolve() {
             Some(Resolved::Str(t)) => self.string(t, flow),
             // As written (`on`, `0644`, `~`) or canonical.
-            _ if self.rng.bool() => s.text.clone(),
+            _ if self.rng.bool() => s.text.to_string(),
             Some(Resolved::Null) | None => ["null", "~"][self.rng.usize(0..2)].to_owned(),
             Some(Resolved::Bool(b)) => b.to_string(),
             Some(Resolved::Int(i)) => i.to_string(),
-            Some(Resolved::Float(_)) => s.text.clone(),
+            Some(Resolved::Float(_)) => s.text.to_string(),
         }
     }
 

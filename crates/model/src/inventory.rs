@@ -2,7 +2,7 @@
 //! containers, namespaces). Rules read objects only through these views.
 
 use crate::source::Source;
-use crate::yaml::{Node, Pos};
+use crate::yaml::{Node, Pos, Text};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -113,7 +113,7 @@ impl Object {
 pub fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
     node.map(|n| {
         n.effective_entries()
-            .filter_map(|e| e.value.text().map(|v| (e.key.clone(), v.to_owned())))
+            .filter_map(|e| e.value.text().map(|v| (e.key.to_string(), v.to_owned())))
             .collect()
     })
     .unwrap_or_default()
@@ -342,10 +342,10 @@ mod tests {
 /// A workload (any object with a pod template), summarised for cross-object rules.
 #[derive(Clone, Debug, Serialize)]
 pub struct Workload {
-    pub kind: String,
-    pub api_version: String,
-    pub name: String,
-    pub namespace: String,
+    pub kind: Text,
+    pub api_version: Text,
+    pub name: Text,
+    pub namespace: Text,
     pub origin: String,
     pub line: u32,
     pub column: u32,
@@ -355,7 +355,7 @@ pub struct Workload {
     /// `linkerd.io/*`, `config.linkerd.io/*`): injection and inbound policy per workload.
     pub mesh_annotations: BTreeMap<String, String>,
     /// `spec.serviceAccountName` (or the deprecated `serviceAccount`), else `default`.
-    pub service_account: String,
+    pub service_account: Text,
     /// The pod's `automountServiceAccountToken`, if set (the ServiceAccount's applies otherwise).
     pub automount_token: Option<bool>,
     /// A static Pod or its mirror: the kubelet mounts no ServiceAccount token into it.

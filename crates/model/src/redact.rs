@@ -597,7 +597,7 @@ impl Secrets {
             col: node.pos.col,
             searched,
             block_lines,
-            text: sc.text.clone(),
+            text: sc.text.to_string(),
         });
     }
 

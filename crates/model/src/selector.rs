@@ -142,7 +142,7 @@ impl LabelSelector {
             for e in ml.effective_entries() {
                 match e.value.as_str() {
                     Some(v) => {
-                        sel.match_labels.insert(e.key.clone(), v.to_owned());
+                        sel.match_labels.insert(e.key.to_string(), v.to_owned());
                     }
                     None => {
                         problem(
@@ -155,7 +155,7 @@ impl LabelSelector {
                             ),
                         );
                         sel.match_labels
-                            .insert(e.key.clone(), e.value.text().unwrap_or("").to_owned());
+                            .insert(e.key.to_string(), e.value.text().unwrap_or("").to_owned());
                     }
                 }
             }

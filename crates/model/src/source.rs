@@ -84,6 +84,8 @@ impl Source {
                 None => break,
             }
         }
+        // Kept until the end of a scan: without the room its growth left.
+        text.shrink_to_fit();
         Source {
             name: self.name.clone(),
             text,

@@ -18,7 +18,7 @@
 use crate::inventory::Object;
 use crate::load::Loaded;
 use crate::source::{DiagLevel, Diagnostic, Source};
-use crate::yaml::{Entry, Node, Pos, Scalar, Style, Value};
+use crate::yaml::{Entry, Node, Pos, Scalar, Style, Text, Value};
 use hcl::edit::Span;
 use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::edit::structure::{Block, BlockLabel, Body};
@@ -553,7 +553,7 @@ impl<'a> Json<'a> {
                     Some(t) if depth < MAX_DEPTH => self.value(t, Some(pos), depth + 1),
                     _ => scalar(
                         pos,
-                        inner.map_or_else(|| sc.text.clone(), str::to_owned),
+                        inner.map_or_else(|| sc.text.clone(), Text::from),
                         Style::Plain,
                         Some(UNRESOLVED_TAG),
                     ),
@@ -600,11 +600,11 @@ fn map(pos: Pos, entries: Vec<Entry>) -> Node {
     }
 }
 
-fn scalar(pos: Pos, text: String, style: Style, tag: Option<&str>) -> Node {
+fn scalar(pos: Pos, text: impl Into<Text>, style: Style, tag: Option<&str>) -> Node {
     Node {
         pos,
         value: Value::Scalar(Scalar {
-            text,
+            text: text.into(),
             style,
             tag: tag.map(|t| Box::new(t.to_owned())),
         }),
@@ -701,7 +701,7 @@ impl<'a> Converter<'a> {
             if let Some(a) = s.as_attribute() {
                 let key_pos = self.pos(a.key.span());
                 entries.push(Entry {
-                    key: a.key.value().as_str().to_owned(),
+                    key: a.key.value().as_str().into(),
                     key_pos,
                     value: self.expr(self.text, &a.value, key_pos, depth),
                 });
@@ -719,7 +719,7 @@ impl<'a> Converter<'a> {
                         ..
                     }) => items.push(node),
                     _ => entries.push(Entry {
-                        key: key.to_owned(),
+                        key: key.into(),
                         key_pos: pos,
                         value: Node {
                             pos,
@@ -737,7 +737,7 @@ impl<'a> Converter<'a> {
     fn expr(&self, text: &str, e: &Expression, at: Pos, depth: usize) -> Node {
         let pos = if depth == 0 { self.pos(e.span()) } else { at };
         match e {
-            Expression::Null(_) => scalar(pos, "null".into(), Style::Plain, None),
+            Expression::Null(_) => scalar(pos, "null", Style::Plain, None),
             Expression::Bool(b) => scalar(pos, b.value().to_string(), Style::Plain, None),
             Expression::Number(n) => scalar(pos, n.value().to_string(), Style::Plain, None),
             Expression::String(s) => string(pos, s.value()),
@@ -755,7 +755,7 @@ impl<'a> Converter<'a> {
                     };
                     let key_pos = if depth == 0 { self.pos(k.span()) } else { at };
                     entries.push(Entry {
-                        key,
+                        key: key.into(),
                         key_pos,
                         value: self.expr(text, v.expr(), key_pos, depth),
                     });

@@ -25,10 +25,12 @@ pub const MAX_DEPTH: usize = 255;
 pub const MAX_NODES: usize = 2_000_000;
 /// Memory the trees of one input (a file, stdin, a request) may take: this many bytes per byte of
 /// its text, plus [`TREE_BASE_BYTES`]. A tree takes 2 to 11 times its text for real manifests
-/// (YAML or minified JSON, over the shared corpus; large files 2 to 4 times), but 40 times for a
-/// flow list of one-character items (`[1,1,1,…]`: 80 bytes per item written in 2). Charged while
-/// the tree is built (aliases and anchor copies included), so the peak stays bounded even when a
-/// document is refused.
+/// (YAML or minified JSON, over the shared corpus, measured with 56-byte nodes; large files 2 to 4
+/// times), but 20 times for a flow list of one-character items (`[1,1,1,…]`: a 40-byte node per
+/// item written in 2, its text inside). Charged while the tree is built (aliases and anchor copies
+/// included), so the peak stays bounded even when a document is refused; a single document
+/// reaches [`MAX_NODES`] first unless aliases copy long text, so the limit is mostly met by the
+/// documents of an input together.
 pub const TREE_BYTES_PER_BYTE: usize = 16;
 /// The part of an input's tree memory that does not depend on its size (see
 /// [`TREE_BYTES_PER_BYTE`]), shared by its documents.
@@ -55,9 +57,15 @@ pub enum Style {
     Block,
 }
 
+/// The text of a key or a scalar: 16 bytes, up to 15 bytes of text kept inside the node itself,
+/// longer text on the heap. Most keys and values of a manifest are short (`name`, `apiVersion`,
+/// `true`, `get`), so a tree holds far fewer allocations, and a node is 40 bytes, an entry 64
+/// (with `String`, 56 and 88): a scan keeps nearly a million nodes at 100,000 objects.
+pub type Text = ecow::EcoString;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    pub text: String,
+    pub text: Text,
     pub style: Style,
     /// `!!str`, `!!int`, ... as written (`None` when untagged). Behind one thin pointer (8
     /// bytes, tags are rare): 8 bytes less in every node and entry of a tree than a boxed `str`,
@@ -68,7 +76,7 @@ pub struct Scalar {
 /// A map entry: the key's text and position, and the value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    pub key: String,
+    pub key: Text,
     pub key_pos: Pos,
     pub value: Node,
 }
@@ -113,7 +121,8 @@ impl Node {
     /// them by doubling): for trees kept until the end of a scan.
     pub fn shrink_to_fit(&mut self) {
         match &mut self.value {
-            Value::Scalar(s) => s.text.shrink_to_fit(),
+            // Texts are allocated at their size (`Text::from`).
+            Value::Scalar(_) => {}
             Value::Seq(items) => {
                 items.shrink_to_fit();
                 items.iter_mut().for_each(Node::shrink_to_fit);
@@ -121,7 +130,6 @@ impl Node {
             Value::Map(entries) => {
                 entries.shrink_to_fit();
                 for e in entries {
-                    e.key.shrink_to_fit();
                     e.value.shrink_to_fit();
                 }
             }
@@ -264,7 +272,7 @@ impl Node {
         let mut pos = self.pos;
         for token in pointer_tokens(pointer) {
             match &node.value {
-                Value::Map(entries) => match entries.iter().rev().find(|e| e.key == token) {
+                Value::Map(entries) => match entries.iter().rev().find(|e| *e.key == *token) {
                     Some(e) => {
                         pos = e.key_pos;
                         node = &e.value;
@@ -300,7 +308,7 @@ impl Node {
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(_) => J::Object(
                 self.effective_entries()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }
@@ -575,6 +583,16 @@ fn heap_bytes(len: usize) -> usize {
     }
 }
 
+/// The heap a [`Text`] of `len` bytes takes: none up to 15 bytes (kept inline), else the text
+/// and a 16-byte header (reference count, capacity).
+fn text_bytes(len: usize) -> usize {
+    if len < std::mem::size_of::<Text>() {
+        0
+    } else {
+        heap_bytes(len + 16)
+    }
+}
+
 const NODE_BYTES: usize = std::mem::size_of::<Node>();
 /// What an entry takes besides its value node (the key and its position).
 const ENTRY_EXTRA_BYTES: usize = std::mem::size_of::<Entry>() - std::mem::size_of::<Node>();
@@ -584,12 +602,12 @@ fn tree_bytes(node: &Node) -> usize {
     NODE_BYTES
         + match &node.value {
             Value::Scalar(s) => {
-                heap_bytes(s.text.len()) + s.tag.as_ref().map_or(0, |t| heap_bytes(t.len()))
+                text_bytes(s.text.len()) + s.tag.as_ref().map_or(0, |t| heap_bytes(t.len()))
             }
             Value::Seq(items) => items.iter().map(tree_bytes).sum(),
             Value::Map(entries) => entries
                 .iter()
-                .map(|e| ENTRY_EXTRA_BYTES + heap_bytes(e.key.len()) + tree_bytes(&e.value))
+                .map(|e| ENTRY_EXTRA_BYTES + text_bytes(e.key.len()) + tree_bytes(&e.value))
                 .sum(),
         }
 }
@@ -682,7 +700,7 @@ enum Frame {
         pos: Pos,
         anchor: usize,
         entries: Vec<Entry>,
-        key: Option<(String, Pos)>,
+        key: Option<(Text, Pos)>,
     },
 }
 
@@ -809,13 +827,14 @@ fn parse_document(
                     .into()
                 });
                 // The scanner reserves room to grow (128 bytes for a one-character scalar):
-                // keep a copy of the text only. A copy, not `shrink_to_fit`: shrinking in place
-                // would leave a 112-byte hole after each short scalar, too small for the
-                // scanner's next reservation, and the heap would grow by 144 bytes per scalar.
-                let text = String::from(&*text);
+                // keep a copy of the text only (inline up to 15 bytes). A copy, not
+                // `shrink_to_fit`: shrinking in place would leave a 112-byte hole after each
+                // short scalar, too small for the scanner's next reservation, and the heap
+                // would grow by 144 bytes per scalar.
+                let text = Text::from(&*text);
                 nodes += 1;
                 let bytes = NODE_BYTES
-                    + heap_bytes(text.len())
+                    + text_bytes(text.len())
                     + tag.as_ref().map_or(0, |t| heap_bytes(t.len()));
                 if !budget.charge(bytes) {
                     return Err(budget.error(pos, ""));
@@ -910,12 +929,12 @@ fn parse_document(
                                 message: "complex mapping key is not valid in Kubernetes objects"
                                     .into(),
                             });
-                            String::from("<complex key>")
+                            Text::from("<complex key>")
                         }
                     };
                     // The key node is dropped; the entry keeps its text.
                     budget.used = budget.used.saturating_sub(tree_bytes(&node));
-                    if !budget.charge(ENTRY_EXTRA_BYTES + heap_bytes(k.len())) {
+                    if !budget.charge(ENTRY_EXTRA_BYTES + text_bytes(k.len())) {
                         return Err(budget.error(node.pos, ""));
                     }
                     *key = Some((k, node.pos));
@@ -1005,7 +1024,7 @@ fn apply_merge_keys(node: &mut Node) {
                 let mut merged: Vec<Entry> = Vec::new();
                 let mut own: Vec<Entry> = Vec::new();
                 // Sets, not scans: a merged mapping may have many keys.
-                let mut merged_keys: HashSet<String> = HashSet::new();
+                let mut merged_keys: HashSet<Text> = HashSet::new();
                 for e in entries.drain(..) {
                     if e.key == "<<" {
                         let sources: Vec<Node> = match e.value.value {
@@ -1203,7 +1222,7 @@ impl Json<'_, '_> {
                         let key_pos = self.pos();
                         let key = self.string()?;
                         self.count_node(key_pos)?;
-                        self.charge(ENTRY_EXTRA_BYTES + heap_bytes(key.len()), key_pos)?;
+                        self.charge(ENTRY_EXTRA_BYTES + text_bytes(key.len()), key_pos)?;
                         self.skip_ws();
                         if self.b.get(self.i) != Some(&b':') {
                             return None;
@@ -1212,7 +1231,7 @@ impl Json<'_, '_> {
                         self.skip_ws();
                         let value = self.value()?;
                         entries.push(Entry {
-                            key,
+                            key: key.into(),
                             key_pos,
                             value,
                         });
@@ -1244,19 +1263,19 @@ impl Json<'_, '_> {
                 Value::Seq(items)
             }
             b'"' => Value::Scalar(Scalar {
-                text: self.string()?,
+                text: self.string()?.into(),
                 style: Style::Quoted,
                 tag: None,
             }),
             _ => Value::Scalar(Scalar {
-                text: self.plain()?.to_owned(),
+                text: Text::from(self.plain()?),
                 style: Style::Plain,
                 tag: None,
             }),
         };
         let bytes = NODE_BYTES
             + match &value {
-                Value::Scalar(s) => heap_bytes(s.text.len()),
+                Value::Scalar(s) => text_bytes(s.text.len()),
                 _ => 0,
             };
         self.charge(bytes, pos)?;
@@ -1776,18 +1795,31 @@ mod tests {
     }
 
     #[test]
-    fn scalars_keep_no_spare_capacity() {
-        let root = one("a: [1, 2, xyz]\n");
-        for item in root.get("a").unwrap().items() {
-            let s = &item.scalar().unwrap().text;
-            assert_eq!(s.capacity(), s.len(), "{s}");
+    fn short_scalars_and_keys_live_inside_their_node() {
+        let inside = |text: &str, holder: usize, size: usize| {
+            let at = text.as_ptr() as usize;
+            at >= holder && at + text.len() <= holder + size
+        };
+        let root = one("apiVersion: [1, xyz, fifteen-bytes-1, sixteen-bytes-12]\n");
+        let entry = &root.entries()[0];
+        let entry_at = entry as *const Entry as usize;
+        assert!(inside(&entry.key, entry_at, std::mem::size_of::<Entry>()));
+        let items = entry.value.items();
+        for (item, inline) in items.iter().zip([true, true, true, false]) {
+            let text = &item.scalar().unwrap().text;
+            let node_at = item as *const Node as usize;
+            assert_eq!(
+                inside(text, node_at, std::mem::size_of::<Node>()),
+                inline,
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn memory_limit_refuses_a_document_and_reads_the_others() {
-        // 40,000 one-character items: 80 KB of text, 3.5 MB of nodes (44 bytes per byte).
-        let list = format!("[{}]", vec!["1"; 40_000].join(","));
+        // 300,000 one-character items: 600 KB of text, 12 MB of nodes (20 bytes per byte).
+        let list = format!("[{}]", vec!["1"; 300_000].join(","));
         for (name, big) in [
             ("yaml", format!("a: {list}\n")),
             ("json", format!("{{\"a\": {list}}}")),
@@ -1805,7 +1837,7 @@ mod tests {
             assert!(
                 e.message.starts_with(
                     "document exceeds the memory limit: this input's documents would need more \
-                     than 3 MiB (16 bytes per byte of its 8"
+                     than 11 MiB (16 bytes per byte of its 600"
                 ),
                 "{name}: {e:?}"
             );
@@ -1852,12 +1884,18 @@ mod tests {
             ),
             "{e:?}"
         );
-        // The estimate matches the tree: 40,000 items of one character, 80 bytes each.
+        // The estimate matches the tree: 40,000 items of one character, 40 bytes each (their
+        // text inside the node); a key of 15 bytes is inline too, one of 16 is not.
         let root = one(&format!("[{}]", vec!["1"; 40_000].join(",")));
-        assert_eq!(tree_bytes(&root), NODE_BYTES + 40_000 * (NODE_BYTES + 32));
+        assert_eq!(tree_bytes(&root), NODE_BYTES + 40_000 * NODE_BYTES);
         assert_eq!(
-            NODE_BYTES, 48,
+            NODE_BYTES, 40,
             "a node grew: the memory limit's factor depends on it"
+        );
+        let root = one("fifteen-bytes-1: a\nsixteen-bytes-12: b\n");
+        assert_eq!(
+            tree_bytes(&root),
+            NODE_BYTES + 2 * (ENTRY_EXTRA_BYTES + NODE_BYTES) + heap_bytes(16 + 16)
         );
     }
 
@@ -1964,7 +2002,7 @@ mod layout {
     /// A scan keeps about a million nodes at 100,000 objects: each byte here is a megabyte there.
     #[test]
     fn nodes_and_entries_stay_small() {
-        assert_eq!(std::mem::size_of::<super::Node>(), 48);
-        assert_eq!(std::mem::size_of::<super::Entry>(), 80);
+        assert_eq!(std::mem::size_of::<super::Node>(), 40);
+        assert_eq!(std::mem::size_of::<super::Entry>(), 64);
     }
 }

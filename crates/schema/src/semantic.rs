@@ -378,7 +378,7 @@ impl Checker<'_, '_> {
             .pointer("/spec/template/metadata/labels")
             .map(|l| {
                 l.effective_entries()
-                    .filter_map(|e| Some((e.key.clone(), e.value.as_str()?.to_owned())))
+                    .filter_map(|e| Some((e.key.to_string(), e.value.as_str()?.to_owned())))
                     .collect()
             })
             .unwrap_or_default();

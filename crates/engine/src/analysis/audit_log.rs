@@ -8,6 +8,7 @@
 
 use crate::analysis::rbac::{self, PolicyRule, Principal, Rbac};
 use crate::inventory::Object;
+use crate::yaml::Text;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -452,16 +453,16 @@ pub fn minimal_rules(observed: &BTreeSet<(Shape, String)>) -> BTreeMap<String, V
     }
     for ((ns, group, verbs), resources) in merged {
         out.entry(ns).or_default().push(PolicyRule {
-            verbs,
-            api_groups: vec![group],
-            resources,
+            verbs: verbs.into_iter().map(Text::from).collect(),
+            api_groups: vec![group.into()],
+            resources: resources.into_iter().map(Text::from).collect(),
             ..PolicyRule::default()
         });
     }
     for (path, verbs) in urls {
         out.entry(String::new()).or_default().push(PolicyRule {
-            verbs: verbs.into_iter().collect(),
-            non_resource_urls: vec![path],
+            verbs: verbs.into_iter().map(Text::from).collect(),
+            non_resource_urls: vec![path.into()],
             ..PolicyRule::default()
         });
     }
@@ -475,7 +476,7 @@ pub fn suggested_manifests(subject: &str, rules: &BTreeMap<String, Vec<PolicyRul
         .next()
         .unwrap_or(subject)
         .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
-    let list = |v: &[String]| {
+    let list = |v: &[Text]| {
         format!(
             "[{}]",
             v.iter()

@@ -260,8 +260,8 @@ pub fn admin_grants(o: &Object) -> Vec<AdminGrant> {
                         through: format!("an EKS access entry with `{ADMIN_POLICY}` (module input `access_entries`)"),
                         pointer: format!(
                             "/access_entries/{}/policy_associations/{}/policy_arn",
-                            e.key.replace('~', "~0").replace('/', "~1"),
-                            a.key.replace('~', "~0").replace('/', "~1")
+                            e.key.as_str().replace('~', "~0").replace('/', "~1"),
+                            a.key.as_str().replace('~', "~0").replace('/', "~1")
                         ),
                     });
                 }

@@ -464,7 +464,7 @@ fn extra_args(args: &Node, base: &str) -> Vec<Flag> {
         for e in args.effective_entries() {
             let value = scalar_text(&e.value);
             flags.push(Flag {
-                name: e.key.clone(),
+                name: e.key.to_string(),
                 value,
                 pointer: Some(format!("{base}/{}", crate::yaml::escape_token(&e.key))),
             });
@@ -488,7 +488,7 @@ fn scalar_text(n: &Node) -> String {
     if n.is_null() {
         return String::new();
     }
-    n.scalar().map(|s| s.text.clone()).unwrap_or_default()
+    n.scalar().map(|s| s.text.to_string()).unwrap_or_default()
 }
 
 /// Where a word of a `CommandLine` document was written, when the document records it.
@@ -1255,7 +1255,7 @@ pub fn secrets_write_provider(config: &Node) -> Option<SecretsProvider> {
                 .to_owned()
         });
         return Some(SecretsProvider {
-            name,
+            name: name.to_string(),
             kms_version,
             pointer: format!("/resources/{i}/providers/0"),
         });

@@ -204,7 +204,7 @@ fn string_map(n: Option<&Node>) -> BTreeMap<String, String> {
     n.map(|m| {
         m.entries()
             .iter()
-            .map(|e| (e.key.clone(), e.value.text().unwrap_or("").to_owned()))
+            .map(|e| (e.key.to_string(), e.value.text().unwrap_or("").to_owned()))
             .collect()
     })
     .unwrap_or_default()
@@ -402,7 +402,7 @@ pub fn plaintext_namespaces<'a>(
         let entry = out
             .entry(w.namespace.as_str())
             .or_insert_with(|| NamespacePlaintext {
-                namespace: w.namespace.clone(),
+                namespace: w.namespace.to_string(),
                 object: ns.filter(|o| {
                     o.labels()
                         .keys()

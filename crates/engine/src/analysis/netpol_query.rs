@@ -251,8 +251,8 @@ impl Point {
         Point {
             id: w.id(),
             kind: EndpointKind::Workload,
-            namespace: Some(w.summary.namespace.clone()),
-            workload_kind: Some(w.summary.kind.clone()),
+            namespace: Some(w.summary.namespace.to_string()),
+            workload_kind: Some(w.summary.kind.to_string()),
             location: Some(w.location()),
             labels: w.summary.pod_labels.clone(),
             named_ports: w.summary.named_ports.clone(),

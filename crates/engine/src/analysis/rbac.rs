@@ -15,7 +15,7 @@
 
 use crate::analysis::netpol::LabelSelector;
 use crate::inventory::Object;
-use crate::yaml::Node;
+use crate::yaml::{Node, Text};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
@@ -38,22 +38,22 @@ pub const AGGREGATION_BUDGET: usize = 4_000_000;
 /// One entry of a Role's or ClusterRole's `rules`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyRule {
-    pub verbs: Vec<String>,
-    pub api_groups: Vec<String>,
-    pub resources: Vec<String>,
-    pub resource_names: Vec<String>,
-    pub non_resource_urls: Vec<String>,
+    pub verbs: Vec<Text>,
+    pub api_groups: Vec<Text>,
+    pub resources: Vec<Text>,
+    pub resource_names: Vec<Text>,
+    pub non_resource_urls: Vec<Text>,
 }
 
-fn string_list(node: Option<&Node>) -> Vec<String> {
+fn string_list(node: Option<&Node>) -> Vec<Text> {
     node.map(|n| {
         n.items()
             .iter()
             .map(|i| {
                 if i.is_null() {
-                    String::new()
+                    Text::default()
                 } else {
-                    i.text().unwrap_or("").to_owned()
+                    Text::from(i.text().unwrap_or(""))
                 }
             })
             .collect()
@@ -61,8 +61,8 @@ fn string_list(node: Option<&Node>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace().map(str::to_owned).collect()
+fn words(s: &str) -> Vec<Text> {
+    s.split_whitespace().map(Text::from).collect()
 }
 
 impl PolicyRule {
@@ -82,7 +82,7 @@ impl PolicyRule {
             verbs: words(verbs),
             api_groups: groups
                 .split_whitespace()
-                .map(|g| if g == "core" { "" } else { g }.to_owned())
+                .map(|g| Text::from(if g == "core" { "" } else { g }))
                 .collect(),
             resources: words(resources),
             ..PolicyRule::default()
@@ -298,6 +298,13 @@ impl Selector {
         self.0.as_ref().is_some_and(|s| s.matches(labels))
     }
 
+    /// [`Selector::matches`] against a role's labels.
+    pub fn matches_role(&self, labels: &RoleLabels) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|s| s.matches_with(&|k| labels.get(k)))
+    }
+
     /// One `matchLabels` pair, to index candidates by (a selector needs at least that label).
     fn first_label(&self) -> Option<(&String, &String)> {
         self.0.as_ref()?.match_labels.iter().next()
@@ -337,6 +344,42 @@ impl RuleId {
     }
 }
 
+/// A role's labels, sorted by key, in one allocation: thousands of ClusterRoles each carry a few
+/// labels, and a `BTreeMap` took a 544-byte node for each.
+#[derive(Clone, Debug, Default)]
+pub struct RoleLabels(Vec<(Text, Text)>);
+
+impl RoleLabels {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.0[i].1.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Adds `key` unless the role already has it.
+    fn add_missing(&mut self, key: Text, value: Text) {
+        if let Err(i) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            self.0.insert(i, (key, value));
+        }
+    }
+}
+
+impl From<BTreeMap<String, String>> for RoleLabels {
+    fn from(labels: BTreeMap<String, String>) -> RoleLabels {
+        RoleLabels(
+            labels
+                .into_iter()
+                .map(|(k, v)| (Text::from(k), Text::from(v)))
+                .collect(),
+        )
+    }
+}
+
 /// A Role or ClusterRole, from the input or built in.
 #[derive(Debug)]
 pub struct Role<'a> {
@@ -348,7 +391,7 @@ pub struct Role<'a> {
     pub namespace: Option<String>,
     /// `None` for a built-in role the input does not hold.
     pub object: Option<&'a Object>,
-    pub labels: BTreeMap<String, String>,
+    pub labels: RoleLabels,
     /// The rules as written. For an aggregated ClusterRole the controller overwrites them.
     pub rules: Vec<PolicyRule>,
     /// `aggregationRule.clusterRoleSelectors`, for aggregated ClusterRoles.
@@ -401,7 +444,7 @@ impl<'a> Role<'a> {
             builtin: labels
                 .get(BOOTSTRAP_LABEL)
                 .is_some_and(|v| v == "rbac-defaults"),
-            labels,
+            labels: labels.into(),
             rules: object
                 .root
                 .get("rules")
@@ -566,7 +609,7 @@ fn builtin_role<'a>(b: &BuiltinRole) -> Role<'a> {
         name: b.name.to_owned(),
         namespace: None,
         object: None,
-        labels,
+        labels: labels.into(),
         rules: b
             .rules
             .iter()
@@ -1012,9 +1055,9 @@ impl<'a> Rbac<'a> {
         self.roles.push(hidden);
         let role = &mut self.roles[id];
         role.reconciled_with = Some(hidden_id);
-        for (k, v) in labels {
+        for (k, v) in labels.0 {
             if k != BOOTSTRAP_LABEL {
-                role.labels.entry(k).or_insert(v);
+                role.labels.add_missing(k, v);
             }
         }
         if let Some(selectors) = aggregation {
@@ -1065,7 +1108,7 @@ impl<'a> Rbac<'a> {
             .collect();
         let mut by_label: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for (j, role) in self.roles.iter().enumerate().filter(|(j, _)| counts[*j]) {
-            for (k, v) in &role.labels {
+            for (k, v) in role.labels.iter() {
                 by_label.entry((k, v)).or_default().push(j);
             }
         }
@@ -1095,7 +1138,7 @@ impl<'a> Rbac<'a> {
                     candidates
                         .iter()
                         .copied()
-                        .filter(|&j| j != i && s.matches(&self.roles[j].labels)),
+                        .filter(|&j| j != i && s.matches_role(&self.roles[j].labels)),
                 );
             }
             selected[i] = picked.into_iter().collect();
@@ -1804,7 +1847,7 @@ mod tests {
             !Selector::from_node(&Node {
                 pos: Default::default(),
                 value: crate::yaml::Value::Scalar(crate::yaml::Scalar {
-                    text: String::new(),
+                    text: Text::new(),
                     style: crate::yaml::Style::Plain,
                     tag: None,
                 }),

@@ -18,6 +18,7 @@ use crate::analysis::rbac::{
     Binding, BindingKind, Grant, PolicyRule, Principal, RBAC_GROUP, Rbac, Request, Resolution,
     Role, RoleKind, RuleId, Scope, Subject, SubjectKind,
 };
+use crate::yaml::Text;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
@@ -388,11 +389,11 @@ pub struct CanAnswer {
 /// One effective permission of `can SUBJECT`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Permission {
-    pub verbs: Vec<String>,
-    pub api_groups: Vec<String>,
-    pub resources: Vec<String>,
-    pub resource_names: Vec<String>,
-    pub non_resource_urls: Vec<String>,
+    pub verbs: Vec<Text>,
+    pub api_groups: Vec<Text>,
+    pub resources: Vec<Text>,
+    pub resource_names: Vec<Text>,
+    pub non_resource_urls: Vec<Text>,
     pub via: Via,
 }
 
@@ -514,7 +515,7 @@ impl<'q, 'a> Query<'q, 'a> {
         let sa_namespaces: Vec<String> = q.service_accounts.keys().cloned().collect();
         q.namespaces.extend(sa_namespaces);
         for w in workloads {
-            q.namespaces.insert(w.summary.namespace.clone());
+            q.namespaces.insert(w.summary.namespace.to_string());
         }
         for r in &rbac.roles {
             if let Some(ns) = &r.namespace {
@@ -892,9 +893,9 @@ impl<'q, 'a> Query<'q, 'a> {
 
 fn workload_ref(w: &QueryWorkload) -> ObjectRef {
     ObjectRef {
-        kind: w.summary.kind.clone(),
-        name: w.summary.name.clone(),
-        namespace: Some(w.summary.namespace.clone()),
+        kind: w.summary.kind.to_string(),
+        name: w.summary.name.to_string(),
+        namespace: Some(w.summary.namespace.to_string()),
         location: Some(w.location()),
     }
 }
@@ -1329,7 +1330,7 @@ impl<'q, 'a> Query<'q, 'a> {
         let mut verbs: BTreeSet<&str> = BTreeSet::new();
         for g in &grants {
             for (_, r) in self.rbac.rules_of(g.role) {
-                verbs.extend(r.verbs.iter().map(String::as_str));
+                verbs.extend(r.verbs.iter().map(Text::as_str));
             }
         }
         let any_verb = verbs.contains("*");

@@ -10,10 +10,10 @@ use crate::inventory::{Object, PodTemplate, Workload, string_map};
 pub fn summary(object: &Object, template: &PodTemplate) -> Workload {
     let start = object.written_at("");
     Workload {
-        kind: object.kind.clone(),
-        api_version: object.api_version.clone(),
-        name: object.name.clone(),
-        namespace: object.effective_namespace().unwrap_or("default").to_owned(),
+        kind: object.kind.as_str().into(),
+        api_version: object.api_version.as_str().into(),
+        name: object.name.as_str().into(),
+        namespace: object.effective_namespace().unwrap_or("default").into(),
         origin: start
             .as_ref()
             .map_or_else(|| object.source.name.clone(), |w| w.file.clone()),
@@ -54,6 +54,6 @@ pub fn summary(object: &Object, template: &PodTemplate) -> Workload {
             .or_else(|| template.spec.get("serviceAccount"))
             .and_then(|n| n.text())
             .unwrap_or("default")
-            .to_owned(),
+            .into(),
     }
 }

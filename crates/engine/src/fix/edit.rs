@@ -754,7 +754,7 @@ fn plain_ok(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
         && matches!(
             yaml::resolve_scalar(&Scalar {
-                text: s.to_owned(),
+                text: s.into(),
                 style: Style::Plain,
                 tag: None
             }),

@@ -213,7 +213,7 @@ fn read_merged(root: &Path, d: &Distribution, ev: &mut NodeEvidence) -> Option<M
         for e in map.effective_entries() {
             let (key, append) = match e.key.strip_suffix('+') {
                 Some(k) => (k.to_owned(), true),
-                None => (e.key.clone(), false),
+                None => (e.key.to_string(), false),
             };
             let scalar = |n: &Node| {
                 n.text().filter(|_| !n.is_null()).map(|t| Written {

@@ -169,10 +169,10 @@ impl<'r> Emitter<'r> {
         let suppressed_by =
             crate::rules::suppress::find(&w.ignore, self.rule.id, None).map(Box::new);
         let subject = Subject {
-            kind: w.kind.clone(),
-            api_version: w.api_version.clone(),
-            name: w.name.clone(),
-            namespace: Some(w.namespace.clone()),
+            kind: w.kind.to_string(),
+            api_version: w.api_version.to_string(),
+            name: w.name.to_string(),
+            namespace: Some(w.namespace.to_string()),
             container: None,
         };
         let location = Location {
