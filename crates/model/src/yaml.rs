@@ -690,16 +690,19 @@ fn helm_source(text: &str) -> Option<String> {
     None
 }
 
+/// An open collection. Its items (entries) so far are the end of the parse's one stack of items
+/// (entries) from `start`: when it closes they are moved into a list of their exact size, one
+/// allocation per collection instead of one per doubling and a shrink.
 enum Frame {
     Seq {
         pos: Pos,
         anchor: usize,
-        items: Vec<Node>,
+        start: usize,
     },
     Map {
         pos: Pos,
         anchor: usize,
-        entries: Vec<Entry>,
+        start: usize,
         key: Option<(Text, Pos)>,
     },
 }
@@ -720,6 +723,8 @@ fn parse_document(
 ) -> Result<(Option<Node>, Vec<YamlWarning>), YamlError> {
     let mut parser = Parser::new_from_str(text).keep_tags(true);
     let mut stack: Vec<Frame> = Vec::new();
+    let mut open_items: Vec<Node> = Vec::new();
+    let mut open_entries: Vec<Entry> = Vec::new();
     // Anchored node, its size in nodes, its height in collections and its memory.
     let mut anchors: HashMap<usize, (Node, usize, usize, usize)> = HashMap::new();
     let mut root: Option<Node> = None;
@@ -754,7 +759,7 @@ fn parse_document(
                 stack.push(Frame::Seq {
                     pos,
                     anchor,
-                    items: Vec::new(),
+                    start: open_items.len(),
                 });
                 continue;
             }
@@ -765,7 +770,7 @@ fn parse_document(
                 stack.push(Frame::Map {
                     pos,
                     anchor,
-                    entries: Vec::new(),
+                    start: open_entries.len(),
                     key: None,
                 });
                 continue;
@@ -777,17 +782,10 @@ fn parse_document(
             Event::SequenceEnd => match stack.pop() {
                 // Exact capacity: most collections of a manifest hold 1 to 3 items, and a
                 // growing Vec reserves 4 (trees of retained objects live until the end).
-                Some(Frame::Seq {
-                    pos,
-                    anchor,
-                    mut items,
-                }) => (
+                Some(Frame::Seq { pos, anchor, start }) => (
                     Node {
                         pos,
-                        value: Value::Seq({
-                            items.shrink_to_fit();
-                            items
-                        }),
+                        value: Value::Seq(open_items.drain(start..).collect()),
                     },
                     anchor,
                 ),
@@ -795,13 +793,10 @@ fn parse_document(
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map {
-                    pos,
-                    anchor,
-                    mut entries,
-                    ..
+                    pos, anchor, start, ..
                 }) => {
+                    let entries: Vec<Entry> = open_entries.drain(start..).collect();
                     check_duplicates(&entries, &mut warnings);
-                    entries.shrink_to_fit();
                     (
                         Node {
                             pos,
@@ -903,12 +898,9 @@ fn parse_document(
         }
         match stack.last_mut() {
             None => root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Seq { .. }) => open_items.push(node),
             Some(Frame::Map {
-                pos: map_pos,
-                entries,
-                key,
-                ..
+                pos: map_pos, key, ..
             }) => match key.take() {
                 None => {
                     let k = match &node.value {
@@ -939,7 +931,7 @@ fn parse_document(
                     }
                     *key = Some((k, node.pos));
                 }
-                Some((k, key_pos)) => entries.push(Entry {
+                Some((k, key_pos)) => open_entries.push(Entry {
                     key: k,
                     key_pos,
                     value: node,
