@@ -294,12 +294,8 @@ impl Selector {
         }))
     }
 
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.0.as_ref().is_some_and(|s| s.matches(labels))
-    }
-
-    /// [`Selector::matches`] against a role's labels.
-    pub fn matches_role(&self, labels: &RoleLabels) -> bool {
+    /// Does the selector select a role with these labels?
+    pub fn matches(&self, labels: &RoleLabels) -> bool {
         self.0
             .as_ref()
             .is_some_and(|s| s.matches_with(&|k| labels.get(k)))
@@ -1138,7 +1134,7 @@ impl<'a> Rbac<'a> {
                     candidates
                         .iter()
                         .copied()
-                        .filter(|&j| j != i && s.matches_role(&self.roles[j].labels)),
+                        .filter(|&j| j != i && s.matches(&self.roles[j].labels)),
                 );
             }
             selected[i] = picked.into_iter().collect();
@@ -1831,11 +1827,12 @@ mod tests {
         );
         let role = Role::from_object(&o[0]);
         let s = role.aggregation.unwrap();
-        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        let labels = |pairs: &[(&str, &str)]| -> RoleLabels {
             pairs
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
+                .collect::<BTreeMap<_, _>>()
+                .into()
         };
         assert!(s[0].matches(&labels(&[("a", "1"), ("b", "y")])));
         assert!(!s[0].matches(&labels(&[("a", "1"), ("b", "z")])));
