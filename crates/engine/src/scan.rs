@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The objects that `keep` accepts among the documents of the inputs that may hold one of
-/// `words` as a scalar: for front ends that need some objects before the scan (the user's
+/// `words` in a scalar ([`crate::load::may_hold_word`]): for front ends that need some objects before the scan (the user's
 /// policies and their parameters). Diagnostics are left to the scan, which reads the same inputs.
 pub fn collect_objects(
     inputs: &[Input],
@@ -33,7 +33,7 @@ pub fn collect_objects(
     inputs
         .par_iter()
         .flat_map_iter(|i| {
-            i.load_holding(words)
+            i.load_where(&|doc| words.iter().any(|w| crate::load::may_hold_word(doc, w)))
                 .objects
                 .into_iter()
                 .filter(|o| keep(o))
@@ -89,7 +89,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     let ns_objects: Vec<(String, NamespaceInfo)> = inputs
         .par_iter()
         .flat_map_iter(|i| {
-            i.load_holding(&["Namespace"])
+            i.load_where(&|doc| crate::load::may_hold_scalar(doc, "Namespace"))
                 .objects
                 .into_iter()
                 .filter(|o| o.kind == "Namespace" && o.group().is_empty())
