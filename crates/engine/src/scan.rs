@@ -9,7 +9,7 @@
 use crate::analysis::{security_context, system};
 use crate::evidence::{Found, FoundSet, examine};
 use crate::finding::Finding;
-use crate::finding::pack::Packed;
+use crate::finding::pack::{Packed, RawAllowance};
 use crate::inventory::{Object, PodTemplate, Workload};
 use crate::load::{Input, Loaded};
 use crate::report::{InputSummary, Report, Scope};
@@ -21,6 +21,11 @@ use crate::source::{DiagLevel, Diagnostic};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+/// How many bytes of packed findings a scan keeps undeflated ([`RawAllowance`]): about 40,000
+/// findings (records take about 40 bytes each: 871 KB for the 21,306 findings of `real/`); past
+/// it, the memory of a large scan stays that of deflated findings.
+const RAW_FINDINGS_BYTES: usize = 8 << 20;
 
 /// The objects that `keep` accepts among the documents of the inputs that may hold one of
 /// `words` in a scalar ([`crate::load::may_hold_word`]): for front ends that need some objects before the scan (the user's
@@ -138,13 +143,14 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     // lists kept as one piece per input): collecting every outcome first held them all, and then
     // a second copy of every finding, at the peak (2x the findings at 100,000 objects).
     let merged = std::sync::Mutex::new(Merged::default());
+    let raw = RawAllowance::new(RAW_FINDINGS_BYTES);
     inputs
         .into_par_iter()
         .enumerate()
         .for_each(|(index, input)| {
             let mut outcome = scan_loaded(&ctx, input.into_loaded(), &phase1);
             // Packed on the worker thread, outside the lock.
-            let findings = Packed::new(std::mem::take(&mut outcome.findings));
+            let findings = Packed::within(std::mem::take(&mut outcome.findings), &raw);
             merged
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
