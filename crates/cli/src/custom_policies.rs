@@ -5,8 +5,10 @@
 use crate::inputs;
 use anyhow::Result;
 use kubeharden_engine::config::Config;
+use kubeharden_engine::inventory::Object;
 use kubeharden_engine::load::Input;
 use kubeharden_engine::rules::{CustomPolicies, Rule};
+use kubeharden_engine::scan::Namespaces;
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_policy::Policies;
 use std::path::PathBuf;
@@ -26,6 +28,9 @@ fn names(pattern: &str, id: &str) -> bool {
 pub struct Custom {
     policies: Option<Arc<Policies>>,
     diagnostics: Vec<Diagnostic>,
+    /// The namespaces of the inputs, read with their constraints and bindings (one read of the
+    /// inputs before the scan instead of two): for [`kubeharden_engine::scan::Extras`].
+    namespaces: Option<Namespaces>,
 }
 
 /// Reads the policies in the `extra` paths (`--policy`, which are not scanned) and, only when
@@ -41,6 +46,7 @@ pub fn load(
 ) -> Result<Custom> {
     let mut sources: Vec<Input> = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut namespaces = None;
     if !extra.is_empty() {
         let (more, diags) = inputs::gather(extra, kustomize)?;
         sources.extend(more);
@@ -50,19 +56,22 @@ pub fn load(
         sources.extend(inputs.iter().cloned());
         Policies::from_inputs(&sources)
     } else {
-        diagnostics.extend(not_enforced(inputs, &sources));
+        let prescan = kubeharden_policy::prescan(inputs);
+        diagnostics.extend(not_enforced(prescan.objects, &sources));
+        namespaces = Some(prescan.namespaces);
         Policies::from_sources(&sources, inputs)
     };
     diagnostics.extend(loaded.diagnostics);
     Ok(Custom {
         policies: (!loaded.policies.is_empty()).then(|| Arc::new(loaded.policies)),
         diagnostics,
+        namespaces,
     })
 }
 
-/// A note per scanned file holding constraints or policy bindings that are not enforced (at the
-/// first of them), unless the same file is also given with `--policy`.
-fn not_enforced(inputs: &[Input], sources: &[Input]) -> Vec<Diagnostic> {
+/// A note per scanned file holding constraints or policy bindings (`enforcing`) that are not
+/// enforced (at the first of them), unless the same file is also given with `--policy`.
+fn not_enforced(enforcing: Vec<Object>, sources: &[Input]) -> Vec<Diagnostic> {
     let given: Vec<&std::path::Path> = sources
         .iter()
         .filter_map(|s| match s {
@@ -70,9 +79,9 @@ fn not_enforced(inputs: &[Input], sources: &[Input]) -> Vec<Diagnostic> {
             _ => None,
         })
         .collect();
-    let mut by_file: std::collections::BTreeMap<String, Vec<kubeharden_engine::inventory::Object>> =
+    let mut by_file: std::collections::BTreeMap<String, Vec<Object>> =
         std::collections::BTreeMap::new();
-    for o in kubeharden_policy::enforcing_objects(inputs) {
+    for o in enforcing {
         by_file.entry(o.source.name.clone()).or_default().push(o);
     }
     let mut notes = Vec::new();
@@ -123,6 +132,11 @@ impl Custom {
             .filter(|r| only.is_empty() || only.iter().any(|o| names(o, r.id)))
             .filter(|r| !cfg.disable.iter().chain(skip).any(|o| names(o, r.id)))
             .collect()
+    }
+
+    /// The namespaces read with the policies' objects, when they were (see [`load`]).
+    pub fn take_namespaces(&mut self) -> Option<Namespaces> {
+        self.namespaces.take()
     }
 
     pub fn engine(&self) -> Option<Arc<dyn CustomPolicies>> {

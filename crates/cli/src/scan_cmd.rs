@@ -324,7 +324,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         inputs.push(crate::node_cmd::command_line(line));
     }
     let names: Vec<String> = inputs.iter().map(input_name).collect();
-    let custom = custom_policies::load(
+    let mut custom = custom_policies::load(
         &inputs,
         &args.policies,
         !args.no_kustomize,
@@ -333,6 +333,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     selected.extend(custom.select(&cfg, &args.rules, &args.skip_rules));
     let extras = scan::Extras {
         custom: custom.engine(),
+        namespaces: custom.take_namespaces(),
         ..scan::Extras::default()
     };
     progress.set(format!(

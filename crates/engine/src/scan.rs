@@ -1,7 +1,9 @@
 //! The scan pipeline, in three phases so that memory follows the largest file, not the input:
 //!
-//! 0. **namespaces**: inputs that mention `Namespace` are read for Namespace objects (their Pod
-//!    Security labels), which per-object rules need to judge a workload against its namespace.
+//! 0. **namespaces**: documents that may hold the scalar `Namespace` are read for Namespace objects
+//!    (their Pod Security labels), which per-object rules need to judge a workload against its
+//!    namespace; a front end that reads the inputs before the scan for objects of its own (the
+//!    CLI, for policy objects) does both in that one read ([`prescan`], [`Extras::namespaces`]).
 //! 1. **objects** (parallel, per input): parse, run per-object and per-pod-template rules, keep
 //!    only the compact facts the cross-object rules need; the trees of the input are then dropped.
 //! 2. **inventory**: cross-object rules over the facts.
@@ -47,6 +49,58 @@ pub fn collect_objects(
         .collect()
 }
 
+/// The Namespace objects of the inputs, as phase 0 reads them (their Pod Security labels, where
+/// they are), for [`Extras::namespaces`].
+#[derive(Clone, Debug, Default)]
+pub struct Namespaces(Vec<(String, NamespaceInfo)>);
+
+/// What one read of the inputs before the scan found: the objects `keep` accepts among the
+/// documents that may hold one of `words` in a scalar (as [`collect_objects`]), and the namespaces
+/// of phase 0 (documents that may hold the scalar `Namespace`). A front end that needs objects
+/// before the scan reads the inputs once for both, and gives the namespaces to the scan.
+#[derive(Debug, Default)]
+pub struct Prescan {
+    pub objects: Vec<Object>,
+    pub namespaces: Namespaces,
+}
+
+pub fn prescan(
+    inputs: &[Input],
+    words: &[&str],
+    keep: &(dyn Fn(&Object) -> bool + Sync),
+) -> Prescan {
+    let is_namespace = |o: &Object| o.kind == "Namespace" && o.group().is_empty();
+    let one = |i: &Input| {
+        let mut found = Prescan::default();
+        let loaded = i.load_where(&|doc| {
+            crate::load::may_hold_scalar(doc, "Namespace")
+                || words.iter().any(|w| crate::load::may_hold_word(doc, w))
+        });
+        for o in loaded.objects {
+            if is_namespace(&o) {
+                let info = NamespaceInfo {
+                    labels: o.labels(),
+                    origin: o.source.name.clone(),
+                    line: o.root.pos.line,
+                };
+                found.namespaces.0.push((o.name.clone(), info));
+            }
+            if keep(&o) {
+                found.objects.push(o);
+            }
+        }
+        found
+    };
+    // In the inputs' order, whichever thread read them.
+    let each: Vec<Prescan> = inputs.par_iter().map(one).collect();
+    let mut out = Prescan::default();
+    for found in each {
+        out.namespaces.0.extend(found.namespaces.0);
+        out.objects.extend(found.objects);
+    }
+    out
+}
+
 /// Scans the inputs with the given rules.
 pub fn scan(inputs: &[Input], rules: &[&'static Rule]) -> Report {
     scan_with_node_files(inputs, rules, Vec::new())
@@ -63,7 +117,7 @@ pub fn scan_with_node_files(
         rules,
         Extras {
             node_files,
-            custom: None,
+            ..Extras::default()
         },
     )
 }
@@ -75,6 +129,9 @@ pub struct Extras {
     pub node_files: Vec<crate::node::NodeFile>,
     /// The user's policies; they run for those of their rules that are in the scan's `rules`.
     pub custom: Option<Arc<dyn rules::CustomPolicies>>,
+    /// The namespaces of the inputs, read by [`prescan`] with other objects; `None`: phase 0
+    /// reads them.
+    pub namespaces: Option<Namespaces>,
 }
 
 /// Scans the inputs with the given rules and extras.
@@ -85,32 +142,19 @@ pub fn scan_with(inputs: &[Input], rules: &[&'static Rule], extras: Extras) -> R
 /// [`scan_with`], taking the inputs: the bytes of an in-memory input are freed as soon as it is
 /// parsed (when nothing else holds them), so a cluster snapshot is not held whole until the end.
 pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -> Report {
-    let Extras { node_files, custom } = extras;
-    // Phase 0: namespaces.
+    let Extras {
+        node_files,
+        custom,
+        namespaces,
+    } = extras;
+    // Phase 0: namespaces, unless the caller read them with its own objects (`prescan`).
     let mut ctx = Context {
         custom,
         ..Context::default()
     };
-    let ns_objects: Vec<(String, NamespaceInfo)> = inputs
-        .par_iter()
-        .flat_map_iter(|i| {
-            i.load_where(&|doc| crate::load::may_hold_scalar(doc, "Namespace"))
-                .objects
-                .into_iter()
-                .filter(|o| o.kind == "Namespace" && o.group().is_empty())
-                .map(|o| {
-                    let info = NamespaceInfo {
-                        labels: o.labels(),
-                        origin: o.source.name.clone(),
-                        line: o.root.pos.line,
-                    };
-                    (o.name, info)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    ctx.namespaces.extend(ns_objects);
-
+    let Namespaces(namespaces) =
+        namespaces.unwrap_or_else(|| prescan(&inputs, &[], &|_| false).namespaces);
+    ctx.namespaces.extend(namespaces);
     // Phase 1: per input, in parallel.
     let object_rules: Vec<&Rule> = rules
         .iter()

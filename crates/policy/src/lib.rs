@@ -48,9 +48,10 @@ pub fn is_enforcing_object(o: &Object) -> bool {
 }
 
 /// The constraints and policy bindings among `inputs` (a cheap pre-filter, then parsing only the
-/// documents that may hold one): what `scan` reports as objects, not enforced, by default.
-pub fn enforcing_objects(inputs: &[Input]) -> Vec<Object> {
-    scan::collect_objects(inputs, WORDS, &is_enforcing_object)
+/// documents that may hold one): what `scan` reports as objects, not enforced, by default; with
+/// the namespaces of the inputs, read at the same time for the scan ([`scan::prescan`]).
+pub fn prescan(inputs: &[Input]) -> scan::Prescan {
+    scan::prescan(inputs, WORDS, &is_enforcing_object)
 }
 
 /// The policies of a scan, each with its rule.
