@@ -265,7 +265,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         .collect();
     let mut derived = Derived::new(&facts);
     for (i, (rule, check, models)) in inventory.iter().enumerate() {
-        let mut emit = Emitter::packing(rule);
+        let mut emit = Emitter::packing(rule, &raw);
         check(&ctx, &derived, &mut emit);
         suppressed += emit.suppressed;
         packed.extend(emit.into_packed());

@@ -2,7 +2,7 @@
 //! fingerprints, and marks those that the object's annotations suppress.
 
 use super::Rule;
-use crate::finding::pack::Packed;
+use crate::finding::pack::{Packed, RawAllowance};
 use crate::finding::{Finding, Location, Snippet, Subject, fingerprint};
 use crate::inventory::{Container, Object, Workload};
 use crate::redact::{Secrets, mask_text};
@@ -22,13 +22,16 @@ pub struct Emitter<'r> {
     /// The secret values of the last object a finding was about, masked in its snippets and
     /// messages ([`crate::redact`]): a report never copies a secret value.
     secrets: Option<(ObjectKey, Secrets)>,
-    /// For an emitter of [`Emitter::packing`]: the findings packed so far, in order.
-    packed: Option<Vec<Packed>>,
+    /// For an emitter of [`Emitter::packing`]: the findings packed so far, in order, and the
+    /// scan's allowance of records kept undeflated.
+    packed: Option<(Vec<Packed>, &'r RawAllowance)>,
 }
 
 /// How many findings a packing emitter holds before it packs them: a cross-object rule may report
-/// one finding per workload (17,000 at 100,000 objects, about 1 KB each until packed).
-const PACK_EVERY: usize = 1024;
+/// one finding per workload (17,000 at 100,000 objects, about 1 KB each until packed). Their
+/// records (about 40 bytes each) stay under the bytes that are always deflated
+/// ([`crate::finding::pack`]'s `CHUNK`, 32 KB), so a small scan keeps them undeflated.
+const PACK_EVERY: usize = 256;
 
 /// What an emitter read of the last object (its declared suppressions and secret values), handed
 /// from one rule's emitter to the next while they judge the same object: read once per object,
@@ -72,31 +75,33 @@ impl<'r> Emitter<'r> {
         }
     }
 
-    /// An emitter that packs its findings ([`Packed`]) every [`PACK_EVERY`] as they come: for
-    /// the cross-object rules of a scan. Rules may still change the finding they just emitted
-    /// (`findings.last_mut()`): packing happens before the next one is pushed.
-    pub fn packing(rule: &'r Rule) -> Self {
+    /// An emitter that packs its findings ([`Packed`]) every [`PACK_EVERY`] as they come, within
+    /// the scan's `raw` allowance: for the cross-object rules of a scan. Rules may still change
+    /// the finding they just emitted (`findings.last_mut()`): packing happens before the next one
+    /// is pushed.
+    pub fn packing(rule: &'r Rule, raw: &'r RawAllowance) -> Self {
         Emitter {
-            packed: Some(Vec::new()),
+            packed: Some((Vec::new(), raw)),
             ..Emitter::new(rule)
         }
     }
 
     /// The findings of a [`Emitter::packing`] emitter (of any emitter), packed, in order.
     pub fn into_packed(mut self) -> Vec<Packed> {
-        let mut packed = self.packed.take().unwrap_or_default();
+        let none = RawAllowance::new(0);
+        let (mut packed, raw) = self.packed.take().unwrap_or((Vec::new(), &none));
         if !self.findings.is_empty() {
-            packed.push(Packed::new(self.findings));
+            packed.push(Packed::within(self.findings, raw));
         }
         packed
     }
 
     /// Packs the findings held so far, for a packing emitter that holds enough of them.
     fn make_room(&mut self) {
-        if let Some(packed) = &mut self.packed
+        if let Some((packed, raw)) = &mut self.packed
             && self.findings.len() >= PACK_EVERY
         {
-            packed.push(Packed::new(std::mem::take(&mut self.findings)));
+            packed.push(Packed::within(std::mem::take(&mut self.findings), raw));
         }
     }
 
@@ -449,15 +454,23 @@ mod tests {
 
     #[test]
     fn a_packing_emitter_gives_the_same_findings_in_the_same_order() {
+        // Deflated, and kept as they are.
+        for allowance in [0, usize::MAX] {
+            same_findings_packed(allowance);
+        }
+    }
+
+    fn same_findings_packed(allowance: usize) {
         let rule = crate::rules::all()[0];
         let n = 2 * PACK_EVERY + 7;
         let mut plain = Emitter::new(rule);
-        let mut packing = Emitter::packing(rule);
+        let raw = RawAllowance::new(allowance);
+        let mut packing = Emitter::packing(rule, &raw);
         for i in 0..n {
             for emit in [&mut plain, &mut packing] {
                 at(emit, i);
                 // What rules do to the finding they just emitted.
-                if i % 3 == 0
+                if (i % 3 == 0 || i == PACK_EVERY - 1)
                     && let Some(f) = emit.findings.last_mut()
                 {
                     f.severity = Severity::Info;
@@ -482,7 +495,6 @@ mod tests {
         );
         // The last finding of the first piece was changed after it was emitted, before it was
         // packed (packing waits for the next finding).
-        assert_eq!((PACK_EVERY - 1) % 3, 0);
         assert_eq!(unpacked[PACK_EVERY - 1].severity, Severity::Info);
         // A plain emitter's findings, packed at the end, are one piece.
         assert_eq!(plain.into_packed().len(), 1);
