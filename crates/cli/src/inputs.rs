@@ -110,10 +110,12 @@ pub fn gather_with(
     }
     let (found, diags) = kubeharden_engine::load::expand_paths(&plain);
     diagnostics.extend(diags);
-    // Streams named on the command line are read now, once: a pipe cannot be read twice.
+    // Streams named on the command line are read now, once: a pipe cannot be read twice. (A
+    // directory's walk gives regular files only: no need to look at those again.)
+    let named: std::collections::HashSet<&PathBuf> = plain.iter().collect();
     let mut files = Vec::new();
     for path in found {
-        let Some(kind) = stream_kind(&path) else {
+        let Some(kind) = named.contains(&path).then(|| stream_kind(&path)).flatten() else {
             files.push(path);
             continue;
         };

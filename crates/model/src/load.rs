@@ -63,15 +63,12 @@ impl Input {
         match self {
             // Most files hold none of the words: one search of the whole text settles them
             // without splitting or parsing.
-            Input::File(p) => {
-                let small = std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_FILE_BYTES);
-                match small.then(|| std::fs::read(p)) {
-                    Some(Ok(bytes)) if std::str::from_utf8(&bytes).is_ok_and(|t| !keep(t)) => {
-                        Loaded::default()
-                    }
-                    _ => crate::load::load_file_where(p, keep),
+            Input::File(p) => match read_file(p) {
+                Ok(Ok(bytes)) if std::str::from_utf8(&bytes).is_ok_and(|t| !keep(t)) => {
+                    Loaded::default()
                 }
-            }
+                read => load_read(p, read, keep),
+            },
             Input::Bytes { name, bytes } => {
                 crate::load::load_bytes_where(name, bytes.to_vec(), keep)
             }
@@ -435,33 +432,48 @@ pub fn load_file(path: &Path) -> Loaded {
 
 /// [`load_file`], reading only the documents whose text `keep` accepts.
 pub fn load_file_where(path: &Path, keep: &dyn Fn(&str) -> bool) -> Loaded {
-    let name = path.display().to_string();
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return error_only(&name, format!("cannot read: {e}")),
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return error_only(
-            &name,
-            format!(
-                "file is {} bytes, larger than the {} byte limit; skipped",
-                meta.len(),
-                MAX_FILE_BYTES
-            ),
-        );
+    load_read(path, read_file(path), keep)
+}
+
+/// A file's bytes, or why there are none: an error, or its size over [`MAX_FILE_BYTES`].
+type FileRead = std::io::Result<Result<Vec<u8>, u64>>;
+
+/// Reads a file of at most [`MAX_FILE_BYTES`]: one open, one `fstat` (its size, checked before
+/// reading, and the buffer's), then the reads.
+fn read_file(path: &Path) -> FileRead {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > MAX_FILE_BYTES {
+        return Ok(Err(len));
     }
-    match std::fs::read(path) {
-        Ok(bytes) if !is_manifest_path(path) && is_credential_path(path) => {
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len as usize)?;
+    file.read_to_end(&mut bytes)?;
+    Ok(Ok(bytes))
+}
+
+/// [`load_file_where`] once the file is read.
+fn load_read(path: &Path, read: FileRead, keep: &dyn Fn(&str) -> bool) -> Loaded {
+    let name = path.display().to_string();
+    match read {
+        Ok(Err(len)) => error_only(
+            &name,
+            format!("file is {len} bytes, larger than the {MAX_FILE_BYTES} byte limit; skipped"),
+        ),
+        Ok(Ok(bytes)) if !is_manifest_path(path) && is_credential_path(path) => {
             load_credential_file(&name, bytes)
         }
-        Ok(bytes) if crate::terraform::is_terraform_path(path) => match String::from_utf8(bytes) {
-            Ok(text) => crate::terraform::load_file(path, Arc::new(Source::new(&name, text))),
-            Err(_) => error_only(
-                &name,
-                "invalid UTF-8: Terraform files are UTF-8 text".into(),
-            ),
-        },
-        Ok(bytes) => load_bytes_where(&name, bytes, keep),
+        Ok(Ok(bytes)) if crate::terraform::is_terraform_path(path) => {
+            match String::from_utf8(bytes) {
+                Ok(text) => crate::terraform::load_file(path, Arc::new(Source::new(&name, text))),
+                Err(_) => error_only(
+                    &name,
+                    "invalid UTF-8: Terraform files are UTF-8 text".into(),
+                ),
+            }
+        }
+        Ok(Ok(bytes)) => load_bytes_where(&name, bytes, keep),
         Err(e) => error_only(&name, format!("cannot read: {e}")),
     }
 }
