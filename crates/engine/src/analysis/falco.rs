@@ -217,6 +217,14 @@ fn config(o: &Object) -> Option<(Node, String)> {
         )),
         ("ConfigMap", "") => o.root.get("data")?.entries().iter().find_map(|e| {
             let text = e.value.text()?;
+            // Falco's configuration has a `rules_file(s)` key: other data (a dashboard's JSON, a
+            // script) is not parsed for it.
+            if !["rules_file", "rules_files"]
+                .iter()
+                .any(|k| crate::load::may_hold_scalar(text, k))
+            {
+                return None;
+            }
             let Some(Ok(doc)) = yaml::parse_stream(text).into_iter().next() else {
                 return None;
             };
