@@ -30,8 +30,9 @@ use std::sync::Arc;
 const RAW_FINDINGS_BYTES: usize = 8 << 20;
 
 /// The objects that `keep` accepts among the documents of the inputs that may hold one of
-/// `words` in a scalar ([`crate::load::may_hold_word`]): for front ends that need some objects before the scan (the user's
-/// policies and their parameters). Diagnostics are left to the scan, which reads the same inputs.
+/// `words` in a scalar ([`crate::load::may_hold_word`]): for front ends that need some objects
+/// before the scan (the user's policies and their parameters). Diagnostics are left to the scan,
+/// which reads the same inputs.
 pub fn collect_objects(
     inputs: &[Input],
     words: &[&str],

@@ -617,51 +617,40 @@ mod tests {
         }
     }
 
+    /// Does the tree hold a key or a scalar equal to `word`?
+    fn holds(n: &crate::yaml::Node, word: &str) -> bool {
+        use crate::yaml::Value;
+        match &n.value {
+            Value::Scalar(s) => s.text == word,
+            Value::Seq(items) => items.iter().any(|i| holds(i, word)),
+            Value::Map(entries) => entries
+                .iter()
+                .any(|e| e.key == word || holds(&e.value, word)),
+        }
+    }
+
     /// [`scalar_prefilter_agrees_with_the_parser`] over a corpus (`KUBEHARDEN_CORPUS`): every
-    /// document holding the scalar `Namespace` (or, for the looser twin, `kind`) passes its
-    /// pre-filter. Slow unoptimised: run with `--ignored`.
+    /// document holding the scalar `Namespace` passes both pre-filters, [`may_hold_scalar`] and
+    /// its looser twin [`may_hold_word`]. Slow unoptimised: run with `--ignored`.
     #[test]
     #[ignore]
     fn scalar_prefilters_agree_with_the_parser_over_the_corpus() {
-        let Some(root) = std::env::var_os("KUBEHARDEN_CORPUS") else {
-            eprintln!("KUBEHARDEN_CORPUS is not set: skipped");
-            return;
-        };
-        fn holds(n: &crate::yaml::Node, word: &str) -> bool {
-            use crate::yaml::Value;
-            match &n.value {
-                Value::Scalar(s) => s.text == word,
-                Value::Seq(items) => items.iter().any(|i| holds(i, word)),
-                Value::Map(entries) => entries
-                    .iter()
-                    .any(|e| e.key == word || holds(&e.value, word)),
-            }
-        }
         let (mut docs, mut held, mut refused) = (0, 0, 0);
-        let mut dirs = vec![std::path::PathBuf::from(root)];
-        while let Some(p) = dirs.pop() {
-            if p.is_dir() {
-                dirs.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&p) else {
-                continue;
-            };
-            for chunk in crate::yaml::split_documents(&text) {
+        let walked = crate::yaml::each_corpus_text(|p, text| {
+            for chunk in crate::yaml::split_documents(text) {
                 docs += 1;
                 let parsed = crate::yaml::parse_stream(chunk.text);
-                let roots: Vec<_> = parsed
-                    .iter()
-                    .flatten()
-                    .filter_map(|d| d.root.as_ref())
-                    .collect();
-                let ns = roots.iter().any(|r| holds(r, "Namespace"));
+                let mut roots = parsed.iter().flatten().filter_map(|d| d.root.as_ref());
+                let ns = roots.any(|r| holds(r, "Namespace"));
                 held += usize::from(ns);
                 let at = format!("{}:{}", p.display(), chunk.first_line);
                 assert!(!ns || may_hold_scalar(chunk.text, "Namespace"), "{at}");
                 assert!(!ns || may_hold_word(chunk.text, "Namespace"), "{at}");
                 refused += usize::from(!may_hold_scalar(chunk.text, "Namespace"));
             }
+        });
+        if !walked {
+            return;
         }
         eprintln!("{docs} documents, {held} hold Namespace, {refused} refused by the pre-filter");
         assert!(held > 0 && refused > held);
@@ -722,21 +711,11 @@ mod tests {
         ] {
             docs.push(d.to_string());
         }
-        fn holds(n: &crate::yaml::Node) -> bool {
-            use crate::yaml::Value;
-            match &n.value {
-                Value::Scalar(s) => s.text == "Namespace",
-                Value::Seq(items) => items.iter().any(holds),
-                Value::Map(entries) => entries
-                    .iter()
-                    .any(|e| e.key == "Namespace" || holds(&e.value)),
-            }
-        }
         let mut held = 0;
         for d in &docs {
             let parsed = crate::yaml::parse_stream(d);
-            let roots = parsed.iter().flatten().filter_map(|doc| doc.root.as_ref());
-            if roots.into_iter().any(holds) {
+            let mut roots = parsed.iter().flatten().filter_map(|doc| doc.root.as_ref());
+            if roots.any(|r| holds(r, "Namespace")) {
                 held += 1;
                 assert!(may_hold_scalar(d, "Namespace"), "{d:?}");
             }

@@ -1977,6 +1977,26 @@ mod tests {
     }
 }
 
+/// Calls `f` with the path and text of every UTF-8 file under the corpus named by
+/// `KUBEHARDEN_CORPUS`, for the tests that check a reader against the parser over it; `false`
+/// (and a note) when the variable is not set.
+#[cfg(test)]
+pub(crate) fn each_corpus_text(mut f: impl FnMut(&std::path::Path, &str)) -> bool {
+    let Some(root) = std::env::var_os("KUBEHARDEN_CORPUS") else {
+        eprintln!("KUBEHARDEN_CORPUS is not set: skipped");
+        return false;
+    };
+    let mut dirs = vec![std::path::PathBuf::from(root)];
+    while let Some(p) = dirs.pop() {
+        if p.is_dir() {
+            dirs.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(text) = std::fs::read_to_string(&p) {
+            f(&p, &text);
+        }
+    }
+    true
+}
+
 /// The JSON reader against the YAML parser over a corpus (`KUBEHARDEN_CORPUS`): every JSON file,
 /// and every YAML document written as minified and as pretty JSON, must read as the same nodes,
 /// positions and warnings; with tabs for indentation and after colons, and two documents one
@@ -2006,25 +2026,13 @@ mod corpus_json {
     #[test]
     #[ignore]
     fn json_reads_as_yaml_over_the_corpus() {
-        let Some(root) = std::env::var_os("KUBEHARDEN_CORPUS") else {
-            eprintln!("KUBEHARDEN_CORPUS is not set: skipped");
-            return;
-        };
         let (mut files, mut variants) = (0, 0);
-        let mut dirs = vec![std::path::PathBuf::from(root)];
-        while let Some(p) = dirs.pop() {
-            if p.is_dir() {
-                dirs.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&p) else {
-                continue;
-            };
+        let walked = each_corpus_text(|p, text| {
             let what = p.display().to_string();
-            let yaml = parse_yaml_stream(&text, &|_| true, budget(&text));
-            if looks_like_json(&text) && yaml.iter().all(Result::is_ok) {
+            let yaml = parse_yaml_stream(text, &|_| true, budget(text));
+            if looks_like_json(text) && yaml.iter().all(Result::is_ok) {
                 files += 1;
-                same_as_yaml(&text, &what);
+                same_as_yaml(text, &what);
             }
             for root in yaml.into_iter().flatten().filter_map(|d| d.root) {
                 let v = root.to_json();
@@ -2056,6 +2064,9 @@ mod corpus_json {
                     }
                 }
             }
+        });
+        if !walked {
+            return;
         }
         println!(
             "{files} JSON files and {variants} JSON variants read as the YAML parser reads them"
