@@ -182,6 +182,11 @@ for port in "$APISERVER_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT" "$KCM_PORT"; do
   fi
 done
 rm -rf "$DIR"
+# etcd preallocates a 64 MB write-ahead log and the API server's audit log grows: without room for
+# them etcd fails with a page of stack traces, so say it first.
+mkdir -p "$(dirname "$DIR")"
+free_mb=$(df -Pm "$(dirname "$DIR")" | awk 'NR == 2 { print $4 }')
+[ "${free_mb:-0}" -ge 512 ] || die "only ${free_mb:-0} MB free on the disk of $DIR; the control plane needs 512 MB (etcd's write-ahead log, the audit log)"
 mkdir -p "$RUN" "$PKI/etcd" "$ROOT/etc/kubernetes/manifests" "$ROOT/var/lib/etcd" "$ROOT/var/log/kubernetes/audit"
 chmod 700 "$ROOT/var/lib/etcd"
 ca "$PKI/ca" kubernetes
