@@ -8,7 +8,7 @@ use kubeharden_engine::config::Config;
 use kubeharden_engine::inventory::Object;
 use kubeharden_engine::load::Input;
 use kubeharden_engine::rules::{CustomPolicies, Rule};
-use kubeharden_engine::scan::Namespaces;
+use kubeharden_engine::scan::Phase0;
 use kubeharden_engine::source::{DiagLevel, Diagnostic};
 use kubeharden_policy::Policies;
 use std::path::PathBuf;
@@ -28,9 +28,10 @@ fn names(pattern: &str, id: &str) -> bool {
 pub struct Custom {
     policies: Option<Arc<Policies>>,
     diagnostics: Vec<Diagnostic>,
-    /// The namespaces of the inputs, read with their constraints and bindings (one read of the
-    /// inputs before the scan instead of two): for [`kubeharden_engine::scan::Extras`].
-    namespaces: Option<Namespaces>,
+    /// Phase 0 of the scan (the inputs' namespaces and sizes), read with their constraints and
+    /// bindings (one read of the inputs before the scan instead of two): for
+    /// [`kubeharden_engine::scan::Extras`].
+    phase0: Option<Phase0>,
 }
 
 /// Reads the policies in the `extra` paths (`--policy`, which are not scanned) and, only when
@@ -46,7 +47,7 @@ pub fn load(
 ) -> Result<Custom> {
     let mut sources: Vec<Input> = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut namespaces = None;
+    let mut phase0 = None;
     if !extra.is_empty() {
         let (more, diags) = inputs::gather(extra, kustomize)?;
         sources.extend(more);
@@ -58,14 +59,14 @@ pub fn load(
     } else {
         let prescan = kubeharden_policy::prescan(inputs);
         diagnostics.extend(not_enforced(prescan.objects, &sources));
-        namespaces = Some(prescan.namespaces);
+        phase0 = Some(prescan.phase0);
         Policies::from_sources(&sources, inputs)
     };
     diagnostics.extend(loaded.diagnostics);
     Ok(Custom {
         policies: (!loaded.policies.is_empty()).then(|| Arc::new(loaded.policies)),
         diagnostics,
-        namespaces,
+        phase0,
     })
 }
 
@@ -134,9 +135,10 @@ impl Custom {
             .collect()
     }
 
-    /// The namespaces read with the policies' objects, when they were (see [`load`]).
-    pub fn take_namespaces(&mut self) -> Option<Namespaces> {
-        self.namespaces.take()
+    /// Phase 0 of the scan (namespaces, sizes), read with the policies' objects when they were
+    /// (see [`load`]).
+    pub fn take_phase0(&mut self) -> Option<Phase0> {
+        self.phase0.take()
     }
 
     pub fn engine(&self) -> Option<Arc<dyn CustomPolicies>> {

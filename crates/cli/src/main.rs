@@ -273,6 +273,7 @@ fn main() -> ExitCode {
     // Elsewhere than Linux, as early as we can (on Linux it ran when the binary was loaded).
     #[cfg(all(feature = "mimalloc", not(target_os = "linux")))]
     allocator::tune();
+    kubeharden_engine::timings::start();
     let cli = Cli::parse();
     // Commands that only print (rules, explanations, generated manifests) owe no verdict.
     let informational = matches!(

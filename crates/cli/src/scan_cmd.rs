@@ -12,6 +12,7 @@ use kubeharden_engine::load::Input;
 use kubeharden_engine::report::Report;
 use kubeharden_engine::rules::{self, Rule};
 use kubeharden_engine::scan;
+use kubeharden_engine::timings;
 use kubeharden_report::{Format, View};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -315,7 +316,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else {
         "reading inputs, rendering kustomizations and charts"
     });
+    timings::mark("arguments and config");
     let (inputs, diagnostics) = inputs::gather_with(&args.paths, &kustomize)?;
+    timings::mark("inputs gathered (directory walk, renders)");
     let mut inputs: Vec<Input> = inputs
         .into_iter()
         .filter(|i| !matches!(i, Input::File(p) if cfg.is_excluded(p)))
@@ -331,9 +334,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         args.enforce_input_policies || cfg.enforce_input_policies,
     )?;
     selected.extend(custom.select(&cfg, &args.rules, &args.skip_rules));
+    timings::mark("pre-scan (namespaces, policy objects)");
     let extras = scan::Extras {
         custom: custom.engine(),
-        namespaces: custom.take_namespaces(),
+        phase0: custom.take_phase0(),
         ..scan::Extras::default()
     };
     progress.set(format!(
@@ -533,12 +537,14 @@ impl OutputArgs {
         };
         // A reader that closes the pipe (`kubeharden scan DIR | head -1`) stops the writing, not
         // the verdict: the exit code is still the findings'.
+        timings::mark("report finished");
         ignore_broken_pipe(write_reports(
             &view,
             self.format,
             &self.outputs,
             &self.text_options(),
         ))?;
+        timings::mark("report written");
         Ok(ExitCode::from(exit.code()))
     }
 }

@@ -18,6 +18,7 @@ pub mod node;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod timings;
 
 pub use load::Input;
 pub use report::Report;

@@ -3,9 +3,12 @@
 //! 0. **namespaces**: documents that may hold the scalar `Namespace` are read for Namespace objects
 //!    (their Pod Security labels), which per-object rules need to judge a workload against its
 //!    namespace; a front end that reads the inputs before the scan for objects of its own (the
-//!    CLI, for policy objects) does both in that one read ([`prescan`], [`Extras::namespaces`]).
-//! 1. **objects** (parallel, per input): parse, run per-object and per-pod-template rules, keep
-//!    only the compact facts the cross-object rules need; the trees of the input are then dropped.
+//!    CLI, for policy objects) does both in that one read ([`prescan`], [`Extras::phase0`]). The
+//!    same read sizes each input.
+//! 1. **objects** (parallel, per input, the largest inputs first so that no core is left alone
+//!    with a large file at the end): parse, run per-object and per-pod-template rules, keep only
+//!    the compact facts the cross-object rules need; the trees of the input are then dropped.
+//!    Results are put back in the inputs' order.
 //! 2. **inventory**: cross-object rules over the facts.
 
 use crate::analysis::{security_context, system};
@@ -50,19 +53,24 @@ pub fn collect_objects(
         .collect()
 }
 
-/// The Namespace objects of the inputs, as phase 0 reads them (their Pod Security labels, where
-/// they are), for [`Extras::namespaces`].
+/// What phase 0 reads of the inputs, for [`Extras::phase0`]: the Namespace objects (their Pod
+/// Security labels, where they are), and each input's size in bytes, in the inputs' order (phase
+/// 1 starts with the largest).
 #[derive(Clone, Debug, Default)]
-pub struct Namespaces(Vec<(String, NamespaceInfo)>);
+pub struct Phase0 {
+    namespaces: Vec<(String, NamespaceInfo)>,
+    sizes: Vec<u64>,
+}
 
 /// What one read of the inputs before the scan found: the objects `keep` accepts among the
 /// documents that may hold one of `words` in a scalar (as [`collect_objects`]), and the namespaces
-/// of phase 0 (documents that may hold the scalar `Namespace`). A front end that needs objects
-/// before the scan reads the inputs once for both, and gives the namespaces to the scan.
+/// of phase 0 (documents that may hold the scalar `Namespace`) with the inputs' sizes. A front end
+/// that needs objects before the scan reads the inputs once for both, and gives phase 0 to the
+/// scan.
 #[derive(Debug, Default)]
 pub struct Prescan {
     pub objects: Vec<Object>,
-    pub namespaces: Namespaces,
+    pub phase0: Phase0,
 }
 
 pub fn prescan(
@@ -77,6 +85,7 @@ pub fn prescan(
             crate::load::may_hold_scalar(doc, "Namespace")
                 || words.iter().any(|w| crate::load::may_hold_word(doc, w))
         });
+        found.phase0.sizes.push(loaded.bytes);
         for o in loaded.objects {
             if is_namespace(&o) {
                 let info = NamespaceInfo {
@@ -84,7 +93,7 @@ pub fn prescan(
                     origin: o.source.name.clone(),
                     line: o.root.pos.line,
                 };
-                found.namespaces.0.push((o.name.clone(), info));
+                found.phase0.namespaces.push((o.name.clone(), info));
             }
             if keep(&o) {
                 found.objects.push(o);
@@ -93,10 +102,19 @@ pub fn prescan(
         found
     };
     // In the inputs' order, whichever thread read them.
-    let each: Vec<Prescan> = inputs.par_iter().map(one).collect();
+    let work = crate::timings::Work::new();
+    let each: Vec<Prescan> = inputs
+        .par_iter()
+        .map(|i| {
+            let _item = work.item();
+            one(i)
+        })
+        .collect();
+    work.report("pre-scan");
     let mut out = Prescan::default();
     for found in each {
-        out.namespaces.0.extend(found.namespaces.0);
+        out.phase0.namespaces.extend(found.phase0.namespaces);
+        out.phase0.sizes.extend(found.phase0.sizes);
         out.objects.extend(found.objects);
     }
     out
@@ -130,9 +148,9 @@ pub struct Extras {
     pub node_files: Vec<crate::node::NodeFile>,
     /// The user's policies; they run for those of their rules that are in the scan's `rules`.
     pub custom: Option<Arc<dyn rules::CustomPolicies>>,
-    /// The namespaces of the inputs, read by [`prescan`] with other objects; `None`: phase 0
-    /// reads them.
-    pub namespaces: Option<Namespaces>,
+    /// Phase 0 of these inputs, read by [`prescan`] with other objects; `None`: the scan reads
+    /// it.
+    pub phase0: Option<Phase0>,
 }
 
 /// Scans the inputs with the given rules and extras.
@@ -146,16 +164,17 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     let Extras {
         node_files,
         custom,
-        namespaces,
+        phase0,
     } = extras;
     // Phase 0: namespaces, unless the caller read them with its own objects (`prescan`).
     let mut ctx = Context {
         custom,
         ..Context::default()
     };
-    let Namespaces(namespaces) =
-        namespaces.unwrap_or_else(|| prescan(&inputs, &[], &|_| false).namespaces);
+    let Phase0 { namespaces, sizes } =
+        phase0.unwrap_or_else(|| prescan(&inputs, &[], &|_| false).phase0);
     ctx.namespaces.extend(namespaces);
+    crate::timings::mark("phase 0 (namespaces)");
     // Phase 1: per input, in parallel.
     let object_rules: Vec<&Rule> = rules
         .iter()
@@ -189,18 +208,26 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     // a second copy of every finding, at the peak (2x the findings at 100,000 objects).
     let merged = std::sync::Mutex::new(Merged::default());
     let raw = RawAllowance::new(RAW_FINDINGS_BYTES);
-    inputs
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(index, input)| {
-            let mut outcome = scan_loaded(&ctx, input.into_loaded(), &phase1);
-            // Packed on the worker thread, outside the lock.
-            let findings = Packed::within(std::mem::take(&mut outcome.findings), &raw);
-            merged
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .absorb(index, findings, outcome);
-        });
+    let work = crate::timings::Work::new();
+    // Largest first, each thread taking the next input when it is free (greedy, longest first):
+    // in input order, a 2 MB file near the end kept one core busy for tens of milliseconds after
+    // the other had finished. The pieces are put back in input order below.
+    let mut order: Vec<(usize, Input)> = inputs.into_iter().enumerate().collect();
+    if sizes.len() == order.len() {
+        order.sort_by_key(|(index, _)| std::cmp::Reverse(sizes[*index]));
+    }
+    order.into_iter().par_bridge().for_each(|(index, input)| {
+        let _item = work.item();
+        let mut outcome = scan_loaded(&ctx, input.into_loaded(), &phase1);
+        // Packed on the worker thread, outside the lock.
+        let findings = Packed::within(std::mem::take(&mut outcome.findings), &raw);
+        merged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .absorb(index, findings, outcome);
+    });
+    work.report("phase 1");
+    crate::timings::mark("phase 1 (each input parsed and judged, in parallel)");
     let Merged {
         pieces,
         mut suppressed,
@@ -254,47 +281,46 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     }
     facts.whole_cluster = summary.evidence.has(Found::ClusterWorkloads);
 
-    // Phase 2: cross-object rules, over the facts and the models derived from them: each model
-    // is built once, by the first rule that asks for it, and freed after the last rule that
-    // declares it.
-    let inventory: Vec<(&'static Rule, InventoryCheck, &'static [Model])> = rules
+    // Phase 2: cross-object rules, over the facts and the models derived from them. The rules
+    // that read the RBAC model and the others run side by side (one group per thread), each group
+    // in registry order with models of its own: a model is built once, by the first rule of its
+    // group that asks for it, and freed after the last one that declares it. The findings are
+    // put back in registry order.
+    let inventory: Vec<InventoryRule> = rules
         .iter()
         .filter_map(|r| match r.check {
             Check::Inventory(check, models) => Some((*r, check, models)),
             _ => None,
         })
+        .enumerate()
+        .map(|(order, (rule, check, models))| InventoryRule {
+            order,
+            rule,
+            check,
+            models,
+        })
         .collect();
-    let mut derived = Derived::new(&facts);
-    for (i, (rule, check, models)) in inventory.iter().enumerate() {
-        let mut emit = Emitter::packing(rule, &raw);
-        check(&ctx, &derived, &mut emit);
-        suppressed += emit.suppressed;
-        packed.extend(emit.into_packed());
-        let undeclared: Vec<Model> = derived
-            .take_used()
-            .into_iter()
-            .filter(|m| !models.contains(m))
-            .collect();
-        debug_assert!(
-            undeclared.is_empty(),
-            "rule {} uses {undeclared:?} without declaring it in Check::Inventory",
-            rule.id
-        );
-        for m in *models {
-            if !inventory[i + 1..]
-                .iter()
-                .any(|(_, _, later)| later.contains(m))
-            {
-                derived.release(*m);
-            }
-        }
+    crate::timings::mark("facts merged in input order");
+    let (rbac, other): (Vec<InventoryRule>, Vec<InventoryRule>) = inventory
+        .into_iter()
+        .partition(|r| r.models.contains(&Model::Rbac));
+    let (mut ran, ran_other) = rayon::join(
+        || run_inventory(&ctx, &facts, &rbac, &raw),
+        || run_inventory(&ctx, &facts, &other, &raw),
+    );
+    ran.extend(ran_other);
+    ran.sort_unstable_by_key(|r| r.0);
+    for (_, rule_suppressed, pieces) in ran {
+        suppressed += rule_suppressed;
+        packed.extend(pieces);
     }
-    drop(derived);
     drop(facts);
+    crate::timings::mark("phase 2 (cross-object rules)");
     let mut findings = Vec::with_capacity(packed.iter().map(Packed::len).sum());
     for piece in packed {
         piece.unpack_into(&mut findings);
     }
+    crate::timings::mark("findings unpacked");
 
     // Split only when something was suppressed (partitioning copies every finding).
     // In place: partitioning into two new lists held the findings twice.
@@ -315,6 +341,47 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         scorecard: true,
     };
     Report::new(summary, findings, suppressed_findings, diagnostics, scope)
+}
+
+/// A cross-object rule and its place in the registry.
+struct InventoryRule {
+    order: usize,
+    rule: &'static Rule,
+    check: InventoryCheck,
+    models: &'static [Model],
+}
+
+/// Runs `group` in order, each model built by the first rule that asks for it and freed after the
+/// last one that declares it: per rule, its place, the findings it suppressed and its findings.
+fn run_inventory(
+    ctx: &Context,
+    facts: &Facts,
+    group: &[InventoryRule],
+    raw: &RawAllowance,
+) -> Vec<(usize, usize, Vec<Packed>)> {
+    let mut derived = Derived::new(facts);
+    let mut out = Vec::with_capacity(group.len());
+    for (i, r) in group.iter().enumerate() {
+        let mut emit = Emitter::packing(r.rule, raw);
+        (r.check)(ctx, &derived, &mut emit);
+        out.push((r.order, emit.suppressed, emit.into_packed()));
+        let undeclared: Vec<Model> = derived
+            .take_used()
+            .into_iter()
+            .filter(|m| !r.models.contains(m))
+            .collect();
+        debug_assert!(
+            undeclared.is_empty(),
+            "rule {} uses {undeclared:?} without declaring it in Check::Inventory",
+            r.rule.id
+        );
+        for m in r.models {
+            if !group[i + 1..].iter().any(|later| later.models.contains(m)) {
+                derived.release(*m);
+            }
+        }
+    }
+    out
 }
 
 /// The outcomes of phase 1 merged as they arrive: sums, sets and counts folded in, the lists of

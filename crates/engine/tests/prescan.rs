@@ -52,7 +52,7 @@ fn prescan_finds_the_objects_asked_for_and_the_namespaces() {
         objects,
         [("constraint.yaml", "K8sRequiredLabels", "need-owner")]
     );
-    let namespaces = format!("{:?}", found.namespaces);
+    let namespaces = format!("{:?}", found.phase0);
     assert!(namespaces.contains("\"apps\""), "{namespaces}");
     assert!(
         namespaces.contains("pod-security.kubernetes.io/enforce"),
@@ -83,7 +83,7 @@ fn a_scan_given_the_prescanned_namespaces_reports_as_phase_0_would() {
     };
     let own = json(Extras::default());
     let given = json(Extras {
-        namespaces: Some(prescan(&inputs(), &[], &|_| false).namespaces),
+        phase0: Some(prescan(&inputs(), &[], &|_| false).phase0),
         ..Extras::default()
     });
     assert_eq!(own, given);

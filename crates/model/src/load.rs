@@ -64,9 +64,10 @@ impl Input {
             // Most files hold none of the words: one search of the whole text settles them
             // without splitting or parsing.
             Input::File(p) => match read_file(p) {
-                Ok(Ok(bytes)) if std::str::from_utf8(&bytes).is_ok_and(|t| !keep(t)) => {
-                    Loaded::default()
-                }
+                Ok(Ok(bytes)) if std::str::from_utf8(&bytes).is_ok_and(|t| !keep(t)) => Loaded {
+                    bytes: bytes.len() as u64,
+                    ..Loaded::default()
+                },
                 read => load_read(p, read, keep),
             },
             Input::Bytes { name, bytes } => {
@@ -74,7 +75,10 @@ impl Input {
             }
             // Attributing rendered objects to their files needs every object.
             Input::Rendered { bytes, .. } => match std::str::from_utf8(bytes) {
-                Ok(text) if !keep(text) => Loaded::default(),
+                Ok(text) if !keep(text) => Loaded {
+                    bytes: bytes.len() as u64,
+                    ..Loaded::default()
+                },
                 _ => self.load(),
             },
         }

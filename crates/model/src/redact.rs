@@ -239,6 +239,9 @@ pub fn snake_case(name: &str) -> String {
 /// Whether a key or variable name says its value is a credential (`DB_PASSWORD`, `clientSecret`,
 /// `tls.key`, `AWS_ACCESS_KEY_ID`), as opposed to its location (`TOKEN_PATH`, `secretName`).
 pub fn is_sensitive_name(name: &str) -> bool {
+    if !has_credential_stem(name) {
+        return false;
+    }
     let n = snake_case(name);
     let sensitive = SENSITIVE_WORDS.iter().any(|w| n.contains(w))
         || n.ends_with("_key")
@@ -247,6 +250,27 @@ pub fn is_sensitive_name(name: &str) -> bool {
     sensitive
         && !BENIGN_SUFFIXES.iter().any(|s| n.ends_with(s))
         && !BENIGN_NAMES.contains(&n.as_str())
+}
+
+/// Whether `name` holds, in any case, a stem of every [`SENSITIVE_WORDS`] word and of the `_key`
+/// and `_pass` endings: `pass pwd secret token key credential jwt bearer`. Without one,
+/// [`snake_case`] cannot make one (it only lowercases, inserts `_` and turns `-. ` into `_`), so
+/// [`is_sensitive_name`] answers no without allocating: most keys of most objects.
+fn has_credential_stem(name: &str) -> bool {
+    let b = name.as_bytes();
+    let at = |i: usize, stem: &[u8]| {
+        b.len() - i >= stem.len() && b[i..i + stem.len()].eq_ignore_ascii_case(stem)
+    };
+    (0..b.len()).any(|i| match b[i].to_ascii_lowercase() {
+        b'p' => at(i, b"pass") || at(i, b"pwd"),
+        b's' => at(i, b"secret"),
+        b't' => at(i, b"token"),
+        b'k' => at(i, b"key"),
+        b'c' => at(i, b"credential"),
+        b'j' => at(i, b"jwt"),
+        b'b' => at(i, b"bearer"),
+        _ => false,
+    })
 }
 
 /// Whether a value under a credential-named key may hold a secret (not a reference, a template,
@@ -828,6 +852,64 @@ mod tests {
             "imagePullSecrets_name",
             "DATABASE_URL",
         ] {
+            assert!(!is_sensitive_name(n), "{n}");
+        }
+    }
+
+    /// The stem gate only answers no where the full test does: every sensitive word and ending,
+    /// in camelCase, SCREAMING_SNAKE, kebab and dotted spellings, passes it; names with no stem do
+    /// not.
+    #[test]
+    fn credential_stem_gate_keeps_every_sensitive_name() {
+        let words = SENSITIVE_WORDS
+            .iter()
+            .copied()
+            .chain(["db_key", "db_pass", "pass"]);
+        for w in words {
+            let camel: String = w
+                .split('_')
+                .enumerate()
+                .map(|(i, p)| {
+                    if i == 0 {
+                        p.to_owned()
+                    } else {
+                        p[..1].to_uppercase() + &p[1..]
+                    }
+                })
+                .collect();
+            for n in [
+                w.to_owned(),
+                w.to_uppercase(),
+                format!("my_{w}"),
+                format!("MY-{}", w.to_uppercase().replace('_', "-")),
+                format!("app.{}", w.replace('_', ".")),
+                format!("client{}", camel[..1].to_uppercase() + &camel[1..]),
+                camel.clone(),
+            ] {
+                let full = {
+                    let n = snake_case(&n);
+                    (SENSITIVE_WORDS.iter().any(|w| n.contains(w))
+                        || n.ends_with("_key")
+                        || n.ends_with("_pass")
+                        || n == "pass")
+                        && !BENIGN_SUFFIXES.iter().any(|s| n.ends_with(s))
+                        && !BENIGN_NAMES.contains(&n.as_str())
+                };
+                assert!(has_credential_stem(&n), "{n}");
+                assert_eq!(is_sensitive_name(&n), full, "{n}");
+            }
+        }
+        for n in [
+            "image",
+            "LOG_LEVEL",
+            "replicas",
+            "containerPort",
+            "",
+            "p",
+            "ke",
+            "TOKE",
+        ] {
+            assert!(!has_credential_stem(n), "{n}");
             assert!(!is_sensitive_name(n), "{n}");
         }
     }

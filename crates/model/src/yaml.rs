@@ -733,6 +733,8 @@ fn parse_document(
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
     let mut warnings = Vec::new();
+    // Whether any mapping has a `<<` key: only then is the tree walked for merges.
+    let mut merge_keys = false;
     let err = |pos: Pos, message: String| YamlError { pos, message };
 
     while let Some(event) = parser.next_event() {
@@ -932,6 +934,7 @@ fn parse_document(
                     if !budget.charge(ENTRY_EXTRA_BYTES + text_bytes(k.len())) {
                         return Err(budget.error(node.pos, ""));
                     }
+                    merge_keys |= k == "<<";
                     *key = Some((k, node.pos));
                 }
                 Some((k, key_pos)) => open_entries.push(Entry {
@@ -943,7 +946,7 @@ fn parse_document(
         }
     }
     // A `<<` merge key is YAML 1.1: go-yaml v2 merges it. Apply merges now.
-    if let Some(r) = root.as_mut() {
+    if let Some(r) = root.as_mut().filter(|_| merge_keys) {
         apply_merge_keys(r);
     }
     Ok((root, warnings))
