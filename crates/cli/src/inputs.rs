@@ -109,6 +109,7 @@ pub fn gather_with(
         }
     }
     let (found, diags) = kubeharden_engine::load::expand_paths(&plain);
+    kubeharden_engine::timings::mark("directory walk");
     diagnostics.extend(diags);
     // Streams named on the command line are read now, once: a pipe cannot be read twice. (A
     // directory's walk gives regular files only: no need to look at those again.)
