@@ -1,7 +1,7 @@
 //! Where a command's wall time goes, for profiling on a user's machine: with
 //! `KUBEHARDEN_TIMINGS=1` in the environment, each [`mark`] prints to stderr the milliseconds
 //! since [`start`] (or since the first mark), the milliseconds since the previous mark, and its
-//! label. Without it a mark costs one relaxed load. Not a report: nothing else reads these lines.
+//! label. Without it a mark costs one atomic load. Not a report: nothing else reads these lines.
 
 use std::sync::Mutex;
 use std::sync::OnceLock;

@@ -163,25 +163,49 @@ fn write_json(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Result<
     .map_err(std::io::Error::other)?;
     // A top-level key, at the first level of indentation: unique in the text.
     let hole = "\n  \"findings\": []";
-    let at = text.find(hole).expect("a report has findings") + hole.len() - 2;
+    let at = text.find(hole).expect("the skeleton's findings are `[]`") + hole.len() - 2;
     out.write_all(&text.as_bytes()[..at])?;
-    out.write_all(b"[")?;
-    for chunk in report.findings.chunks(JSON_CHUNK) {
-        let rendered: Vec<String> = chunk
+    let pad = "    ";
+    let items = report.findings.chunks(JSON_CHUNK).flat_map(|chunk| {
+        chunk
             .par_iter()
-            .map(|f| {
-                let one = serde_json::to_string_pretty(f).map_err(std::io::Error::other)?;
-                Ok(one.replace('\n', "\n    "))
-            })
-            .collect::<std::io::Result<_>>()?;
-        for (i, one) in rendered.iter().enumerate() {
-            let first = i == 0 && std::ptr::eq(chunk.as_ptr(), report.findings.as_ptr());
-            out.write_all(if first { b"\n    " } else { b",\n    " })?;
-            out.write_all(one.as_bytes())?;
-        }
-    }
-    out.write_all(b"\n  ]")?;
+            .map(|f| pretty_item(f, pad))
+            .collect::<Vec<_>>()
+    });
+    write_pretty_array(out, pad, items)?;
     out.write_all(&text.as_bytes()[at + 2..])
+}
+
+/// `value` as `to_string_pretty` writes it, its lines after the first indented by `pad`: an
+/// element of an array whose elements start at `pad` (a rendered value holds a newline only
+/// between its tokens: newlines in strings are escaped).
+fn pretty_item(value: &impl serde::Serialize, pad: &str) -> std::io::Result<String> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    Ok(text.replace('\n', &format!("\n{pad}")))
+}
+
+/// Writes `items` ([`pretty_item`]s at `pad`) as a JSON array exactly as serde_json's pretty
+/// printer writes it, its elements at `pad` and its `]` two spaces left of them; `[]` when
+/// there are none.
+fn write_pretty_array(
+    out: &mut dyn std::io::Write,
+    pad: &str,
+    items: impl Iterator<Item = std::io::Result<String>>,
+) -> std::io::Result<()> {
+    let mut empty = true;
+    for item in items {
+        out.write_all(if empty { b"[\n" } else { b",\n" })?;
+        empty = false;
+        out.write_all(pad.as_bytes())?;
+        out.write_all(item?.as_bytes())?;
+    }
+    if empty {
+        out.write_all(b"[]")
+    } else {
+        out.write_all(b"\n")?;
+        out.write_all(&pad.as_bytes()[2..])?;
+        out.write_all(b"]")
+    }
 }
 
 /// The report but its (active) findings, for [`write_json`]. Every field is named: a new field of
@@ -305,26 +329,7 @@ pub(crate) fn write_json_spliced(
         let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start];
         let indent = line.len() - line.trim_start_matches(' ').len();
         let pad = " ".repeat(indent + 2);
-        let mut empty = true;
-        for item in items {
-            out.write_all(if empty { b"[\n" } else { b",\n" })?;
-            empty = false;
-            let item = serde_json::to_string_pretty(&item).map_err(std::io::Error::other)?;
-            for (i, line) in item.split('\n').enumerate() {
-                if i > 0 {
-                    out.write_all(b"\n")?;
-                }
-                out.write_all(pad.as_bytes())?;
-                out.write_all(line.as_bytes())?;
-            }
-        }
-        if empty {
-            out.write_all(b"[]")?;
-        } else {
-            out.write_all(b"\n")?;
-            out.write_all(&pad.as_bytes()[2..])?;
-            out.write_all(b"]")?;
-        }
+        write_pretty_array(out, &pad, items.map(|item| pretty_item(&item, &pad)))?;
         written = end;
     }
     out.write_all(&text.as_bytes()[written..])
