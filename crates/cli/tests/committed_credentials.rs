@@ -11,9 +11,13 @@ const PASSWORD: &str = "khCanaryPw7Zq8vT3rLp2";
 const AUTH: &str = "a2hDYW5hcnk6cGFzc3dvcmQxMjM0";
 const KEY_BODY: &str = "MIIEowIBAAKCAQEAkhCanaryKeyBody0123456789abcdef";
 
-fn tree(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kh-committed-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+/// The tree in a temporary directory, removed when the returned guard drops.
+fn tree(tag: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("kh-committed-{tag}-"))
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path().to_path_buf();
     std::fs::create_dir_all(dir.join("certs")).unwrap();
     let w = |p: &str, s: String| std::fs::write(dir.join(p), s).unwrap();
     w(
@@ -49,7 +53,7 @@ fn tree(tag: &str) -> PathBuf {
         ),
     );
     std::fs::write(dir.join("certs/der.key"), [0x30u8, 0x82, 0x00, 0xff, 0x00]).unwrap();
-    dir
+    (tmp, dir)
 }
 
 fn kh() -> Command {
@@ -65,7 +69,7 @@ fn rel(origin: &str, dir: &Path) -> String {
 
 #[test]
 fn committed_credentials_are_findings_at_their_line_without_their_value() {
-    let dir = tree("scan");
+    let (_tmp, dir) = tree("scan");
     let out = kh()
         .args(["scan", "--format", "json"])
         .arg(&dir)
@@ -134,7 +138,7 @@ fn committed_credentials_are_findings_at_their_line_without_their_value() {
 
 #[test]
 fn fix_does_not_touch_key_and_credential_files() {
-    let dir = tree("fix");
+    let (_tmp, dir) = tree("fix");
     let before = std::fs::read(dir.join("certs/tls.key")).unwrap();
     kh().arg("fix").arg(&dir).output().unwrap();
     assert_eq!(std::fs::read(dir.join("certs/tls.key")).unwrap(), before);
