@@ -17,6 +17,13 @@
 //!                             targets: the verdict line, and exit status 1 when one is missed
 //! ```
 //!
+//! cargo run --release -p kubeharden-webhook --example loadgen -- inproc [ROUNDS]
+//!     the same mix reviewed in this process, one thread, no HTTP and no TLS (the server's
+//!     `process`, through `server::validate_body`), ROUNDS times (default 2000): the
+//!     evaluation's own cost per review, steady enough to compare builds under
+//!     `valgrind --tool=callgrind` (instructions per review)
+//! ```
+//!
 //! The requests are a mix of AdmissionReviews as the API server sends them (the bodies of
 //! `tests/data/`, with managedFields and the last-applied annotation, plus Pods made from their
 //! pod templates): allowed, warned, denied, an UPDATE, a dry run. Each request gets its own uid;
@@ -64,7 +71,7 @@ fn usage() -> ExitCode {
         "usage: loadgen certs DIR\n       loadgen run --ca FILE [--addr 127.0.0.1:8443] \
          [--connections 8] [--requests 1000000 | --duration 60s] [--warmup 20000] [--pid PID] \
          [--threads 1] [--min-rps N] [--max-p99-ms N] [--max-rss-growth-pct N] \
-         [--sample-every 5s]"
+         [--sample-every 5s]\n       loadgen inproc [ROUNDS]"
     );
     ExitCode::from(2)
 }
@@ -163,8 +170,44 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("inproc") if args.len() <= 2 => {
+            let Some(rounds) = args.get(1).map_or(Some(2000), |v| v.parse::<u64>().ok()) else {
+                return usage();
+            };
+            inproc(rounds);
+            ExitCode::SUCCESS
+        }
         _ => usage(),
     }
+}
+
+/// The mix reviewed in this process `rounds` times; prints reviews and time per review.
+fn inproc(rounds: u64) {
+    let reviewer = kubeharden_webhook::Reviewer::new(kubeharden_webhook::Policy::default());
+    let mut bodies = Vec::new();
+    for (t, weight) in templates() {
+        let mut body = t.body.clone();
+        body[t.uid_at..t.uid_at + 36].copy_from_slice(UID_PLACEHOLDER.as_bytes());
+        for _ in 0..weight {
+            bodies.push(body.clone());
+        }
+    }
+    let started = Instant::now();
+    let mut n = 0u64;
+    for _ in 0..rounds {
+        for body in &bodies {
+            let out = kubeharden_webhook::server::validate_body(&reviewer, body)
+                .unwrap_or_else(|(code, msg)| panic!("{code}: {msg}"));
+            std::hint::black_box(out);
+            n += 1;
+        }
+    }
+    let took = started.elapsed();
+    println!(
+        "{n} reviews in {:.3} s: {:.1} us per review (one thread, no HTTP, no TLS)",
+        took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / n as f64
+    );
 }
 
 /// A CA and a server certificate it signs, for `localhost` and 127.0.0.1.

@@ -284,6 +284,14 @@ impl Reviewer {
         &self.needs
     }
 
+    /// Whether an evaluation is the built-in rules alone: no user policy (whose cost is the
+    /// user's) and no Namespace lookup (a request to the API server). Its time is then linear in
+    /// the size of the request, and the server may run it on the connection's own thread
+    /// (see `server::INLINE_MAX_BYTES`).
+    pub fn is_builtin_only(&self) -> bool {
+        self.policy.custom.is_none() && self.needs.is_empty()
+    }
+
     /// The Namespace of the request's object for the policies, looked up only when one of them
     /// needs it and the object is namespaced (a Namespace is judged by its own labels).
     fn namespace_of(&self, req: &Request<'_>) -> NamespaceLookup {

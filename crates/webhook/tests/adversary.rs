@@ -710,3 +710,11 @@ async fn a_ten_megabyte_review_is_answered_413() {
     assert_eq!(out["response"]["allowed"], false);
     s.running.shutdown().await.unwrap();
 }
+
+/// A user's policy keeps every evaluation on the blocking pool under its deadline: only the
+/// built-in rules (linear in the body) may run on the connection's thread.
+#[test]
+fn only_the_builtin_rules_alone_may_be_evaluated_on_the_connections_thread() {
+    assert!(Reviewer::new(Policy::default()).is_builtin_only());
+    assert!(!Reviewer::new(slow_policy(Duration::from_millis(1))).is_builtin_only());
+}
