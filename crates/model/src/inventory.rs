@@ -234,14 +234,14 @@ impl<'a> PodTemplate<'a> {
                     index,
                     name: node.get("name").and_then(Node::text).unwrap_or(""),
                     node,
-                    ptr: format!("{}/{}/{}", self.spec_ptr, kind.field(), index),
+                    spec_ptr: self.spec_ptr,
                 })
         })
     }
 
     /// Pod-level field, e.g. `securityContext/runAsNonRoot`.
     pub fn pod_field(&self, rel: &str) -> Option<&'a Node> {
-        self.spec.pointer(&format!("/{rel}"))
+        self.spec.pointer_rel(rel)
     }
 
     pub fn ptr(&self, rel: &str) -> String {
@@ -289,16 +289,33 @@ pub struct Container<'a> {
     pub index: usize,
     pub name: &'a str,
     pub node: &'a Node,
-    /// Pointer of the container within the object.
-    pub ptr: String,
+    /// Pointer of the pod spec within the object (the container's is made when asked for:
+    /// most containers a rule looks at get no finding).
+    spec_ptr: &'static str,
 }
 
 impl<'a> Container<'a> {
+    /// A field under the container, `rel` a pointer without its leading `/`
+    /// (`securityContext/runAsUser`).
     pub fn field(&self, rel: &str) -> Option<&'a Node> {
-        self.node.pointer(&format!("/{rel}"))
+        self.node.pointer_rel(rel)
     }
+    /// Pointer of the container within the object (`/spec/template/spec/containers/0`).
+    pub fn pointer(&self) -> String {
+        format!("{}/{}/{}", self.spec_ptr, self.kind.field(), self.index)
+    }
+    /// Whether `other` is this container (the same place in the same pod spec).
+    pub fn same_place(&self, other: &Container<'_>) -> bool {
+        self.kind == other.kind && self.index == other.index && self.spec_ptr == other.spec_ptr
+    }
+    /// Pointer of a field under the container.
     pub fn ptr(&self, rel: &str) -> String {
-        format!("{}/{rel}", self.ptr)
+        format!(
+            "{}/{}/{}/{rel}",
+            self.spec_ptr,
+            self.kind.field(),
+            self.index
+        )
     }
     /// `container "app"`, `init container "setup"`.
     pub fn describe(&self) -> String {
@@ -322,7 +339,7 @@ mod tests {
         let names: Vec<_> = t.containers().map(|c| c.name).collect();
         assert_eq!(names, ["init", "main"]);
         assert_eq!(
-            t.containers().next().unwrap().ptr,
+            t.containers().next().unwrap().pointer(),
             "/spec/jobTemplate/spec/template/spec/initContainers/0"
         );
         assert_eq!(o.identity(), "CronJob/n/c");

@@ -98,6 +98,9 @@ pub const TOKEN_FORMATS: &[(&str, &str)] = &[
     ("DigitalOcean token", r"\bdoo_v1_[a-f0-9]{64}"),
 ];
 
+/// The shortest text any of [`tokens`] matches (`T3BlbkFJ`, the OpenAI key's marker).
+const MIN_TOKEN_LEN: usize = 8;
+
 /// The token formats that mask a whole token (the private-key header is masked with the key's
 /// body, by [`LineMasker`]). A JWT is masked to its end, not only to its second dot.
 fn tokens() -> &'static Regex {
@@ -385,7 +388,14 @@ impl LineMasker {
                 ranges.push((start, start + trimmed.len()));
             }
         }
-        if let Some(m) = private_key_header().find(line) {
+        // Each pattern below is tried only when the line holds what every match of it must
+        // (the same answer, without a regex search on most lines).
+        let header = if line.contains("-----BEGIN") {
+            private_key_header().find(line)
+        } else {
+            None
+        };
+        if let Some(m) = header {
             let rest = &line[m.end()..];
             let body = rest.trim_end_matches(['"', '\'', ',', '}', ']', ' ', '\t']);
             if body.trim().is_empty() {
@@ -399,10 +409,17 @@ impl LineMasker {
             let start = line.len() - line.trim_start().len();
             ranges.push((start, start + trimmed.len()));
         }
-        for m in tokens().find_iter(line) {
-            ranges.push((m.start(), m.end()));
+        if line.len() >= MIN_TOKEN_LEN {
+            for m in tokens().find_iter(line) {
+                ranges.push((m.start(), m.end()));
+            }
         }
-        for c in url_password().captures_iter(line) {
+        let urls = if line.contains("://") {
+            Some(url_password().captures_iter(line))
+        } else {
+            None
+        };
+        for c in urls.into_iter().flatten() {
             let pw = c.get(1).expect("group");
             if !(pw.as_str().starts_with('$')
                 || pw.as_str().starts_with('{')
@@ -417,7 +434,12 @@ impl LineMasker {
                 ranges.push((t.start(), t.end()));
             }
         }
-        self.key_values(line, &mut ranges);
+        if line.contains([':', '=']) {
+            self.key_values(line, &mut ranges);
+        } else {
+            // What `key_values` concludes of a line without a key: no credential's name.
+            self.pending_name = false;
+        }
         apply(line, ranges)
     }
 
@@ -811,6 +833,33 @@ pub fn decode_base64(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The guards of `LineMasker::mask` skip a pattern only on lines it cannot match: the
+    /// shortest match of each, from regex's own parser.
+    #[test]
+    fn the_masker_guards_hold_what_every_match_holds() {
+        let min = |p: &str| {
+            regex_syntax::parse(p)
+                .unwrap()
+                .properties()
+                .minimum_len()
+                .unwrap()
+        };
+        assert_eq!(min(tokens().as_str()), MIN_TOKEN_LEN);
+        assert!(min(private_key_header().as_str()) >= "-----BEGIN".len());
+        assert!(private_key_header().as_str().starts_with("-----BEGIN"));
+        assert!(url_password().as_str().contains("://"));
+        assert!(key_value().as_str().ends_with("([:=])"));
+        // At the edge: the shortest token, a key alone, a URL's password.
+        assert_eq!(
+            mask_line("x T3BlbkFJ y"),
+            format!("x {} y", redact("T3BlbkFJ"))
+        );
+        assert_eq!(
+            mask_line("see https://u:hunter2hunter@db:5432"),
+            format!("see https://u:{}@db:5432", redact("hunter2hunter"))
+        );
+    }
 
     #[test]
     fn redact_keeps_a_prefix_and_the_length() {

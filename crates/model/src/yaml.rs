@@ -264,6 +264,16 @@ impl Node {
         Some(node)
     }
 
+    /// [`Node::pointer`] for a pointer without its leading `/` (`securityContext/runAsUser`),
+    /// without making the whole pointer first.
+    pub fn pointer_rel(&self, rel: &str) -> Option<&Node> {
+        let mut node = self;
+        for token in rel.split('/').map(unescape_token) {
+            node = step(node, &token)?;
+        }
+        Some(node)
+    }
+
     /// Follows a JSON pointer as far as it exists: the deepest existing node, and for a pointer
     /// whose last existing step is a key, the key's position (so a finding about a field points at
     /// the field). A finding about a missing field thus points to where the field belongs.
@@ -348,13 +358,16 @@ fn step<'a>(node: &'a Node, token: &str) -> Option<&'a Node> {
 /// Splits a JSON pointer into unescaped tokens (`~1` is `/`, `~0` is `~`).
 /// Borrowed unless the token has an escape: finding locations walk a pointer per finding.
 pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
-    pointer.split('/').skip(1).map(|t| {
-        if t.contains('~') {
-            std::borrow::Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
-        } else {
-            std::borrow::Cow::Borrowed(t)
-        }
-    })
+    pointer.split('/').skip(1).map(unescape_token)
+}
+
+/// One token of a JSON pointer, `~1` and `~0` undone.
+fn unescape_token(t: &str) -> std::borrow::Cow<'_, str> {
+    if t.contains('~') {
+        std::borrow::Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
+    } else {
+        std::borrow::Cow::Borrowed(t)
+    }
 }
 
 /// Escapes one token for a JSON pointer.

@@ -17,8 +17,8 @@
 //!                             targets: the verdict line, and exit status 1 when one is missed
 //! ```
 //!
-//! cargo run --release -p kubeharden-webhook --example loadgen -- inproc [ROUNDS]
-//!     the same mix reviewed in this process, one thread, no HTTP and no TLS (the server's
+//! cargo run --release -p kubeharden-webhook --example loadgen -- inproc [ROUNDS [FILE]]
+//!     the same mix (or the AdmissionReview in FILE) reviewed in this process, one thread, no HTTP and no TLS (the server's
 //!     `process`, through `server::validate_body`), ROUNDS times (default 2000): the
 //!     evaluation's own cost per review, steady enough to compare builds under
 //!     `valgrind --tool=callgrind` (instructions per review)
@@ -71,7 +71,7 @@ fn usage() -> ExitCode {
         "usage: loadgen certs DIR\n       loadgen run --ca FILE [--addr 127.0.0.1:8443] \
          [--connections 8] [--requests 1000000 | --duration 60s] [--warmup 20000] [--pid PID] \
          [--threads 1] [--min-rps N] [--max-p99-ms N] [--max-rss-growth-pct N] \
-         [--sample-every 5s]\n       loadgen inproc [ROUNDS]"
+         [--sample-every 5s]\n       loadgen inproc [ROUNDS [FILE]]"
     );
     ExitCode::from(2)
 }
@@ -170,22 +170,26 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some("inproc") if args.len() <= 2 => {
+        Some("inproc") if args.len() <= 3 => {
             let Some(rounds) = args.get(1).map_or(Some(2000), |v| v.parse::<u64>().ok()) else {
                 return usage();
             };
-            inproc(rounds);
+            inproc(rounds, args.get(2).map(Path::new));
             ExitCode::SUCCESS
         }
         _ => usage(),
     }
 }
 
-/// The mix reviewed in this process `rounds` times; prints reviews and time per review.
-fn inproc(rounds: u64) {
+/// The mix (or one review read from `file`) reviewed in this process `rounds` times; prints
+/// reviews and time per review.
+fn inproc(rounds: u64, file: Option<&Path>) {
     let reviewer = kubeharden_webhook::Reviewer::new(kubeharden_webhook::Policy::default());
     let mut bodies = Vec::new();
-    for (t, weight) in templates() {
+    if let Some(file) = file {
+        bodies.push(std::fs::read(file).expect("the review file"));
+    }
+    for (t, weight) in templates().into_iter().filter(|_| file.is_none()) {
         let mut body = t.body.clone();
         body[t.uid_at..t.uid_at + 36].copy_from_slice(UID_PLACEHOLDER.as_bytes());
         for _ in 0..weight {

@@ -871,10 +871,10 @@ fn respond(req: &Request<'_>, judged: &[Judged]) -> Response {
                 m,
                 "\n{}. [{}] ({}) {}: {}\n   Fix: {}",
                 i + 1,
-                clean(f.rule),
+                escape_controls(f.rule, false),
                 f.severity,
                 where_(f),
-                clean(&f.message),
+                escape_controls(&f.message, false),
                 escape_controls(f.remedy, true)
             );
         }
@@ -887,7 +887,11 @@ fn respond(req: &Request<'_>, judged: &[Judged]) -> Response {
     }
     for j in by_severity.iter().filter(|j| j.mode == Mode::Warn) {
         let f = &j.finding;
-        let mut w = format!("kubeharden [{}] {}", clean(f.rule), clean(&f.message));
+        let mut w = format!(
+            "kubeharden [{}] {}",
+            escape_controls(f.rule, false),
+            escape_controls(&f.message, false)
+        );
         if j.pre_existing {
             w.push_str(" (already so before this update; would be denied on create)");
         }

@@ -16,7 +16,7 @@
 //!   have timeouts too.
 //! - Evaluation holds one of the evaluation slots (at most one per CPU at a time, a semaphore).
 //!   A review of at most [`INLINE_MAX_BYTES`] by the built-in rules alone (no user policy, no
-//!   Namespace lookup: time linear in the body, well under a millisecond here) is evaluated on the
+//!   Namespace lookup: time linear in the body, about 2 ms at most here) is evaluated on the
 //!   connection's own thread when a slot is free: handing it to another thread and back cost
 //!   more than the evaluation (`docs/performance.md`). Any other evaluation runs on the blocking
 //!   pool within `eval_timeout` from the end of the body (waiting for a slot included). At the deadline the
@@ -639,9 +639,10 @@ impl Drop for Abandon {
 }
 
 /// Largest AdmissionReview body evaluated on the connection's thread (with the built-in rules
-/// alone and a free slot): 64 KiB, a Deployment with its managedFields is 10-30 KiB; evaluating
-/// 64 KiB takes about 0.6 ms here, far below any `eval_timeout`.
-pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+/// alone and a free slot): 32 KiB. The time is about linear in the body: here a 3.6 KiB review of
+/// a Deployment takes 0.23 ms, a 51 KiB one with twelve containers 2.8 ms (`loadgen inproc`), so
+/// a connection's thread is held at most about 2 ms, far below any `eval_timeout`.
+pub const INLINE_MAX_BYTES: usize = 32 * 1024;
 
 /// Runs `f` holding one of the evaluation slots: `inline` (a small evaluation of bounded time)
 /// and a slot free at once, on this thread, to its end; otherwise on the blocking pool within

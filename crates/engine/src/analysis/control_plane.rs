@@ -650,6 +650,26 @@ fn pod_template_flags(o: &Object) -> Vec<ComponentFlags> {
         .containers()
         .filter(|c| c.kind == crate::inventory::ContainerKind::Regular)
     {
+        // Most containers run no control-plane component: tell from the words alone, before
+        // making a pointer for each (the same test as `named` and the `args` case below).
+        let texts = |field: &str| {
+            c.node
+                .get(field)
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(Node::text)
+        };
+        let command_len = texts("command").count();
+        let may_name = texts("command")
+            .chain(texts("args"))
+            .take(command_len.max(1))
+            .take_while(|w| !w.starts_with('-'))
+            .any(|w| Component::from_binary(w).is_some());
+        let flags_alone = command_len == 0 && texts("args").any(|w| w.starts_with("--"));
+        if !(may_name || flags_alone) {
+            continue;
+        }
         let words_of = |field: &str| -> Vec<(&str, String)> {
             c.node
                 .get(field)

@@ -215,7 +215,7 @@ pub fn type_errors(t: &PodTemplate<'_>) -> Vec<(String, String)> {
     };
     check(t.spec, t.spec_ptr, POD_FIELDS);
     for c in t.containers() {
-        check(c.node, &c.ptr, CONTAINER_FIELDS);
+        check(c.node, &c.pointer(), CONTAINER_FIELDS);
     }
     out
 }

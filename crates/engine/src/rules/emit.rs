@@ -338,7 +338,9 @@ impl<'r> Emitter<'r> {
         // Fingerprint: rule + identity + pointer with container indices replaced by names, so it
         // survives line shifts, document reordering and container reordering.
         let stable_pointer = match container {
-            Some(c) => pointer.replacen(&c.ptr, &format!("{}[{}]", c.kind.field(), c.name), 1),
+            Some(c) => {
+                pointer.replacen(&c.pointer(), &format!("{}[{}]", c.kind.field(), c.name), 1)
+            }
             None => pointer.to_owned(),
         };
         let fingerprint = fingerprint(&[self.rule.id, &object.identity(), &stable_pointer]);

@@ -175,7 +175,10 @@ pub fn run(rule: &Rule, job: &Job) -> Vec<Outcome> {
         let rel = job.rel(f);
         containers
             .iter()
-            .find(|c| rel == c.ptr || rel.starts_with(&format!("{}/", c.ptr)))
+            .find(|c| {
+                let at = c.pointer();
+                rel == at || rel.strip_prefix(&at).is_some_and(|r| r.starts_with('/'))
+            })
             .or_else(|| {
                 // Findings about a pod-level value name their container.
                 let name = f.subject.container.as_deref()?;
@@ -222,7 +225,7 @@ pub fn inheriting<'c>(
 }
 
 pub fn flagged(per_container: &[(usize, &Container)], c: &Container) -> bool {
-    per_container.iter().any(|(_, f)| f.ptr == c.ptr)
+    per_container.iter().any(|(_, f)| f.same_place(c))
 }
 
 /// A value to write.
