@@ -203,35 +203,11 @@ fn render_file(
         Some(f) => kubeharden_report::render_to(f, view, &mut w)?,
         None => {
             // Straight into the file: the text of 100,000s of findings is never held whole.
-            let mut out = Stripped {
-                inner: &mut w,
-                state: anstream::adapter::StripBytes::new(),
-            };
-            text::render_with(&mut out, view.report, view.fail_on, opts)?;
+            text::render_plain(&mut w, view.report, view.fail_on, opts)?;
         }
     }
     w.flush()
         .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// A writer that drops the terminal's escape sequences (colours) of what goes through it, even
-/// when a sequence is split between two writes.
-struct Stripped<W> {
-    inner: W,
-    state: anstream::adapter::StripBytes,
-}
-
-impl<W: Write> Write for Stripped<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for text in self.state.strip_next(buf) {
-            self.inner.write_all(text)?;
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// `no rule `X``, with the nearest rule ids when one is close (a typo: a few letters off, or a
@@ -376,6 +352,15 @@ pub fn write_reports(
         Some(f) => {
             let mut out = std::io::stdout().lock();
             kubeharden_report::render_to(f, view, &mut out)?;
+            out.flush()?;
+        }
+        // Colours off (not a terminal, NO_COLOR…): the escapes are dropped by the report itself,
+        // on every core, not by anstream's stream after it.
+        None if anstream::AutoStream::choice(&std::io::stdout())
+            == anstream::ColorChoice::Never =>
+        {
+            let mut out = std::io::stdout().lock();
+            text::render_plain(&mut out, view.report, view.fail_on, opts)?;
             out.flush()?;
         }
         None => {

@@ -192,12 +192,79 @@ pub fn render(out: &mut dyn Write, report: &Report, fail_on: Severity) -> io::Re
     render_with(out, report, fail_on, &Options::default())
 }
 
+/// Findings whose text blocks are made at once (bounds the memory they take before written).
+const TEXT_CHUNK: usize = 512;
+
+/// Where the text report goes. Terminal escapes (colours) pass through, or are dropped here for
+/// a writer that must not see them, even when a sequence is split between two writes.
+pub struct Sink<'a> {
+    inner: &'a mut dyn Write,
+    strip: Option<anstream::adapter::StripBytes>,
+}
+
+impl Sink<'_> {
+    /// Text already without escapes when this sink drops them (a finding's block, stripped on
+    /// the thread that made it), as it is.
+    fn write_made(&mut self, block: &[u8]) -> io::Result<()> {
+        self.inner.write_all(block)
+    }
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.strip {
+            Some(state) => {
+                for text in state.strip_next(buf) {
+                    self.inner.write_all(text)?;
+                }
+            }
+            None => self.inner.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The text report, escapes as they are (a terminal, or anstream's stream that decides).
 pub fn render_with(
     out: &mut dyn Write,
     report: &Report,
     fail_on: Severity,
     opts: &Options,
 ) -> io::Result<()> {
+    let mut sink = Sink {
+        inner: out,
+        strip: None,
+    };
+    render_sink(&mut sink, report, fail_on, opts)
+}
+
+/// The text report for a writer that takes no escapes (a file, a pipe with colours off): they
+/// are dropped here, those of the findings' blocks on every core (a serial pass over the whole
+/// text cost 60-90 ms of a 0.5 s scan of 5,000 findings).
+pub fn render_plain(
+    out: &mut dyn Write,
+    report: &Report,
+    fail_on: Severity,
+    opts: &Options,
+) -> io::Result<()> {
+    let mut sink = Sink {
+        inner: out,
+        strip: Some(anstream::adapter::StripBytes::new()),
+    };
+    render_sink(&mut sink, report, fail_on, opts)
+}
+
+fn render_sink(
+    out: &mut Sink<'_>,
+    report: &Report,
+    fail_on: Severity,
+    opts: &Options,
+) -> io::Result<()> {
+    let strip = out.strip.is_some();
     // Nothing was read and the inputs are in error (a missing path, a node root holding no node
     // files): the errors and the count, without a scorecard of sections nothing could assess.
     let nothing_read = report.summary.objects == 0 && report.has_input_errors();
@@ -205,9 +272,25 @@ pub fn render_with(
         let findings = ordered(report, opts);
         match opts.style {
             Style::Full => {
-                let renderer = Renderer::styled();
-                for f in &findings {
-                    finding(out, &renderer, f)?;
+                // A finding's block (annotate-snippets) is ~90,000 instructions: blocks are made
+                // on every core, a chunk at a time, and written in order.
+                use rayon::prelude::*;
+                for chunk in findings.chunks(TEXT_CHUNK) {
+                    let blocks: Vec<io::Result<Vec<u8>>> = chunk
+                        .par_iter()
+                        .map_init(Renderer::styled, |renderer, f| {
+                            let mut block = Vec::new();
+                            finding(&mut block, renderer, f)?;
+                            Ok(if strip {
+                                anstream::adapter::strip_bytes(&block).into_vec()
+                            } else {
+                                block
+                            })
+                        })
+                        .collect();
+                    for block in blocks {
+                        out.write_made(&block?)?;
+                    }
                 }
             }
             Style::Concise => {

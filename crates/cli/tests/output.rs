@@ -612,3 +612,49 @@ fn progress_shows_on_a_terminal_for_long_runs_only_and_never_with_no_progress() 
     .unwrap();
     assert!(!fixing.contains("planning the fixes"), "{fixing:?}");
 }
+
+/// The text report is made on every core, its findings' blocks 512 at a time: piped (escapes
+/// dropped on the threads that made the blocks), written to a file, and on a colour terminal
+/// (escapes kept) it is the same text, in the same order, across many chunks.
+#[test]
+fn the_text_report_is_the_same_whichever_way_it_is_written_and_made_in_parallel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..400 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i:03}, namespace: shop}}\nspec:\n  containers: [{{name: app, image: nginx}}]\n"
+        ));
+    }
+    let file = dir.path().join("pods.yaml");
+    std::fs::write(&file, text).unwrap();
+    let input = file.to_str().unwrap();
+    let report = dir.path().join("report.txt");
+    let out = format!("text={}", report.display());
+    let (piped, _, code) = run(&["scan", "--no-config", "--output", &out, input]);
+    assert_eq!(code, 1);
+    let (coloured, _, _) = run(&["scan", "--no-config", "--color", "always", input]);
+    assert!(coloured.contains('\u{1b}'));
+    assert!(!piped.contains('\u{1b}'));
+    assert_eq!(anstream::adapter::strip_str(&coloured).to_string(), piped);
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), piped);
+    // Every finding once, most severe first, then by place: the blocks of each rule in the
+    // order of the Pods, across the chunks.
+    let heads: Vec<&str> = piped
+        .lines()
+        .filter(|l| l.trim_start().starts_with("--> "))
+        .collect();
+    assert!(heads.len() > 1024, "{}", heads.len());
+    let first_rule: Vec<&str> = piped
+        .lines()
+        .filter(|l| l.contains("[container-capabilities-not-dropped]:"))
+        .collect();
+    assert_eq!(first_rule.len(), 400, "{}", first_rule.len());
+    let lines: Vec<u32> = piped
+        .lines()
+        .zip(piped.lines().skip(1))
+        .filter(|(a, _)| a.contains("[container-capabilities-not-dropped]:"))
+        .filter_map(|(_, b)| b.rsplit(':').nth(1)?.parse().ok())
+        .collect();
+    assert_eq!(lines.len(), 400);
+    assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+}
