@@ -235,11 +235,15 @@ pub fn render_with(
     fail_on: Severity,
     opts: &Options,
 ) -> io::Result<()> {
-    let mut sink = Sink {
-        inner: out,
-        strip: None,
-    };
-    render_sink(&mut sink, report, fail_on, opts)
+    render_sink(
+        Sink {
+            inner: out,
+            strip: None,
+        },
+        report,
+        fail_on,
+        opts,
+    )
 }
 
 /// The text report for a writer that takes no escapes (a file, a pipe with colours off): they
@@ -251,20 +255,18 @@ pub fn render_plain(
     fail_on: Severity,
     opts: &Options,
 ) -> io::Result<()> {
-    let mut sink = Sink {
-        inner: out,
-        strip: Some(anstream::adapter::StripBytes::new()),
-    };
-    render_sink(&mut sink, report, fail_on, opts)
+    let strip = Some(anstream::adapter::StripBytes::new());
+    render_sink(Sink { inner: out, strip }, report, fail_on, opts)
 }
 
 fn render_sink(
-    out: &mut Sink<'_>,
+    mut sink: Sink<'_>,
     report: &Report,
     fail_on: Severity,
     opts: &Options,
 ) -> io::Result<()> {
-    let strip = out.strip.is_some();
+    let strip = sink.strip.is_some();
+    let out = &mut sink;
     // Nothing was read and the inputs are in error (a missing path, a node root holding no node
     // files): the errors and the count, without a scorecard of sections nothing could assess.
     let nothing_read = report.summary.objects == 0 && report.has_input_errors();

@@ -15,13 +15,11 @@
 //!     --threads 1             generator threads (a current-thread runtime when 1)
 //!     --min-rps 5000 --max-p99-ms 5 --max-rss-growth-pct 10
 //!                             targets: the verdict line, and exit status 1 when one is missed
-//! ```
-//!
 //! cargo run --release -p kubeharden-webhook --example loadgen -- inproc [ROUNDS [FILE]]
-//!     the same mix (or the AdmissionReview in FILE) reviewed in this process, one thread, no HTTP and no TLS (the server's
-//!     `process`, through `server::validate_body`), ROUNDS times (default 2000): the
-//!     evaluation's own cost per review, steady enough to compare builds under
-//!     `valgrind --tool=callgrind` (instructions per review)
+//!     the same mix (or the AdmissionReview in FILE) reviewed in this process, ROUNDS times
+//!     (default 2000), one thread, no HTTP and no TLS (the server's `process`, through
+//!     `server::validate_body`): the evaluation's own cost per review, steady enough to
+//!     compare builds under `valgrind --tool=callgrind` (instructions per review)
 //! ```
 //!
 //! The requests are a mix of AdmissionReviews as the API server sends them (the bodies of

@@ -1339,35 +1339,25 @@ mod tests {
         ))
     }
 
+    /// The thread an evaluation ran on.
+    async fn thread_of(st: Arc<AppState>, inline: bool) -> std::thread::ThreadId {
+        run_with_deadline(&st, inline, |_| Ok(std::thread::current().id()))
+            .await
+            .unwrap()
+            .ok()
+            .unwrap()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_small_builtin_evaluation_runs_on_the_connections_thread_when_a_slot_is_free() {
         let st = state(1);
         assert!(st.reviewer.is_builtin_only());
         let here = std::thread::current().id();
-        let on = |inline| {
-            let st = st.clone();
-            async move {
-                run_with_deadline(&st, inline, |_| Ok(std::thread::current().id()))
-                    .await
-                    .unwrap()
-                    .ok()
-                    .unwrap()
-            }
-        };
-        assert_eq!(on(true).await, here);
-        assert_ne!(on(false).await, here);
+        assert_eq!(thread_of(st.clone(), true).await, here);
+        assert_ne!(thread_of(st.clone(), false).await, here);
         // Every slot taken: the evaluation waits for one and runs on the blocking pool.
         let held = st.blocking.clone().try_acquire_owned().unwrap();
-        let waiting = tokio::spawn({
-            let st = st.clone();
-            async move {
-                run_with_deadline(&st, true, |_| Ok(std::thread::current().id()))
-                    .await
-                    .unwrap()
-                    .ok()
-                    .unwrap()
-            }
-        });
+        let waiting = tokio::spawn(thread_of(st.clone(), true));
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished());
         drop(held);

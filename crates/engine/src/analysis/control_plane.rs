@@ -650,8 +650,8 @@ fn pod_template_flags(o: &Object) -> Vec<ComponentFlags> {
         .containers()
         .filter(|c| c.kind == crate::inventory::ContainerKind::Regular)
     {
-        // Most containers run no control-plane component: tell from the words alone, before
-        // making a pointer for each (the same test as `named` and the `args` case below).
+        // Which word names the component, from the words alone: most containers run none, and
+        // get no pointer made for each word.
         let texts = |field: &str| {
             c.node
                 .get(field)
@@ -661,47 +661,42 @@ fn pod_template_flags(o: &Object) -> Vec<ComponentFlags> {
                 .filter_map(Node::text)
         };
         let command_len = texts("command").count();
-        let may_name = texts("command")
+        let named = texts("command")
             .chain(texts("args"))
             .take(command_len.max(1))
             .take_while(|w| !w.starts_with('-'))
-            .any(|w| Component::from_binary(w).is_some());
+            .position(|w| Component::from_binary(w).is_some());
         let flags_alone = command_len == 0 && texts("args").any(|w| w.starts_with("--"));
-        if !(may_name || flags_alone) {
+        if named.is_none() && !flags_alone {
             continue;
         }
-        let words_of = |field: &str| -> Vec<(&str, String)> {
-            c.node
-                .get(field)
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| n.text().map(|t| (t, c.ptr(&format!("{field}/{i}")))))
-                .collect()
-        };
-        let command = words_of("command");
-        let args = words_of("args");
+        // The words with their pointers, in the same order as `texts`.
+        let c = &c;
+        let words: Vec<(&str, String)> = ["command", "args"]
+            .into_iter()
+            .flat_map(|field| {
+                c.node
+                    .get(field)
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, n)| n.text().map(|t| (t, c.ptr(&format!("{field}/{i}")))))
+            })
+            .collect();
         let minor = c
             .node
             .get("image")
             .and_then(Node::text)
             .and_then(|i| i.rsplit_once(':'))
             .and_then(|(_, t)| minor_from_version(t));
-        let mut words = command.clone();
-        words.extend(args.iter().cloned());
-        let named = words
-            .iter()
-            .take(command.len().max(1))
-            .take_while(|(w, _)| !w.starts_with('-'))
-            .position(|(w, _)| Component::from_binary(w).is_some());
         let (component, rest, anchor) = match named {
             Some(pos) => (
                 Component::from_binary(words[pos].0).expect("checked"),
                 &words[pos + 1..],
                 c.ptr("command"),
             ),
-            None if command.is_empty() && args.iter().any(|(w, _)| w.starts_with("--")) => {
+            None => {
                 let Some(component) = c
                     .node
                     .get("image")
@@ -713,7 +708,6 @@ fn pod_template_flags(o: &Object) -> Vec<ComponentFlags> {
                 };
                 (component, &words[..], c.ptr("args"))
             }
-            None => continue,
         };
         out.push(ComponentFlags {
             component,
