@@ -12,7 +12,9 @@
 #
 # 1. real/ as users scan it: kustomization directories rendered (kustomize, else kubectl), with the
 #    render cache cold (an empty $XDG_CACHE_HOME) and warm; and with --no-kustomize (the scanner
-#    alone), on every core and pinned to one (taskset -c 0): the ratio is the parallel speed-up.
+#    alone), on every core and pinned to one (taskset -c 0): the ratio is the parallel speed-up;
+#    and the YAML parser alone over the same files on one core (the `parse_only` example of
+#    kubeharden-model: saphyr's events, no tree, no rules): the one-core scan's CPU against it.
 # 2. the memory curve: real/ copied until it holds N objects for each N of SIZES, each copy in its
 #    own directory with `-c<i>` appended to every top-level `  name:` (names stay unique), scanned
 #    with --no-kustomize and every report format written (JSON to stdout; SARIF, HTML, JUnit,
@@ -33,6 +35,7 @@ command -v jq >/dev/null || { echo "bench/run.sh needs jq" >&2; exit 2; }
 
 echo "== build (release)"
 cargo build --release --quiet -p kubeharden
+cargo build --release --quiet -p kubeharden-model --example parse_only
 echo "binary: $KH ($(nproc) cores); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 renderer=$(command -v kustomize || command -v kubectl || echo none)
 echo "kustomization renderer: $renderer"
@@ -64,6 +67,7 @@ measure() {
     printf "%-40s %6.2f s wall (best of %d) %6.2f s CPU  %6.1f MB  %6.1f MB/s  %7d objects  %7d findings  peak RSS %5.0f MB\n",
       l, w, n, c, b / 1e6, b / 1e6 / w2, o, f, r / 1024 }'
   LAST_WALL=$best
+  LAST_CPU=$cpu
   LAST_RSS_KB=$rss_max
 }
 
@@ -79,6 +83,16 @@ REAL_OBJECTS=$(jq .summary.objects "$WORK/out.json")
 if command -v taskset >/dev/null; then
   PRE="taskset -c 0" measure "real/ --no-kustomize, one core" scan "$REAL" --no-kustomize
   awk -v a="$LAST_WALL" -v b="$ALONE" -v n="$(nproc)" 'BEGIN { printf "parallel speed-up on %d cores: %.2fx (target >= 1.8x on 2)\n", n, a / b }'
+  SCAN_CPU=$LAST_CPU
+  # The parser alone over the same files, one core: the least CPU (user + system) of RUNS runs.
+  parse_cpu=""
+  for ((i = 1; i <= RUNS; i++)); do
+    /usr/bin/time -f '%U %S' -o "$WORK/time" taskset -c 0 "$ROOT/target/release/examples/parse_only" "$REAL" >"$WORK/parse.txt"
+    c=$(awk '{ print $1 + $2 }' "$WORK/time")
+    if [ -z "$parse_cpu" ] || awk -v a="$c" -v b="$parse_cpu" 'BEGIN { exit !(a < b) }'; then parse_cpu=$c; fi
+  done
+  printf "%-40s %6.2f s CPU (least of %d)   %s\n" "real/ parsed alone, one core" "$parse_cpu" "$RUNS" "$(cat "$WORK/parse.txt")"
+  awk -v s="$SCAN_CPU" -v p="$parse_cpu" 'BEGIN { printf "scan CPU against parsing alone (one core): %.2fx (target <= 1.3x)\n", s / p }'
 fi
 awk -v c="$COLD" -v w="$WARM" -v a="$ALONE" 'BEGIN {
   printf "targets: cold %.2f s (<= 3 s) %s, warm %.2f s (<= 0.5 s) %s, --no-kustomize %.2f s (<= 0.3 s) %s\n",

@@ -316,10 +316,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     }
     drop(facts);
     crate::timings::mark("phase 2 (cross-object rules)");
-    let mut findings = Vec::with_capacity(packed.iter().map(Packed::len).sum());
-    for piece in packed {
-        piece.unpack_into(&mut findings);
-    }
+    let mut findings = unpack_all(packed);
     crate::timings::mark("findings unpacked");
 
     // Split only when something was suppressed (partitioning copies every finding).
@@ -341,6 +338,38 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         scorecard: true,
     };
     Report::new(summary, findings, suppressed_findings, diagnostics, scope)
+}
+
+/// Findings unpacked on every core at a time, per batch ([`UNPACK_BATCH`]).
+const UNPACK_BATCH: usize = 4096;
+
+/// Every piece's findings, in the order of the pieces, in one list allocated once at its exact
+/// size. The pieces are unpacked on every core a batch at a time, each batch appended in order
+/// before the next starts: beside the list, at most a batch of findings (and the pieces not yet
+/// unpacked) is held. Unpacked one after the other, this was a serial ~3 ms of a 0.2 s scan.
+fn unpack_all(packed: Vec<Packed>) -> Vec<Finding> {
+    let mut findings = Vec::with_capacity(packed.iter().map(Packed::len).sum());
+    let mut packed = packed.into_iter().peekable();
+    while packed.peek().is_some() {
+        let mut size = 0;
+        let mut batch = Vec::new();
+        while let Some(piece) = packed.next_if(|p| size == 0 || size + p.len() <= UNPACK_BATCH) {
+            size += piece.len();
+            batch.push(piece);
+        }
+        let parts: Vec<Vec<Finding>> = batch
+            .into_par_iter()
+            .map(|piece| {
+                let mut part = Vec::new();
+                piece.unpack_into(&mut part);
+                part
+            })
+            .collect();
+        for part in parts {
+            findings.extend(part);
+        }
+    }
+    findings
 }
 
 /// A cross-object rule and its place in the registry.

@@ -370,9 +370,13 @@ fn unescape_token(t: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Escapes one token for a JSON pointer.
-pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// Escapes one token for a JSON pointer (borrowed when there is nothing to escape).
+pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        std::borrow::Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        std::borrow::Cow::Borrowed(token)
+    }
 }
 
 /// go-yaml v2 (YAML 1.1) resolution of an untagged plain scalar; quoted and block scalars are strings.
