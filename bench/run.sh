@@ -84,15 +84,22 @@ if command -v taskset >/dev/null; then
   PRE="taskset -c 0" measure "real/ --no-kustomize, one core" scan "$REAL" --no-kustomize
   awk -v a="$LAST_WALL" -v b="$ALONE" -v n="$(nproc)" 'BEGIN { printf "parallel speed-up on %d cores: %.2fx (target >= 1.8x on 2)\n", n, a / b }'
   SCAN_CPU=$LAST_CPU
-  # The parser alone over the same files, one core: the least CPU (user + system) of RUNS runs.
-  parse_cpu=""
-  for ((i = 1; i <= RUNS; i++)); do
-    /usr/bin/time -f '%U %S' -o "$WORK/time" taskset -c 0 "$ROOT/target/release/examples/parse_only" "$REAL" >"$WORK/parse.txt"
-    c=$(awk '{ print $1 + $2 }' "$WORK/time")
-    if [ -z "$parse_cpu" ] || awk -v a="$c" -v b="$parse_cpu" 'BEGIN { exit !(a < b) }'; then parse_cpu=$c; fi
-  done
-  printf "%-40s %6.2f s CPU (least of %d)   %s\n" "real/ parsed alone, one core" "$parse_cpu" "$RUNS" "$(cat "$WORK/parse.txt")"
-  awk -v s="$SCAN_CPU" -v p="$parse_cpu" 'BEGIN { printf "scan CPU against parsing alone (one core): %.2fx (target <= 1.3x)\n", s / p }'
+  # The parser alone over the same files, one core, and the parser building the scan's tree
+  # (no rules): the least CPU (user + system) of RUNS runs each.
+  least_cpu() {
+    local label=$1 least="" c i; shift
+    for ((i = 1; i <= RUNS; i++)); do
+      /usr/bin/time -f '%U %S' -o "$WORK/time" taskset -c 0 "$ROOT/target/release/examples/parse_only" "$@" "$REAL" >"$WORK/parse.txt"
+      c=$(awk '{ print $1 + $2 }' "$WORK/time")
+      if [ -z "$least" ] || awk -v a="$c" -v b="$least" 'BEGIN { exit !(a < b) }'; then least=$c; fi
+    done
+    printf "%-40s %6.2f s CPU (least of %d)   %s\n" "$label" "$least" "$RUNS" "$(cat "$WORK/parse.txt")" >&2
+    echo "$least"
+  }
+  parse_cpu=$(least_cpu "real/ parsed alone (events), one core")
+  tree_cpu=$(least_cpu "real/ parsed into trees, one core" --tree)
+  awk -v s="$SCAN_CPU" -v p="$parse_cpu" -v t="$tree_cpu" 'BEGIN {
+    printf "scan CPU against parsing alone (one core): %.2fx (target <= 1.3x); the trees alone, no rule: %.2fx\n", s / p, t / p }'
 fi
 awk -v c="$COLD" -v w="$WARM" -v a="$ALONE" 'BEGIN {
   printf "targets: cold %.2f s (<= 3 s) %s, warm %.2f s (<= 0.5 s) %s, --no-kustomize %.2f s (<= 0.3 s) %s\n",

@@ -293,6 +293,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         "reading inputs, rendering kustomizations and charts"
     });
     timings::mark("arguments and config");
+    kubeharden_engine::scan::warm_up();
     let (inputs, diagnostics) = inputs::gather_with(&args.paths, &kustomize)?;
     timings::mark("inputs gathered (directory walk, renders)");
     let mut inputs: Vec<Input> = inputs

@@ -275,25 +275,28 @@ fn render_sink(
         match opts.style {
             Style::Full => {
                 // A finding's block (annotate-snippets) is ~90,000 instructions: blocks are made
-                // on every core, a chunk at a time, and written in order.
+                // on every core, a chunk at a time, and written in order, the next chunk made
+                // while this one is written.
                 use rayon::prelude::*;
-                for chunk in findings.chunks(TEXT_CHUNK) {
-                    let blocks: Vec<io::Result<Vec<u8>>> = chunk
-                        .par_iter()
-                        .map_init(Renderer::styled, |renderer, f| {
-                            let mut block = Vec::new();
-                            finding(&mut block, renderer, f)?;
-                            Ok(if strip {
-                                anstream::adapter::strip_bytes(&block).into_vec()
-                            } else {
-                                block
+                kubeharden_report::made_in_parallel(
+                    &findings,
+                    TEXT_CHUNK,
+                    |chunk| {
+                        chunk
+                            .par_iter()
+                            .map_init(Renderer::styled, |renderer, f| {
+                                let mut block = Vec::new();
+                                finding(&mut block, renderer, f)?;
+                                Ok(if strip {
+                                    anstream::adapter::strip_bytes(&block).into_vec()
+                                } else {
+                                    block
+                                })
                             })
-                        })
-                        .collect();
-                    for block in blocks {
-                        out.write_made(&block?)?;
-                    }
-                }
+                            .collect()
+                    },
+                    |block: io::Result<Vec<u8>>| out.write_made(&block?),
+                )?;
             }
             Style::Concise => {
                 for f in &findings {

@@ -121,6 +121,16 @@ fn tokens() -> &'static Regex {
     })
 }
 
+/// Compiles the masker's patterns now, not on first use (~5 M instructions; a thread that needs
+/// them meanwhile waits): see `kubeharden_engine::scan::warm_up`.
+pub fn warm_up() {
+    tokens();
+    url_password();
+    bearer();
+    private_key_header();
+    key_value();
+}
+
 fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static pattern"))
 }

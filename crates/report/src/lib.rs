@@ -166,14 +166,48 @@ fn write_json(view: &View<'_>, out: &mut dyn std::io::Write) -> std::io::Result<
     let at = text.find(hole).expect("the skeleton's findings are `[]`") + hole.len() - 2;
     out.write_all(&text.as_bytes()[..at])?;
     let pad = "    ";
-    let items = report.findings.chunks(JSON_CHUNK).flat_map(|chunk| {
-        chunk
-            .par_iter()
-            .map(|f| pretty_item(f, pad))
-            .collect::<Vec<_>>()
-    });
-    write_pretty_array(out, pad, items)?;
+    let mut array = PrettyArray::new(pad);
+    made_in_parallel(
+        &report.findings,
+        JSON_CHUNK,
+        |chunk| chunk.par_iter().map(|f| pretty_item(f, pad)).collect(),
+        |item| array.push(out, &item?),
+    )?;
+    array.finish(out)?;
     out.write_all(&text.as_bytes()[at + 2..])
+}
+
+/// Makes `items` a chunk of `chunk` at a time with `make` (which runs on every core) and hands
+/// what each chunk made, in order, to `write` on the calling thread, the next chunk being made
+/// while this one is written. Made one after the other, the cores sat idle while the calling
+/// thread wrote each chunk (a report's serial ~5 ms of a 0.19 s scan). At most three chunks'
+/// results are held at once: the one being written, the next, and the one being made. An error
+/// of `write` stops the making and is returned.
+pub fn made_in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    chunk: usize,
+    make: impl Fn(&[T]) -> Vec<R> + Sync,
+    mut write: impl FnMut(R) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    if items.len() <= chunk {
+        return make(items).into_iter().try_for_each(write);
+    }
+    std::thread::scope(|scope| {
+        let (made, taken) = std::sync::mpsc::sync_channel::<Vec<R>>(0);
+        let make = &make;
+        scope.spawn(move || {
+            for part in items.chunks(chunk) {
+                // The writer stopped (an error): nothing more to make.
+                if made.send(make(part)).is_err() {
+                    break;
+                }
+            }
+        });
+        for part in taken {
+            part.into_iter().try_for_each(&mut write)?;
+        }
+        Ok(())
+    })
 }
 
 /// `value` as `to_string_pretty` writes it, its lines after the first indented by `pad`: an
@@ -192,19 +226,39 @@ fn write_pretty_array(
     pad: &str,
     items: impl Iterator<Item = std::io::Result<String>>,
 ) -> std::io::Result<()> {
-    let mut empty = true;
+    let mut array = PrettyArray::new(pad);
     for item in items {
-        out.write_all(if empty { b"[\n" } else { b",\n" })?;
-        empty = false;
-        out.write_all(pad.as_bytes())?;
-        out.write_all(item?.as_bytes())?;
+        array.push(out, &item?)?;
     }
-    if empty {
-        out.write_all(b"[]")
-    } else {
-        out.write_all(b"\n")?;
-        out.write_all(&pad.as_bytes()[2..])?;
-        out.write_all(b"]")
+    array.finish(out)
+}
+
+/// [`write_pretty_array`] an element at a time.
+struct PrettyArray<'p> {
+    pad: &'p str,
+    empty: bool,
+}
+
+impl<'p> PrettyArray<'p> {
+    fn new(pad: &'p str) -> Self {
+        PrettyArray { pad, empty: true }
+    }
+
+    fn push(&mut self, out: &mut dyn std::io::Write, item: &str) -> std::io::Result<()> {
+        out.write_all(if self.empty { b"[\n" } else { b",\n" })?;
+        self.empty = false;
+        out.write_all(self.pad.as_bytes())?;
+        out.write_all(item.as_bytes())
+    }
+
+    fn finish(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if self.empty {
+            out.write_all(b"[]")
+        } else {
+            out.write_all(b"\n")?;
+            out.write_all(&self.pad.as_bytes()[2..])?;
+            out.write_all(b"]")
+        }
     }
 }
 
@@ -385,8 +439,50 @@ pub(crate) fn severity_counts(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{HOLE, write_json_spliced};
+    use super::{HOLE, made_in_parallel, write_json_spliced};
     use serde_json::{Value, json};
+
+    /// What the chunks make is written in the items' order, whatever the chunk size (one chunk,
+    /// an exact multiple, a remainder); a write error stops the making and is what comes back.
+    #[test]
+    fn made_in_parallel_writes_in_order_and_stops_at_an_error() {
+        use rayon::prelude::*;
+        let items: Vec<u32> = (0..1000).collect();
+        let square = |chunk: &[u32]| chunk.par_iter().map(|i| u64::from(*i) * 3).collect();
+        for chunk in [1, 7, 100, 999, 1000, 5000] {
+            let mut written = Vec::new();
+            made_in_parallel(&items, chunk, square, |r| {
+                written.push(r);
+                Ok(())
+            })
+            .unwrap();
+            let expected: Vec<u64> = (0..1000).map(|i| i * 3).collect();
+            assert_eq!(written, expected, "chunk {chunk}");
+        }
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let mut written = 0;
+        let err = made_in_parallel(
+            &items,
+            10,
+            |chunk| {
+                made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                chunk.to_vec()
+            },
+            |r| {
+                written += 1;
+                if r == 25 {
+                    Err(std::io::Error::other("disk full"))
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(written, 26);
+        // Chunks 0..=2 written or failed, at most one more made before the maker saw the stop.
+        assert!(made.into_inner() <= 5);
+    }
 
     /// The JSON report with its findings rendered on every core is what serde_json writes of the
     /// whole report, byte for byte: below the parallel threshold, at it, and over several chunks,

@@ -38,6 +38,21 @@ const BENIGN_SUFFIXES: &[&str] = &[
     "_length",
 ];
 
+fn basic_auth_url_pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@[^\s/]")
+            .expect("static pattern")
+    })
+}
+
+/// Compiles the token formats' patterns now, not on first use (~5 M instructions): see
+/// [`crate::scan::warm_up`].
+pub fn warm_up() {
+    formats();
+    basic_auth_url_pattern();
+}
+
 fn formats() -> &'static [(&'static str, Regex)] {
     static SET: OnceLock<Vec<(&str, Regex)>> = OnceLock::new();
     SET.get_or_init(|| {
@@ -82,12 +97,7 @@ pub fn known_format(value: &str) -> Option<&'static str> {
 
 /// `scheme://user:password@host`: a URL with an embedded password.
 pub fn basic_auth_url(value: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@[^\s/]")
-            .expect("static pattern")
-    });
-    re.captures_iter(value).any(|c| {
+    basic_auth_url_pattern().captures_iter(value).any(|c| {
         let pw = &c[1];
         !(pw.starts_with('$')
             || pw.starts_with('{')
