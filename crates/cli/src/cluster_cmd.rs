@@ -146,6 +146,8 @@ async fn audit(
         target.context.clone(),
         target.config.cluster_url.to_string(),
     );
+    // The cores are idle while the cluster is listed.
+    kubeharden_engine::scan::warm_up();
     let snapshot: Snapshot = match kubeharden_cluster::collect(&target, &options(args)).await {
         Ok(s) => s,
         Err(e) => {

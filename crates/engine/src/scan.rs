@@ -34,8 +34,9 @@ const RAW_FINDINGS_BYTES: usize = 8 << 20;
 
 /// Starts building, on a core of the pool, what the rules otherwise build on their first use:
 /// the API schema and the patterns of the secret formats and of the masker (~21 M instructions,
-/// 4-5 ms). A front end calls it before its directory walk, which leaves the cores idle: built
-/// at the first inputs of phase 1 instead, they held one core while the other waited for them.
+/// 4-5 ms). A front end calls it before its directory walk or its listing of a cluster, which
+/// leave the cores idle: built at the first inputs of phase 1 instead, they held one core while
+/// the other waited for them.
 pub fn warm_up() {
     rayon::spawn(|| {
         kubeharden_schema::schema::Schema::get();
