@@ -85,34 +85,58 @@ REAL_OBJECTS=$(jq .summary.objects "$WORK/out.json")
 if command -v taskset >/dev/null; then
   PRE="taskset -c 0" measure "real/ --no-kustomize, one core" scan "$REAL" --no-kustomize
   awk -v a="$LAST_WALL" -v b="$ALONE" -v n="$(nproc)" 'BEGIN { printf "parallel speed-up on %d cores: %.2fx of the best runs (target >= 1.8x on 2)\n", n, a / b }'
-  SCAN_CPU=$LAST_CPU
   # Paired: every core and one core in turn, PAIRS times; the median of the pairs' ratios holds
   # when the machine's speed drifts between the two best-of measurements above.
+  # Wall time in nanoseconds (`date +%s%N`): /usr/bin/time's hundredths of a second move a
+  # ratio of 0.17 s runs by 5%.
+  wall_ns() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    echo $((t1 - t0))
+  }
   ratios=()
   for ((i = 1; i <= ${PAIRS:-15}; i++)); do
-    /usr/bin/time -f '%e' -o "$WORK/t-all" "$KH" scan "$REAL" --no-kustomize --format json >/dev/null 2>&1 || true
-    /usr/bin/time -f '%e' -o "$WORK/t-one" taskset -c 0 "$KH" scan "$REAL" --no-kustomize --format json >/dev/null 2>&1 || true
-    ratios+=("$(awk -v a="$(tail -n 1 "$WORK/t-all")" -v b="$(tail -n 1 "$WORK/t-one")" 'BEGIN { print (a > 0 ? b / a : 0) }')")
+    all=$(wall_ns "$KH" scan "$REAL" --no-kustomize --format json)
+    one=$(wall_ns taskset -c 0 "$KH" scan "$REAL" --no-kustomize --format json)
+    ratios+=("$(awk -v a="$all" -v b="$one" 'BEGIN { print (a > 0 ? b / a : 0) }')")
   done
   printf '%s\n' "${ratios[@]}" | sort -g | awk -v n="$(nproc)" '{ r[NR] = $1 } END {
     m = (NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2)
     printf "parallel speed-up on %d cores, paired: %.2fx median of %d pairs (%.2f-%.2fx)\n", n, m, NR, r[1], r[NR] }'
-  # The parser alone over the same files, one core, and the parser building the scan's tree
-  # (no rules): the least CPU (user + system) of RUNS runs each.
-  least_cpu() {
-    local label=$1 least="" c i; shift
-    for ((i = 1; i <= RUNS; i++)); do
-      /usr/bin/time -f '%U %S' -o "$WORK/time" taskset -c 0 "$ROOT/target/release/examples/parse_only" "$@" "$REAL" >"$WORK/parse.txt"
-      c=$(awk '{ print $1 + $2 }' "$WORK/time")
-      if [ -z "$least" ] || awk -v a="$c" -v b="$least" 'BEGIN { exit !(a < b) }'; then least=$c; fi
-    done
-    printf "%-40s %6.2f s CPU (least of %d)   %s\n" "$label" "$least" "$RUNS" "$(cat "$WORK/parse.txt")" >&2
-    echo "$least"
-  }
-  parse_cpu=$(least_cpu "real/ parsed alone (events), one core")
-  tree_cpu=$(least_cpu "real/ parsed into trees, one core" --tree)
-  awk -v s="$SCAN_CPU" -v p="$parse_cpu" -v t="$tree_cpu" 'BEGIN {
-    printf "scan CPU against parsing alone (one core): %.2fx (target <= 1.3x); the trees alone, no rule: %.2fx\n", s / p, t / p }'
+  # The parser alone over the same files, one core, and the parser building the scan's tree (no
+  # rules), against the scan on one core: the three in turn RUNS times, CPU (user + system) from
+  # getrusage in microseconds (/usr/bin/time's hundredths move a ratio of 0.15 s runs by 7%), the
+  # median of each and of the runs' ratios (pairing keeps a ratio when the machine's speed drifts).
+  PARSE_ONLY=$ROOT/target/release/examples/parse_only
+  python3 - "$RUNS" "$WORK/cpu.out" "$KH" "$PARSE_ONLY" "$REAL" <<'PY'
+import resource, statistics, subprocess, sys
+runs, out, kh, parse_only, real = int(sys.argv[1]), sys.argv[2], *sys.argv[3:]
+commands = {
+    "real/ --no-kustomize, one core": [kh, "scan", real, "--no-kustomize", "--format", "json"],
+    "real/ parsed alone (events), one core": [parse_only, real],
+    "real/ parsed into trees, one core": [parse_only, "--tree", real],
+}
+def cpu(argv):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(["taskset", "-c", "0", *argv], stdout=open(out, "w"), stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+times = {label: [] for label in commands}
+shown = {label: "" for label in commands}
+for _ in range(runs):
+    for label, argv in commands.items():
+        times[label].append(cpu(argv))
+        if argv[0] == parse_only:
+            shown[label] = open(out).readline().strip()  # what parse_only counted
+for label in commands:
+    print(f"{label:<40} {statistics.median(times[label]):6.3f} s CPU (median of {runs})   {shown[label]}")
+scan, parse, tree = times.values()
+ratio = lambda a, b: statistics.median(x / y for x, y in zip(a, b))
+print(f"scan CPU against parsing alone (one core): {ratio(scan, parse):.2f}x (target <= 1.3x); "
+      f"the trees alone, no rule: {ratio(tree, parse):.2f}x (medians of {runs} runs in turn)")
+PY
 fi
 awk -v c="$COLD" -v w="$WARM" -v a="$ALONE" 'BEGIN {
   printf "targets: cold %.2f s (<= 3 s) %s, warm %.2f s (<= 0.5 s) %s, --no-kustomize %.2f s (<= 0.3 s) %s\n",
