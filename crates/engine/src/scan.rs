@@ -353,7 +353,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
     Report::new(summary, findings, suppressed_findings, diagnostics, scope)
 }
 
-/// Findings unpacked on every core at a time, per batch ([`UNPACK_BATCH`]).
+/// How many findings [`unpack_all`] unpacks on every core at once (a batch).
 const UNPACK_BATCH: usize = 4096;
 
 /// Every piece's findings, in the order of the pieces, in one list allocated once at its exact
@@ -778,4 +778,73 @@ pub fn scan_audit_log(input: &AuditLogInput<'_>, rules: &[&'static Rule]) -> Rep
         input.log.errors.clone(),
         scope,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Location, Severity, Snippet, Subject, fingerprint};
+    use crate::meta::Section;
+
+    fn finding(input: usize, n: usize) -> Finding {
+        let name = format!("w{input}");
+        Finding {
+            rule: "pod-host-namespaces",
+            section: Section::Rule(9),
+            severity: Severity::High,
+            subject: Arc::new(Subject {
+                kind: "Deployment".into(),
+                api_version: "apps/v1".into(),
+                name: name.clone(),
+                namespace: None,
+                container: None,
+            }),
+            location: Location {
+                origin: format!("{input}.yaml").into(),
+                line: u32::try_from(n).unwrap() + 1,
+                column: 1,
+                pointer: format!("/spec/{n}").into(),
+                helm_source: None,
+            },
+            message: format!("finding {n} of input {input}"),
+            remedy: "Remove it.",
+            snippet: Snippet::new(1, ["spec:"]),
+            fingerprint: fingerprint(&[&name, &n.to_string()]),
+            suppressed_by: None,
+            baseline: None,
+            expected: None,
+        }
+    }
+
+    /// Unpacked a batch at a time on every core, the findings come in the pieces' order and in
+    /// each piece's order: pieces empty, small, and larger than a batch, over several batches.
+    #[test]
+    fn unpacking_in_batches_keeps_the_order_of_the_pieces() {
+        let sizes = [
+            0,
+            3,
+            UNPACK_BATCH + 5,
+            1,
+            0,
+            UNPACK_BATCH - 1,
+            2,
+            UNPACK_BATCH,
+            7,
+        ];
+        let raw = RawAllowance::new(1 << 10);
+        let pieces: Vec<Vec<Finding>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(input, &len)| (0..len).map(|n| finding(input, n)).collect())
+            .collect();
+        let expected: Vec<String> = pieces.iter().flatten().map(|f| f.message.clone()).collect();
+        // Within the raw allowance and past it (deflated), as a scan packs them.
+        let packed: Vec<Packed> = pieces
+            .into_iter()
+            .map(|p| Packed::within(p, &raw))
+            .collect();
+        let got: Vec<String> = unpack_all(packed).into_iter().map(|f| f.message).collect();
+        assert_eq!(got.len(), sizes.iter().sum::<usize>());
+        assert_eq!(got, expected);
+    }
 }
