@@ -69,7 +69,6 @@ measure() {
     printf "%-40s %6.2f s wall (best of %d) %6.2f s CPU  %6.1f MB  %6.1f MB/s  %7d objects  %7d findings  peak RSS %5.0f MB\n",
       l, w, n, c, b / 1e6, b / 1e6 / w2, o, f, r / 1024 }'
   LAST_WALL=$best
-  LAST_CPU=$cpu
   LAST_RSS_KB=$rss_max
 }
 

@@ -142,7 +142,7 @@ fn url_password() -> &'static Regex {
 }
 
 /// What every match of [`bearer`] holds: one of these words, and this many bytes.
-const BEARER_WORDS: [&[u8]; 4] = [b"earer", b"EARER", b"asic", b"ASIC"];
+const BEARER_WORDS: [&str; 4] = ["earer", "EARER", "asic", "ASIC"];
 const MIN_BEARER_LEN: usize = "Basic ".len() + 8;
 
 /// `Bearer <token>`, `Basic <credentials>`.
@@ -442,10 +442,8 @@ impl LineMasker {
                 ranges.push((pw.start(), pw.end()));
             }
         }
-        let scheme_words = line.len() >= MIN_BEARER_LEN
-            && BEARER_WORDS
-                .iter()
-                .any(|w| memchr::memmem::find(line.as_bytes(), w).is_some());
+        let scheme_words =
+            line.len() >= MIN_BEARER_LEN && BEARER_WORDS.iter().any(|w| line.contains(w));
         for c in scheme_words
             .then(|| bearer().captures_iter(line))
             .into_iter()
