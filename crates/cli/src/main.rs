@@ -30,9 +30,55 @@ use std::process::ExitCode;
 /// mimalloc: parsing allocates a node per scalar, and glibc's allocator spent a fifth of a scan
 /// in malloc/free (musl's, in the static binary, more); see docs/performance.md.
 /// `--no-default-features` leaves the system's allocator, for heap profilers.
-#[cfg(feature = "mimalloc")]
+#[cfg(all(feature = "mimalloc", not(feature = "alloc-count")))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// With the `alloc-count` feature (for profiling, not for release: every allocation then updates
+/// one counter shared by every thread), mimalloc counting the bytes in use, which
+/// `KUBEHARDEN_TIMINGS=1` prints beside the resident size at each step.
+#[cfg(all(feature = "mimalloc", feature = "alloc-count"))]
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+#[cfg(all(feature = "mimalloc", feature = "alloc-count"))]
+mod counting {
+    use kubeharden_engine::timings::{COUNTING, LIVE_BYTES, PEAK_LIVE_BYTES};
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::sync::atomic::Ordering::Relaxed;
+
+    pub struct Counting;
+
+    fn grew(by: isize) {
+        COUNTING.store(true, Relaxed);
+        let now = LIVE_BYTES.fetch_add(by, Relaxed) + by;
+        PEAK_LIVE_BYTES.fetch_max(now, Relaxed);
+    }
+
+    // SAFETY: every call is passed on to mimalloc unchanged; the counter is only arithmetic.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            grew(layout.size() as isize);
+            // SAFETY: the caller's contract, passed on.
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            grew(layout.size() as isize);
+            // SAFETY: as above.
+            unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            LIVE_BYTES.fetch_sub(layout.size() as isize, Relaxed);
+            // SAFETY: as above.
+            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            grew(new_size as isize - layout.size() as isize);
+            // SAFETY: as above.
+            unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+        }
+    }
+}
 
 /// mimalloc v3 keeps freed memory for a second (`purge_delay`, 1000 ms) and commits its arenas
 /// eagerly (`arena_eager_commit`): a scan's peak RSS was 20% above glibc's for 5% less CPU. Eager

@@ -234,10 +234,11 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         let mut outcome = scan_loaded(&ctx, input.into_loaded(), &phase1);
         // Packed on the worker thread, outside the lock.
         let findings = Packed::within(std::mem::take(&mut outcome.findings), &raw);
+        let piece = Piece::of(index, findings, &mut outcome);
         merged
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .absorb(index, findings, outcome);
+            .absorb(piece, outcome);
     });
     work.report("phase 1");
     crate::timings::mark("phase 1 (each input parsed and judged, in parallel)");
@@ -322,13 +323,14 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         || run_inventory(&ctx, &facts, &other, &raw),
     );
     ran.extend(ran_other);
+    crate::timings::mark("phase 2's rules ran");
     ran.sort_unstable_by_key(|r| r.0);
     for (_, rule_suppressed, pieces) in ran {
         suppressed += rule_suppressed;
         packed.extend(pieces);
     }
     drop(facts);
-    crate::timings::mark("phase 2 (cross-object rules)");
+    crate::timings::mark("phase 2 (cross-object rules, their facts freed)");
     let mut findings = unpack_all(packed);
     crate::timings::mark("findings unpacked");
 
@@ -438,41 +440,56 @@ struct Merged {
     evidence: FoundSet,
 }
 
-/// The lists one input contributed.
+/// The lists one input contributed, at their exact sizes: grown by pushes, an input's lists held
+/// the room for a few more (a Vec's first push makes room for four objects or workloads), 22 MB
+/// of the 159 MB in use when phase 1 ended at 100,000 objects.
 struct Piece {
     index: usize,
     findings: Packed,
-    diagnostics: Vec<Diagnostic>,
-    retained: Vec<Object>,
-    control_plane: Vec<Object>,
-    workloads: Vec<Workload>,
+    diagnostics: Box<[Diagnostic]>,
+    retained: Box<[Object]>,
+    control_plane: Box<[Object]>,
+    workloads: Box<[Workload]>,
+}
+
+impl Piece {
+    /// The lists of `o`, moved out at their exact sizes (on the worker, outside the lock).
+    fn of(index: usize, findings: Packed, o: &mut Outcome) -> Piece {
+        fn exact<T>(v: &mut Vec<T>) -> Box<[T]> {
+            std::mem::take(v).into_boxed_slice()
+        }
+        Piece {
+            index,
+            findings,
+            retained: exact(&mut o.retained),
+            control_plane: exact(&mut o.control_plane),
+            diagnostics: exact(&mut o.diagnostics),
+            workloads: exact(&mut o.workloads),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+            && self.diagnostics.is_empty()
+            && self.retained.is_empty()
+            && self.control_plane.is_empty()
+            && self.workloads.is_empty()
+    }
 }
 
 impl Merged {
-    fn absorb(&mut self, index: usize, findings: Packed, o: Outcome) {
+    fn absorb(&mut self, piece: Piece, o: Outcome) {
         self.suppressed += o.suppressed;
         self.summary.bytes += o.bytes;
         self.summary.objects += o.objects;
-        self.summary.pod_templates += o.workloads.len();
+        self.summary.pod_templates += piece.workloads.len();
         self.namespaces.extend(o.namespaces);
         for (k, n) in o.kinds {
             *self.kinds.entry(k).or_default() += n;
         }
         self.evidence.extend(o.evidence);
-        let nothing = findings.is_empty()
-            && o.diagnostics.is_empty()
-            && o.retained.is_empty()
-            && o.control_plane.is_empty()
-            && o.workloads.is_empty();
-        if !nothing {
-            self.pieces.push(Piece {
-                index,
-                findings,
-                diagnostics: o.diagnostics,
-                retained: o.retained,
-                control_plane: o.control_plane,
-                workloads: o.workloads,
-            });
+        if !piece.is_empty() {
+            self.pieces.push(piece);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Mutex;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::Instant;
 
 struct Clock {
@@ -42,11 +43,50 @@ pub fn mark(label: &str) {
         let since = now.duration_since(*last);
         *last = now;
         eprintln!(
-            "timings: {:8.1} ms (+{:.1}) {label}",
+            "timings: {:8.1} ms (+{:.1}) {label}{}",
             now.duration_since(c.start).as_secs_f64() * 1e3,
-            since.as_secs_f64() * 1e3
+            since.as_secs_f64() * 1e3,
+            memory()
         );
     }
+}
+
+/// Bytes the global allocator has handed out and not got back, kept by a build with the CLI's
+/// `alloc-count` feature (its allocator counts; `COUNTING` says so): beside the resident size,
+/// what is in use and what is the allocator's own (freed pages it holds, partly used pages).
+pub static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+/// The most [`LIVE_BYTES`] reached since the previous [`mark`].
+pub static PEAK_LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+pub static COUNTING: AtomicBool = AtomicBool::new(false);
+
+/// `  [RSS 123 MB, peak 150 MB]` from `/proc/self/status` (Linux), with `, live 98 MB, at most
+/// 120 MB since the last step` when the allocator counts ([`LIVE_BYTES`]), or nothing: where a large scan's memory goes, beside where
+/// its time goes.
+fn memory() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    let (Some(rss), Some(peak)) = (field("VmRSS:"), field("VmHWM:")) else {
+        return String::new();
+    };
+    let live = if COUNTING.load(Ordering::Relaxed) {
+        let now = LIVE_BYTES.load(Ordering::Relaxed).max(0);
+        let peak = PEAK_LIVE_BYTES.swap(now, Ordering::Relaxed).max(now);
+        format!(
+            ", live {} MB, at most {} MB since the last step",
+            now >> 20,
+            peak >> 20
+        )
+    } else {
+        String::new()
+    };
+    format!("  [RSS {} MB, peak {} MB{live}]", rss / 1024, peak / 1024)
 }
 
 /// The busy time of each thread in a parallel phase, and the time each sat idle at its end
