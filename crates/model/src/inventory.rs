@@ -82,8 +82,8 @@ impl Object {
         }
     }
 
-    pub fn labels(&self) -> BTreeMap<String, String> {
-        string_map(self.root.pointer("/metadata/labels"))
+    pub fn labels(&self) -> crate::selector::Labels {
+        string_map(self.root.pointer("/metadata/labels")).into()
     }
 
     pub fn label(&self, key: &str) -> Option<&str> {
@@ -367,7 +367,7 @@ pub struct Workload {
     pub line: u32,
     pub column: u32,
     pub helm_source: Option<Arc<str>>,
-    pub pod_labels: BTreeMap<String, String>,
+    pub pod_labels: crate::selector::Labels,
     /// The pod template's annotations of a service mesh (`sidecar.istio.io/*`, `istio.io/*`,
     /// `linkerd.io/*`, `config.linkerd.io/*`): injection and inbound policy per workload.
     pub mesh_annotations: BTreeMap<String, String>,

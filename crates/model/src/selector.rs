@@ -6,7 +6,154 @@ use crate::yaml::{Node, escape_token};
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub type Labels = BTreeMap<String, String>;
+/// Labels by key, with a `BTreeMap`'s semantics (sorted by key, one value per key, the last one
+/// inserted wins) in one allocation of their size: a `BTreeMap` takes a 544-byte node for a few
+/// labels, and a scan keeps the pod labels of every workload and the labels of every Namespace
+/// (10,000s of them) until its cross-object rules have run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    pub const fn new() -> Labels {
+        Labels(Vec::new())
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` to `value`, returning the value it replaced.
+    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `key`, inserted from `value` when there is none (`entry(key).or_insert_with`).
+    pub fn get_or_insert_with(
+        &mut self,
+        key: String,
+        value: impl FnOnce() -> String,
+    ) -> &mut String {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key, value()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.find(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// In key order.
+    pub fn iter(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&String, &String)> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    /// As `BTreeMap::from_iter`: of pairs with the same key, the last one.
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Labels {
+        let mut v: Vec<(String, String)> = pairs.into_iter().collect();
+        // Stable: pairs of one key stay in their order, and the last of each run is kept.
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(String, String)> = Vec::with_capacity(v.len());
+        for pair in v {
+            match out.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => out.push(pair),
+            }
+        }
+        out.shrink_to_fit();
+        Labels(out)
+    }
+}
+
+impl Extend<(String, String)> for Labels {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, pairs: I) {
+        for (k, v) in pairs {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl From<BTreeMap<String, String>> for Labels {
+    fn from(map: BTreeMap<String, String>) -> Labels {
+        // Already sorted, one value per key.
+        Labels(map.into_iter().collect())
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Labels {
+    fn from(pairs: [(String, String); N]) -> Labels {
+        pairs.into_iter().collect()
+    }
+}
+
+impl IntoIterator for Labels {
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Labels {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a String, &'a String),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl serde::Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Labels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+        BTreeMap::<String, String>::deserialize(d).map(Labels::from)
+    }
+}
 
 /// Something the API server would reject, at a JSON pointer relative to the object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,5 +395,75 @@ impl fmt::Display for LabelSelector {
         } else {
             f.write_str(&parts.join(","))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Labels;
+    use std::collections::BTreeMap;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Every operation gives what a `BTreeMap` gives for the same pairs: key order, the last
+    /// value of a repeated key, `insert`'s and `remove`'s return values.
+    #[test]
+    fn labels_behave_as_a_btreemap() {
+        let input = pairs(&[
+            ("tier", "web"),
+            ("app", "a"),
+            ("Zone", "z"),
+            ("app", "b"),
+            ("app.kubernetes.io/name", "n"),
+            ("tier", "db"),
+        ]);
+        let labels: Labels = input.iter().cloned().collect();
+        let map: BTreeMap<String, String> = input.iter().cloned().collect();
+        assert!(labels.iter().eq(map.iter()));
+        assert_eq!(labels.len(), map.len());
+        assert_eq!(labels.get("app").map(String::as_str), Some("b"));
+        assert_eq!(labels.get("tier").map(String::as_str), Some("db"));
+        assert_eq!(labels.get("missing"), None);
+        assert_eq!(Labels::from(map.clone()), labels);
+
+        let (mut l, mut m) = (labels.clone(), map.clone());
+        for (k, v) in pairs(&[("app", "c"), ("a", "1"), ("zz", "2")]) {
+            assert_eq!(l.insert(k.clone(), v.clone()), m.insert(k, v));
+        }
+        assert_eq!(l.remove("tier"), m.remove("tier"));
+        assert_eq!(l.remove("tier"), m.remove("tier"));
+        l.extend(pairs(&[("b", "x"), ("a", "y")]));
+        m.extend(pairs(&[("b", "x"), ("a", "y")]));
+        assert!(l.iter().eq(m.iter()));
+        assert!(l.keys().eq(m.keys()) && l.values().eq(m.values()));
+        assert!(l.clone().into_iter().eq(m.clone()));
+
+        let name = "kubernetes.io/metadata.name".to_owned();
+        assert_eq!(l.get_or_insert_with(name.clone(), || "prod".into()), "prod");
+        assert_eq!(
+            l.get_or_insert_with(name.clone(), || "other".into()),
+            "prod"
+        );
+        assert_eq!(l.get(&name).map(String::as_str), Some("prod"));
+    }
+
+    #[test]
+    fn labels_serialize_as_a_map_in_key_order_and_read_the_last_duplicate() {
+        let labels = Labels::from(
+            pairs(&[("b", "2"), ("a", "1")])
+                .into_iter()
+                .collect::<BTreeMap<_, _>>(),
+        );
+        assert_eq!(
+            serde_json::to_string(&labels).unwrap(),
+            r#"{"a":"1","b":"2"}"#
+        );
+        let read: Labels = serde_json::from_str(r#"{"b":"x","a":"1","b":"2"}"#).unwrap();
+        assert_eq!(read, labels);
+        assert!(serde_json::from_str::<Labels>(r#"{"a":1}"#).is_err());
     }
 }

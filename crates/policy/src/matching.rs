@@ -66,9 +66,7 @@ impl<'a> ObjectView<'a> {
     pub fn namespace_labels(&self) -> Result<Option<Labels>, String> {
         if self.is_namespace() {
             let mut labels = self.object.labels();
-            labels
-                .entry(NAME_LABEL.into())
-                .or_insert_with(|| self.object.name.clone());
+            labels.get_or_insert_with(NAME_LABEL.into(), || self.object.name.clone());
             return Ok(Some(labels));
         }
         let Some(ns) = self.namespace else {
@@ -93,9 +91,7 @@ impl<'a> ObjectView<'a> {
                 ));
             }
         };
-        labels
-            .entry(NAME_LABEL.into())
-            .or_insert_with(|| ns.to_owned());
+        labels.get_or_insert_with(NAME_LABEL.into(), || ns.to_owned());
         Ok(Some(labels))
     }
 

@@ -372,7 +372,7 @@ fn selector(file: SelectorFile, what: &str) -> Result<LabelSelector> {
         });
     }
     Ok(LabelSelector {
-        match_labels: file.match_labels,
+        match_labels: file.match_labels.into(),
         match_expressions,
         invalid: false,
     })

@@ -3,7 +3,6 @@
 
 use crate::inventory::Object;
 use crate::yaml::Node;
-use std::collections::BTreeMap;
 
 /// The namespaces a verifier applies to.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,12 +34,12 @@ pub struct Verifier<'a> {
 
 impl Verifier<'_> {
     /// Does this verifier apply to a namespace with these labels?
-    pub fn covers(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
+    pub fn covers(&self, namespace: &str, labels: Option<&crate::selector::Labels>) -> bool {
         match &self.scope {
             Scope::AllExcept(ex) => !ex.iter().any(|e| glob_match(e, namespace)),
             Scope::Only(only) => only.iter().any(|o| glob_match(o, namespace)),
             Scope::LabelOptIn { key, value } => {
-                labels.and_then(|l| l.get(*key)).is_some_and(|v| v == value)
+                labels.and_then(|l| l.get(key)).is_some_and(|v| v == value)
             }
         }
     }

@@ -427,7 +427,7 @@ pub fn plaintext_namespaces<'a>(
 /// Why this workload's pod-to-pod traffic is plaintext, or `None` if it is mTLS only.
 fn reason(
     w: &Workload,
-    ns_labels: &BTreeMap<String, String>,
+    ns_labels: &crate::selector::Labels,
     ns_annotations: &BTreeMap<String, String>,
     peers: &[Peer],
 ) -> Option<Reason> {

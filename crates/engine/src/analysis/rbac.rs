@@ -15,6 +15,7 @@
 
 use crate::analysis::netpol::LabelSelector;
 use crate::inventory::Object;
+use crate::selector::Labels;
 use crate::yaml::{Node, Text};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -289,7 +290,7 @@ impl Selector {
     /// A selector requiring `key: value`.
     pub fn label(key: &str, value: &str) -> Selector {
         Selector(Some(LabelSelector {
-            match_labels: BTreeMap::from([(key.to_owned(), value.to_owned())]),
+            match_labels: Labels::from([(key.to_owned(), value.to_owned())]),
             ..LabelSelector::default()
         }))
     }
@@ -365,14 +366,20 @@ impl RoleLabels {
     }
 }
 
-impl From<BTreeMap<String, String>> for RoleLabels {
-    fn from(labels: BTreeMap<String, String>) -> RoleLabels {
+impl From<Labels> for RoleLabels {
+    fn from(labels: Labels) -> RoleLabels {
         RoleLabels(
             labels
                 .into_iter()
                 .map(|(k, v)| (Text::from(k), Text::from(v)))
                 .collect(),
         )
+    }
+}
+
+impl From<BTreeMap<String, String>> for RoleLabels {
+    fn from(labels: BTreeMap<String, String>) -> RoleLabels {
+        Labels::from(labels).into()
     }
 }
 

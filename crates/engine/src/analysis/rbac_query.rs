@@ -433,7 +433,7 @@ pub struct Query<'q, 'a> {
     /// bindings name.
     pub service_accounts: BTreeMap<String, BTreeSet<String>>,
     /// Labels of the Namespaces declared in the input (their Pod Security levels).
-    pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    pub namespace_labels: BTreeMap<String, crate::selector::Labels>,
     /// What each binding's roleRef resolves to, by binding position.
     resolved: Vec<Resolution<'q, 'a>>,
     /// ServiceAccount objects by (namespace, name) (the last one counts), and the first

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 /// A Namespace declared in the input.
 #[derive(Clone, Debug, Default)]
 pub struct NamespaceInfo {
-    pub labels: BTreeMap<String, String>,
+    pub labels: crate::selector::Labels,
     pub origin: String,
     pub line: u32,
 }

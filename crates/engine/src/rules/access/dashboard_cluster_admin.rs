@@ -35,7 +35,7 @@ fn is_dashboard(w: &crate::inventory::Workload) -> bool {
     named(&w.name)
         || ["k8s-app", "app.kubernetes.io/name", "app"]
             .iter()
-            .any(|k| w.pod_labels.get(*k).is_some_and(|v| named(v)))
+            .any(|k| w.pod_labels.get(k).is_some_and(|v| named(v)))
 }
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
