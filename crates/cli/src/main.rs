@@ -50,7 +50,10 @@ mod counting {
     pub struct Counting;
 
     fn grew(by: isize) {
-        COUNTING.store(true, Relaxed);
+        // Written once: a store on every allocation would bounce the line between the cores.
+        if !COUNTING.load(Relaxed) {
+            COUNTING.store(true, Relaxed);
+        }
         let now = LIVE_BYTES.fetch_add(by, Relaxed) + by;
         PEAK_LIVE_BYTES.fetch_max(now, Relaxed);
     }

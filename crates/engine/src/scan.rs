@@ -441,7 +441,7 @@ struct Merged {
 }
 
 /// The lists one input contributed, at their exact sizes: grown by pushes, an input's lists held
-/// the room for a few more (a Vec's first push makes room for four objects or workloads), 22 MB
+/// the room for a few more (a Vec's first push makes room for four objects or workloads), 20 MB
 /// of the 159 MB in use when phase 1 ended at 100,000 objects.
 struct Piece {
     index: usize,

@@ -60,8 +60,8 @@ pub static PEAK_LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
 pub static COUNTING: AtomicBool = AtomicBool::new(false);
 
 /// `  [RSS 123 MB, peak 150 MB]` from `/proc/self/status` (Linux), with `, live 98 MB, at most
-/// 120 MB since the last step` when the allocator counts ([`LIVE_BYTES`]), or nothing: where a large scan's memory goes, beside where
-/// its time goes.
+/// 120 MB since the last step` when the allocator counts ([`LIVE_BYTES`]), or nothing: where a
+/// large scan's memory goes, beside where its time goes.
 fn memory() -> String {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return String::new();
@@ -162,5 +162,23 @@ impl Drop for Item<'_> {
                 .unwrap_or_else(|e| e.into_inner())
                 .push((t, self.start, Instant::now()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The resident size and its peak, read from `/proc/self/status`; the bytes in use only
+    /// when an allocator counts them (not in the tests' build).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn memory_is_the_resident_size_and_its_peak() {
+        let m = super::memory();
+        let inner = m
+            .strip_prefix("  [RSS ")
+            .and_then(|m| m.strip_suffix(" MB]"))
+            .expect(&m);
+        let (rss, peak) = inner.split_once(" MB, peak ").expect(&m);
+        let (rss, peak): (u64, u64) = (rss.parse().unwrap(), peak.parse().unwrap());
+        assert!(rss > 0 && peak >= rss, "{m}");
     }
 }
