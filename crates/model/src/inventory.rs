@@ -83,7 +83,7 @@ impl Object {
     }
 
     pub fn labels(&self) -> crate::selector::Labels {
-        string_map(self.root.pointer("/metadata/labels")).into()
+        string_map(self.root.pointer("/metadata/labels"))
     }
 
     pub fn label(&self, key: &str) -> Option<&str> {
@@ -109,8 +109,10 @@ impl Object {
     }
 }
 
-/// Reads a map of strings (labels, annotations); non-string scalars by their text.
-pub fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+/// Reads a map of strings (labels, annotations); non-string scalars by their text. Collected into
+/// any map whose `FromIterator` keeps the last of a repeated key (`BTreeMap`,
+/// [`crate::selector::Labels`]), as the API server reads one.
+pub fn string_map<M: FromIterator<(String, String)> + Default>(node: Option<&Node>) -> M {
     node.map(|n| {
         n.effective_entries()
             .filter_map(|e| e.value.text().map(|v| (e.key.to_string(), v.to_owned())))

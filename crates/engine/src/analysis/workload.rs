@@ -47,7 +47,7 @@ pub fn summary(object: &Object, template: &PodTemplate) -> Workload {
             .collect(),
         ignore: crate::rules::ignore_list(object),
         mesh_annotations: mesh::template_mesh_annotations(template),
-        pod_labels: string_map(template.metadata.and_then(|m| m.get("labels"))).into(),
+        pod_labels: string_map(template.metadata.and_then(|m| m.get("labels"))),
         service_account: template
             .spec
             .get("serviceAccountName")
