@@ -1773,6 +1773,45 @@ mod tests {
         assert_eq!(roots(&kept)[0].get("kind").unwrap().as_str(), Some("B"));
     }
 
+    /// Kubernetes reads manifests with go-yaml (a libyaml port), which checks no indentation
+    /// inside a flow collection nor on a quoted scalar's continuation lines; `kubectl apply`
+    /// accepts such files and real projects ship them (kube-bench's `hack/kind-stig.yaml` closes `command: [`
+    /// at the key's indentation). The expected JSON is what `sigs.k8s.io/yaml` v1.6.0
+    /// `YAMLToJSON` gives for each text (see `vendor/saphyr-parser/PATCHED.md`).
+    #[test]
+    fn go_yaml_indentation_leniency() {
+        for (text, go_yaml) in [
+            (
+                "outer:\n  inner: [\n    a,\n    b,\n ]\n",
+                r#"{"outer":{"inner":["a","b"]}}"#,
+            ),
+            ("a: [b,\nc]\n", r#"{"a":["b","c"]}"#),
+            (
+                "a:\n  b: {x: 1,\n z: 2\n}\n  c: 3\n",
+                r#"{"a":{"b":{"x":1,"z":2},"c":3}}"#,
+            ),
+            ("a:\n  - [1,\n  2]\n  - 3\n", r#"{"a":[[1,2],3]}"#),
+            ("a:\n  b: [1,\n2]\n", r#"{"a":{"b":[1,2]}}"#),
+            ("a:\n  b: \"x\n y\"\n", r#"{"a":{"b":"x y"}}"#),
+            ("a:\n  b: 'x\ny'\n", r#"{"a":{"b":"x y"}}"#),
+            (
+                "spec:\n  containers:\n    - command: [\n        \"sh\",\n        \"-c\",\n      ]\n      name: x\n",
+                r#"{"spec":{"containers":[{"command":["sh","-c"],"name":"x"}]}}"#,
+            ),
+        ] {
+            let want: serde_json::Value = serde_json::from_str(go_yaml).unwrap();
+            assert_eq!(one(text).to_json(), want, "{text:?}");
+        }
+        // Positions are still exact: the items of a dedented flow sequence.
+        let root = one("a:\n  b: [1,\n2]\n");
+        let items = root.pointer("/a/b").unwrap().items();
+        assert_eq!((items[0].pos, items[1].pos), (pos(2, 7), pos(3, 1)));
+        // Block indentation is still checked, as go-yaml checks it ("did not find expected key").
+        let docs = parse_stream("a:\n  b: 1\n c: 2\n");
+        let err = docs[0].as_ref().unwrap_err();
+        assert_eq!(err.pos.line, 3, "{err:?}");
+    }
+
     #[test]
     fn json_allows_tabs_wherever_it_allows_whitespace() {
         let text = "{\n\t\"a\":\t{\"b\":\t1},\n\t\"c\" :\t[\ttrue ,\tnull\t]\n}\n";
