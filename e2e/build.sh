@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the pinned upstream binaries the e2e suite runs: etcd, kube-apiserver,
-# kube-controller-manager, kubectl and kustomize, from the Go module in e2e/tools (k8s.io/kubernetes v1.37.2).
+# kube-controller-manager, kubectl and kustomize, from the Go module in e2e/tools (k8s.io/kubernetes v1.37.2),
+# and yamlcheck (e2e/tools/yamlcheck: manifests read as kubectl reads them, the `yaml` differential's oracle).
 # Output: $KUBEHARDEN_E2E_CACHE/bin (default ~/.cache/kubeharden-e2e/bin). A stamp holding the
 # hash of e2e/tools/go.mod and go.sum makes a second run a no-op; the Go module and build
 # caches make a rebuild after a pin change incremental.
@@ -10,8 +11,8 @@ CACHE=${KUBEHARDEN_E2E_CACHE:-$HOME/.cache/kubeharden-e2e}
 BIN=$CACHE/bin
 mkdir -p "$BIN"
 command -v go >/dev/null || { echo "e2e/build.sh: the go command is needed (Go >= 1.26)" >&2; exit 2; }
-stamp=$(cat "$HERE/tools/go.mod" "$HERE/tools/go.sum" "$0" | sha256sum | cut -c1-16)
-tools=(etcd kube-apiserver kube-controller-manager kubectl kustomize)
+stamp=$(cat "$HERE/tools/go.mod" "$HERE/tools/go.sum" "$HERE/tools/yamlcheck/main.go" "$0" | sha256sum | cut -c1-16)
+tools=(etcd kube-apiserver kube-controller-manager kubectl kustomize yamlcheck)
 have=1
 for t in "${tools[@]}"; do [ -x "$BIN/$t" ] || have=0; done
 if [ "$have" = 1 ] && [ "$(cat "$BIN/.stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -38,5 +39,6 @@ build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$ldv"
 build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$ldv"
 build kubectl k8s.io/kubernetes/cmd/kubectl "$ldv"
 build kustomize sigs.k8s.io/kustomize/kustomize/v5
+build yamlcheck ./yamlcheck
 echo "$stamp" >"$BIN/.stamp"
 echo "e2e/build.sh: built in $(($(date +%s) - start)) s into $BIN" >&2

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Differential tests: kubeharden's offline answers against a real kube-apiserver's.
 
-    differential.py rbac|pss|vap|validation --state DIR --kh KUBEHARDEN --work DIR [--seed N]
+    differential.py rbac|pss|vap|validation|yaml --state DIR --kh KUBEHARDEN --work DIR [--seed N]
 
 Each test generates inputs from a seed, asks the API server (SubjectAccessReview, dry-run creates
-through PodSecurity admission and ValidatingAdmissionPolicy) and kubeharden (the same objects
-as files), and prints one line `differential NAME: N cases, M mismatches`, each mismatch before
+through PodSecurity admission and ValidatingAdmissionPolicy; for `yaml`, kubectl's manifest reader
+and go-yaml, e2e/tools/yamlcheck) and kubeharden (the same objects as files), and prints one line `differential NAME: N cases, M mismatches`, each mismatch before
 it as a minimal reproducer. Exit 1 when a mismatch was found.
 Only 127.0.0.1 is contacted (the server of e2e/up.sh).
 """
@@ -125,7 +125,7 @@ def wait_default_sa(api, ns):
 
 
 def report(name, cases, mismatches, note=""):
-    for m in mismatches[:25]:
+    for m in mismatches[:int(os.environ.get("KUBEHARDEN_E2E_SHOW", "25"))]:
         print("MISMATCH " + name + ": " + m)
     if len(mismatches) > 25:
         print(f"... {len(mismatches) - 25} more mismatches of {name}")
@@ -766,10 +766,115 @@ def validation(api):
     return report("validation", cases, mismatches, f"{rejected} rejected by the API server")
 
 
+# ---------------------------------------------------------------- YAML
+
+WORDS = ["a", "b-c", "x1", "\"q\"", "'s'", "true", "8080", "/bin/sh", "-c", "k: v"]
+
+
+def gen_flow(rng, depth, min_indent):
+    """A flow collection spread over lines at random indentations, the closing bracket too."""
+    seq = rng.random() < 0.6
+    items = []
+    for _ in range(rng.randint(1, 3)):
+        if depth < 2 and rng.random() < 0.2:
+            item = gen_flow(rng, depth + 1, min_indent)
+        else:
+            item = rng.choice(WORDS[:-1]) if seq else f"{rng.choice(['k', 'x', 'n-1'])}{len(items)}: {rng.choice(WORDS[:-1])}"
+        items.append(item)
+    out = "[" if seq else "{"
+    for i, item in enumerate(items):
+        sep = "\n" + " " * rng.randint(0, min_indent + 4) if rng.random() < 0.7 else " "
+        out += sep + item + ("," if i < len(items) - 1 or rng.random() < 0.3 else "")
+    out += ("\n" + " " * rng.randint(0, min_indent + 4) if rng.random() < 0.7 else " ") + ("]" if seq else "}")
+    return out
+
+
+def gen_yaml_case(rng, i):
+    """A ConfigMap-like document whose values are written as people write them: flow collections
+    and quoted scalars continued on lines at any indentation, plain scalars continued in block
+    context (indentation matters there), mappings dedented (an error for both)."""
+    depth = rng.randint(0, 3)
+    indent = 2 * (depth + 1)
+    lines = [f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:"]
+    pad = "  "
+    for d in range(depth):
+        lines.append(pad * (d + 1) + f"n{d}:")
+    for j in range(rng.randint(1, 3)):
+        form = rng.random()
+        key = pad * (depth + 1) + f"k{j}: "
+        if form < 0.45:
+            value = gen_flow(rng, 0, indent)
+        elif form < 0.7:
+            q = rng.choice(['"', "'"])
+            value = q + "one" + "\n" + " " * rng.randint(0, indent + 2) + "two" + q
+        elif form < 0.85:
+            value = "one\n" + " " * rng.randint(0, indent + 2) + "two"
+        else:
+            value = "v\n" + " " * rng.randint(0, indent + 2) + f"z{j}: w"
+        lines.append(key + value)
+    return "\n".join(lines) + "\n"
+
+
+def yaml_oracle(paths):
+    """go-yaml's answer per file (e2e/tools/yamlcheck): path -> None (read) or its error."""
+    out = {}
+    for k in range(0, len(paths), 500):
+        p = subprocess.run(["yamlcheck"] + paths[k:k + 500], capture_output=True, text=True, check=True)
+        for line in p.stdout.splitlines():
+            parts = line.split("\t")
+            out[parts[1]] = parts[2] if parts[0] == "ERR" else None
+    return out
+
+
+def kh_invalid_yaml(paths):
+    """kubeharden's answer per file: path -> its first `invalid YAML` diagnostic, or None."""
+    out = {p: None for p in paths}
+    for k in range(0, len(paths), 500):
+        p = kh(["scan", "--no-kustomize", "--no-config", "--allow-empty", "--format", "json"] + paths[k:k + 500], ok=(0, 1, 2))
+        for d in json.loads(p.stdout)["diagnostics"]:
+            if d["message"].startswith("invalid YAML") and d["origin"] in out and out[d["origin"]] is None:
+                out[d["origin"]] = f"line {d.get('line')}: {d['message']}"
+    return out
+
+
+def yaml_test(api):
+    """Which files Kubernetes (kubectl's reader, go-yaml) refuses as YAML, and which kubeharden
+    refuses: the same ones. Every .yaml/.yml/.json file of the shared corpus, and generated
+    documents written with the indentations people use in flow collections and quoted scalars."""
+    rng = random.Random(ARGS.seed)
+    gen = os.path.join(ARGS.work, "yaml")
+    os.makedirs(gen, exist_ok=True)
+    paths = []
+    for i in range(ARGS.yaml_cases):
+        path = os.path.join(gen, f"case-{i:04}.yaml")
+        with open(path, "w") as f:
+            f.write(gen_yaml_case(rng, i))
+        paths.append(path)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    corpus = os.environ.get("KUBEHARDEN_CORPUS") or os.path.join(repo, "..", "shared", "corpus")
+    corpus_files = 0
+    if os.path.isdir(corpus):
+        for root, dirs, files in os.walk(os.path.realpath(corpus)):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith((".yaml", ".yml", ".json")):
+                    paths.append(os.path.join(root, name))
+                    corpus_files += 1
+    go, ours = yaml_oracle(paths), kh_invalid_yaml(paths)
+    mismatches, refused = [], 0
+    for path in paths:
+        g, o = go.get(path, "no answer from yamlcheck"), ours[path]
+        refused += g is not None
+        if (g is None) != (o is None):
+            shown = open(path, encoding="utf-8", errors="replace").read()[:400] if path.startswith(gen) else path
+            mismatches.append(f"{path}: go-yaml {'refuses: ' + g if g else 'reads it'}; kubeharden {'refuses: ' + o if o else 'reads it'}\n{shown}")
+    return report("yaml", len(paths), mismatches, f"{len(paths) - corpus_files} generated, {corpus_files} corpus files, {refused} refused by go-yaml")
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
-    ap.add_argument("test", choices=["rbac", "pss", "vap", "validation"])
+    ap.add_argument("test", choices=["rbac", "pss", "vap", "validation", "yaml"])
     ap.add_argument("--state", required=True)
     ap.add_argument("--kh", required=True)
     ap.add_argument("--work", required=True)
@@ -777,10 +882,11 @@ def main():
     ap.add_argument("--queries", type=int, default=240)
     ap.add_argument("--pods", type=int, default=150)
     ap.add_argument("--vap-objects", type=int, default=24)
+    ap.add_argument("--yaml-cases", type=int, default=400)
     ARGS = ap.parse_args()
     os.makedirs(ARGS.work, exist_ok=True)
-    api = Api(ARGS.state)
-    sys.exit({"rbac": rbac, "pss": pss, "vap": vap, "validation": validation}[ARGS.test](api))
+    api = Api(ARGS.state) if ARGS.test != "yaml" else None  # `yaml` needs no API server
+    sys.exit({"rbac": rbac, "pss": pss, "vap": vap, "validation": validation, "yaml": yaml_test}[ARGS.test](api))
 
 
 ARGS = None

@@ -5,12 +5,12 @@
 #
 #   e2e/run.sh                 everything
 #   E2E_ONLY="cluster webhook" e2e/run.sh     some parts (cluster node auditlog webhook deploy
-#                              rbac pss vap validation)
+#                              rbac pss vap validation yaml)
 #   KUBEHARDEN_E2E_KEEP=1      keep the state directory (logs, audit log, generated inputs)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
-ONLY=${E2E_ONLY:-"cluster node auditlog webhook deploy rbac pss vap validation"}
+ONLY=${E2E_ONLY:-"cluster node auditlog webhook deploy rbac pss vap validation yaml"}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 PASS=0 FAILN=0
 ok() { echo "ok   - $1"; PASS=$((PASS + 1)); }
@@ -301,7 +301,7 @@ if want deploy; then
 fi
 
 # ------------------------------------------------------------------ 4. differential tests
-for d in rbac pss vap validation; do
+for d in rbac pss vap validation yaml; do
   want "$d" || continue
   python3 "$E2E/differential.py" "$d" --state "$DIR" --kh "$KH" --work "$WORK/$d" >"$WORK/$d.out" 2>&1; rc=$?
   grep -E '^(MISMATCH|\.\.\.|differential|warning)' "$WORK/$d.out"

@@ -937,13 +937,15 @@ fn parse_document(
                                 "`{{ … }}` is a template action, not YAML data".into(),
                             ));
                         }
+                        // go-yaml decodes a document into Go maps keyed by strings: kubectl
+                        // and the API server refuse the whole document (`invalid map key`).
                         _ => {
-                            warnings.push(YamlWarning {
-                                pos: node.pos,
-                                message: "complex mapping key is not valid in Kubernetes objects"
+                            return Err(err(
+                                node.pos,
+                                "a mapping or a sequence used as a mapping key: Kubernetes \
+                                 refuses the document (go-yaml: `invalid map key`)"
                                     .into(),
-                            });
-                            Text::from("<complex key>")
+                            ));
                         }
                     };
                     // The key node is dropped; the entry keeps its text.
@@ -1771,6 +1773,36 @@ mod tests {
         let kept = parse_stream_where("{\"kind\":\"A\"}{\"kind\":\"B\"}", &|t| t.contains('B'));
         assert_eq!(kept.len(), 1);
         assert_eq!(roots(&kept)[0].get("kind").unwrap().as_str(), Some("B"));
+    }
+
+    /// A mapping or a sequence as a key (also through an alias) makes go-yaml refuse the document
+    /// (`invalid map key`, `sigs.k8s.io/yaml` v1.6.0); an alias of a scalar is a scalar key.
+    #[test]
+    fn complex_keys_are_refused_as_go_yaml_refuses_them() {
+        for (text, line) in [
+            ("{[a, b]: 1}\n", 1),
+            ("? [a]\n: 1\n", 1),
+            ("a:\n  {x: 1}: 2\n", 2),
+            ("a: &x {k: v}\nb:\n  *x : 1\n", 3),
+        ] {
+            let docs = parse_stream(text);
+            let err = docs[0].as_ref().unwrap_err();
+            assert_eq!(err.pos.line, line, "{text:?}");
+            assert_eq!(
+                err.message,
+                "a mapping or a sequence used as a mapping key: Kubernetes refuses the document \
+                 (go-yaml: `invalid map key`)",
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            one("a: &x k\nb:\n  *x : 1\n").to_json(),
+            serde_json::json!({"a": "k", "b": {"k": 1}})
+        );
+        assert_eq!(
+            one("a: {? b}\n").to_json(),
+            serde_json::json!({"a": {"b": null}})
+        );
     }
 
     /// Kubernetes reads manifests with go-yaml (a libyaml port), which checks no indentation
