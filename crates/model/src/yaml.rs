@@ -1807,9 +1807,10 @@ mod tests {
 
     /// Kubernetes reads manifests with go-yaml (a libyaml port), which checks no indentation
     /// inside a flow collection nor on a quoted scalar's continuation lines; `kubectl apply`
-    /// accepts such files and real projects ship them (kube-bench's `hack/kind-stig.yaml` closes `command: [`
-    /// at the key's indentation). The expected JSON is what `sigs.k8s.io/yaml` v1.6.0
-    /// `YAMLToJSON` gives for each text (see `vendor/saphyr-parser/PATCHED.md`).
+    /// accepts such files and real projects ship them (kube-bench's `hack/kind-stig.yaml`
+    /// closes `command: [` at the key's indentation). The expected JSON is what
+    /// `sigs.k8s.io/yaml` v1.6.0 `YAMLToJSON` gives for each text
+    /// (see `vendor/saphyr-parser/PATCHED.md`).
     #[test]
     fn go_yaml_indentation_leniency() {
         for (text, go_yaml) in [
