@@ -147,6 +147,73 @@ fn a_directory_is_read_as_kubectl_applies_it() {
     );
 }
 
+/// kubectl splits a stream at `---` lines only and go-yaml decodes the first document of each
+/// part; kustomize reads the same. A document after a `...` line (before any `---`) is never
+/// applied, so it must not count: a default-deny NetworkPolicy there hides nothing, and an object
+/// there is not judged. It is named, at its first line, and still read for committed credentials.
+#[test]
+fn documents_after_a_document_end_line_are_not_applied_as_kubectl_does_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("app.yaml");
+    let deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: ops}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n";
+    write(
+        &file,
+        &format!(
+            "{}...\n{deny}...\n{}...\nregistry:\n  password: {}\n",
+            privileged("applied"),
+            privileged("never"),
+            "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+        ),
+    );
+    let s = Scanned::of(scan().arg(&file).args([
+        "--rules",
+        "container-privileged,namespace-missing-default-deny-ingress,credential-in-committed-file",
+    ]));
+    assert_eq!(s.privileged(), ["applied"]);
+    let rules: Vec<&str> = s.report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"namespace-missing-default-deny-ingress"),
+        "{rules:?}"
+    );
+    let credential: Vec<String> = s.report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "credential-in-committed-file")
+        .map(|f| {
+            format!(
+                "{}: {}",
+                f["location"]["line"],
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        credential,
+        [
+            "17: `registry.password` holds a credential: secret-looking value (sensitive name, high-entropy value)"
+        ],
+        "{:#}",
+        s.report["findings"]
+    );
+    let origin = file.display().to_string();
+    let message = "\"not applied: kubectl and kustomize read nothing after a `...` (document end) line until the next `---` line, so this document is read for committed credentials only; start it with `---` to have it applied and checked\"";
+    assert_eq!(
+        s.diagnostics("warning"),
+        [
+            format!("{origin}:6: {message}"),
+            format!("{origin}:11: {message}"),
+            format!("{origin}:16: {message}")
+        ]
+    );
+    assert_eq!(s.code, Some(1));
+}
+
 #[test]
 fn what_a_directory_scan_does_not_read_is_named() {
     let tmp = tempfile::tempdir().unwrap();

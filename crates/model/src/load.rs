@@ -241,6 +241,17 @@ pub fn load_bytes_where(name: &str, bytes: Vec<u8>, keep: &dyn Fn(&str) -> bool)
                     ));
                 }
                 let Some(root) = doc.root else { continue };
+                if doc.after_end {
+                    // Never applied (see `yaml::Doc::after_end`), still committed.
+                    if !root.is_null() {
+                        out.documents.push(Document {
+                            source: Arc::clone(&source),
+                            doc_index,
+                            root,
+                        });
+                    }
+                    continue;
+                }
                 let helm: Option<Arc<str>> = doc.helm_source.map(Arc::from);
                 add_objects(&source, doc_index, helm, root, String::new(), &mut out);
             }

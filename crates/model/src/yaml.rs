@@ -487,6 +487,9 @@ pub struct Doc {
     pub first_line: u32,
     pub warnings: Vec<YamlWarning>,
     pub helm_source: Option<String>,
+    /// After a `...` line and before any `---` line ([`Chunk::after_end`]): kubectl and kustomize
+    /// never apply it, so it is not an object (the loader reads it for committed credentials only).
+    pub after_end: bool,
 }
 
 /// Splits a stream into documents at `---` / `...` lines in column 0, so that a syntax error in one
@@ -535,14 +538,54 @@ fn parse_yaml_stream(
             // A refused document's tree is dropped: its memory goes back to the others.
             budget.used = before;
         }
+        if chunk.after_end {
+            // Never parsed by kubectl: not an error when it is not YAML either.
+            let (root, mut warnings) = doc.unwrap_or_default();
+            warnings.insert(0, after_document_end(chunk));
+            out.push(Ok(Doc {
+                root,
+                first_line: chunk.first_line,
+                warnings,
+                helm_source,
+                after_end: true,
+            }));
+            continue;
+        }
         out.push(doc.map(|(root, warnings)| Doc {
             root,
             first_line: chunk.first_line,
             warnings,
             helm_source,
+            after_end: false,
         }));
     }
     out
+}
+
+/// The warning on a document after a `...` line and before any `---` line ([`Chunk::after_end`]),
+/// at its first line of content: kubectl and kustomize never apply it, so it is no object (read
+/// as YAML says, a document of its own, an object there would be judged although Kubernetes
+/// never gets it, and a default-deny NetworkPolicy there would hide the missing one); it is still
+/// committed, so it is read for committed credentials.
+fn after_document_end(chunk: Chunk<'_>) -> YamlWarning {
+    let content = chunk
+        .text
+        .lines()
+        .position(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .unwrap_or(0);
+    YamlWarning {
+        pos: Pos {
+            line: chunk.first_line + u32::try_from(content).unwrap_or(0),
+            col: 1,
+        },
+        message: "not applied: kubectl and kustomize read nothing after a `...` (document end) \
+                  line until the next `---` line, so this document is read for committed \
+                  credentials only; start it with `---` to have it applied and checked"
+            .into(),
+    }
 }
 
 /// The memory the trees of one input may take ([`TREE_BYTES_PER_BYTE`]) and what they took: an
@@ -637,6 +680,10 @@ pub struct Chunk<'a> {
     /// 1-based line number of the chunk's first line in the file.
     pub first_line: u32,
     pub text: &'a str,
+    /// The chunk follows a `...` (document end) line, with no `---` line since: kubectl's reader
+    /// splits a stream at `---` lines only and go-yaml decodes the first document of each part,
+    /// so kubectl and kustomize never read it ([`parse_stream`] reports it, unread).
+    pub after_end: bool,
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
@@ -658,30 +705,34 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
             && matches!(rest.get(3), None | Some(b'\n' | b'\r' | b' ' | b'\t'));
         marker.then_some(dashes)
     };
-    let chunk = |start: usize, end: usize, first_line: u32| Chunk {
+    let chunk = |start: usize, end: usize, first_line: u32, after_end: bool| Chunk {
         offset: start,
         first_line,
         text: &text[start..end],
+        after_end,
     };
     let mut chunks = Vec::new();
-    let (mut start, mut start_line) = (0usize, 1u32);
+    let (mut start, mut start_line, mut after_end) = (0usize, 1u32, false);
     let line_starts = memchr::memchr_iter(b'\n', bytes).map(|i| i + 1);
     for (at, line_no) in std::iter::once(0).chain(line_starts).zip(1u32..) {
         match marker_at(at) {
-            Some(true) if at > start => {
-                chunks.push(chunk(start, at, start_line));
-                (start, start_line) = (at, line_no);
+            Some(true) => {
+                if at > start {
+                    chunks.push(chunk(start, at, start_line, after_end));
+                    (start, start_line) = (at, line_no);
+                }
+                after_end = false;
             }
             Some(false) => {
-                chunks.push(chunk(start, at, start_line));
+                chunks.push(chunk(start, at, start_line, after_end));
                 let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
-                (start, start_line) = (end, line_no + 1);
+                (start, start_line, after_end) = (end, line_no + 1, true);
             }
-            _ => {}
+            None => {}
         }
     }
     if start < text.len() {
-        chunks.push(chunk(start, text.len(), start_line));
+        chunks.push(chunk(start, text.len(), start_line, after_end));
     }
     chunks
 }
@@ -1137,6 +1188,7 @@ fn parse_json_stream(
                 first_line,
                 warnings,
                 helm_source: None,
+                after_end: false,
             }));
         } else {
             p.budget.used = before;
@@ -1537,24 +1589,32 @@ mod tests {
         let mut start = 0usize;
         let mut start_line = 1u32;
         let mut offset = 0usize;
+        // A `...` line ends a document; what follows is not read until a `---` line.
+        let mut after_end = false;
         for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
             let bare = line.trim_end_matches(['\n', '\r']);
-            if is_marker(bare, "---") && offset > start {
-                chunks.push(Chunk {
-                    offset: start,
-                    first_line: start_line,
-                    text: &text[start..offset],
-                });
-                start = offset;
-                start_line = line_no;
+            if is_marker(bare, "---") {
+                if offset > start {
+                    chunks.push(Chunk {
+                        offset: start,
+                        first_line: start_line,
+                        text: &text[start..offset],
+                        after_end,
+                    });
+                    start = offset;
+                    start_line = line_no;
+                }
+                after_end = false;
             } else if is_marker(bare, "...") {
                 chunks.push(Chunk {
                     offset: start,
                     first_line: start_line,
                     text: &text[start..offset],
+                    after_end,
                 });
                 start = offset + line.len();
                 start_line = line_no + 1;
+                after_end = true;
             }
             offset += line.len();
         }
@@ -1563,6 +1623,7 @@ mod tests {
                 offset: start,
                 first_line: start_line,
                 text: &text[start..],
+                after_end,
             });
         }
         chunks
@@ -1574,7 +1635,7 @@ mod tests {
             "---", "--- |", "---\t#x", "---x", "...", "... ", "....", "..", "--", "a: 1", "",
             "  ---", "-- -", "---\r", "...\r", "\r", "# c", "- a",
         ];
-        let key = |c: &Chunk<'_>| (c.offset, c.first_line, c.text.to_owned());
+        let key = |c: &Chunk<'_>| (c.offset, c.first_line, c.text.to_owned(), c.after_end);
         let mut texts = vec![String::new()];
         // Every sequence of 4 of these lines, with LF or CRLF endings, with and without a
         // final line break.
@@ -1773,6 +1834,45 @@ mod tests {
         let kept = parse_stream_where("{\"kind\":\"A\"}{\"kind\":\"B\"}", &|t| t.contains('B'));
         assert_eq!(kept.len(), 1);
         assert_eq!(roots(&kept)[0].get("kind").unwrap().as_str(), Some("B"));
+    }
+
+    /// What follows a `...` line until a `---` line is marked [`Doc::after_end`], as kubectl
+    /// (`---` split, then go-yaml's first document) and kustomize never apply it; it is reported
+    /// at its first line of content, and is not an error when it is not YAML.
+    #[test]
+    fn documents_after_document_end_are_marked_until_the_next_separator() {
+        let text = "a: 1\n...\n# c\nb: 2\n...\n\nc: [\n---\nd: 4\n...\n---\ne: 5\n";
+        let docs = parse_stream(text);
+        let read: Vec<_> = docs
+            .iter()
+            .map(|d| {
+                let d = d.as_ref().unwrap();
+                (d.after_end, d.root.as_ref().map(Node::to_json))
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (false, Some(serde_json::json!({"a": 1}))),
+                (true, Some(serde_json::json!({"b": 2}))),
+                (true, None),
+                (false, Some(serde_json::json!({"d": 4}))),
+                (false, Some(serde_json::json!({"e": 5})))
+            ]
+        );
+        let warned: Vec<(u32, &str)> = docs
+            .iter()
+            .flat_map(|d| &d.as_ref().unwrap().warnings)
+            .map(|w| (w.pos.line, w.message.as_str()))
+            .collect();
+        let message = "not applied: kubectl and kustomize read nothing after a `...` (document \
+                       end) line until the next `---` line, so this document is read for \
+                       committed credentials only; start it with `---` to have it applied and \
+                       checked";
+        assert_eq!(warned, [(4, message), (7, message)]);
+        // A `...` with only comments or nothing after it: nothing to say.
+        let docs = parse_stream("a: 1\n...\n# end\n");
+        assert!(docs.iter().all(|d| d.as_ref().unwrap().warnings.is_empty()));
     }
 
     /// A mapping or a sequence as a key (also through an alias) makes go-yaml refuse the document
