@@ -794,7 +794,8 @@ def gen_flow(rng, depth, min_indent):
 def gen_yaml_case(rng, i):
     """A ConfigMap-like document whose values are written as people write them: flow collections
     and quoted scalars continued on lines at any indentation, plain scalars continued in block
-    context (indentation matters there), mappings dedented (an error for both)."""
+    context (indentation matters there), mappings dedented (an error for both); sometimes a `...`
+    line and text after it, broken or not."""
     depth = rng.randint(0, 3)
     indent = 2 * (depth + 1)
     lines = [f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:"]
@@ -814,7 +815,11 @@ def gen_yaml_case(rng, i):
         else:
             value = "v\n" + " " * rng.randint(0, indent + 2) + f"z{j}: w"
         lines.append(key + value)
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if rng.random() < 0.15:
+        # After a `...` line, kubectl reads nothing until a `---` line: not even broken YAML.
+        text += "...\n" + rng.choice(["z: [\n", "z: 1\n", "  - a\n b: {\n", "# end\n"])
+    return text
 
 
 def yaml_oracle(paths):
