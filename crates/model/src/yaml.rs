@@ -682,7 +682,7 @@ pub struct Chunk<'a> {
     pub text: &'a str,
     /// The chunk follows a `...` (document end) line, with no `---` line since: kubectl's reader
     /// splits a stream at `---` lines only and go-yaml decodes the first document of each part,
-    /// so kubectl and kustomize never read it ([`parse_stream`] reports it, unread).
+    /// so kubectl and kustomize never apply it ([`parse_stream`] marks it [`Doc::after_end`]).
     pub after_end: bool,
 }
 
