@@ -9,58 +9,26 @@ use std::fmt;
 /// Labels by key, with a `BTreeMap`'s semantics (sorted by key, one value per key, the last one
 /// inserted wins) in one allocation of their size: a `BTreeMap` takes a 544-byte node for a few
 /// labels, and a scan keeps the pod labels of every workload and the labels of every Namespace
-/// (10,000s of them) until its cross-object rules have run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Vec<(String, String)>);
+/// (10,000s of them) until its cross-object rules have run. `S` is the string they are kept as:
+/// `String`, or [`Text`](crate::yaml::Text) (up to 15 bytes inline) where thousands are kept (the labels of RBAC
+/// roles, which aggregation selects on).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels<S = String>(Vec<(S, S)>);
+
+impl<S> Default for Labels<S> {
+    fn default() -> Self {
+        Labels(Vec::new())
+    }
+}
 
 impl Labels {
+    /// No labels (of another string: `Labels::default()`).
     pub const fn new() -> Labels {
         Labels(Vec::new())
     }
+}
 
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
-    }
-
-    pub fn get(&self, key: &str) -> Option<&String> {
-        self.find(key).ok().map(|i| &self.0[i].1)
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
-    }
-
-    /// Sets `key` to `value`, returning the value it replaced.
-    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
-        match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
-            Err(i) => {
-                self.0.insert(i, (key, value));
-                None
-            }
-        }
-    }
-
-    /// The value of `key`, inserted from `value` when there is none (`entry(key).or_insert_with`).
-    pub fn get_or_insert_with(
-        &mut self,
-        key: String,
-        value: impl FnOnce() -> String,
-    ) -> &mut String {
-        let i = match self.find(&key) {
-            Ok(i) => i,
-            Err(i) => {
-                self.0.insert(i, (key, value()));
-                i
-            }
-        };
-        &mut self.0[i].1
-    }
-
-    pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.find(key).ok().map(|i| self.0.remove(i).1)
-    }
-
+impl<S> Labels<S> {
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -70,31 +38,81 @@ impl Labels {
     }
 
     /// In key order.
-    pub fn iter(
-        &self,
-    ) -> impl DoubleEndedIterator<Item = (&String, &String)> + ExactSizeIterator + Clone {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&S, &S)> + ExactSizeIterator + Clone {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &S> + ExactSizeIterator + Clone {
         self.0.iter().map(|(k, _)| k)
     }
 
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &S> + ExactSizeIterator + Clone {
         self.0.iter().map(|(_, v)| v)
     }
 }
 
-impl FromIterator<(String, String)> for Labels {
+impl<S: AsRef<str>> Labels<S> {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&S> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` to `value`, returning the value it replaced.
+    pub fn insert(&mut self, key: S, value: S) -> Option<S> {
+        match self.find(key.as_ref()) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `key`, inserted from `value` when there is none (`entry(key).or_insert_with`).
+    pub fn get_or_insert_with(&mut self, key: S, value: impl FnOnce() -> S) -> &mut S {
+        let i = match self.find(key.as_ref()) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key, value()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<S> {
+        self.find(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// The same labels kept as another string.
+    pub fn to<T: for<'s> From<&'s str>>(&self) -> Labels<T> {
+        // Already sorted, one value per key.
+        Labels(
+            self.0
+                .iter()
+                .map(|(k, v)| (T::from(k.as_ref()), T::from(v.as_ref())))
+                .collect(),
+        )
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<(S, S)> for Labels<S> {
     /// As `BTreeMap::from_iter`: of pairs with the same key, the last one.
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Labels {
-        let mut v: Vec<(String, String)> = pairs.into_iter().collect();
+    fn from_iter<I: IntoIterator<Item = (S, S)>>(pairs: I) -> Labels<S> {
+        let mut v: Vec<(S, S)> = pairs.into_iter().collect();
         // Stable: pairs of one key stay in their order, and the last of each run is kept.
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(String, String)> = Vec::with_capacity(v.len());
+        v.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        let mut out: Vec<(S, S)> = Vec::with_capacity(v.len());
         for pair in v {
             match out.last_mut() {
-                Some(last) if last.0 == pair.0 => *last = pair,
+                Some(last) if last.0.as_ref() == pair.0.as_ref() => *last = pair,
                 _ => out.push(pair),
             }
         }
@@ -103,48 +121,45 @@ impl FromIterator<(String, String)> for Labels {
     }
 }
 
-impl Extend<(String, String)> for Labels {
-    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, pairs: I) {
+impl<S: AsRef<str>> Extend<(S, S)> for Labels<S> {
+    fn extend<I: IntoIterator<Item = (S, S)>>(&mut self, pairs: I) {
         for (k, v) in pairs {
             self.insert(k, v);
         }
     }
 }
 
-impl From<BTreeMap<String, String>> for Labels {
-    fn from(map: BTreeMap<String, String>) -> Labels {
+impl<S: Ord> From<BTreeMap<S, S>> for Labels<S> {
+    fn from(map: BTreeMap<S, S>) -> Labels<S> {
         // Already sorted, one value per key.
         Labels(map.into_iter().collect())
     }
 }
 
-impl<const N: usize> From<[(String, String); N]> for Labels {
-    fn from(pairs: [(String, String); N]) -> Labels {
+impl<S: AsRef<str>, const N: usize> From<[(S, S); N]> for Labels<S> {
+    fn from(pairs: [(S, S); N]) -> Labels<S> {
         pairs.into_iter().collect()
     }
 }
 
-impl IntoIterator for Labels {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
+impl<S> IntoIterator for Labels<S> {
+    type Item = (S, S);
+    type IntoIter = std::vec::IntoIter<(S, S)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
 }
 
-impl<'a> IntoIterator for &'a Labels {
-    type Item = (&'a String, &'a String);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a String, &'a String),
-    >;
+impl<'a, S> IntoIterator for &'a Labels<S> {
+    type Item = (&'a S, &'a S);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (S, S)>, fn(&'a (S, S)) -> (&'a S, &'a S)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(k, v)| (k, v))
     }
 }
 
-impl serde::Serialize for Labels {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl<S: serde::Serialize> serde::Serialize for Labels<S> {
+    fn serialize<Ser: serde::Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
         s.collect_map(self.iter())
     }
 }
@@ -240,8 +255,8 @@ impl LabelSelector {
         !self.invalid && self.match_labels.is_empty() && self.match_expressions.is_empty()
     }
 
-    pub fn matches(&self, labels: &Labels) -> bool {
-        self.matches_with(&|k: &str| labels.get(k).map(String::as_str))
+    pub fn matches<S: AsRef<str>>(&self, labels: &Labels<S>) -> bool {
+        self.matches_with(&|k: &str| labels.get(k).map(S::as_ref))
     }
 
     /// Matches against labels looked up by `get` (for engines that map label keys).
@@ -449,6 +464,45 @@ mod tests {
             "prod"
         );
         assert_eq!(l.get(&name).map(String::as_str), Some("prod"));
+    }
+
+    /// Kept as inline strings (`Labels<Text>`, a role's labels), the same pairs in the same
+    /// order with the same answers; `to` converts either way.
+    #[test]
+    fn labels_of_text_answer_as_labels_of_strings() {
+        use crate::yaml::Text;
+        let input = pairs(&[
+            ("tier", "web"),
+            ("app", "a"),
+            ("Zone", "z"),
+            ("app", "b"),
+            (
+                "app.kubernetes.io/name",
+                "a value longer than fifteen bytes",
+            ),
+        ]);
+        let strings: Labels = input.iter().cloned().collect();
+        let text: Labels<Text> = input
+            .iter()
+            .map(|(k, v)| (Text::from(k.as_str()), Text::from(v.as_str())))
+            .collect();
+        let as_str = |(k, v): (&str, &str)| (k.to_owned(), v.to_owned());
+        assert!(
+            text.iter()
+                .map(|(k, v)| as_str((k, v)))
+                .eq(strings.iter().map(|(k, v)| as_str((k, v))))
+        );
+        assert_eq!(strings.to::<Text>(), text);
+        assert_eq!(text.to::<String>(), strings);
+        assert_eq!(text.get("app").map(Text::as_str), Some("b"));
+        let mut t = text.clone();
+        t.get_or_insert_with("app".into(), || "other".into());
+        assert_eq!(t, text, "an existing key keeps its value");
+        let selector = super::LabelSelector {
+            match_labels: Labels::from([("app".to_owned(), "b".to_owned())]),
+            ..super::LabelSelector::default()
+        };
+        assert!(selector.matches(&text) && selector.matches(&strings));
     }
 
     #[test]

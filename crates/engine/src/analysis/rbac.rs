@@ -17,7 +17,7 @@ use crate::analysis::netpol::LabelSelector;
 use crate::inventory::Object;
 use crate::selector::Labels;
 use crate::yaml::{Node, Text};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -297,9 +297,7 @@ impl Selector {
 
     /// Does the selector select a role with these labels?
     pub fn matches(&self, labels: &RoleLabels) -> bool {
-        self.0
-            .as_ref()
-            .is_some_and(|s| s.matches_with(&|k| labels.get(k)))
+        self.0.as_ref().is_some_and(|s| s.matches(labels))
     }
 
     /// One `matchLabels` pair, to index candidates by (a selector needs at least that label).
@@ -341,47 +339,9 @@ impl RuleId {
     }
 }
 
-/// A role's labels, sorted by key, in one allocation: thousands of ClusterRoles each carry a few
-/// labels, and a `BTreeMap` took a 544-byte node for each.
-#[derive(Clone, Debug, Default)]
-pub struct RoleLabels(Vec<(Text, Text)>);
-
-impl RoleLabels {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|i| self.0[i].1.as_str())
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// Adds `key` unless the role already has it.
-    fn add_missing(&mut self, key: Text, value: Text) {
-        if let Err(i) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
-            self.0.insert(i, (key, value));
-        }
-    }
-}
-
-impl From<Labels> for RoleLabels {
-    fn from(labels: Labels) -> RoleLabels {
-        RoleLabels(
-            labels
-                .into_iter()
-                .map(|(k, v)| (Text::from(k), Text::from(v)))
-                .collect(),
-        )
-    }
-}
-
-impl From<BTreeMap<String, String>> for RoleLabels {
-    fn from(labels: BTreeMap<String, String>) -> RoleLabels {
-        Labels::from(labels).into()
-    }
-}
+/// A role's labels, sorted by key, in one allocation, their strings inline up to 15 bytes:
+/// thousands of ClusterRoles each carry a few labels (a `BTreeMap` took a 544-byte node for each).
+pub type RoleLabels = Labels<Text>;
 
 /// A Role or ClusterRole, from the input or built in.
 #[derive(Debug)]
@@ -447,7 +407,7 @@ impl<'a> Role<'a> {
             builtin: labels
                 .get(BOOTSTRAP_LABEL)
                 .is_some_and(|v| v == "rbac-defaults"),
-            labels: labels.into(),
+            labels: labels.to(),
             rules: object
                 .root
                 .get("rules")
@@ -600,19 +560,19 @@ static BUILTIN_ROLES: &[BuiltinRole] = &[
 ];
 
 fn builtin_role<'a>(b: &BuiltinRole) -> Role<'a> {
-    let mut labels: BTreeMap<String, String> = b
+    let mut labels: RoleLabels = b
         .labels
         .iter()
-        .map(|l| ((*l).to_owned(), "true".to_owned()))
+        .map(|l| (Text::from(*l), Text::from("true")))
         .collect();
-    labels.insert(BOOTSTRAP_LABEL.to_owned(), "rbac-defaults".to_owned());
+    labels.insert(BOOTSTRAP_LABEL.into(), "rbac-defaults".into());
     Role {
         id: 0,
         kind: RoleKind::ClusterRole,
         name: b.name.to_owned(),
         namespace: None,
         object: None,
-        labels: labels.into(),
+        labels,
         rules: b
             .rules
             .iter()
@@ -1058,9 +1018,10 @@ impl<'a> Rbac<'a> {
         self.roles.push(hidden);
         let role = &mut self.roles[id];
         role.reconciled_with = Some(hidden_id);
-        for (k, v) in labels.0 {
+        for (k, v) in labels {
             if k != BOOTSTRAP_LABEL {
-                role.labels.add_missing(k, v);
+                // The role's own value stays.
+                role.labels.get_or_insert_with(k, || v);
             }
         }
         if let Some(selectors) = aggregation {
@@ -1112,7 +1073,10 @@ impl<'a> Rbac<'a> {
         let mut by_label: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for (j, role) in self.roles.iter().enumerate().filter(|(j, _)| counts[*j]) {
             for (k, v) in role.labels.iter() {
-                by_label.entry((k, v)).or_default().push(j);
+                by_label
+                    .entry((k.as_str(), v.as_str()))
+                    .or_default()
+                    .push(j);
             }
         }
         let all: Vec<usize> = (0..n).filter(|&j| counts[j]).collect();
@@ -1837,9 +1801,8 @@ mod tests {
         let labels = |pairs: &[(&str, &str)]| -> RoleLabels {
             pairs
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<BTreeMap<_, _>>()
-                .into()
+                .map(|(k, v)| (Text::from(*k), Text::from(*v)))
+                .collect()
         };
         assert!(s[0].matches(&labels(&[("a", "1"), ("b", "y")])));
         assert!(!s[0].matches(&labels(&[("a", "1"), ("b", "z")])));
