@@ -822,15 +822,97 @@ def gen_yaml_case(rng, i):
     return text
 
 
-def yaml_oracle(paths):
-    """go-yaml's answer per file (e2e/tools/yamlcheck): path -> None (read) or its error."""
+# Scalars as people (and adversaries) spell them: YAML 1.1 booleans, octals, hexadecimals,
+# binaries, underscores, sexagesimals, infinities, timestamps, tags, quoting, integers past 64
+# bits. Each is read as a value and as a mapping key.
+SCALARS = [
+    "yes", "Yes", "YES", "no", "No", "on", "On", "ON", "off", "Off", "y", "Y", "n", "N",
+    "true", "True", "TRUE", "false", "False", "tRue", "~", "null", "Null", "NULL", "",
+    "0", "-0", "+0", "00", "007", "08", "0o17", "0O17", "017", "-017", "0x1F", "0X1f", "-0x1F",
+    "0b101", "-0b101", "+12", "1_000", "1__0", "_1", "1_", "0x_1F", "0b1_0", "0_17",
+    "1:30", "1:30:00", "-1:30", "190:20:30", "1:60", "1:30.5",
+    "0.5", ".5", "5.", "-.5", "+.5", "1e3", "1E3", "1.0e+3", "-1.5e-3", "1e", "1_000.5", "1.2.3",
+    ".inf", "-.Inf", "+.inf", ".INF", ".NaN", ".nan", "inf", "nan",
+    "2001-12-14 21:59:43.10 -5",
+    "=", "<<", "-", "0x", "0b", "0o",
+    "'yes'", '"on"', "'0x1F'", '"1e3"', "!!str yes", "!!str 1", '!!int "12"', "!!bool yes",
+    "!!float 1", "!!null ''", "!!bool 'on'", '!!int "0o17"', '!!float "1e3"',
+    # Left out, read differently (docs/testing.md, "Known differences"): `!!binary` (go-yaml
+    # decodes the base64), timestamps as values (go-yaml makes them RFC 3339 times).
+    "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+    "18446744073709551615", "18446744073709551616", "0xFFFFFFFFFFFFFFFF", "0x10000000000000000",
+    "0777777777777777777777", "1e400", "-1e400", "4.9e-324", "1e-400",
+]
+
+
+def gen_value_case(rng, i):
+    """A document whose values and keys are scalars of SCALARS, flat, in flow collections and
+    under anchors and merge keys, as a Pod's fields would hold them."""
+    pick = lambda: rng.choice(SCALARS)
+    lines = [f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: v{i}\nspec:"]
+    for j in range(rng.randint(1, 4)):
+        lines.append(f"  f{j}: {pick()}")
+    # One key per mapping: keys of two Go types that convert to one string (`1_000` and
+    # `!!float "1e3"`, both "1000") make kubectl's JSON depend on Go's map order.
+    lines.append("  keys:")
+    for _ in range(rng.randint(1, 3)):
+        lines.append(f"  - {pick()}: {pick()}")
+    # A key written twice the same way: the last value is the one that remains (but NaN: two
+    # NaN keys are two entries of a Go map, and which one JSON gets depends on Go's map order).
+    key = rng.choice([k for k in SCALARS if k.lower() != ".nan"])
+    lines.append(f"  twice:\n    {key}: {pick()}\n    {key}: {pick()}")
+    lines.append(f"  flow: [{pick()}, {pick()}, {{k: {pick()}}}]")
+    if rng.random() < 0.3:
+        lines.append(f"  base: &b {{a: {pick()}, b: {pick()}}}")
+        lines.append(f"  merged: {{<<: *b, b: {pick()}}}")
+    return "\n".join(lines) + "\n"
+
+
+def yaml_answers(argv, paths):
+    """Each file's answer from `argv` (yamlcheck -json, or kubeharden's yaml_json): path ->
+    (None if read, else its error; the JSON of its documents)."""
     out = {}
     for k in range(0, len(paths), 500):
-        p = subprocess.run(["yamlcheck"] + paths[k:k + 500], capture_output=True, text=True, check=True)
+        p = subprocess.run(argv + paths[k:k + 500], capture_output=True, text=True, check=True)
+        docs = {}
         for line in p.stdout.splitlines():
-            parts = line.split("\t")
-            out[parts[1]] = parts[2] if parts[0] == "ERR" else None
+            parts = line.split("\t", 2)
+            if parts[0] == "DOC":
+                docs.setdefault(parts[1], []).append(json.loads(parts[2]))
+            else:
+                out[parts[1]] = (parts[2] if parts[0] == "ERR" else None, docs.get(parts[1], []))
     return out
+
+
+def first_difference(a, b, ptr=""):
+    """The JSON pointer of the first place two values differ (`true` is no `1`, `1` is `1.0`), or
+    None when they are the same."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return None if type(a) is type(b) and a == b else ptr or "/"
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        # Go writes a float64 of integer value as its shortest digits padded with zeros
+        # (`18446744073709552000` for 2^64): the same float, read back as an integer here.
+        same = a == b if isinstance(a, int) and isinstance(b, int) else float(a) == float(b)
+        return None if same else ptr or "/"
+    if isinstance(a, str) and isinstance(b, str):
+        return None if a == b else ptr or "/"
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return ptr or "/"
+        for n, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{ptr}/{n}")
+            if d:
+                return d
+        return None
+    if isinstance(a, dict) and isinstance(b, dict):
+        if sorted(a) != sorted(b):
+            return f"{ptr} (keys {sorted(set(a) ^ set(b))})"
+        for key in sorted(a):
+            d = first_difference(a[key], b[key], f"{ptr}/{key}")
+            if d:
+                return d
+        return None
+    return ptr or "/"
 
 
 def kh_invalid_yaml(paths):
@@ -846,17 +928,20 @@ def kh_invalid_yaml(paths):
 
 def yaml_test(api):
     """Which files Kubernetes (kubectl's reader, go-yaml) refuses as YAML, and which kubeharden
-    refuses: the same ones. Every .yaml/.yml/.json file of the shared corpus, and generated
-    documents written with the indentations people use in flow collections and quoted scalars."""
+    refuses: the same ones; and of the files both read, the same values in the same documents
+    (kubectl's JSON against kubeharden's reading, `--yaml-json`). Every .yaml/.yml/.json file of
+    the shared corpus, documents generated with the indentations people use in flow collections
+    and quoted scalars, and documents whose values and keys are spelled every way YAML 1.1 allows."""
     rng = random.Random(ARGS.seed)
     gen = os.path.join(ARGS.work, "yaml")
     os.makedirs(gen, exist_ok=True)
     paths = []
     for i in range(ARGS.yaml_cases):
-        path = os.path.join(gen, f"case-{i:04}.yaml")
-        with open(path, "w") as f:
-            f.write(gen_yaml_case(rng, i))
-        paths.append(path)
+        for kind, make in (("case", gen_yaml_case), ("value", gen_value_case)):
+            path = os.path.join(gen, f"{kind}-{i:04}.yaml")
+            with open(path, "w") as f:
+                f.write(make(rng, i))
+            paths.append(path)
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     corpus = os.environ.get("KUBEHARDEN_CORPUS") or os.path.join(repo, "..", "shared", "corpus")
     corpus_files = 0
@@ -867,15 +952,35 @@ def yaml_test(api):
                 if name.endswith((".yaml", ".yml", ".json")):
                     paths.append(os.path.join(root, name))
                     corpus_files += 1
-    go, ours = yaml_oracle(paths), kh_invalid_yaml(paths)
-    mismatches, refused = [], 0
+    go, ours = yaml_answers(["yamlcheck", "-json"], paths), kh_invalid_yaml(paths)
+    values = yaml_answers([ARGS.yaml_json], paths)
+    mismatches, refused, compared = [], 0, 0
     for path in paths:
-        g, o = go.get(path, "no answer from yamlcheck"), ours[path]
+        g, o = go.get(path, ("no answer from yamlcheck", []))[0], ours[path]
         refused += g is not None
+        shown = open(path, encoding="utf-8", errors="replace").read()[:600] if path.startswith(gen) else path
         if (g is None) != (o is None):
-            shown = open(path, encoding="utf-8", errors="replace").read()[:400] if path.startswith(gen) else path
             mismatches.append(f"{path}: go-yaml {'refuses: ' + g if g else 'reads it'}; kubeharden {'refuses: ' + o if o else 'reads it'}\n{shown}")
-    return report("yaml", len(paths), mismatches, f"{len(paths) - corpus_files} generated, {corpus_files} corpus files, {refused} refused by go-yaml")
+            continue
+        (v, theirs), mine = go[path], values.get(path, ("no answer from yaml_json", []))
+        if v is not None:
+            continue
+        if mine[0] is not None:
+            mismatches.append(f"{path}: go-yaml reads it; yaml_json refuses: {mine[0]}\n{shown}")
+            continue
+        compared += 1
+        if len(theirs) != len(mine[1]):
+            mismatches.append(f"{path}: {len(theirs)} documents for kubectl, {len(mine[1])} for kubeharden\n{shown}")
+            continue
+        for n, (a, b) in enumerate(zip(theirs, mine[1])):
+            d = first_difference(a, b)
+            if d:
+                mismatches.append(f"{path}: document {n + 1} differs at {d}: kubectl sends {json.dumps(a)[:300]}; "
+                                  f"kubeharden reads {json.dumps(b)[:300]}\n{shown}")
+                break
+    generated = len(paths) - corpus_files
+    return report("yaml", len(paths), mismatches, f"{generated} generated, {corpus_files} corpus files, {refused} refused by go-yaml, "
+                  f"values compared in {compared}")
 
 
 def main():
@@ -890,6 +995,8 @@ def main():
     ap.add_argument("--pods", type=int, default=150)
     ap.add_argument("--vap-objects", type=int, default=24)
     ap.add_argument("--yaml-cases", type=int, default=400)
+    ap.add_argument("--yaml-json", default="yaml_json",
+                    help="kubeharden's reading of YAML values (cargo build --release -p kubeharden-model --example yaml_json)")
     ARGS = ap.parse_args()
     os.makedirs(ARGS.work, exist_ok=True)
     api = Api(ARGS.state) if ARGS.test != "yaml" else None  # `yaml` needs no API server

@@ -301,9 +301,14 @@ if want deploy; then
 fi
 
 # ------------------------------------------------------------------ 4. differential tests
+# kubeharden's reading of YAML values, for the `yaml` differential (the same parser as $KH).
+YAML_JSON=$REPO/target/release/examples/yaml_json
+if want yaml; then
+  cargo build --release -q -p kubeharden-model --example yaml_json || bad "cargo build --example yaml_json"
+fi
 for d in rbac pss vap validation yaml; do
   want "$d" || continue
-  python3 "$E2E/differential.py" "$d" --state "$DIR" --kh "$KH" --work "$WORK/$d" >"$WORK/$d.out" 2>&1; rc=$?
+  python3 "$E2E/differential.py" "$d" --state "$DIR" --kh "$KH" --work "$WORK/$d" --yaml-json "$YAML_JSON" >"$WORK/$d.out" 2>&1; rc=$?
   grep -E '^(MISMATCH|\.\.\.|differential|warning)' "$WORK/$d.out"
   line=$(grep -E "^differential $d:" "$WORK/$d.out")
   check "differential $d: 0 mismatches" bash -c "[ $rc = 0 ] && [ -n '$line' ]"

@@ -214,6 +214,73 @@ fn documents_after_a_document_end_line_are_not_applied_as_kubectl_does_not() {
     assert_eq!(s.code, Some(1));
 }
 
+/// Kubernetes reads YAML 1.1 through go-yaml: a tag resolves a quoted scalar by its text
+/// (`!!bool "true"` is `true`), and integers take Go's prefixes in either case (`0o0`, `0X0`).
+/// Written so, a privileged container running as root must be judged as one, not waved through
+/// as a string the API server "rejects"; and a value JSON cannot hold (`.inf`) makes the whole
+/// document invalid, as it is for kubectl.
+#[test]
+fn values_spelled_as_go_yaml_reads_them_are_judged_as_kubernetes_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("pod.yaml");
+    let pod = |name: &str, context: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: ops}}\nspec:\n  containers:\n  - name: c\n    image: ghcr.io/example/c:1.0\n    securityContext: {context}\n"
+        )
+    };
+    write(
+        &file,
+        &[
+            pod("tagged", "{privileged: !!bool \"true\"}"),
+            pod("octal", "{runAsUser: 0o0, privileged: !!bool 'on'}"),
+            pod("hex", "{runAsUser: 0X0}"),
+            pod("infinite", "{privileged: true, runAsUser: .inf}"),
+        ]
+        .concat(),
+    );
+    let s = Scanned::of(
+        scan()
+            .arg(&file)
+            .args(["--rules", "container-privileged,container-runs-as-root"]),
+    );
+    let found: Vec<String> = s.report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}",
+                f["rule"].as_str().unwrap(),
+                f["subject"]["name"].as_str().unwrap(),
+                f["location"]["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "container-privileged tagged:9",
+            "container-runs-as-root octal:18",
+            "container-privileged octal:18",
+            "container-runs-as-root hex:27",
+        ],
+        "{:#}",
+        s.report
+    );
+    let origin = file.display().to_string();
+    assert_eq!(
+        s.diagnostics("error"),
+        [format!(
+            "{origin}:36: \"invalid YAML: `.inf` is not a number JSON can hold: Kubernetes refuses the document (`json: unsupported value: +Inf`)\""
+        )]
+    );
+    assert!(
+        s.diagnostics("warning").is_empty(),
+        "{:?}",
+        s.diagnostics("warning")
+    );
+}
+
 #[test]
 fn what_a_directory_scan_does_not_read_is_named() {
     let tmp = tempfile::tempdir().unwrap();

@@ -114,17 +114,39 @@ fn a_lone_carriage_return_ends_a_line_everywhere() {
     );
 }
 
-/// The fix plan of one kept `fix` input, written to a file of the same name.
-fn fix_plan(name: &str) -> kubeharden_engine::fix::FileFix {
-    let (_, data) = regressions("fix")
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .unwrap_or_else(|| panic!("no fuzz-regressions/fix/{name}"));
+/// The fix plan of `data` written to a file named `name`.
+fn plan_for(name: &str, data: &[u8]) -> kubeharden_engine::fix::Plan {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, data).unwrap();
-    let plan = kubeharden_engine::fix::plan(&[path], &Default::default()).unwrap();
+    kubeharden_engine::fix::plan(&[path], &Default::default()).unwrap()
+}
+
+/// One kept `fix` input.
+fn kept(name: &str) -> Vec<u8> {
+    regressions("fix")
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no fuzz-regressions/fix/{name}"))
+        .1
+}
+
+/// The fix plan of one kept `fix` input, written to a file of the same name.
+fn fix_plan(name: &str) -> kubeharden_engine::fix::FileFix {
+    let plan = plan_for(name, &kept(name));
     plan.files.into_iter().next().expect("a file with findings")
+}
+
+/// The plan of a kept `fix` input that Kubernetes refuses as YAML (go-yaml and
+/// `sigs.k8s.io/yaml` v1.6.0 refuse it; `e2e/tools/yamlcheck`): no file to change, and the
+/// reasons at their lines.
+fn refused_plan(name: &str) -> Vec<(Option<u32>, String)> {
+    let plan = plan_for(name, &kept(name));
+    assert_eq!(plan.changed().count(), 0, "{name}: nothing is edited");
+    plan.diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.clone()))
+        .collect()
 }
 
 fn reasons(f: &kubeharden_engine::fix::FileFix) -> Vec<&str> {
@@ -153,32 +175,59 @@ fn a_flow_mapping_entry_without_a_value_is_filled_or_declined() {
 #[test]
 fn a_single_pair_mapping_in_a_flow_sequence_is_not_edited() {
     // `containers: [name: a]` was taken for a block mapping: lines were inserted inside `[…]`.
-    for name in ["fix-single-pair.yaml", "fix-single-pair-empty.json"] {
-        let f = fix_plan(name);
-        assert!(f.after.is_none() && f.error.is_none(), "{name}: {f:?}");
-        assert!(
-            reasons(&f)
-                .iter()
-                .any(|r| r.contains("a single-pair mapping in a flow sequence is not edited")),
-            "{name}: {:?}",
-            reasons(&f)
-        );
-    }
+    let f = fix_plan("fix-single-pair.yaml");
+    assert!(f.after.is_none() && f.error.is_none(), "{f:?}");
+    assert!(
+        reasons(&f)
+            .iter()
+            .any(|r| r.contains("a single-pair mapping in a flow sequence is not edited")),
+        "{:?}",
+        reasons(&f)
+    );
+    // `[:]`: a single pair whose key is null, which Kubernetes refuses (`unsupported map key`):
+    // the file is not read, so not edited.
+    assert_eq!(
+        refused_plan("fix-single-pair-empty.json"),
+        [(
+            Some(1),
+            "invalid YAML: a null (`~`, `null` or nothing) used as a mapping key: Kubernetes \
+             refuses the document (`sigs.k8s.io/yaml`: `unsupported map key`)"
+                .to_owned()
+        )]
+    );
 }
 
 #[test]
 fn a_file_with_bare_carriage_returns_is_not_edited() {
     // Lines counted differently by the loader and the edit planner put a fix into another
-    // document; the final check refused it. Such files are now declined up front.
-    let f = fix_plan("fix-lone-carriage-returns.yaml");
+    // document; the final check refused it. Such files are declined up front (`fix-single-pair`
+    // above is the planner's own check); this one holds null keys, which Kubernetes refuses, so
+    // it is not read at all.
+    let refused = refused_plan("fix-lone-carriage-returns.yaml");
+    assert_eq!(
+        refused.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        [Some(27), Some(33)]
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|(_, m)| m.contains("used as a mapping key: Kubernetes refuses the document")),
+        "{refused:?}"
+    );
+    // A valid manifest with bare carriage returns: declined by the planner, with its reason.
+    let plan = plan_for(
+        "cr.yaml",
+        b"apiVersion: v1\rkind: Pod\rmetadata: {name: p}\rspec:\r  containers:\r  - name: a\r    image: nginx\r",
+    );
+    let f = plan.files.first().expect("a file with findings");
     assert!(f.after.is_none() && f.error.is_none(), "{f:?}");
     assert!(!f.unfixed.is_empty());
     assert!(
-        reasons(&f)
+        reasons(f)
             .iter()
             .all(|r| r.contains("bare carriage return")),
         "{:?}",
-        reasons(&f)
+        reasons(f)
     );
 }
 

@@ -155,10 +155,11 @@ spec:
                 12,
                 "Deployment/default/d: `metadata.labels.version` is number `1.0`, but Kubernetes expects a string; the API server rejects this object"
             ),
+            // The key `on` is the boolean true to go-yaml: Kubernetes reads the label `true`.
             warn(
                 5,
                 26,
-                "Deployment/default/d: `metadata.labels.on` is boolean `yes`, but Kubernetes expects a string; the API server rejects this object"
+                "Deployment/default/d: `metadata.labels.true` is boolean `yes`, but Kubernetes expects a string; the API server rejects this object"
             ),
             warn(
                 16,

@@ -310,6 +310,15 @@ impl Node {
                 Some(Resolved::Null) | None => J::Null,
                 Some(Resolved::Bool(b)) => J::Bool(b),
                 Some(Resolved::Int(i)) => J::from(i),
+                // An integer past i64 (read as a float by the rules) is sent exact.
+                Some(Resolved::Float(_))
+                    if self
+                        .scalar()
+                        .is_some_and(|s| s.tag.is_none() && is_go_uint(&s.text)) =>
+                {
+                    let plain = self.text().unwrap_or_default().replace('_', "");
+                    go_uint(&plain).map_or(J::Null, J::from)
+                }
                 Some(Resolved::Float(f)) => {
                     serde_json::Number::from_f64(f).map_or(J::Null, J::Number)
                 }
@@ -381,17 +390,159 @@ pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
 
 /// go-yaml v2 (YAML 1.1) resolution of an untagged plain scalar; quoted and block scalars are strings.
 pub fn resolve_scalar(s: &Scalar) -> Resolved<'_> {
-    if let Some(tag) = s.tag.as_deref() {
-        match tag.as_str() {
-            "tag:yaml.org,2002:str" | "!!str" => return Resolved::Str(&s.text),
-            "tag:yaml.org,2002:null" | "!!null" => return Resolved::Null,
-            _ => {}
+    match s.tag.as_deref().map(|t| core_tag(t)) {
+        // Untagged: a quoted or block scalar is a string; a plain one is resolved by its text.
+        None if s.style != Style::Plain => Resolved::Str(&s.text),
+        None => resolve_plain(&s.text),
+        Some(Some(tag)) => match tag {
+            "str" | "binary" => Resolved::Str(&s.text),
+            // go-yaml resolves the text whatever its quoting (`!!bool "true"` is `true`,
+            // `!!int "0"` is 0) and refuses the document when it is not of the tag's type
+            // ([`scalar_refusal`]); a string then, so that no rule reads what Kubernetes does not.
+            _ => match resolve_plain(&s.text) {
+                Resolved::Int(i) if tag == "float" => Resolved::Float(i as f64),
+                r if tag_accepts(tag, &r) => r,
+                _ => Resolved::Str(&s.text),
+            },
+        },
+        // A tag of the application's (`!foo`): the scalar's text.
+        Some(None) => Resolved::Str(&s.text),
+    }
+}
+
+/// The YAML core tag a scalar's tag names (`!!int`, `tag:yaml.org,2002:int`: `int`), or `None`
+/// for an application's tag.
+fn core_tag(tag: &str) -> Option<&str> {
+    let name = tag
+        .strip_prefix("!!")
+        .or_else(|| tag.strip_prefix("tag:yaml.org,2002:"))?;
+    matches!(
+        name,
+        "str" | "binary" | "bool" | "int" | "float" | "null" | "timestamp"
+    )
+    .then_some(name)
+}
+
+/// Does go-yaml decode a scalar resolved as `r` under the core tag `tag`?
+fn tag_accepts(tag: &str, r: &Resolved) -> bool {
+    match tag {
+        "bool" => matches!(r, Resolved::Bool(_)),
+        "int" => matches!(r, Resolved::Int(_)),
+        "float" => matches!(r, Resolved::Float(_) | Resolved::Int(_)),
+        "null" => matches!(r, Resolved::Null),
+        // Timestamps are read as strings (docs/testing.md, "Known differences").
+        "timestamp" => matches!(r, Resolved::Str(_)),
+        _ => true,
+    }
+}
+
+/// Why Kubernetes refuses a document holding this scalar as a value (not as a key), if it
+/// does: go-yaml cannot decode it under its tag (`!!int "abc"`), or JSON cannot hold it (`.inf`,
+/// `.nan`: `json: unsupported value`).
+pub fn scalar_refusal(s: &Scalar) -> Option<Refusal> {
+    if let Some(tag) = s.tag.as_deref().and_then(|t| core_tag(t)) {
+        if !matches!(tag, "str" | "binary") {
+            let r = resolve_plain(&s.text);
+            let unsigned = tag == "int" && matches!(r, Resolved::Float(_)) && is_go_uint(&s.text);
+            if !tag_accepts(tag, &r) && !unsigned {
+                return Some(Refusal::Decode(format!(
+                    "`!!{tag} {}`: go-yaml cannot decode it as a !!{tag}, and Kubernetes refuses \
+                     the document",
+                    shown(&s.text)
+                )));
+            }
         }
+    } else if s.style != Style::Plain
+        || !matches!(s.text.as_bytes().first(), Some(b'.' | b'+' | b'-'))
+    {
+        // Only `.inf`, `+.inf`, `-.inf` and `.nan` in their spellings resolve to what JSON
+        // cannot hold (a float that overflows is a string): most scalars stop here.
+        return None;
     }
-    if s.style != Style::Plain {
-        return Resolved::Str(&s.text);
+    match resolve_scalar(s) {
+        Resolved::Float(f) if !f.is_finite() => Some(Refusal::Json(format!(
+            "`{}` is not a number JSON can hold: Kubernetes refuses the document (`json: \
+             unsupported value: {}`)",
+            shown(&s.text),
+            if f.is_nan() {
+                "NaN"
+            } else if f > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            }
+        ))),
+        _ => None,
     }
-    let t = s.text.as_str();
+}
+
+/// Why Kubernetes refuses a document holding a scalar ([`scalar_refusal`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// go-yaml cannot decode it (`!!int "abc"`): wherever it is.
+    Decode(String),
+    /// JSON cannot hold it (`.inf`): where it remains a value (not overridden by a later
+    /// duplicate key).
+    Json(String),
+}
+
+/// The first value of the tree JSON cannot hold, among the values that remain (the last of
+/// duplicate keys, merges applied), with why.
+fn first_unencodable(node: &Node) -> Option<(Pos, String)> {
+    match &node.value {
+        Value::Scalar(s) => match scalar_refusal(s)? {
+            Refusal::Json(m) => Some((node.pos, m)),
+            Refusal::Decode(_) => None,
+        },
+        Value::Seq(items) => items.iter().find_map(first_unencodable),
+        Value::Map(_) => node
+            .effective_entries()
+            .find_map(|e| first_unencodable(&e.value)),
+    }
+}
+
+/// The key Kubernetes reads for a mapping key written as this scalar (`sigs.k8s.io/yaml`
+/// converts go-yaml's keys to JSON's strings): a string as it is, a boolean as `true`/`false`,
+/// an integer in decimal (`0x1F: a` is `"31"`), a float as Go formats it at 32 bits (`1e3` is
+/// `"1000"`, `.inf` is `".inf"`); a null or an integer past 64 signed bits is refused
+/// (`unsupported map key`).
+pub fn key_text(s: &Scalar) -> Result<Text, String> {
+    let refused = |what: &str| {
+        Err(format!(
+            "{what} used as a mapping key: Kubernetes refuses the document (`sigs.k8s.io/yaml`: \
+             `unsupported map key`)"
+        ))
+    };
+    if s.tag.is_none() && s.style != Style::Plain {
+        return Ok(s.text.clone());
+    }
+    match resolve_scalar(s) {
+        Resolved::Str(_) => Ok(s.text.clone()),
+        Resolved::Bool(b) => Ok(if b { "true" } else { "false" }.into()),
+        Resolved::Int(i) => Ok(Text::from(i.to_string())),
+        Resolved::Null => refused("a null (`~`, `null` or nothing)"),
+        Resolved::Float(_) if is_go_uint(&s.text) => refused(&format!(
+            "`{}`, an integer past 64 signed bits,",
+            shown(&s.text)
+        )),
+        Resolved::Float(f) => Ok(Text::from(go_format_float32(f))),
+    }
+}
+
+/// A scalar's text for a message, cut at 40 characters.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+/// A plain scalar resolved as go-yaml v2 resolves it (`resolve` in its `resolve.go`): YAML 1.1
+/// booleans and nulls, Go's integer syntax with underscores dropped (`0x`, `0o`, `0b` and a
+/// leading `0` for octal, in either case), integers past 64 signed bits as unsigned (read here
+/// as floats: a rule never meets one) and past 64 bits as floats when they are written as
+/// floats, floats that overflow as strings, timestamps as strings.
+pub fn resolve_plain(t: &str) -> Resolved<'_> {
     match t {
         "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
@@ -407,62 +558,160 @@ pub fn resolve_scalar(s: &Scalar) -> Resolved<'_> {
         ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
         _ => {}
     }
-    let first = t.as_bytes()[0];
-    if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
-        if let Some(i) = parse_int_yaml11(t) {
-            return Resolved::Int(i);
+    match t.as_bytes()[0] {
+        b'.' => {
+            if let Some(f) = go_float(t) {
+                return Resolved::Float(f);
+            }
         }
-        if let Some(f) = parse_float_yaml11(t) {
-            return Resolved::Float(f);
+        b'0'..=b'9' | b'-' | b'+' => {
+            let plain: std::borrow::Cow<str> = if t.contains('_') {
+                t.replace('_', "").into()
+            } else {
+                t.into()
+            };
+            if let Some(i) = parse_int_yaml11(&plain) {
+                return Resolved::Int(i);
+            }
+            if let Some(u) = go_uint(&plain) {
+                return Resolved::Float(u as f64);
+            }
+            if let Some(f) = go_float(&plain) {
+                return Resolved::Float(f);
+            }
         }
+        _ => {}
     }
     Resolved::Str(t)
 }
 
-/// YAML 1.1 integers: `[-+]?0b[01_]+`, `[-+]?0[0-7_]+` (octal), `[-+]?(0|[1-9][0-9_]*)`,
-/// `[-+]?0x[0-9a-fA-F_]+`. Underscores are ignored. Values that overflow i64 are not integers
-/// (go-yaml then tries a float).
+/// A signed integer in Go's syntax (`strconv.ParseInt(s, 0, 64)`): an optional sign, then
+/// `0x`/`0X` hexadecimal, `0o`/`0O` or a leading `0` octal, `0b`/`0B` binary, else decimal;
+/// `None` when it is not one or overflows i64. Underscores must already be dropped (go-yaml
+/// drops them before parsing).
 pub fn parse_int_yaml11(t: &str) -> Option<i64> {
     let (neg, body) = match t.as_bytes().first()? {
         b'-' => (true, &t[1..]),
         b'+' => (false, &t[1..]),
         _ => (false, t),
     };
-    if body.is_empty() {
-        return None;
-    }
-    let (radix, digits) = if let Some(d) = body.strip_prefix("0b") {
-        (2, d)
-    } else if let Some(d) = body.strip_prefix("0x") {
-        (16, d)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
+    let magnitude = go_unsigned(body)?;
+    if neg {
+        0i64.checked_sub_unsigned(magnitude)
     } else {
-        (10, body)
-    };
-    let clean: String = digits.chars().filter(|&c| c != '_').collect();
-    if clean.is_empty() || !clean.chars().all(|c| c.is_digit(radix)) {
-        return None;
+        i64::try_from(magnitude).ok()
     }
-    if radix == 10 && digits.starts_with('_') {
-        return None;
-    }
-    let magnitude = i128::from_str_radix(&clean, radix).ok()?;
-    let value = if neg { -magnitude } else { magnitude };
-    i64::try_from(value).ok()
 }
 
-fn parse_float_yaml11(t: &str) -> Option<f64> {
-    // [-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)? and plain decimal overflowing i64.
-    let clean: String = t.chars().filter(|&c| c != '_').collect();
-    let valid = clean
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        && clean.chars().any(|c| c.is_ascii_digit());
-    if !valid {
+/// An unsigned integer in Go's syntax, no sign (`strconv.ParseUint(s, 0, 64)`).
+fn go_uint(t: &str) -> Option<u64> {
+    go_unsigned(t)
+}
+
+/// Is the text (underscores dropped) an unsigned integer past i64, as go-yaml reads
+/// `18446744073709551615`?
+fn is_go_uint(t: &str) -> bool {
+    let plain = t.replace('_', "");
+    parse_int_yaml11(&plain).is_none() && go_uint(&plain).is_some()
+}
+
+fn go_unsigned(body: &str) -> Option<u64> {
+    let (radix, digits) = match body.as_bytes() {
+        [b'0', b'x' | b'X', ..] => (16, &body[2..]),
+        [b'0', b'o' | b'O', ..] => (8, &body[2..]),
+        [b'0', b'b' | b'B', ..] => (2, &body[2..]),
+        [b'0', _, ..] => (8, &body[1..]),
+        _ => (10, body),
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| (c as char).is_digit(radix)) {
         return None;
     }
-    clean.parse::<f64>().ok()
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// A float as go-yaml accepts one: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, and
+/// not overflowing (Go's `ParseFloat` then fails, and the scalar is a string).
+fn go_float(t: &str) -> Option<f64> {
+    let b = t.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - from
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 32)` with go-yaml's names for the infinities and NaN: how
+/// `sigs.k8s.io/yaml` writes a float mapping key.
+fn go_format_float32(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.into();
+    }
+    let f = f as f32;
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // The shortest digits that read back as this f32, and the decimal exponent.
+    let e = format!("{:e}", f.abs());
+    let (mantissa, exp) = e.split_once('e').expect("`{:e}` writes an exponent");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exp: i32 = exp.parse().expect("`{:e}` writes a decimal exponent");
+    let sign = if f < 0.0 { "-" } else { "" };
+    if !(-4..6).contains(&exp) {
+        // %e: d.ddde±dd
+        let (head, tail) = digits.split_at(1);
+        let dot = if tail.is_empty() { "" } else { "." };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{head}{dot}{tail}e{esign}{:02}", exp.abs());
+    }
+    // %f with exactly the digits needed.
+    let point = exp + 1;
+    if point <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
+    } else if point as usize >= digits.len() {
+        format!(
+            "{sign}{digits}{}",
+            "0".repeat(point as usize - digits.len())
+        )
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        format!("{sign}{a}.{b}")
+    }
 }
 
 /// A YAML syntax or limit error inside one document.
@@ -803,6 +1052,9 @@ fn parse_document(
     let mut warnings = Vec::new();
     // Whether any mapping has a `<<` key: only then is the tree walked for merges.
     let mut merge_keys = false;
+    // Whether a value JSON cannot hold (`.inf`) was met: only then is the tree walked for one
+    // that remains.
+    let mut unencodable = false;
     let err = |pos: Pos, message: String| YamlError { pos, message };
 
     while let Some(event) = parser.next_event() {
@@ -969,6 +1221,20 @@ fn parse_document(
             }
             anchors.insert(anchor, (node.clone(), size, height(&node), bytes));
         }
+        // A value (not a key) Kubernetes cannot decode (`!!int "abc"`) or JSON cannot hold
+        // (`.inf`) refuses the whole document.
+        let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
+        if let Value::Scalar(s) = &node.value
+            && !is_key
+            && let Some(message) = scalar_refusal(s)
+        {
+            // go-yaml refuses a tag it cannot decode wherever it is; JSON, only the values that
+            // remain (not a duplicate key's earlier value): checked once the tree is built.
+            match message {
+                Refusal::Decode(m) => return Err(err(node.pos, m)),
+                Refusal::Json(_) => unencodable = true,
+            }
+        }
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame::Seq { .. }) => open_items.push(node),
@@ -977,7 +1243,7 @@ fn parse_document(
             }) => match key.take() {
                 None => {
                     let k = match &node.value {
-                        Value::Scalar(s) => s.text.clone(),
+                        Value::Scalar(s) => key_text(s).map_err(|m| err(node.pos, m))?,
                         // `{{ x }}`: a flow mapping whose first key is a flow mapping, opened
                         // by adjacent braces. This is an unrendered template action.
                         Value::Map(_)
@@ -1017,7 +1283,14 @@ fn parse_document(
     }
     // A `<<` merge key is YAML 1.1: go-yaml v2 merges it. Apply merges now.
     if let Some(r) = root.as_mut().filter(|_| merge_keys) {
-        apply_merge_keys(r);
+        apply_merge_keys(r).map_err(|(pos, m)| err(pos, m))?;
+    }
+    if let Some((pos, message)) = root
+        .as_ref()
+        .filter(|_| unencodable)
+        .and_then(first_unencodable)
+    {
+        return Err(err(pos, message));
     }
     Ok((root, warnings))
 }
@@ -1077,18 +1350,34 @@ fn dup_warning(e: &Entry, first: &Entry) -> YamlWarning {
     }
 }
 
-fn apply_merge_keys(node: &mut Node) {
+/// Applies the `<<` merge keys of the tree as go-yaml v2 does; a `<<` whose value is not a
+/// mapping or a sequence of mappings refuses the document, as go-yaml does ("map merge requires
+/// map or sequence of maps as the value").
+fn apply_merge_keys(node: &mut Node) -> Result<(), (Pos, String)> {
     match &mut node.value {
         Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter_mut().for_each(apply_merge_keys),
+        Value::Seq(items) => items.iter_mut().try_for_each(apply_merge_keys)?,
         Value::Map(entries) => {
             entries
                 .iter_mut()
-                .for_each(|e| apply_merge_keys(&mut e.value));
-            if entries
-                .iter()
-                .any(|e| e.key == "<<" && e.value.scalar().is_none_or(|s| s.style == Style::Plain))
-            {
+                .try_for_each(|e| apply_merge_keys(&mut e.value))?;
+            if let Some(bad) = entries.iter().find(|e| {
+                e.key == "<<"
+                    && match &e.value.value {
+                        Value::Map(_) => false,
+                        Value::Seq(items) => items.iter().any(|i| !i.is_map()),
+                        Value::Scalar(_) => true,
+                    }
+            }) {
+                return Err((
+                    bad.value.pos,
+                    "a `<<` merge key whose value is not a mapping or a list of mappings: \
+                     Kubernetes refuses the document (go-yaml: `map merge requires map or \
+                     sequence of maps as the value`)"
+                        .into(),
+                ));
+            }
+            if entries.iter().any(|e| e.key == "<<") {
                 let mut merged: Vec<Entry> = Vec::new();
                 let mut own: Vec<Entry> = Vec::new();
                 // Sets, not scans: a merged mapping may have many keys.
@@ -1121,6 +1410,7 @@ fn apply_merge_keys(node: &mut Node) {
             }
         }
     }
+    Ok(())
 }
 
 /// Is this stream JSON? Its first non-blank character opens an object or an array.
@@ -1773,9 +2063,9 @@ mod tests {
 
     #[test]
     fn merge_keys() {
-        let n = one("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n");
+        let n = one("base: &b {x: 1, z: 2}\nd:\n  <<: *b\n  z: 3\n");
         assert_eq!(n.pointer("/d/x").unwrap().as_i64(), Some(1));
-        assert_eq!(n.pointer("/d/y").unwrap().as_i64(), Some(3));
+        assert_eq!(n.pointer("/d/z").unwrap().as_i64(), Some(3));
     }
 
     fn pos(line: u32, col: u32) -> Pos {
@@ -1873,6 +2163,98 @@ mod tests {
         // A `...` with only comments or nothing after it: nothing to say.
         let docs = parse_stream("a: 1\n...\n# end\n");
         assert!(docs.iter().all(|d| d.as_ref().unwrap().warnings.is_empty()));
+    }
+
+    /// Values and keys as `sigs.k8s.io/yaml` v1.6.0 (go-yaml v2.4.4) gives them for the same
+    /// document (`e2e/tools/yamlcheck -json`, recorded): Go's integer prefixes in either case,
+    /// tags resolving quoted text, integers past i64 exact, overflowing floats as strings, `-`
+    /// in a flow collection, and keys converted to JSON's strings (booleans, integers in decimal,
+    /// floats as Go writes them at 32 bits).
+    #[test]
+    fn values_and_keys_as_go_yaml_reads_them() {
+        let root = one(concat!(
+            "a: 0o17\nb: 0O17\nc: 0X1f\nd: 0B101\ne: -0b101\nf: 1e400\ng: !!bool \"true\"\n",
+            "h: !!int \"0\"\ni: !!float \"1\"\nj: 18446744073709551615\nk: [-, x]\nl: 08\n",
+            "m: 1_000\nn: .5\nkeys: {yes: 1, 0x1F: 2, 1e3: 3, .inf: 4, 18446744073709551616: 5,",
+            " 1.5: 6, -0.0001: 7, 0.00001: 8, \"yes\": 9}\n",
+        ));
+        let go: serde_json::Value = serde_json::from_str(concat!(
+            r#"{"a":15,"b":15,"c":31,"d":5,"e":-5,"f":"1e400","false":0.5,"g":true,"h":0,"i":1,"#,
+            r#""j":18446744073709551615,"k":["-","x"],"keys":{"-0.0001":7,".inf":4,"1.5":6,"#,
+            r#""1.8446744e+19":5,"1000":3,"1e-05":8,"31":2,"true":1,"yes":9},"l":8,"m":1000}"#
+        ))
+        .unwrap();
+        let ours = root.to_json();
+        // Numbers compare by value: go-yaml's `1` of `!!float "1"` is the float 1.0.
+        let same = |a: &serde_json::Value, b: &serde_json::Value| a == b;
+        for (key, want) in go.as_object().unwrap() {
+            let got = &ours[key];
+            let number = want.as_f64().zip(got.as_f64());
+            assert!(
+                same(want, got) || number.is_some_and(|(w, g)| w == g),
+                "{key}: go-yaml {want}, kubeharden {got}"
+            );
+        }
+        assert_eq!(
+            ours.as_object().unwrap().len(),
+            go.as_object().unwrap().len()
+        );
+        // The rules read the same: a tagged boolean is a boolean, `0o0` is the integer 0.
+        assert_eq!(root.get("g").unwrap().as_bool(), Some(true));
+        assert_eq!(root.get("h").unwrap().as_i64(), Some(0));
+        assert_eq!(root.get("a").unwrap().as_i64(), Some(15));
+        assert_eq!(root.get("f").unwrap().as_str(), Some("1e400"));
+    }
+
+    /// What go-yaml or the JSON it is turned into cannot hold refuses the whole document, at the
+    /// scalar, with go-yaml's reason; the file's other documents are still read.
+    #[test]
+    fn what_go_yaml_refuses_refuses_the_document() {
+        for (doc, line, reason) in [
+            (
+                "x: 1\n~: 1\n",
+                2,
+                "a null (`~`, `null` or nothing) used as a mapping key",
+            ),
+            (
+                "x: 1\na: !!int \"abc\"\n",
+                2,
+                "go-yaml cannot decode it as a !!int",
+            ),
+            (
+                "x: 1\na: !!null x\n",
+                2,
+                "go-yaml cannot decode it as a !!null",
+            ),
+            (
+                "x: 1\na: {<<: x}\n",
+                2,
+                "`map merge requires map or sequence of maps",
+            ),
+            ("x: 1\na: .nan\n", 2, "`json: unsupported value: NaN`"),
+            ("x: 1\na: [-.Inf]\n", 2, "`json: unsupported value: -Inf`"),
+            (
+                "x: 1\n18446744073709551615: 1\n",
+                2,
+                "an integer past 64 signed bits",
+            ),
+        ] {
+            let docs = parse_stream(&format!("{doc}---\nok: 1\n"));
+            let e = docs[0].as_ref().unwrap_err();
+            assert_eq!(e.pos.line, line, "{doc}");
+            assert!(e.message.contains(reason), "{doc}: {}", e.message);
+            assert!(docs[1].is_ok(), "{doc}: the next document is still read");
+        }
+        // As keys they are strings, as `sigs.k8s.io/yaml` converts them: no refusal.
+        let root = one("a: {.nan: 1, .inf: 2, -.inf: 3}\n");
+        let keys: Vec<&str> = root
+            .get("a")
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
+        assert_eq!(keys, [".nan", ".inf", "-.inf"]);
     }
 
     /// A mapping or a sequence as a key (also through an alias) makes go-yaml refuse the document

@@ -2320,12 +2320,9 @@ impl<'input, T: Input> Scanner<'input, T> {
                 break;
             }
 
-            if self.flow_level > 0 && self.input.peek() == '-' && is_flow(self.input.peek_nth(1)) {
-                return Err(ScanError::new_str(
-                    self.mark,
-                    "plain scalar cannot start with '-' followed by ,[]{}",
-                ));
-            }
+            // kubeharden patch: libyaml and go-yaml read `[-, a]` as ["-", "a"]: a `-` followed
+            // by a flow indicator starts a plain scalar there, which the indicator ends. Upstream
+            // refused it ("plain scalar cannot start with '-' followed by ,[]{}").
 
             if !self.input.next_is_blank_or_breakz()
                 && self.input.next_can_be_plain_scalar(self.flow_level > 0)
