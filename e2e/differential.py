@@ -834,7 +834,7 @@ SCALARS = [
     "0.5", ".5", "5.", "-.5", "+.5", "1e3", "1E3", "1.0e+3", "-1.5e-3", "1e", "1_000.5", "1.2.3",
     ".inf", "-.Inf", "+.inf", ".INF", ".NaN", ".nan", "inf", "nan",
     "2001-12-14 21:59:43.10 -5",
-    "=", "<<", "-", "0x", "0b", "0o",
+    "=", "<<", '"<<"', "'<<'", "!!merge <<", "-", "0x", "0b", "0o",
     "'yes'", '"on"', "'0x1F'", '"1e3"', "!!str yes", "!!str 1", '!!int "12"', "!!bool yes",
     "!!float 1", "!!null ''", "!!bool 'on'", '!!int "0o17"', '!!float "1e3"',
     # Left out, read differently (docs/testing.md, "Known differences"): `!!binary` (go-yaml

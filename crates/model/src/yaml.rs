@@ -501,6 +501,14 @@ fn first_unencodable(node: &Node) -> Option<(Pos, String)> {
     }
 }
 
+/// Is this `<<` key a merge key? Plain and untagged, or tagged `!!merge` (go-yaml's `isMerge`).
+fn is_merge_key(s: &Scalar) -> bool {
+    match s.tag.as_deref() {
+        None => s.style == Style::Plain,
+        Some(t) => t == "!!merge" || t == "tag:yaml.org,2002:merge",
+    }
+}
+
 /// The key Kubernetes reads for a mapping key written as this scalar (`sigs.k8s.io/yaml`
 /// converts go-yaml's keys to JSON's strings): a string as it is, a boolean as `true`/`false`,
 /// an integer in decimal (`0x1F: a` is `"31"`), a float as Go formats it at 32 bits (`1e3` is
@@ -1052,6 +1060,8 @@ fn parse_document(
     let mut warnings = Vec::new();
     // Whether any mapping has a `<<` key: only then is the tree walked for merges.
     let mut merge_keys = false;
+    // Where `<<` keys that do not merge are (quoted, or tagged other than `!!merge`).
+    let mut literal_merge_keys: Vec<Pos> = Vec::new();
     // Whether a value JSON cannot hold (`.inf`) was met: only then is the tree walked for one
     // that remains.
     let mut unencodable = false;
@@ -1270,7 +1280,15 @@ fn parse_document(
                     if !budget.charge(ENTRY_EXTRA_BYTES + text_bytes(k.len())) {
                         return Err(budget.error(node.pos, ""));
                     }
-                    merge_keys |= k == "<<";
+                    // `<<` merges when it is plain and untagged or tagged `!!merge`; quoted
+                    // (`"<<"`) or tagged otherwise it is an ordinary key, as in go-yaml.
+                    if k == "<<" {
+                        if matches!(&node.value, Value::Scalar(s) if is_merge_key(s)) {
+                            merge_keys = true;
+                        } else {
+                            literal_merge_keys.push(node.pos);
+                        }
+                    }
                     *key = Some((k, node.pos));
                 }
                 Some((k, key_pos)) => open_entries.push(Entry {
@@ -1283,7 +1301,7 @@ fn parse_document(
     }
     // A `<<` merge key is YAML 1.1: go-yaml v2 merges it. Apply merges now.
     if let Some(r) = root.as_mut().filter(|_| merge_keys) {
-        apply_merge_keys(r).map_err(|(pos, m)| err(pos, m))?;
+        apply_merge_keys(r, &literal_merge_keys).map_err(|(pos, m)| err(pos, m))?;
     }
     if let Some((pos, message)) = root
         .as_ref()
@@ -1353,16 +1371,19 @@ fn dup_warning(e: &Entry, first: &Entry) -> YamlWarning {
 /// Applies the `<<` merge keys of the tree as go-yaml v2 does; a `<<` whose value is not a
 /// mapping or a sequence of mappings refuses the document, as go-yaml does ("map merge requires
 /// map or sequence of maps as the value").
-fn apply_merge_keys(node: &mut Node) -> Result<(), (Pos, String)> {
+fn apply_merge_keys(node: &mut Node, literal: &[Pos]) -> Result<(), (Pos, String)> {
+    let merges = |e: &Entry| e.key == "<<" && !literal.contains(&e.key_pos);
     match &mut node.value {
         Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter_mut().try_for_each(apply_merge_keys)?,
+        Value::Seq(items) => items
+            .iter_mut()
+            .try_for_each(|i| apply_merge_keys(i, literal))?,
         Value::Map(entries) => {
             entries
                 .iter_mut()
-                .try_for_each(|e| apply_merge_keys(&mut e.value))?;
+                .try_for_each(|e| apply_merge_keys(&mut e.value, literal))?;
             if let Some(bad) = entries.iter().find(|e| {
-                e.key == "<<"
+                merges(e)
                     && match &e.value.value {
                         Value::Map(_) => false,
                         Value::Seq(items) => items.iter().any(|i| !i.is_map()),
@@ -1377,13 +1398,13 @@ fn apply_merge_keys(node: &mut Node) -> Result<(), (Pos, String)> {
                         .into(),
                 ));
             }
-            if entries.iter().any(|e| e.key == "<<") {
+            if entries.iter().any(merges) {
                 let mut merged: Vec<Entry> = Vec::new();
                 let mut own: Vec<Entry> = Vec::new();
                 // Sets, not scans: a merged mapping may have many keys.
                 let mut merged_keys: HashSet<Text> = HashSet::new();
                 for e in entries.drain(..) {
-                    if e.key == "<<" {
+                    if merges(&e) {
                         let sources: Vec<Node> = match e.value.value {
                             Value::Map(_) => vec![e.value],
                             Value::Seq(items) => items,
@@ -2245,6 +2266,13 @@ mod tests {
             assert!(e.message.contains(reason), "{doc}: {}", e.message);
             assert!(docs[1].is_ok(), "{doc}: the next document is still read");
         }
+        // A quoted `"<<"` is an ordinary key (go-yaml merges only a plain or `!!merge` one): a
+        // document holding one is read, whatever its value.
+        let root = one("a: {\"<<\": {x: 1}, y2: 2}\nb:\n  '<<': 3\nc: {!!merge \"<<\": {x: 1}}\n");
+        assert_eq!(
+            root.to_json(),
+            serde_json::json!({"a": {"<<": {"x": 1}, "y2": 2}, "b": {"<<": 3}, "c": {"x": 1}})
+        );
         // As keys they are strings, as `sigs.k8s.io/yaml` converts them: no refusal.
         let root = one("a: {.nan: 1, .inf: 2, -.inf: 3}\n");
         let keys: Vec<&str> = root
