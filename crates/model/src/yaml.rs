@@ -311,11 +311,7 @@ impl Node {
                 Some(Resolved::Bool(b)) => J::Bool(b),
                 Some(Resolved::Int(i)) => J::from(i),
                 // An integer past i64 (read as a float by the rules) is sent exact.
-                Some(Resolved::Float(_))
-                    if self
-                        .scalar()
-                        .is_some_and(|s| s.tag.is_none() && is_go_uint(&s.text)) =>
-                {
+                Some(Resolved::Float(_)) if self.scalar().is_some_and(|s| is_go_uint(&s.text)) => {
                     let plain = self.text().unwrap_or_default().replace('_', "");
                     go_uint(&plain).map_or(J::Null, J::from)
                 }
@@ -388,7 +384,9 @@ pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// go-yaml v2 (YAML 1.1) resolution of an untagged plain scalar; quoted and block scalars are strings.
+/// go-yaml v2 (YAML 1.1) resolution of a scalar: an untagged plain scalar by its text
+/// ([`resolve_plain`]), an untagged quoted or block scalar as a string, a scalar with a core tag
+/// by its text whatever its quoting (`!!bool "true"` is `true`).
 pub fn resolve_scalar(s: &Scalar) -> Resolved<'_> {
     match s.tag.as_deref().map(|t| core_tag(t)) {
         // Untagged: a quoted or block scalar is a string; a plain one is resolved by its text.
@@ -401,6 +399,8 @@ pub fn resolve_scalar(s: &Scalar) -> Resolved<'_> {
             // ([`scalar_refusal`]); a string then, so that no rule reads what Kubernetes does not.
             _ => match resolve_plain(&s.text) {
                 Resolved::Int(i) if tag == "float" => Resolved::Float(i as f64),
+                // An integer past i64 (go-yaml's uint64) is an `!!int`.
+                r @ Resolved::Float(_) if tag == "int" && is_go_uint(&s.text) => r,
                 r if tag_accepts(tag, &r) => r,
                 _ => Resolved::Str(&s.text),
             },
@@ -443,12 +443,18 @@ pub fn scalar_refusal(s: &Scalar) -> Option<Refusal> {
     if let Some(tag) = s.tag.as_deref().and_then(|t| core_tag(t)) {
         if !matches!(tag, "str" | "binary") {
             let r = resolve_plain(&s.text);
-            let unsigned = tag == "int" && matches!(r, Resolved::Float(_)) && is_go_uint(&s.text);
-            if !tag_accepts(tag, &r) && !unsigned {
+            let unsigned = is_go_uint(&s.text);
+            // go-yaml makes an `!!int` of a uint64, and cannot make a `!!float` of one.
+            let fits = if unsigned {
+                tag == "int"
+            } else {
+                tag_accepts(tag, &r)
+            };
+            if !fits {
+                // The text is not repeated: it may be any value, a secret's among them.
                 return Some(Refusal::Decode(format!(
-                    "`!!{tag} {}`: go-yaml cannot decode it as a !!{tag}, and Kubernetes refuses \
-                     the document",
-                    shown(&s.text)
+                    "a scalar tagged `!!{tag}` whose text is not one: go-yaml cannot decode it \
+                     (`cannot decode … as a !!{tag}`), and Kubernetes refuses the document"
                 )));
             }
         }
@@ -2240,12 +2246,17 @@ mod tests {
             (
                 "x: 1\na: !!int \"abc\"\n",
                 2,
-                "go-yaml cannot decode it as a !!int",
+                "a scalar tagged `!!int` whose text is not one",
             ),
             (
                 "x: 1\na: !!null x\n",
                 2,
-                "go-yaml cannot decode it as a !!null",
+                "a scalar tagged `!!null` whose text is not one",
+            ),
+            (
+                "x: 1\na: !!float 18446744073709551615\n",
+                2,
+                "a scalar tagged `!!float` whose text is not one",
             ),
             (
                 "x: 1\na: {<<: x}\n",
