@@ -306,19 +306,16 @@ impl Node {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
-            Value::Scalar(_) => match self.resolve() {
-                Some(Resolved::Null) | None => J::Null,
-                Some(Resolved::Bool(b)) => J::Bool(b),
-                Some(Resolved::Int(i)) => J::from(i),
+            Value::Scalar(scalar) => match resolve_scalar(scalar) {
+                Resolved::Null => J::Null,
+                Resolved::Bool(b) => J::Bool(b),
+                Resolved::Int(i) => J::from(i),
                 // An integer past i64 (read as a float by the rules) is sent exact.
-                Some(Resolved::Float(_)) if self.scalar().is_some_and(|s| is_go_uint(&s.text)) => {
-                    let plain = self.text().unwrap_or_default().replace('_', "");
-                    go_uint(&plain).map_or(J::Null, J::from)
-                }
-                Some(Resolved::Float(f)) => {
-                    serde_json::Number::from_f64(f).map_or(J::Null, J::Number)
-                }
-                Some(Resolved::Str(s)) => J::String(s.to_owned()),
+                Resolved::Float(f) => match uint_past_i64(&scalar.text) {
+                    Some(u) => J::from(u),
+                    None => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+                },
+                Resolved::Str(s) => J::String(s.to_owned()),
             },
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(_) => J::Object(
@@ -400,7 +397,7 @@ pub fn resolve_scalar(s: &Scalar) -> Resolved<'_> {
             _ => match resolve_plain(&s.text) {
                 Resolved::Int(i) if tag == "float" => Resolved::Float(i as f64),
                 // An integer past i64 (go-yaml's uint64) is an `!!int`.
-                r @ Resolved::Float(_) if tag == "int" && is_go_uint(&s.text) => r,
+                r @ Resolved::Float(_) if tag == "int" && uint_past_i64(&s.text).is_some() => r,
                 r if tag_accepts(tag, &r) => r,
                 _ => Resolved::Str(&s.text),
             },
@@ -443,7 +440,7 @@ pub fn scalar_refusal(s: &Scalar) -> Option<Refusal> {
     if let Some(tag) = s.tag.as_deref().and_then(|t| core_tag(t)) {
         if !matches!(tag, "str" | "binary") {
             let r = resolve_plain(&s.text);
-            let unsigned = is_go_uint(&s.text);
+            let unsigned = uint_past_i64(&s.text).is_some();
             // go-yaml makes an `!!int` of a uint64, and cannot make a `!!float` of one.
             let fits = if unsigned {
                 tag == "int"
@@ -535,7 +532,7 @@ pub fn key_text(s: &Scalar) -> Result<Text, String> {
         Resolved::Bool(b) => Ok(if b { "true" } else { "false" }.into()),
         Resolved::Int(i) => Ok(Text::from(i.to_string())),
         Resolved::Null => refused("a null (`~`, `null` or nothing)"),
-        Resolved::Float(_) if is_go_uint(&s.text) => refused(&format!(
+        Resolved::Float(_) if uint_past_i64(&s.text).is_some() => refused(&format!(
             "`{}`, an integer past 64 signed bits,",
             shown(&s.text)
         )),
@@ -609,7 +606,7 @@ pub fn parse_int_yaml11(t: &str) -> Option<i64> {
         b'+' => (false, &t[1..]),
         _ => (false, t),
     };
-    let magnitude = go_unsigned(body)?;
+    let magnitude = go_uint(body)?;
     if neg {
         0i64.checked_sub_unsigned(magnitude)
     } else {
@@ -617,19 +614,17 @@ pub fn parse_int_yaml11(t: &str) -> Option<i64> {
     }
 }
 
-/// An unsigned integer in Go's syntax, no sign (`strconv.ParseUint(s, 0, 64)`).
-fn go_uint(t: &str) -> Option<u64> {
-    go_unsigned(t)
-}
-
-/// Is the text (underscores dropped) an unsigned integer past i64, as go-yaml reads
-/// `18446744073709551615`?
-fn is_go_uint(t: &str) -> bool {
+/// The unsigned integer past i64 a scalar's text is (underscores dropped), as go-yaml reads
+/// `18446744073709551615` (a uint64); `None` for any other text.
+fn uint_past_i64(t: &str) -> Option<u64> {
     let plain = t.replace('_', "");
-    parse_int_yaml11(&plain).is_none() && go_uint(&plain).is_some()
+    parse_int_yaml11(&plain)
+        .is_none()
+        .then(|| go_uint(&plain))?
 }
 
-fn go_unsigned(body: &str) -> Option<u64> {
+/// An unsigned integer in Go's syntax, no sign (`strconv.ParseUint(s, 0, 64)`).
+fn go_uint(body: &str) -> Option<u64> {
     let (radix, digits) = match body.as_bytes() {
         [b'0', b'x' | b'X', ..] => (16, &body[2..]),
         [b'0', b'o' | b'O', ..] => (8, &body[2..]),
