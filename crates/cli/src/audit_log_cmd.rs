@@ -4,6 +4,7 @@
 use anyhow::{Result, bail};
 use kubeharden_engine::analysis::audit_log::{self, Analysis};
 use kubeharden_engine::analysis::control_plane::{AuditLevel, AuditRequest, audit_level};
+use kubeharden_engine::inventory::Retained;
 use kubeharden_engine::report::Report;
 use kubeharden_engine::rules::audit_log::PERMISSION_UNUSED;
 use kubeharden_engine::rules::{AuditLogInput, Rule};
@@ -174,7 +175,7 @@ pub fn suggest(
     let mut bytes = 0;
     for input in &inputs {
         let loaded = input.load();
-        objects.extend(loaded.objects);
+        objects.extend(loaded.objects.into_iter().map(Retained::whole));
         load_diagnostics.extend(loaded.diagnostics);
         bytes += loaded.bytes;
     }

@@ -5,7 +5,9 @@
 //! applies suppressions, the config, exemptions, the baseline and evidence gaps, re-derives the
 //! counts and the scorecard, and decides the exit code.
 
-pub use kubeharden_model::{finding, inventory, load, meta, redact, selector, source, yaml};
+pub use kubeharden_model::{
+    finding, inventory, load, meta, packed, redact, selector, source, yaml,
+};
 
 pub mod analysis;
 pub mod baseline;

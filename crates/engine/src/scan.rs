@@ -15,7 +15,7 @@ use crate::analysis::{security_context, system};
 use crate::evidence::{Found, FoundSet, examine};
 use crate::finding::Finding;
 use crate::finding::pack::{Packed, RawAllowance};
-use crate::inventory::{Object, PodTemplate, Workload};
+use crate::inventory::{Object, PodTemplate, Retained, Workload};
 use crate::load::{Input, Loaded};
 use crate::report::{InputSummary, Report, Scope};
 use crate::rules::{
@@ -275,6 +275,9 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         .objects
         .reserve_exact(pieces.iter().map(|p| p.retained.len()).sum());
     facts
+        .cross_object
+        .reserve_exact(pieces.iter().map(|p| p.cross_object.len()).sum());
+    facts
         .control_plane
         .reserve_exact(pieces.iter().map(|p| p.control_plane.len()).sum());
     facts
@@ -284,6 +287,7 @@ pub fn scan_owned(inputs: Vec<Input>, rules: &[&'static Rule], extras: Extras) -
         packed.push(piece.findings);
         diagnostics.extend(piece.diagnostics);
         facts.objects.extend(piece.retained);
+        facts.cross_object.extend(piece.cross_object);
         facts.control_plane.extend(piece.control_plane);
         facts.workloads.extend(piece.workloads);
     }
@@ -447,7 +451,8 @@ struct Piece {
     index: usize,
     findings: Packed,
     diagnostics: Box<[Diagnostic]>,
-    retained: Box<[Object]>,
+    retained: Box<[Retained]>,
+    cross_object: Box<[Object]>,
     control_plane: Box<[Object]>,
     workloads: Box<[Workload]>,
 }
@@ -462,6 +467,7 @@ impl Piece {
             index,
             findings,
             retained: exact(&mut o.retained),
+            cross_object: exact(&mut o.cross_object),
             control_plane: exact(&mut o.control_plane),
             diagnostics: exact(&mut o.diagnostics),
             workloads: exact(&mut o.workloads),
@@ -472,6 +478,7 @@ impl Piece {
         self.findings.is_empty()
             && self.diagnostics.is_empty()
             && self.retained.is_empty()
+            && self.cross_object.is_empty()
             && self.control_plane.is_empty()
             && self.workloads.is_empty()
     }
@@ -501,7 +508,8 @@ struct Outcome {
     suppressed: usize,
     bytes: u64,
     objects: usize,
-    retained: Vec<Object>,
+    retained: Vec<Retained>,
+    cross_object: Vec<Object>,
     control_plane: Vec<Object>,
     workloads: Vec<Workload>,
     namespaces: BTreeSet<String>,
@@ -600,16 +608,20 @@ fn scan_loaded(ctx: &Context, loaded: Loaded, phase: &Phase1<'_>) -> Outcome {
             out.workloads
                 .push(crate::analysis::workload::summary(&object, &template));
         }
-        let cross_object = retained_kind(&object.kind) || examined.cross_object;
-        match (cross_object, examined.control_plane) {
-            (true, true) => {
-                let object = detach(object);
+        // Kept for the rules after phase 1, in each list that reads it (the control-plane and
+        // other cross-object objects are few: a copy each).
+        let retained = retained_kind(&object.kind);
+        if retained || examined.control_plane || examined.cross_object {
+            let object = detach(object);
+            if examined.control_plane {
                 out.control_plane.push(object.clone());
-                out.retained.push(object);
             }
-            (true, false) => out.retained.push(detach(object)),
-            (false, true) => out.control_plane.push(detach(object)),
-            (false, false) => {}
+            if examined.cross_object {
+                out.cross_object.push(object.clone());
+            }
+            if retained {
+                out.retained.push(Retained::packed(object));
+            }
         }
     }
     out

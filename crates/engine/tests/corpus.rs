@@ -231,3 +231,31 @@ fn real_directory_in_one_scan() {
         report.diagnostics
     );
 }
+
+/// Every tree read from the corpus (the Pod Security fixtures sampled as above) comes back from
+/// its packed form as it was read: a scan packs the objects it keeps for the cross-object rules
+/// (`inventory::Retained`) and those rules read the unpacked tree.
+#[test]
+fn every_corpus_tree_survives_packing() {
+    let Some(corpus) = common::corpus("") else {
+        return;
+    };
+    let (files, _) = selected_files(&corpus);
+    let mut trees = 0;
+    for path in files.iter().filter(|p| is_yaml_or_json(p)) {
+        for object in kubeharden_engine::load::load_file(path).objects {
+            let packed = kubeharden_engine::inventory::Retained::packed(object.clone());
+            let back = packed.into_object();
+            assert_eq!(
+                back.root,
+                object.root,
+                "{}: {}",
+                path.display(),
+                object.identity()
+            );
+            assert_eq!(back.identity(), object.identity());
+            trees += 1;
+        }
+    }
+    assert!(trees > 3_000, "only {trees} trees");
+}

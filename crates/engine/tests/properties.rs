@@ -21,6 +21,7 @@
 use fastrand::Rng;
 use kubeharden_engine::finding::Finding;
 use kubeharden_engine::load::Input;
+use kubeharden_engine::packed;
 use kubeharden_engine::report::Report;
 use kubeharden_engine::scan::scan_all;
 use kubeharden_engine::source::DiagLevel;
@@ -407,6 +408,10 @@ fn check_input(name: &str, text: &str, seed: u64) {
         original.diagnostics
     );
     let docs = roots(text);
+    // A scan keeps some objects packed (`inventory::Retained`): every tree comes back as read.
+    for doc in &docs {
+        assert_eq!(&packed::unpack(&packed::pack(doc)), doc, "{name}");
+    }
     let values = json_of(&docs);
     let mut rng = Rng::with_seed(seed);
     for case in 0..cases() {

@@ -109,6 +109,127 @@ impl Object {
     }
 }
 
+/// An object kept until the end of a scan for the rules that read several objects: whole, or
+/// with its tree packed into one buffer about the size of its text ([`crate::packed`]; a tree
+/// takes five times that). Its kind, names and source are at hand; its fields only through
+/// [`Retained::object`], which unpacks a packed tree into a new one each time it is called.
+#[derive(Clone, Debug)]
+pub struct Retained {
+    /// When packed, its root is a placeholder: never handed out.
+    object: Object,
+    tree: Option<Box<[u8]>>,
+}
+
+impl Retained {
+    /// Kept as it is.
+    pub fn whole(object: Object) -> Retained {
+        Retained { object, tree: None }
+    }
+
+    /// Kept with its tree packed.
+    pub fn packed(mut object: Object) -> Retained {
+        let tree = crate::packed::pack(&object.root);
+        object.root = Node {
+            pos: object.root.pos,
+            value: crate::yaml::Value::Map(Vec::new()),
+        };
+        Retained {
+            object,
+            tree: Some(tree),
+        }
+    }
+
+    /// The object with its tree: borrowed when kept whole, else unpacked (a copy for the caller).
+    pub fn object(&self) -> std::borrow::Cow<'_, Object> {
+        match &self.tree {
+            None => std::borrow::Cow::Borrowed(&self.object),
+            Some(tree) => std::borrow::Cow::Owned(Object {
+                root: crate::packed::unpack(tree),
+                ..self.object.clone()
+            }),
+        }
+    }
+
+    /// The object, its tree unpacked if it was packed.
+    pub fn into_object(self) -> Object {
+        match self.tree {
+            None => self.object,
+            Some(tree) => Object {
+                root: crate::packed::unpack(&tree),
+                ..self.object
+            },
+        }
+    }
+
+    pub fn is_packed(&self) -> bool {
+        self.tree.is_some()
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.object.kind
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.object.api_version
+    }
+
+    pub fn name(&self) -> &str {
+        &self.object.name
+    }
+
+    /// `metadata.namespace` as written.
+    pub fn namespace(&self) -> Option<&str> {
+        self.object.namespace.as_deref()
+    }
+
+    /// See [`Object::group`].
+    pub fn group(&self) -> &str {
+        self.object.group()
+    }
+
+    /// See [`Object::effective_namespace`].
+    pub fn effective_namespace(&self) -> Option<&str> {
+        self.object.effective_namespace()
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.object.source
+    }
+
+    /// Where the object starts (its root's position).
+    pub fn pos(&self) -> Pos {
+        self.object.root.pos
+    }
+
+    /// See [`Object::identity`].
+    pub fn identity(&self) -> String {
+        self.object.identity()
+    }
+}
+
+/// An object with its tree at hand: an [`Object`], or a [`Retained`] one (unpacked on demand).
+pub trait AsObject {
+    fn as_object(&self) -> std::borrow::Cow<'_, Object>;
+}
+
+impl AsObject for Object {
+    fn as_object(&self) -> std::borrow::Cow<'_, Object> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
+impl<T: AsObject + ?Sized> AsObject for &T {
+    fn as_object(&self) -> std::borrow::Cow<'_, Object> {
+        (**self).as_object()
+    }
+}
+
+impl AsObject for Retained {
+    fn as_object(&self) -> std::borrow::Cow<'_, Object> {
+        self.object()
+    }
+}
+
 /// Reads a map of strings (labels, annotations); non-string scalars by their text. Collected into
 /// any map whose `FromIterator` keeps the last of a repeated key (`BTreeMap`,
 /// [`crate::selector::Labels`]), as the API server reads one.

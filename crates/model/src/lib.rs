@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod kustomize;
 pub mod load;
 pub mod meta;
+pub mod packed;
 pub mod paths;
 pub mod redact;
 pub mod selector;

@@ -7,7 +7,7 @@
 //! many events were skipped for their stage).
 
 use crate::analysis::rbac::{self, PolicyRule, Principal, Rbac};
-use crate::inventory::Object;
+use crate::inventory::Retained;
 use crate::yaml::Text;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -544,10 +544,10 @@ pub fn principal(subject: &str, groups: &[&str]) -> Principal {
 /// Rules granted to the subject (by the RBAC objects given) that no observed request exercised,
 /// each with the binding that grants it (findings point at its `roleRef`).
 pub fn unused_grants<'a>(
-    objects: &'a [Object],
+    objects: &'a [Retained],
     who: &Principal,
     observed: &BTreeSet<(Shape, String)>,
-) -> Vec<(Unused, &'a Object)> {
+) -> Vec<(Unused, &'a Retained)> {
     let model = Rbac::new(objects.iter());
     let mut out = Vec::new();
     for grant in model.grants(who) {

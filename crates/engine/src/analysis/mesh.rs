@@ -350,10 +350,10 @@ struct Peer<'a> {
 /// Per namespace holding workloads, those whose pod-to-pod traffic is plaintext. Empty when the
 /// input shows no mesh (nothing is concluded from what is not there).
 pub fn plaintext_namespaces<'a>(
-    objects: &'a [Object],
+    objects: &[&'a Object],
     workloads: &'a [Workload],
 ) -> Vec<NamespacePlaintext<'a>> {
-    let evidence = objects.iter().any(is_mesh_evidence)
+    let evidence = objects.iter().any(|o| is_mesh_evidence(o))
         || workloads.iter().any(|w| {
             matches!(w.namespace.as_str(), ISTIO_ROOT_NAMESPACE | "linkerd")
                 || w.pod_labels.keys().any(|k| is_mesh_key(k))
@@ -364,11 +364,13 @@ pub fn plaintext_namespaces<'a>(
     }
     let namespaces: BTreeMap<&str, &Object> = objects
         .iter()
+        .copied()
         .filter(|o| o.kind == "Namespace" && o.group().is_empty())
         .map(|o| (o.name.as_str(), o))
         .collect();
     let peers: Vec<Peer> = objects
         .iter()
+        .copied()
         .filter(|o| o.kind == "PeerAuthentication" && o.group() == "security.istio.io")
         .map(|o| Peer {
             object: o,

@@ -18,8 +18,8 @@
 //! selector expressions other than `all()` are not evaluated, nor are Calico tiers and `order`, nor
 //! the v1alpha2 `ClusterNetworkPolicy`.
 
-use crate::inventory::Object;
 use crate::inventory::Workload;
+use crate::inventory::{AsObject, Object};
 use crate::yaml::Node;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1856,9 +1856,12 @@ pub struct Network {
 impl Network {
     /// Reads the Namespaces, NetworkPolicies and other engines' policies among `objects`
     /// (`NetworkPolicy::object` and `OtherPolicy::object` index into it).
-    pub fn from_objects(objects: &[Object]) -> Network {
+    /// The model of the Namespaces and network policies among `objects` (other kinds are
+    /// ignored); a policy's `object` is its position in `objects`.
+    pub fn from_objects<O: AsObject>(objects: impl IntoIterator<Item = O>) -> Network {
         let mut net = Network::default();
-        for (i, o) in objects.iter().enumerate() {
+        for (i, o) in objects.into_iter().enumerate() {
+            let o = &*o.as_object();
             if o.kind == "Namespace" && o.group().is_empty() {
                 net.namespaces.declare(&o.name, o.labels());
             } else if let Some(mut p) = NetworkPolicy::from_object(o) {

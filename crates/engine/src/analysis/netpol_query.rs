@@ -801,6 +801,7 @@ fn location(inv: &Inventory, net: &Network, identity: &str, pointer: Option<&str
         .find(|p| p.identity() == identity)
         .and_then(|p| inv.objects.get(p.object))
         .map(|o| {
+            let o = o.object();
             let line = pointer.map_or(o.root.pos.line, |ptr| o.locate(ptr).line);
             format!("{}:{line}", o.source.name)
         })

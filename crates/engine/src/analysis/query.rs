@@ -8,7 +8,7 @@
 //! rules use.
 
 use crate::analysis::netpol::Protocol;
-use crate::inventory::{Object, PodTemplate, Workload};
+use crate::inventory::{Object, PodTemplate, Retained, Workload};
 use crate::load::Input;
 use crate::source::Diagnostic;
 use crate::yaml::Node;
@@ -49,8 +49,8 @@ impl QueryWorkload {
 /// The objects of the inputs and their workloads.
 #[derive(Debug, Default)]
 pub struct Inventory {
-    /// Every object of the kinds the queries read (see [`wanted`]).
-    pub objects: Vec<Object>,
+    /// Every object of the kinds the queries read (see [`wanted`]), whole.
+    pub objects: Vec<Retained>,
     pub workloads: Vec<QueryWorkload>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -75,10 +75,11 @@ impl Inventory {
             .collect();
         let mut inv = Inventory::default();
         for (objects, diagnostics) in loaded {
-            inv.objects.extend(objects);
+            inv.workloads
+                .extend(objects.iter().filter_map(QueryWorkload::of));
+            inv.objects.extend(objects.into_iter().map(Retained::whole));
             inv.diagnostics.extend(diagnostics);
         }
-        inv.workloads = inv.objects.iter().filter_map(QueryWorkload::of).collect();
         inv
     }
 
@@ -86,7 +87,7 @@ impl Inventory {
     pub fn from_objects(objects: Vec<Object>) -> Inventory {
         let workloads = objects.iter().filter_map(QueryWorkload::of).collect();
         Inventory {
-            objects,
+            objects: objects.into_iter().map(Retained::whole).collect(),
             workloads,
             diagnostics: Vec::new(),
         }

@@ -14,7 +14,7 @@
 //! distribution prefix, is known to exist but its rules are not modelled.
 
 use crate::analysis::netpol::LabelSelector;
-use crate::inventory::Object;
+use crate::inventory::Retained;
 use crate::selector::Labels;
 use crate::yaml::{Node, Text};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -353,7 +353,9 @@ pub struct Role<'a> {
     /// For Roles.
     pub namespace: Option<String>,
     /// `None` for a built-in role the input does not hold.
-    pub object: Option<&'a Object>,
+    pub object: Option<&'a Retained>,
+    /// Annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`.
+    autoupdate_off: bool,
     pub labels: RoleLabels,
     /// The rules as written. For an aggregated ClusterRole the controller overwrites them.
     pub rules: Vec<PolicyRule>,
@@ -373,7 +375,8 @@ pub struct Role<'a> {
 }
 
 impl<'a> Role<'a> {
-    fn from_object(object: &'a Object) -> Role<'a> {
+    fn from_object(kept: &'a Retained) -> Role<'a> {
+        let object = &*kept.object();
         let kind = if object.kind == "Role" {
             RoleKind::Role
         } else {
@@ -403,7 +406,10 @@ impl<'a> Role<'a> {
                 RoleKind::Role => object.effective_namespace().map(str::to_owned),
                 RoleKind::ClusterRole => None,
             },
-            object: Some(object),
+            object: Some(kept),
+            autoupdate_off: object
+                .annotation(AUTOUPDATE_ANNOTATION)
+                .is_some_and(|v| v.eq_ignore_ascii_case("false")),
             builtin: labels
                 .get(BOOTSTRAP_LABEL)
                 .is_some_and(|v| v == "rbac-defaults"),
@@ -572,6 +578,7 @@ fn builtin_role<'a>(b: &BuiltinRole) -> Role<'a> {
         name: b.name.to_owned(),
         namespace: None,
         object: None,
+        autoupdate_off: false,
         labels,
         rules: b
             .rules
@@ -748,7 +755,11 @@ impl fmt::Display for Scope<'_> {
 /// A RoleBinding or ClusterRoleBinding.
 #[derive(Debug)]
 pub struct Binding<'a> {
-    pub object: &'a Object,
+    pub object: &'a Retained,
+    /// Labelled `kubernetes.io/bootstrapping: rbac-defaults`.
+    bootstrap: bool,
+    /// Annotated `kubeharden.io/break-glass: "true"`.
+    break_glass_annotation: bool,
     pub kind: BindingKind,
     pub name: String,
     /// For RoleBindings.
@@ -763,7 +774,8 @@ pub struct Binding<'a> {
 }
 
 impl<'a> Binding<'a> {
-    fn from_object(object: &'a Object) -> Binding<'a> {
+    fn from_object(kept: &'a Retained) -> Binding<'a> {
+        let object = &*kept.object();
         let kind = if object.kind == "RoleBinding" {
             BindingKind::RoleBinding
         } else {
@@ -807,7 +819,11 @@ impl<'a> Binding<'a> {
             })
             .collect();
         Binding {
-            object,
+            object: kept,
+            bootstrap: object.label(BOOTSTRAP_LABEL) == Some("rbac-defaults"),
+            break_glass_annotation: object
+                .annotation(BREAK_GLASS_ANNOTATION)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
             kind,
             name: object.name.clone(),
             role_kind,
@@ -832,18 +848,14 @@ impl<'a> Binding<'a> {
 
     /// Reconciled by the API server (label `kubernetes.io/bootstrapping: rbac-defaults`).
     pub fn is_bootstrap(&self) -> bool {
-        self.object.label(BOOTSTRAP_LABEL) == Some("rbac-defaults")
+        self.bootstrap
     }
 
     /// Designated as the break-glass binding: annotation `kubeharden.io/break-glass: "true"`, or
     /// `break-glass` / `breakglass` in its name.
     pub fn is_break_glass(&self) -> bool {
         let name = self.name.to_ascii_lowercase();
-        self.object
-            .annotation(BREAK_GLASS_ANNOTATION)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            || name.contains("break-glass")
-            || name.contains("breakglass")
+        self.break_glass_annotation || name.contains("break-glass") || name.contains("breakglass")
     }
 
     /// `RoleBinding "ns/name"`, `ClusterRoleBinding "name"`.
@@ -962,7 +974,7 @@ pub struct Rbac<'a> {
     /// The input's roles, then the modelled built-in ClusterRoles the input does not define.
     pub roles: Vec<Role<'a>>,
     pub bindings: Vec<Binding<'a>>,
-    pub service_accounts: Vec<&'a Object>,
+    pub service_accounts: Vec<&'a Retained>,
     /// The input defines at least one Role or ClusterRole.
     pub has_role_objects: bool,
     /// Aggregation exceeded [`AGGREGATION_BUDGET`] (hostile input): some aggregated ClusterRoles
@@ -974,11 +986,11 @@ pub struct Rbac<'a> {
 
 impl<'a> Rbac<'a> {
     /// Builds the model from the objects of an inventory (other kinds are ignored).
-    pub fn new<I: IntoIterator<Item = &'a Object>>(objects: I) -> Rbac<'a> {
+    pub fn new<I: IntoIterator<Item = &'a Retained>>(objects: I) -> Rbac<'a> {
         let mut rbac = Rbac::default();
         for o in objects {
             let rbac_group = o.group() == RBAC_GROUP;
-            match o.kind.as_str() {
+            match o.kind() {
                 "Role" | "ClusterRole" if rbac_group => rbac.push_role(Role::from_object(o)),
                 "RoleBinding" | "ClusterRoleBinding" if rbac_group => {
                     rbac.bindings.push(Binding::from_object(o));
@@ -1003,11 +1015,7 @@ impl<'a> Rbac<'a> {
     /// rules, labels and aggregation selectors are added to the stored role, whatever the
     /// manifest says, unless the role is annotated `autoupdate: "false"`.
     fn reconcile(&mut self, id: usize, b: &BuiltinRole) {
-        let opted_out = self.roles[id]
-            .object
-            .and_then(|o| o.annotation(AUTOUPDATE_ANNOTATION))
-            .is_some_and(|v| v.eq_ignore_ascii_case("false"));
-        if opted_out {
+        if self.roles[id].autoupdate_off {
             return;
         }
         let mut hidden = builtin_role(b);
@@ -1341,12 +1349,12 @@ impl<'a> Rbac<'a> {
     }
 
     /// The ServiceAccount object of the input, if any.
-    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&'a Object> {
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&'a Retained> {
         self.service_accounts
             .iter()
             .rev()
             .copied()
-            .find(|o| o.name == name && o.effective_namespace() == Some(namespace))
+            .find(|o| o.name() == name && o.effective_namespace() == Some(namespace))
     }
 
     /// The risky permissions a role grants at a binding's scope (cluster-scoped resources only
@@ -1723,10 +1731,11 @@ mod tests {
     use super::*;
     use crate::load::load_bytes;
 
-    fn objects(yaml: &str) -> Vec<Object> {
+    /// Packed, as a scan keeps them.
+    fn objects(yaml: &str) -> Vec<Retained> {
         let loaded = load_bytes("t.yaml", yaml.as_bytes().to_vec());
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-        loaded.objects
+        loaded.objects.into_iter().map(Retained::packed).collect()
     }
 
     fn rule(verbs: &str, groups: &str, resources: &str) -> PolicyRule {
@@ -2161,7 +2170,7 @@ rules:
 
     #[test]
     fn discovery_only_roles() {
-        let rbac = Rbac::new(std::iter::empty::<&Object>());
+        let rbac = Rbac::new(std::iter::empty::<&Retained>());
         let role = |n: &str| rbac.role(RoleKind::ClusterRole, None, n).unwrap();
         assert!(
             beyond(
@@ -2221,7 +2230,8 @@ mod reconciliation_tests {
             b"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: cluster-admin}\nrules:\n- {apiGroups: [\"\"], resources: [configmaps], verbs: [get]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: view\n  annotations: {rbac.authorization.kubernetes.io/autoupdate: \"false\"}\nrules:\n- {apiGroups: [\"\"], resources: [secrets], verbs: [get]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: rw, namespace: a}\nrules:\n- {apiGroups: [\"*\"], resources: [\"*\"], verbs: [get, list, watch, create, update, patch, delete, deletecollection]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: a}\nroleRef: {apiGroup: rbac.authorization.k8s.io/v1, kind: Role, name: rw}\nsubjects: [{kind: User, name: u}]\n"
                 .to_vec(),
         );
-        let rbac = Rbac::new(&loaded.objects);
+        let objects: Vec<_> = loaded.objects.into_iter().map(Retained::packed).collect();
+        let rbac = Rbac::new(&objects);
         // The manifest narrows cluster-admin; the API server adds `*` back at start-up.
         let admin = rbac
             .role(RoleKind::ClusterRole, None, "cluster-admin")

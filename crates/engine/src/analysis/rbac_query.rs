@@ -438,7 +438,7 @@ pub struct Query<'q, 'a> {
     resolved: Vec<Resolution<'q, 'a>>,
     /// ServiceAccount objects by (namespace, name) (the last one counts), and the first
     /// workload running as each.
-    sa_objects: HashMap<(&'q str, &'q str), &'a crate::inventory::Object>,
+    sa_objects: HashMap<(&'q str, &'q str), &'a crate::inventory::Retained>,
     sa_workloads: HashMap<(&'q str, &'q str), &'q QueryWorkload>,
 }
 
@@ -457,15 +457,7 @@ impl<'q, 'a> Query<'q, 'a> {
             sa_objects: rbac
                 .service_accounts
                 .iter()
-                .map(|o| {
-                    (
-                        (
-                            o.effective_namespace().unwrap_or("default"),
-                            o.name.as_str(),
-                        ),
-                        *o,
-                    )
-                })
+                .map(|o| ((o.effective_namespace().unwrap_or("default"), o.name()), *o))
                 .collect(),
             sa_workloads: HashMap::new(),
         };
@@ -485,7 +477,7 @@ impl<'q, 'a> Query<'q, 'a> {
                 .insert(name.to_owned());
         };
         for o in &rbac.service_accounts {
-            sa(o.effective_namespace().unwrap_or("default"), &o.name);
+            sa(o.effective_namespace().unwrap_or("default"), o.name());
         }
         for w in workloads {
             sa(&w.summary.namespace, &w.summary.service_account);
@@ -526,14 +518,15 @@ impl<'q, 'a> Query<'q, 'a> {
     }
 
     /// Adds the Namespaces declared in the input (name and labels).
-    pub fn declare_namespaces<'o, I: IntoIterator<Item = &'o crate::inventory::Object>>(
+    pub fn declare_namespaces<'o, I: IntoIterator<Item = &'o crate::inventory::Retained>>(
         &mut self,
         objects: I,
     ) {
         for o in objects {
-            if o.kind == "Namespace" && o.group().is_empty() {
-                self.namespaces.insert(o.name.clone());
-                self.namespace_labels.insert(o.name.clone(), o.labels());
+            if o.kind() == "Namespace" && o.group().is_empty() {
+                self.namespaces.insert(o.name().to_owned());
+                self.namespace_labels
+                    .insert(o.name().to_owned(), o.object().labels());
             }
         }
     }
@@ -574,7 +567,7 @@ impl<'q, 'a> Query<'q, 'a> {
     }
 
     fn object_ref(
-        o: Option<&crate::inventory::Object>,
+        o: Option<&crate::inventory::Retained>,
         kind: &str,
         name: &str,
         ns: Option<&str>,
@@ -583,7 +576,7 @@ impl<'q, 'a> Query<'q, 'a> {
             kind: kind.to_owned(),
             name: name.to_owned(),
             namespace: ns.map(str::to_owned),
-            location: o.map(|o| format!("{}:{}", o.source.name, o.root.pos.line)),
+            location: o.map(|o| format!("{}:{}", o.source().name, o.pos().line)),
         }
     }
 
@@ -616,8 +609,8 @@ impl<'q, 'a> Query<'q, 'a> {
                 position: self.rbac.describe_rule(rule, role),
                 text: self.rbac.rule(rule).describe(),
                 location: owner.object.map(|o| {
-                    let pos = o.locate(&rule.pointer());
-                    format!("{}:{}", o.source.name, pos.line)
+                    let pos = o.object().locate(&rule.pointer());
+                    format!("{}:{}", o.source().name, pos.line)
                 }),
             },
         }
@@ -698,8 +691,12 @@ impl<'q, 'a> Query<'q, 'a> {
                 w.summary.namespace.as_str(),
                 w.summary.service_account.as_str(),
             ))
-            .and_then(|o| o.root.get("automountServiceAccountToken"))
-            .and_then(crate::yaml::Node::as_bool);
+            .and_then(|o| {
+                o.object()
+                    .root
+                    .get("automountServiceAccountToken")?
+                    .as_bool()
+            });
         !w.summary.static_pod && w.summary.automount_token.or(sa) != Some(false)
     }
 

@@ -46,7 +46,7 @@ use crate::analysis::netpol::{Direction, Network};
 use crate::analysis::pss;
 use crate::analysis::rbac::Rbac;
 use crate::finding::Finding;
-use crate::inventory::{Object, PodTemplate};
+use crate::inventory::{Object, PodTemplate, Retained};
 use crate::load::Input;
 use crate::load::{self, Loaded};
 use crate::rules::{self, Rule};
@@ -435,6 +435,7 @@ pub fn plan(files: &[PathBuf], opts: &Options) -> Result<Plan, String> {
         retained.extend(objects);
         workload_namespaces.extend(namespaces);
     }
+    let retained: Vec<Retained> = retained.into_iter().map(Retained::whole).collect();
     let rbac = Rbac::new(&retained);
     let mut ctx = crate::rules::fix::Ctx {
         rbac: &rbac,
@@ -967,7 +968,7 @@ const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-le
 
 fn generate_missing(
     findings: &[Finding],
-    retained: &[Object],
+    retained: &[Retained],
     workload_namespaces: &BTreeSet<String>,
     enforceable: Option<&BTreeMap<String, Result<(), String>>>,
     opts: &Options,
@@ -1009,7 +1010,7 @@ fn generate_missing(
     }
     let taken = |ns: &str, name: &str| {
         retained.iter().any(|o| {
-            o.kind == "NetworkPolicy" && o.name == name && o.effective_namespace() == Some(ns)
+            o.kind() == "NetworkPolicy" && o.name() == name && o.effective_namespace() == Some(ns)
         })
     };
     let mut text = String::new();
@@ -1032,8 +1033,8 @@ fn generate_missing(
     if wanted("namespace-pss-not-restricted") {
         let declared: BTreeSet<&str> = retained
             .iter()
-            .filter(|o| o.kind == "Namespace" && o.group().is_empty())
-            .map(|o| o.name.as_str())
+            .filter(|o| o.kind() == "Namespace" && o.group().is_empty())
+            .map(|o| o.name())
             .collect();
         for ns in workload_namespaces {
             if declared.contains(ns.as_str())

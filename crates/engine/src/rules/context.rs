@@ -5,7 +5,7 @@ use super::CustomPolicies;
 use crate::analysis::kubelet::{Kubelet, kubelets};
 use crate::analysis::netpol::Network;
 use crate::analysis::rbac::Rbac;
-use crate::inventory::{Object, Workload};
+use crate::inventory::{Object, Retained, Workload};
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
@@ -62,8 +62,14 @@ pub enum NamespaceLookup {
 /// What survives phase 1: small objects that cross-object rules read whole, and summaries.
 #[derive(Debug, Default)]
 pub struct Facts {
-    /// Objects of the kinds cross-object rules read (see [`retained_kind`]).
-    pub objects: Vec<Object>,
+    /// Objects of the kinds the RBAC, NetworkPolicy and namespace rules read (see
+    /// [`retained_kind`]), their trees packed: many in a large input.
+    pub objects: Vec<Retained>,
+    /// The other objects cross-object rules read: admission and security-tool objects, cloud
+    /// cluster configurations and identities, mesh policies, Nodes (see
+    /// [`crate::evidence::Examined::cross_object`]); few, kept whole. An object of a retained kind
+    /// that is also one of these is in both lists.
+    pub cross_object: Vec<Object>,
     pub workloads: Vec<Workload>,
     /// Object count per kind.
     pub kinds: BTreeMap<String, usize>,
@@ -78,6 +84,19 @@ pub struct Facts {
     /// The input is a whole cluster (see [`crate::evidence::shows_whole_cluster`]): absence
     /// checks (no runtime detector, no monitoring) may conclude from what is not there.
     pub whole_cluster: bool,
+}
+
+impl Facts {
+    /// The retained objects of these kinds, each with its tree (unpacked one at a time).
+    pub fn objects_of<'a>(
+        &'a self,
+        kinds: &'a [&str],
+    ) -> impl Iterator<Item = std::borrow::Cow<'a, Object>> + 'a {
+        self.objects
+            .iter()
+            .filter(|o| kinds.contains(&o.kind()))
+            .map(Retained::object)
+    }
 }
 
 /// What cross-object rules read: the [`Facts`] (through `Deref`) and the models derived from
@@ -159,8 +178,13 @@ impl<'f> Derived<'f> {
     /// The NetworkPolicy model of the retained objects.
     pub fn network(&self) -> &Network {
         self.note(Model::Network);
-        self.network
-            .get_or_init(|| Network::from_objects(&self.facts.objects))
+        self.network.get_or_init(|| {
+            Network::from_objects(
+                self.facts.objects.iter().filter(|o| {
+                    o.kind() == "Namespace" || NETWORK_POLICY_KINDS.contains(&o.kind())
+                }),
+            )
+        })
     }
 
     /// Every kubelet of the input with its effective settings (flags over config files).
@@ -178,23 +202,28 @@ impl std::ops::Deref for Derived<'_> {
     }
 }
 
-/// Kinds kept whole for cross-object rules. Small and few in real inputs.
+/// The network policy kinds of [`retained_kind`]: Kubernetes, Cilium, Calico (whose
+/// `projectcalico.org` NetworkPolicy shares the name) and the AdminNetworkPolicy API.
+pub const NETWORK_POLICY_KINDS: &[&str] = &[
+    "NetworkPolicy",
+    "CiliumNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "GlobalNetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+];
+
+/// Kinds kept for the RBAC, NetworkPolicy and namespace rules after phase 1 ([`Facts::objects`]).
 pub fn retained_kind(kind: &str) -> bool {
     matches!(
         kind,
         "Namespace"
-            | "NetworkPolicy"
             | "Role"
             | "ClusterRole"
             | "RoleBinding"
             | "ClusterRoleBinding"
             | "ServiceAccount"
-            | "CiliumNetworkPolicy"
-            | "CiliumClusterwideNetworkPolicy"
-            | "GlobalNetworkPolicy"
-            | "AdminNetworkPolicy"
-            | "BaselineAdminNetworkPolicy"
-    )
+    ) || NETWORK_POLICY_KINDS.contains(&kind)
 }
 
 /// What the audit-log rules read: the analysed log and, for `rbac suggest`, the subject it tracked
@@ -202,5 +231,5 @@ pub fn retained_kind(kind: &str) -> bool {
 pub struct AuditLogInput<'a> {
     pub log: &'a crate::analysis::audit_log::Analysis,
     pub subject: Option<(String, crate::analysis::rbac::Principal)>,
-    pub rbac: &'a [Object],
+    pub rbac: &'a [Retained],
 }

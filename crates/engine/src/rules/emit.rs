@@ -4,7 +4,7 @@
 use super::Rule;
 use crate::finding::pack::{Packed, RawAllowance};
 use crate::finding::{Finding, Location, Snippet, Subject, fingerprint};
-use crate::inventory::{Container, Object, Workload};
+use crate::inventory::{AsObject, Container, Object, Workload};
 use crate::redact::{Secrets, mask_text};
 use std::sync::Arc;
 
@@ -138,8 +138,8 @@ impl<'r> Emitter<'r> {
 
     /// A finding about an object, at `pointer` (relative to the object; missing fields resolve to
     /// their nearest existing parent).
-    pub fn object(&mut self, object: &Object, pointer: &str, message: impl Into<String>) {
-        self.push(object, None, pointer, message.into());
+    pub fn object(&mut self, object: &impl AsObject, pointer: &str, message: impl Into<String>) {
+        self.push(&object.as_object(), None, pointer, message.into());
     }
 
     /// [`Emitter::object`], counted in `section` rather than the rule's own: for a rule that
@@ -147,11 +147,11 @@ impl<'r> Emitter<'r> {
     pub fn object_in(
         &mut self,
         section: crate::meta::Section,
-        object: &Object,
+        object: &impl AsObject,
         pointer: &str,
         message: impl Into<String>,
     ) {
-        self.push(object, None, pointer, message.into());
+        self.push(&object.as_object(), None, pointer, message.into());
         if let Some(f) = self.findings.last_mut() {
             f.section = section;
         }
@@ -246,7 +246,7 @@ impl<'r> Emitter<'r> {
     /// located at `first`, a workload in it (its start, its Helm source).
     pub fn namespace(
         &mut self,
-        object: Option<&Object>,
+        object: Option<&impl AsObject>,
         ns: &str,
         first: &Workload,
         message: String,

@@ -154,16 +154,22 @@ fn no_token(job: &Job, t: &PodTemplate, ids: Vec<usize>) -> Outcome {
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let rbac = facts.rbac();
     let mut rights: HashMap<&str, String> = HashMap::new();
+    // The namespace's `default` ServiceAccount's own setting, read once per namespace.
+    let mut automount: HashMap<&str, Option<bool>> = HashMap::new();
     // Static and mirror Pods get no token (see `analysis::system::is_static_pod`).
     for w in facts
         .workloads
         .iter()
         .filter(|w| w.service_account == "default" && !w.static_pod)
     {
-        let sa_automount = rbac
-            .service_account(&w.namespace, "default")
-            .and_then(|o| o.root.get("automountServiceAccountToken"))
-            .and_then(|n| n.as_bool());
+        let sa_automount = *automount.entry(w.namespace.as_str()).or_insert_with(|| {
+            rbac.service_account(&w.namespace, "default").and_then(|o| {
+                o.object()
+                    .root
+                    .get("automountServiceAccountToken")?
+                    .as_bool()
+            })
+        });
         // The pod's setting wins over the ServiceAccount's; mounted unless one says false.
         if w.automount_token.or(sa_automount) == Some(false) {
             continue;

@@ -34,6 +34,7 @@ fn check(input: &AuditLogInput, emit: &mut Emitter) {
         return;
     };
     for (u, binding) in unused_grants(input.rbac, who, &input.log.tracked) {
+        let binding = binding.object();
         let pos = binding.locate("/roleRef");
         emit.at(
             Subject {

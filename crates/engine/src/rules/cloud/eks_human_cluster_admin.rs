@@ -43,8 +43,8 @@ pub static RULE: Rule = Rule {
 
 /// Cross-object: aws-auth's grants count only if EKS reads aws-auth (see [`aws_auth_ignored`]).
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
-    let ignored = aws_auth_ignored(&facts.objects);
-    for o in &facts.objects {
+    let ignored = aws_auth_ignored(&facts.cross_object);
+    for o in &facts.cross_object {
         if ignored && is_aws_auth(o) {
             continue;
         }

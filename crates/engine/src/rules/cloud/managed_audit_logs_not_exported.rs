@@ -36,11 +36,11 @@ pub static RULE: Rule = Rule {
 /// setting) of its Terraform module.
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     let settings: Vec<_> = facts
-        .objects
+        .cross_object
         .iter()
         .filter_map(diagnostic_setting)
         .collect();
-    for c in facts.objects.iter().filter_map(cluster) {
+    for c in facts.cross_object.iter().filter_map(cluster) {
         if c.provider == Provider::Aks && matches!(c.format, Format::Terraform | Format::Module) {
             if let Some((o, pointer, message)) = aks_audit(&c, &settings) {
                 emit.object(o, &pointer, message);

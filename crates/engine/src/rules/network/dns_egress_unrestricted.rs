@@ -3,6 +3,7 @@
 use crate::analysis::netpol::{self, NetworkPolicy};
 use crate::finding::Severity;
 use crate::rules::Emitter;
+use crate::rules::context::NETWORK_POLICY_KINDS;
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
@@ -38,7 +39,8 @@ pub static RULE: Rule = Rule {
 /// Kubernetes NetworkPolicies, and Cilium and Calico rules that open only port 53 (a Cilium DNS
 /// rule naming the names that may be resolved, or Calico `destination.domains`, restricts them).
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
-    for o in &facts.objects {
+    for o in facts.objects_of(NETWORK_POLICY_KINDS) {
+        let o = &*o;
         let Some(p) = NetworkPolicy::from_object(o) else {
             for b in netpol::broad_cni_dns_egress(o) {
                 emit.object(

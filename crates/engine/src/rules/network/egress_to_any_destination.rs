@@ -3,6 +3,7 @@
 use crate::analysis::netpol;
 use crate::finding::Severity;
 use crate::rules::Emitter;
+use crate::rules::context::NETWORK_POLICY_KINDS;
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::rules::{Context, Derived};
 
@@ -32,7 +33,8 @@ pub static RULE: Rule = Rule {
 
 /// NetworkPolicy, Cilium and Calico egress rules; AdminNetworkPolicy is not judged.
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
-    for o in &facts.objects {
+    for o in facts.objects_of(NETWORK_POLICY_KINDS) {
+        let o = &*o;
         for b in netpol::broad_egress(o) {
             emit.object(
                 o,

@@ -3,7 +3,7 @@
 
 use crate::analysis::netpol::Direction;
 use crate::analysis::system::SYSTEM_NAMESPACES;
-use crate::inventory::{Object, Workload};
+use crate::inventory::{Retained, Workload};
 use crate::rules::Emitter;
 use crate::rules::Rule;
 use crate::rules::{Derived, Facts};
@@ -44,13 +44,13 @@ fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
         }
     }
     for o in &facts.objects {
-        if o.kind == "Namespace"
+        if o.kind() == "Namespace"
             && o.group().is_empty()
-            && !SYSTEM_NAMESPACES.contains(&o.name.as_str())
-            && !index.contains_key(o.name.as_str())
+            && !SYSTEM_NAMESPACES.contains(&o.name())
+            && !index.contains_key(o.name())
         {
-            index.insert(&o.name, out.len());
-            out.push((&o.name, Vec::new()));
+            index.insert(o.name(), out.len());
+            out.push((o.name(), Vec::new()));
         }
     }
     out
@@ -60,10 +60,10 @@ fn namespaces_with_workloads(facts: &Facts) -> Vec<(&str, Vec<&Workload>)> {
 fn check_default_deny(d: Direction, facts: &Derived, emit: &mut Emitter) {
     let net = facts.network();
     // The first Namespace object of each name.
-    let mut namespaces: HashMap<&str, &Object> = HashMap::new();
+    let mut namespaces: HashMap<&str, &Retained> = HashMap::new();
     for o in &facts.objects {
-        if o.kind == "Namespace" && o.group().is_empty() {
-            namespaces.entry(o.name.as_str()).or_insert(o);
+        if o.kind() == "Namespace" && o.group().is_empty() {
+            namespaces.entry(o.name()).or_insert(o);
         }
     }
     for (ns, workloads) in namespaces_with_workloads(facts) {

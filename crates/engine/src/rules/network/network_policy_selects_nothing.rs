@@ -4,6 +4,7 @@ use crate::analysis::netpol::{NetworkPolicy, PodRef};
 use crate::finding::Severity;
 use crate::inventory::Workload;
 use crate::rules::Emitter;
+use crate::rules::context::NETWORK_POLICY_KINDS;
 use crate::rules::{Check, Evidence, References, Rule, Section};
 use crate::rules::{Context, Derived};
 use std::collections::HashMap;
@@ -34,7 +35,8 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
     for w in &facts.workloads {
         by_namespace.entry(&w.namespace).or_default().push(w);
     }
-    for o in &facts.objects {
+    for o in facts.objects_of(NETWORK_POLICY_KINDS) {
+        let o = &*o;
         let Some(p) = NetworkPolicy::from_object(o) else {
             continue;
         };

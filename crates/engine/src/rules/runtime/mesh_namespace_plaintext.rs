@@ -38,7 +38,13 @@ pub static RULE: Rule = Rule {
 /// labels or annotations, else about the Namespace, located at its first plaintext workload (a
 /// bare Namespace object, such as one `kubeharden fix` generates, does not move it).
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
-    for n in plaintext_namespaces(&facts.objects, &facts.workloads) {
+    // The Namespaces (their labels and annotations) and the mesh policies.
+    let namespaces: Vec<_> = facts
+        .objects_of(&["Namespace"])
+        .map(std::borrow::Cow::into_owned)
+        .collect();
+    let objects: Vec<_> = namespaces.iter().chain(&facts.cross_object).collect();
+    for n in plaintext_namespaces(&objects, &facts.workloads) {
         emit.namespace(n.object, &n.namespace, n.plaintext[0].0, n.message());
     }
 }

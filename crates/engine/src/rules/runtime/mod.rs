@@ -64,7 +64,7 @@ fn cluster_anchor(facts: &Facts) -> Option<&Workload> {
 /// The components of a kind in the retained objects.
 fn found(facts: &Facts, component: Component) -> Vec<Found<'_>> {
     facts
-        .objects
+        .cross_object
         .iter()
         .flat_map(components)
         .filter(|f| f.component == component)

@@ -145,7 +145,7 @@ fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
         return;
     }
     let nodes: Vec<&Object> = facts
-        .objects
+        .cross_object
         .iter()
         .filter(|o| o.kind == "Node" && o.group().is_empty())
         .collect();

@@ -33,10 +33,10 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(_: &Context, facts: &Derived, emit: &mut Emitter) {
-    if facts.workloads.is_empty() || !facts.objects.iter().any(is_admission_evidence) {
+    if facts.workloads.is_empty() || !facts.cross_object.iter().any(is_admission_evidence) {
         return; // not assessed: the scorecard names the missing evidence
     }
-    let verifiers: Vec<_> = facts.objects.iter().filter_map(verifier).collect();
+    let verifiers: Vec<_> = facts.cross_object.iter().filter_map(verifier).collect();
     if verifiers.iter().any(|v| v.enforcing) {
         return;
     }

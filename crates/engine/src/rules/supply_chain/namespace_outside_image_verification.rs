@@ -30,7 +30,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context, facts: &Derived, emit: &mut Emitter) {
     let enforcing: Vec<_> = facts
-        .objects
+        .cross_object
         .iter()
         .filter_map(verifier)
         .filter(|v| v.enforcing)
