@@ -249,7 +249,7 @@ impl Emitter<'_> {
             Some(Resolved::Null) | None => ["null", "~"][self.rng.usize(0..2)].to_owned(),
             Some(Resolved::Bool(b)) => b.to_string(),
             Some(Resolved::Int(i)) => i.to_string(),
-            Some(Resolved::Float(_)) => s.text.to_string(),
+            Some(Resolved::Float(_) | Resolved::Uint(_)) => s.text.to_string(),
         }
     }
 

@@ -196,6 +196,35 @@ spec:
     );
 }
 
+/// Integers past 63 bits are go-yaml's uint64: JSON carries them exact, an int64 field cannot
+/// hold one (the API server refuses the object), a quantity or a number can.
+#[test]
+fn integers_past_64_signed_bits() {
+    let report = scan_named(
+        "big.yaml",
+        "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  activeDeadlineSeconds: 9223372036854775807
+  terminationGracePeriodSeconds: 9223372036854775808
+  containers:
+  - name: c
+    image: ghcr.io/example/c:1.0
+    resources:
+      limits: {memory: 18446744073709551615}
+",
+    );
+    assert_eq!(
+        diagnostics(&report),
+        [warn(
+            6,
+            3,
+            "Pod/default/p: `spec.terminationGracePeriodSeconds` is integer `9223372036854775808`, but Kubernetes expects a 64-bit signed integer; the API server rejects this object"
+        )]
+    );
+}
+
 #[test]
 fn rbac_and_unknown_kinds() {
     let report = scan_named(

@@ -100,6 +100,9 @@ pub enum Resolved<'a> {
     Null,
     Bool(bool),
     Int(i64),
+    /// An integer past i64, as go-yaml reads `18446744073709551615` (a uint64): sent exact to
+    /// the API server, which no int32 or int64 field accepts.
+    Uint(u64),
     Float(f64),
     Str(&'a str),
 }
@@ -109,7 +112,7 @@ impl Resolved<'_> {
         match self {
             Resolved::Null => "null",
             Resolved::Bool(_) => "boolean",
-            Resolved::Int(_) => "integer",
+            Resolved::Int(_) | Resolved::Uint(_) => "integer",
             Resolved::Float(_) => "number",
             Resolved::Str(_) => "string",
         }
@@ -310,11 +313,8 @@ impl Node {
                 Resolved::Null => J::Null,
                 Resolved::Bool(b) => J::Bool(b),
                 Resolved::Int(i) => J::from(i),
-                // An integer past i64 (read as a float by the rules) is sent exact.
-                Resolved::Float(f) => match uint_past_i64(&scalar.text) {
-                    Some(u) => J::from(u),
-                    None => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
-                },
+                Resolved::Uint(u) => J::from(u),
+                Resolved::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
                 Resolved::Str(s) => J::String(s.to_owned()),
             },
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
@@ -396,8 +396,6 @@ pub fn resolve_scalar(s: &Scalar) -> Resolved<'_> {
             // ([`scalar_refusal`]); a string then, so that no rule reads what Kubernetes does not.
             _ => match resolve_plain(&s.text) {
                 Resolved::Int(i) if tag == "float" => Resolved::Float(i as f64),
-                // An integer past i64 (go-yaml's uint64) is an `!!int`.
-                r @ Resolved::Float(_) if tag == "int" && uint_past_i64(&s.text).is_some() => r,
                 r if tag_accepts(tag, &r) => r,
                 _ => Resolved::Str(&s.text),
             },
@@ -424,7 +422,8 @@ fn core_tag(tag: &str) -> Option<&str> {
 fn tag_accepts(tag: &str, r: &Resolved) -> bool {
     match tag {
         "bool" => matches!(r, Resolved::Bool(_)),
-        "int" => matches!(r, Resolved::Int(_)),
+        // go-yaml makes an `!!int` of a uint64, and cannot make a `!!float` of one.
+        "int" => matches!(r, Resolved::Int(_) | Resolved::Uint(_)),
         "float" => matches!(r, Resolved::Float(_) | Resolved::Int(_)),
         "null" => matches!(r, Resolved::Null),
         // Timestamps are read as strings (docs/testing.md, "Known differences").
@@ -438,22 +437,12 @@ fn tag_accepts(tag: &str, r: &Resolved) -> bool {
 /// `.nan`: `json: unsupported value`).
 pub fn scalar_refusal(s: &Scalar) -> Option<Refusal> {
     if let Some(tag) = s.tag.as_deref().and_then(|t| core_tag(t)) {
-        if !matches!(tag, "str" | "binary") {
-            let r = resolve_plain(&s.text);
-            let unsigned = uint_past_i64(&s.text).is_some();
-            // go-yaml makes an `!!int` of a uint64, and cannot make a `!!float` of one.
-            let fits = if unsigned {
-                tag == "int"
-            } else {
-                tag_accepts(tag, &r)
-            };
-            if !fits {
-                // The text is not repeated: it may be any value, a secret's among them.
-                return Some(Refusal::Decode(format!(
-                    "a scalar tagged `!!{tag}` whose text is not one: go-yaml cannot decode it \
-                     (`cannot decode … as a !!{tag}`), and Kubernetes refuses the document"
-                )));
-            }
+        if !matches!(tag, "str" | "binary") && !tag_accepts(tag, &resolve_plain(&s.text)) {
+            // The text is not repeated: it may be any value, a secret's among them.
+            return Some(Refusal::Decode(format!(
+                "a scalar tagged `!!{tag}` whose text is not one: go-yaml cannot decode it \
+                 (`cannot decode … as a !!{tag}`), and Kubernetes refuses the document"
+            )));
         }
     } else if s.style != Style::Plain
         || !matches!(s.text.as_bytes().first(), Some(b'.' | b'+' | b'-'))
@@ -532,7 +521,7 @@ pub fn key_text(s: &Scalar) -> Result<Text, String> {
         Resolved::Bool(b) => Ok(if b { "true" } else { "false" }.into()),
         Resolved::Int(i) => Ok(Text::from(i.to_string())),
         Resolved::Null => refused("a null (`~`, `null` or nothing)"),
-        Resolved::Float(_) if uint_past_i64(&s.text).is_some() => refused(&format!(
+        Resolved::Uint(_) => refused(&format!(
             "`{}`, an integer past 64 signed bits,",
             shown(&s.text)
         )),
@@ -550,9 +539,8 @@ fn shown(text: &str) -> String {
 
 /// A plain scalar resolved as go-yaml v2 resolves it (`resolve` in its `resolve.go`): YAML 1.1
 /// booleans and nulls, Go's integer syntax with underscores dropped (`0x`, `0o`, `0b` and a
-/// leading `0` for octal, in either case), integers past 64 signed bits as unsigned (read here
-/// as floats: a rule never meets one) and past 64 bits as floats when they are written as
-/// floats, floats that overflow as strings, timestamps as strings.
+/// leading `0` for octal, in either case), integers past 64 signed bits as unsigned
+/// ([`Resolved::Uint`]) and past 64 bits as floats when they are written as floats, floats that overflow as strings, timestamps as strings.
 pub fn resolve_plain(t: &str) -> Resolved<'_> {
     match t {
         "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
@@ -585,7 +573,7 @@ pub fn resolve_plain(t: &str) -> Resolved<'_> {
                 return Resolved::Int(i);
             }
             if let Some(u) = go_uint(&plain) {
-                return Resolved::Float(u as f64);
+                return Resolved::Uint(u);
             }
             if let Some(f) = go_float(&plain) {
                 return Resolved::Float(f);
@@ -612,15 +600,6 @@ pub fn parse_int_yaml11(t: &str) -> Option<i64> {
     } else {
         i64::try_from(magnitude).ok()
     }
-}
-
-/// The unsigned integer past i64 a scalar's text is (underscores dropped), as go-yaml reads
-/// `18446744073709551615` (a uint64); `None` for any other text.
-fn uint_past_i64(t: &str) -> Option<u64> {
-    let plain = t.replace('_', "");
-    parse_int_yaml11(&plain)
-        .is_none()
-        .then(|| go_uint(&plain))?
 }
 
 /// An unsigned integer in Go's syntax, no sign (`strconv.ParseUint(s, 0, 64)`).
@@ -1998,12 +1977,18 @@ mod tests {
 
     #[test]
     fn overflowing_integers_are_not_integers() {
-        let n = one("a: 99999999999999999999999\n");
-        assert_eq!(n.get("a").unwrap().as_i64(), None);
-        assert!(matches!(
-            n.get("a").unwrap().resolve(),
-            Some(Resolved::Float(_))
-        ));
+        // Past 64 bits: a float, as go-yaml reads it; past 63 bits: go-yaml's uint64.
+        let n = one(
+            "a: 99999999999999999999999\nb: 18446744073709551615\nc: 0x8000_0000_0000_0000\nd: -9223372036854775809\n",
+        );
+        let get = |k: &str| n.get(k).unwrap();
+        assert_eq!(get("a").as_i64(), None);
+        assert!(matches!(get("a").resolve(), Some(Resolved::Float(_))));
+        assert_eq!(get("b").resolve(), Some(Resolved::Uint(u64::MAX)));
+        assert_eq!(get("b").as_i64(), None);
+        assert_eq!(get("b").to_json(), serde_json::json!(u64::MAX));
+        assert_eq!(get("c").resolve(), Some(Resolved::Uint(1 << 63)));
+        assert!(matches!(get("d").resolve(), Some(Resolved::Float(_))));
     }
 
     #[test]

@@ -249,16 +249,20 @@ impl<'n> Walker<'_, 'n> {
                     _ => false,
                 };
                 if !ok {
-                    let expected = if *ty == Ty::Int32 {
-                        "a 32-bit integer"
-                    } else {
-                        "an integer"
+                    let expected = match (ty, resolved) {
+                        (Ty::Int32, _) => "a 32-bit integer",
+                        // Past i64 (go-yaml's uint64): JSON cannot put it in an int64.
+                        (_, Some(Resolved::Uint(_))) => "a 64-bit signed integer",
+                        _ => "an integer",
                     };
                     self.wrong_type(node, at, expected);
                 }
             }
             Ty::Num => {
-                if !matches!(resolved, Some(Resolved::Int(_) | Resolved::Float(_))) {
+                if !matches!(
+                    resolved,
+                    Some(Resolved::Int(_) | Resolved::Uint(_) | Resolved::Float(_))
+                ) {
                     self.wrong_type(node, at, "a number");
                 }
             }
@@ -279,7 +283,7 @@ impl<'n> Walker<'_, 'n> {
                 }
             }
             Ty::Quantity => match resolved {
-                Some(Resolved::Int(_)) => {}
+                Some(Resolved::Int(_) | Resolved::Uint(_)) => {}
                 Some(Resolved::Float(f)) if f.is_finite() => {}
                 Some(Resolved::Str(s)) => {
                     if !is_quantity(s) {
