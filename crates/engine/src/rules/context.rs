@@ -59,7 +59,8 @@ pub enum NamespaceLookup {
     Unavailable(String),
 }
 
-/// What survives phase 1: small objects that cross-object rules read whole, and summaries.
+/// What survives phase 1 for the cross-object rules: the objects they read (most with their trees
+/// packed) and summaries.
 #[derive(Debug, Default)]
 pub struct Facts {
     /// Objects of the kinds the RBAC, NetworkPolicy and namespace rules read (see
