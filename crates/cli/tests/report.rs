@@ -305,6 +305,38 @@ fn junit_has_a_case_per_rule_and_object() {
     assert!(head.contains(&format!("failures=\"{failures}\"")), "{head}");
 }
 
+/// A test case per rule and object: the findings of one object (two containers) are one case,
+/// the same name in another namespace is another.
+#[test]
+fn junit_groups_findings_by_object() {
+    let pods = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers:\n  - {name: x, image: i, securityContext: {privileged: true}}\n  - {name: y, image: i, securityContext: {privileged: true}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: b}\nspec:\n  containers: [{name: x, image: i, securityContext: {privileged: true}}]\n";
+    let xml = stdout(
+        kh().args([
+            "scan",
+            "--no-config",
+            "--format",
+            "junit",
+            "--rules",
+            "container-privileged",
+            "-",
+        ])
+        .write_stdin(pods),
+    );
+    let cases: Vec<&str> = xml
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<testcase "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            "<testcase name=\"Pod/a/p\" classname=\"kubeharden.container-privileged\" file=\"&lt;stdin&gt;\" line=\"6\">",
+            "<testcase name=\"Pod/b/p\" classname=\"kubeharden.container-privileged\" file=\"&lt;stdin&gt;\" line=\"13\">",
+        ]
+    );
+    assert!(xml.contains("critical &lt;stdin&gt;:6:43: container &quot;x&quot; sets `privileged: true`\ncritical &lt;stdin&gt;:7:43: container &quot;y&quot; sets `privileged: true`\n"), "{xml}");
+}
+
 #[test]
 fn policy_reports_per_namespace_and_for_the_cluster() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team-a}\nspec:\n  containers: [{name: a, image: i, securityContext: {privileged: true}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: everything}\nrules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]\n";
