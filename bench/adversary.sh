@@ -11,6 +11,8 @@
 # What each case should show (docs/robustness.md, "Limits"):
 # - 80,000 labels, 36,000 annotations: linear time (well under a second; 10 s and 14 s when the
 #   effective entries of a mapping were computed by a scan per key);
+# - 80,000 quoted `"<<"` keys (ordinary keys) and one merge: linear time (6 s when each `<<` key
+#   was looked up in a list of the quoted ones);
 # - 1.9 million one-character items in a 3.8 MB document (the tree would take 167 MB): refused by
 #   the memory limit (16 bytes per byte of the input plus 32 MiB) at the line of the list, in
 #   bounded memory (was 789 MB, then 401 MB with 64-byte nodes and the scanner's spare capacity);
@@ -51,6 +53,10 @@ with open(os.path.join(d, "seq-62mb.yaml"), "w") as f:
     while n < 62_000_000:
         f.write("---\n" + doc)
         n += len(doc) + 4
+with open(os.path.join(d, "quoted-merge-keys.yaml"), "w") as f:
+    f.write("a: {<<: {z: 1}}\n")
+    for i in range(80000):
+        f.write(f'k{i}: {{"<<": {i}}}\n')
 with open(os.path.join(d, "tiny-pods.yaml"), "w") as f:
     n = i = 0
     while n < 10 * 1024 * 1024:
@@ -86,6 +92,7 @@ run "80,000 labels" json "$WORK/labels.yaml"
 run "36,000 annotations" json "$WORK/annotations.yaml"
 run "1.9M-item list (3.8 MB document)" json "$WORK/seq.yaml"
 run "62 MB file of such documents" json "$WORK/seq-62mb.yaml"
+run "80,000 quoted \"<<\" keys and a merge" json "$WORK/quoted-merge-keys.yaml"
 for format in $FORMATS; do
   run "10 MiB of tiny Pods, $format" "$format" "$WORK/tiny-pods.yaml"
 done
