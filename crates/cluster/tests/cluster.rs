@@ -386,7 +386,7 @@ fn keyed(report: &Report) -> BTreeSet<(String, String, String, String)> {
                 f.rule.to_owned(),
                 f.fingerprint.to_string(),
                 f.severity.to_string(),
-                f.message.clone(),
+                f.message.to_string(),
             )
         })
         .collect()
@@ -607,7 +607,7 @@ async fn the_server_version_past_end_of_support() {
                 f.location.origin.to_string(),
                 f.location.line,
                 f.location.column,
-                f.message.clone(),
+                f.message.to_string(),
             )
         })
         .collect();

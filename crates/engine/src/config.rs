@@ -530,7 +530,8 @@ impl Config {
                 ex.target(),
                 ex.expires.as_deref().unwrap_or(""),
                 ex.reason
-            ),
+            )
+            .into(),
             remedy: EXEMPTION_EXPIRED.remedy,
             snippet,
             fingerprint: fingerprint(&[

@@ -14,7 +14,7 @@
 use crate::analysis::{security_context, system};
 use crate::evidence::{Found, FoundSet, examine};
 use crate::finding::Finding;
-use crate::finding::pack::{Packed, RawAllowance};
+use crate::finding::pack::{Hashes, Interner, Packed, RawAllowance};
 use crate::inventory::{Object, PodTemplate, Retained, Workload};
 use crate::load::{Input, Loaded};
 use crate::report::{InputSummary, Report, Scope};
@@ -366,8 +366,12 @@ const UNPACK_BATCH: usize = 4096;
 /// size. The pieces are unpacked on every core a batch at a time, each batch appended in order
 /// before the next starts: beside the list, at most a batch of findings (and the pieces not yet
 /// unpacked) is held. Unpacked one after the other, this was a serial ~3 ms of a 0.2 s scan.
+///
+/// Their texts are shared across the whole scan as they are appended ([`Interner`]); they are
+/// hashed on the cores that unpack them, and only the lookups run on this thread.
 fn unpack_all(packed: Vec<Packed>) -> Vec<Finding> {
     let mut findings = Vec::with_capacity(packed.iter().map(Packed::len).sum());
+    let mut interned = Interner::default();
     let mut packed = packed.into_iter().peekable();
     while packed.peek().is_some() {
         let mut size = 0;
@@ -376,16 +380,17 @@ fn unpack_all(packed: Vec<Packed>) -> Vec<Finding> {
             size += piece.len();
             batch.push(piece);
         }
-        let parts: Vec<Vec<Finding>> = batch
+        let interner = &interned;
+        let parts: Vec<Vec<(Hashes, Finding)>> = batch
             .into_par_iter()
             .map(|piece| {
                 let mut part = Vec::new();
                 piece.unpack_into(&mut part);
-                part
+                part.into_iter().map(|f| (interner.hashes(&f), f)).collect()
             })
             .collect();
         for part in parts {
-            findings.extend(part);
+            findings.extend(part.into_iter().map(|(h, f)| interned.share(h, f)));
         }
     }
     findings
@@ -835,7 +840,7 @@ mod tests {
                 pointer: format!("/spec/{n}").into(),
                 helm_source: None,
             },
-            message: format!("finding {n} of input {input}"),
+            message: format!("finding {n} of input {input}").into(),
             remedy: "Remove it.",
             snippet: Snippet::new(1, ["spec:"]),
             fingerprint: fingerprint(&[&name, &n.to_string()]),
@@ -866,14 +871,41 @@ mod tests {
             .enumerate()
             .map(|(input, &len)| (0..len).map(|n| finding(input, n)).collect())
             .collect();
-        let expected: Vec<String> = pieces.iter().flatten().map(|f| f.message.clone()).collect();
+        let expected: Vec<String> = pieces
+            .iter()
+            .flatten()
+            .map(|f| f.message.to_string())
+            .collect();
         // Within the raw allowance and past it (deflated), as a scan packs them.
         let packed: Vec<Packed> = pieces
             .into_iter()
             .map(|p| Packed::within(p, &raw))
             .collect();
-        let got: Vec<String> = unpack_all(packed).into_iter().map(|f| f.message).collect();
+        let got: Vec<String> = unpack_all(packed)
+            .into_iter()
+            .map(|f| f.message.to_string())
+            .collect();
         assert_eq!(got.len(), sizes.iter().sum::<usize>());
         assert_eq!(got, expected);
+    }
+
+    /// The findings of a scan share one copy of each equal message across inputs and batches.
+    #[test]
+    fn unpacked_findings_share_equal_messages_across_inputs() {
+        let raw = RawAllowance::new(0);
+        let same = |input: usize, n: usize| {
+            let mut f = finding(input, n);
+            f.message = "container \"nginx\" does not drop any capabilities".into();
+            f
+        };
+        let packed: Vec<Packed> = [UNPACK_BATCH, 3]
+            .into_iter()
+            .enumerate()
+            .map(|(input, len)| Packed::within((0..len).map(|n| same(input, n)).collect(), &raw))
+            .collect();
+        let got = unpack_all(packed);
+        let first = &got[0].message;
+        assert_eq!(got.len(), UNPACK_BATCH + 3);
+        assert!(got.iter().all(|f| Arc::ptr_eq(&f.message, first)));
     }
 }

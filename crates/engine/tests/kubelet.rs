@@ -140,7 +140,7 @@ fn the_config_file_is_found_by_its_path() {
         kubelet_findings(inputs)
             .into_iter()
             .filter(|f| f.rule == "kubelet-read-only-port")
-            .map(|f| (f.location.origin.to_string(), f.message))
+            .map(|f| (f.location.origin.to_string(), f.message.to_string()))
             .collect()
     };
     // Flag 0 over a file that opens the port (the node's root prefixes the path): no finding.

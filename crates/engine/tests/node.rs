@@ -120,7 +120,7 @@ fn gather_follows_flags_and_units() {
         .findings
         .iter()
         .filter(|f| f.rule == "node-file-permissions")
-        .map(|f| f.message.as_str())
+        .map(|f| &*f.message)
         .collect();
     assert!(
         perms.iter().any(|m| m
@@ -162,7 +162,7 @@ fn hardened_permissions_pass() {
         .findings
         .iter()
         .filter(|f| f.rule == "node-file-permissions")
-        .map(|f| f.message.as_str())
+        .map(|f| &*f.message)
         .collect();
     // Ownership depends on who runs the test: only root can create root-owned files.
     let root_user = fs::metadata(dir.path())
@@ -204,7 +204,7 @@ fn permission_messages(ev: node::NodeEvidence) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.rule == "node-file-permissions")
-        .map(|f| f.message.clone())
+        .map(|f| f.message.to_string())
         .collect()
 }
 
@@ -515,7 +515,7 @@ fn located(root: &Path, ev: node::NodeEvidence) -> Vec<(String, String, u32, Str
                     .unwrap_or(&f.location.origin)
                     .to_owned(),
                 f.location.line,
-                f.message.clone(),
+                f.message.to_string(),
             )
         })
         .collect()

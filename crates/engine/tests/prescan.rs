@@ -71,7 +71,7 @@ fn a_scan_given_the_prescanned_namespaces_reports_as_phase_0_would() {
             .findings
             .iter()
             .filter(|f| f.rule == "workload-violates-namespace-pss")
-            .map(|f| f.message.clone())
+            .map(|f| &*f.message)
             .collect();
         assert_eq!(
             fired,

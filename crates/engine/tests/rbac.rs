@@ -229,7 +229,7 @@ fn service_account_finding_names_permission_binding_scope_and_workloads() {
     assert_eq!(&*f[0].location.pointer, "/subjects/0");
     assert_eq!(f[0].subject.kind, "ClusterRoleBinding");
     assert_eq!(
-        f[0].message,
+        &*f[0].message,
         "ServiceAccount \"kube-system/superadmin\" can do anything to any resource (full control: \
          cluster-admin equivalent) (`* on * (apiGroups *)`) cluster-wide through \
          ClusterRoleBinding \"superadmin\" to ClusterRole \"cluster-admin\" (built-in); workloads \

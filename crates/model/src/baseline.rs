@@ -60,7 +60,7 @@ impl From<&Finding> for Recorded {
                 line: f.location.line,
                 column: f.location.column,
             },
-            message: f.message.clone(),
+            message: f.message.to_string(),
             fingerprint: f.fingerprint.into(),
         }
     }

@@ -172,7 +172,7 @@ pub struct Finding {
     /// 10,000s of objects.
     pub subject: Arc<Subject>,
     pub location: Location,
-    pub message: String,
+    pub message: Arc<str>,
     pub remedy: &'static str,
     #[serde(skip_serializing_if = "Snippet::is_empty")]
     pub snippet: Snippet,

@@ -161,10 +161,6 @@ impl Retained {
         }
     }
 
-    pub fn is_packed(&self) -> bool {
-        self.tree.is_some()
-    }
-
     pub fn kind(&self) -> &str {
         &self.object.kind
     }
@@ -175,11 +171,6 @@ impl Retained {
 
     pub fn name(&self) -> &str {
         &self.object.name
-    }
-
-    /// `metadata.namespace` as written.
-    pub fn namespace(&self) -> Option<&str> {
-        self.object.namespace.as_deref()
     }
 
     /// See [`Object::group`].

@@ -79,7 +79,7 @@ fn run(rego: &str, parameters: &[&str]) -> Vec<Vec<String>> {
                 .findings
                 .iter()
                 .filter(|f| f.rule == id)
-                .map(|f| f.message.clone())
+                .map(|f| f.message.to_string())
                 .collect();
             m.sort();
             m

@@ -120,21 +120,21 @@ fn gatekeeper_messages_ids_and_severities_follow_the_constraint() {
     );
     assert_eq!(f[0].section, Section::Custom);
     assert_eq!(f[0].severity, Severity::High);
-    assert_eq!(f[0].message, r#"you must provide labels: {"owner"}"#);
+    assert_eq!(&*f[0].message, r#"you must provide labels: {"owner"}"#);
     assert_eq!(f[0].location.line, 38, "the object's first line");
 
     let (report, _) = scan_file("gatekeeper/namespaces.yaml");
     let f = on(&report, "bad-latest");
     assert_eq!(f[0].severity, Severity::Medium, "enforcementAction warn");
     assert_eq!(
-        f[0].message,
+        &*f[0].message,
         "container <app> uses the latest tag: nginx:latest"
     );
 
     let (report, _) = scan_file("gatekeeper/selectors.yaml");
     let f = on(&report, "bad-host-network");
     assert_eq!(f[0].severity, Severity::Info, "enforcementAction dryrun");
-    assert_eq!(f[0].message, "Pod bad-host-network uses the host network");
+    assert_eq!(&*f[0].message, "Pod bad-host-network uses the host network");
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn vap_messages_follow_the_api_server() {
         "vap/demo-policy.example.com/demo-binding-test.example.com"
     );
     assert_eq!(
-        f[0].message,
+        &*f[0].message,
         "ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'demo-binding-test.example.com' denied request: failed expression: object.spec.replicas <= 5"
     );
     assert_eq!(f[0].severity, Severity::High);
@@ -309,7 +309,7 @@ fn referential_templates_see_the_inputs_and_say_so_without_them() {
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let f = on(&report, "bad-shop");
     assert_eq!(
-        f[0].message,
+        &*f[0].message,
         "ingress host <shop.example.com> is also used by staging/bad-shop-copy"
     );
     // Without inputs (the webhook), the template is reported and not evaluated.
@@ -391,7 +391,7 @@ spec:
     let findings: Vec<(&str, &str)> = emitters
         .iter()
         .flat_map(|e| e.findings.iter())
-        .map(|f| (f.rule, f.message.as_str()))
+        .map(|f| (f.rule, &*f.message))
         .collect();
     assert_eq!(
         findings,

@@ -295,7 +295,7 @@ impl<'r> Emitter<'r> {
             fingerprint: fingerprint(&[self.rule.id, &identity, &location.pointer]),
             subject: Arc::new(subject),
             location,
-            message,
+            message: message.into(),
             remedy: self.rule.remedy,
             snippet: Snippet::default(),
             suppressed_by: None,
@@ -378,7 +378,7 @@ impl<'r> Emitter<'r> {
                 pointer: full_pointer.into(),
                 helm_source: object.helm_source.clone(),
             },
-            message,
+            message: message.into(),
             remedy: self.rule.remedy,
             snippet,
             fingerprint,
@@ -492,7 +492,7 @@ mod tests {
         assert_eq!(json(&unpacked), json(&plain.findings));
         assert_eq!(unpacked[3].severity, Severity::Info);
         assert_eq!(
-            unpacked[PACK_EVERY].message,
+            &*unpacked[PACK_EVERY].message,
             format!("finding {PACK_EVERY}")
         );
         // The last finding of the first piece was changed after it was emitted, before it was

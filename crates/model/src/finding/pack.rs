@@ -223,6 +223,61 @@ impl Packed {
     }
 }
 
+/// One copy of each message, pointer and snippet text among many findings, for findings unpacked
+/// from many inputs. A [`Packed`] input shares its strings only within itself, and most recur
+/// across inputs: `container "nginx" does not drop any capabilities` names no object (the subject
+/// does), and every pod of a ReplicaSet, every copy of a chart, every injected sidecar repeats
+/// it, its pointer and the lines around it. At 102,492 objects (209,333 findings) there are
+/// 32,270 distinct messages against 206,174 per input, and 5,461 snippet texts against 100,277.
+///
+/// [`Interner::hashes`] takes `&self` and runs on any thread; [`Interner::share`] then looks the
+/// texts up.
+#[derive(Default)]
+pub struct Interner {
+    hasher: hashbrown::DefaultHashBuilder,
+    strings: hashbrown::HashTable<Arc<str>>,
+}
+
+/// The hashes of a finding's texts, made by [`Interner::hashes`].
+pub struct Hashes {
+    message: u64,
+    pointer: u64,
+    snippet: u64,
+}
+
+impl Interner {
+    /// The hashes [`Interner::share`] needs for `f`.
+    pub fn hashes(&self, f: &Finding) -> Hashes {
+        use std::hash::BuildHasher;
+        Hashes {
+            message: self.hasher.hash_one(&*f.message),
+            pointer: self.hasher.hash_one(&*f.location.pointer),
+            snippet: self.hasher.hash_one(&*f.snippet.text),
+        }
+    }
+
+    /// `f` with its message, pointer and snippet text replaced by the equal copies already held,
+    /// if any; `h` must be `self.hashes(&f)`.
+    pub fn share(&mut self, h: Hashes, mut f: Finding) -> Finding {
+        self.intern(h.message, &mut f.message);
+        self.intern(h.pointer, &mut f.location.pointer);
+        self.intern(h.snippet, &mut f.snippet.text);
+        f
+    }
+
+    fn intern(&mut self, hash: u64, s: &mut Arc<str>) {
+        use hashbrown::hash_table::Entry;
+        let hasher = &self.hasher;
+        let held = |held: &Arc<str>| std::hash::BuildHasher::hash_one(hasher, &**held);
+        match self.strings.entry(hash, |held| **held == **s, held) {
+            Entry::Occupied(held) => *s = Arc::clone(held.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(Arc::clone(s));
+            }
+        }
+    }
+}
+
 /// String references: 0 none, 1 a new string follows (its length and bytes), n ≥ 2 the
 /// (n-2)th string written before.
 #[derive(Default)]
@@ -433,7 +488,7 @@ impl Reader<'_> {
         let column = self.u32()?;
         let pointer = self.string()?;
         let helm_source = self.optional()?;
-        let message = self.text()?.to_owned();
+        let message: Arc<str> = self.text()?.into();
         let remedy = self.static_str()?;
         let first = self.u32()?;
         let len = self.u32()?;
@@ -508,6 +563,57 @@ mod tests {
 
     fn json(findings: &[Finding]) -> String {
         serde_json::to_string_pretty(findings).unwrap()
+    }
+
+    /// Findings of two inputs, unpacked each on its own, share one copy of each equal text once
+    /// they pass through one interner; unequal texts stay apart and every value is unchanged.
+    #[test]
+    fn the_interner_shares_equal_texts_across_inputs() {
+        let a = vec![
+            finding("host-network", "web", 4, "pod sets `hostNetwork: true`"),
+            finding("host-network", "api", 9, "pod sets `hostNetwork: true`"),
+        ];
+        let mut b = vec![finding(
+            "host-network",
+            "db",
+            4,
+            "pod sets `hostNetwork: true`",
+        )];
+        b[0].location.origin = "other.yaml".into();
+        let mut c = finding("host-network", "db", 4, "a different message");
+        c.location.pointer = "/spec/hostNetwork".into();
+        c.snippet = Snippet::new(3, ["  spec:", "    hostNetwork: true"]);
+        b.push(c);
+        let expected = json(&[a.clone(), b.clone()].concat());
+        let mut unpacked = Vec::new();
+        for input in [a, b] {
+            Packed::new(input).unpack_into(&mut unpacked);
+        }
+        // Unpacked apart, nothing is shared between the inputs.
+        assert!(!Arc::ptr_eq(&unpacked[0].message, &unpacked[2].message));
+        let mut interner = Interner::default();
+        let hashes: Vec<Hashes> = unpacked.iter().map(|f| interner.hashes(f)).collect();
+        let shared: Vec<Finding> = hashes
+            .into_iter()
+            .zip(unpacked)
+            .map(|(h, f)| interner.share(h, f))
+            .collect();
+        assert_eq!(json(&shared), expected);
+        let [web, api, db, other] = &shared[..] else {
+            panic!("four findings")
+        };
+        for f in [api, db] {
+            assert!(Arc::ptr_eq(&web.message, &f.message));
+            assert!(Arc::ptr_eq(&web.location.pointer, &f.location.pointer));
+        }
+        // Same lines (4), same text: one copy across the inputs; line 9 shows the same text.
+        assert!(Arc::ptr_eq(&web.snippet.text, &db.snippet.text));
+        assert!(Arc::ptr_eq(&web.snippet.text, &api.snippet.text));
+        assert!(!Arc::ptr_eq(&web.message, &other.message));
+        assert!(!Arc::ptr_eq(&web.location.pointer, &other.location.pointer));
+        assert!(!Arc::ptr_eq(&web.snippet.text, &other.snippet.text));
+        assert_eq!(&*other.message, "a different message");
+        assert_eq!(&*other.location.pointer, "/spec/hostNetwork");
     }
 
     #[test]
