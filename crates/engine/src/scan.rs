@@ -371,7 +371,7 @@ const UNPACK_BATCH: usize = 4096;
 /// hashed on the cores that unpack them, and only the lookups run on this thread.
 fn unpack_all(packed: Vec<Packed>) -> Vec<Finding> {
     let mut findings = Vec::with_capacity(packed.iter().map(Packed::len).sum());
-    let mut interned = Interner::default();
+    let mut interner = Interner::default();
     let mut packed = packed.into_iter().peekable();
     while packed.peek().is_some() {
         let mut size = 0;
@@ -380,7 +380,6 @@ fn unpack_all(packed: Vec<Packed>) -> Vec<Finding> {
             size += piece.len();
             batch.push(piece);
         }
-        let interner = &interned;
         let parts: Vec<Vec<(Hashes, Finding)>> = batch
             .into_par_iter()
             .map(|piece| {
@@ -390,7 +389,7 @@ fn unpack_all(packed: Vec<Packed>) -> Vec<Finding> {
             })
             .collect();
         for part in parts {
-            findings.extend(part.into_iter().map(|(h, f)| interned.share(h, f)));
+            findings.extend(part.into_iter().map(|(h, f)| interner.share(h, f)));
         }
     }
     findings

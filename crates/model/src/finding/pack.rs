@@ -268,8 +268,8 @@ impl Interner {
     fn intern(&mut self, hash: u64, s: &mut Arc<str>) {
         use hashbrown::hash_table::Entry;
         let hasher = &self.hasher;
-        let held = |held: &Arc<str>| std::hash::BuildHasher::hash_one(hasher, &**held);
-        match self.strings.entry(hash, |held| **held == **s, held) {
+        let rehash = |held: &Arc<str>| std::hash::BuildHasher::hash_one(hasher, &**held);
+        match self.strings.entry(hash, |held| **held == **s, rehash) {
             Entry::Occupied(held) => *s = Arc::clone(held.get()),
             Entry::Vacant(slot) => {
                 slot.insert(Arc::clone(s));
